@@ -1,0 +1,1 @@
+"""Feed adapters: each turns the bytes of one feed format into Papers."""
