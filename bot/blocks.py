@@ -1,0 +1,261 @@
+"""Block Kit rendering of a paper alert, and the same alert as plain text for a terminal.
+
+Everything that comes from outside (titles, abstracts, author names, topics)
+is escaped before it goes into mrkdwn, so a paper titled `<!channel>` pings
+nobody, and every text is cut to fit Slack's limits after escaping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import textwrap
+
+from bot.match import Match
+from bot.papers import Paper
+
+# Slack's documented limits (PITFALLS.md); messages over them are refused.
+MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_BLOCK_ID = 255
+# Longer URLs are left unlinked so the title section stays within its limit.
+MAX_URL = 2000
+
+# Our own limits, well inside Slack's, so an alert stays short and far from the
+# undocumented msg_blocks_too_long refusal near 13,000 characters.
+MAX_TITLE = 300
+MAX_SUMMARY = 1500
+MAX_TOPIC = 150
+MAX_FALLBACK = 300
+MAX_MATCH_LINES = 5
+
+# A title's `|` would end a link's text in `<url|text>`; Slack decodes only &amp;
+# &lt; &gt;, so `&#124;` would show literally. A lookalike reads the same.
+PIPE_LOOKALIKE = "\u2223"
+
+BUTTONS = (
+    ("paper_relevant", "Relevant", "primary"),
+    ("paper_not_relevant", "Not relevant", None),
+    ("paper_save", "Save", None),
+)
+
+
+def escape(text: str) -> str:
+    """Escape mrkdwn control characters; `&` first so the others' entities survive."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo escape(); `&amp;` last so `&amp;lt;` becomes `&lt;` as sent."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, ending with "…"."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    # Only back up to a space if that keeps most of the text; one long word
+    # (a URL, a formula) is cut hard instead.
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def short_authors(authors: list[str], keep: int = 3) -> str:
+    """Shorten to "A, B, C et al."; all names when dropping just one would save nothing."""
+    if len(authors) <= keep + 1:
+        return ", ".join(authors)
+    return ", ".join(authors[:keep]) + " et al."
+
+
+def fit(text: str, limit: int) -> str:
+    """Truncate then escape, so the escaped text is within `limit`.
+
+    Truncating after escaping could cut an entity in half, so this finds the
+    longest raw cut whose escaped form fits.
+    """
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    best, low, high = "", 0, limit
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = escape(truncate(text, middle))
+        if len(candidate) <= limit:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link `<url|label>` that no character in the label or URL can break."""
+    safe_label = fit(" ".join(label.split()), MAX_TITLE).replace("|", PIPE_LOOKALIKE)
+    safe_url = escape(url.strip()).replace("|", "%7C").replace(" ", "%20")
+    if not safe_url or len(safe_url) > MAX_URL:
+        return safe_label
+    return f"<{safe_url}|{safe_label}>"
+
+
+def render_alert(paper: Paper, matches: list[Match], summary: str) -> dict:
+    """The chat.postMessage arguments (text and blocks) for one paper alert."""
+    blocks = [_title_block(paper)]
+    byline = _byline(paper)
+    if byline:
+        blocks.append(_context(byline))
+    if summary.strip():
+        blocks.append(_section(fit(" ".join(summary.split()), MAX_SUMMARY)))
+    blocks.extend(_match_blocks(matches))
+    blocks.append(_actions(paper, matches))
+    # At most 10 blocks by construction (MAX_MATCH_LINES), far below Slack's 50.
+    return {"text": _fallback_text(paper), "blocks": blocks}
+
+
+def _title_block(paper: Paper) -> dict:
+    return _section(f"*{link(paper.url, paper.title)}*")
+
+
+def _byline(paper: Paper) -> str:
+    """Authors · categories · date, escaped."""
+    categories = paper.categories or ([paper.primary_category] if paper.primary_category else [])
+    date = paper.published or paper.updated or ""
+    # ISO dates show as the day; other formats (RSS dates) are kept as they are.
+    if re.match(r"\d{4}-\d{2}-\d{2}", date):
+        date = date[:10]
+    parts = [short_authors(paper.authors), ", ".join(categories), date]
+    return fit(" · ".join(part for part in parts if part), MAX_CONTEXT_TEXT)
+
+
+def _match_blocks(matches: list[Match]) -> list[dict]:
+    """One context line per match, in the caller's order, a few at most."""
+    lines = [
+        f"Matched *{fit(' '.join(m.topic.split()), MAX_TOPIC)}* (score {m.score:.2f})"
+        for m in matches[:MAX_MATCH_LINES]
+    ]
+    if len(matches) > MAX_MATCH_LINES:
+        lines.append(f"and {len(matches) - MAX_MATCH_LINES} more of your topics")
+    return [_context(line) for line in lines]
+
+
+def _actions(paper: Paper, matches: list[Match]) -> dict:
+    """The feedback buttons; their value tells the handler which paper and subscription."""
+    subscription = matches[0].subscription_id if matches else None
+    value = json.dumps({"paper": paper.id, "sub": subscription})
+    if len(value) > MAX_BUTTON_VALUE:
+        raise ValueError(f"paper id too long for a button value: {paper.id[:80]}…")
+    elements = []
+    for action_id, label, style in BUTTONS:
+        button = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label},
+            "value": value,
+        }
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": _paper_block_id(paper.id), "elements": elements}
+
+
+def _paper_block_id(paper_id: str) -> str:
+    """`paper:<id>`; ids too long for a block_id (some URL ids) are hashed instead."""
+    block_id = f"paper:{paper_id}"
+    if len(block_id) <= MAX_BLOCK_ID:
+        return block_id
+    return "paper:sha1:" + hashlib.sha1(paper_id.encode()).hexdigest()
+
+
+def _fallback_text(paper: Paper) -> str:
+    """The notification and screen-reader text; also mrkdwn, so escaped."""
+    return fit("New paper: " + " ".join(paper.title.split()), MAX_FALLBACK)
+
+
+def _section(text: str) -> dict:
+    # Callers fit their parts; this only guards against a future part that does not.
+    if len(text) > MAX_SECTION_TEXT:
+        raise ValueError(f"section text over Slack's {MAX_SECTION_TEXT} characters")
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+# -- terminal rendering ------------------------------------------------------
+
+# `<target|label>` or `<target>`: links and mentions in mrkdwn. Escaped text has no
+# raw `<` or `>`, so anything between them is markup.
+MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def render_for_terminal(message: dict, console_width: int = 100) -> str:
+    """The message as a person reads it in Slack, as plain wrapped text."""
+    blocks = message.get("blocks") or []
+    if not blocks:
+        return _wrap(_display(message.get("text", "")), console_width)
+    lines = [_block_as_text(block, console_width) for block in blocks]
+    return "\n".join(line for line in lines if line)
+
+
+def _block_as_text(block: dict, width: int) -> str:
+    kind = block.get("type")
+    if kind == "section":
+        texts = [block.get("text") or {}, *block.get("fields", [])]
+        return "\n".join(_wrap(_text_of(t), width) for t in texts if t)
+    if kind == "context":
+        parts = [_text_of(e) or f"[{e.get('alt_text', 'image')}]" for e in block["elements"]]
+        return _wrap("  ".join(parts), width)
+    if kind == "header":
+        title = _text_of(block.get("text") or {})
+        return f"{title}\n{'=' * min(len(title), width)}"
+    if kind == "divider":
+        return "-" * width
+    if kind == "actions":
+        return _wrap(" ".join(_element_as_text(e) for e in block["elements"]), width)
+    if kind == "image":
+        return f"[image: {block.get('alt_text', '')}]"
+    return ""
+
+
+def _element_as_text(element: dict) -> str:
+    """A button as `[ Label ]`; menus and other inputs by their placeholder."""
+    text = element.get("text") or element.get("placeholder") or {}
+    label = _text_of(text) or element.get("action_id", "")
+    return f"[ {label} ]" if element.get("type") == "button" else f"[ {label} ▾ ]"
+
+
+def _text_of(text_object: dict) -> str:
+    """Display form of a text object: plain text as is, mrkdwn with links and escapes resolved."""
+    text = text_object.get("text", "")
+    return _display(text) if text_object.get("type") == "mrkdwn" else text
+
+
+def _display(mrkdwn: str) -> str:
+    """Links as "label (url)", mentions as @name, and entities decoded."""
+    return unescape(MARKUP.sub(_markup_as_text, mrkdwn))
+
+
+def _markup_as_text(match: re.Match) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith("@"):
+        return "@" + (label or target[1:])
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!"):
+        # <!channel>, <!here>, <!subteam^ID|@team>, <!date^...|fallback>
+        return label or "@" + target[1:].split("^")[0]
+    return f"{label} ({target})" if label else target
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap each line to the console width, keeping the line breaks Slack would show."""
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or ""
+        for line in text.splitlines()
+    )

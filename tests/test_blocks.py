@@ -1,0 +1,178 @@
+"""Block Kit rendering: escaping, Slack's limits, buttons, and the terminal view."""
+
+from __future__ import annotations
+
+import json
+
+from bot.blocks import (
+    escape,
+    render_alert,
+    render_for_terminal,
+    short_authors,
+    truncate,
+)
+from bot.match import Match
+from bot.papers import Paper
+
+HOSTILE_TITLE = "<!channel> & <@U123> | trick>"
+
+
+def make_paper(**overrides) -> Paper:
+    fields = {
+        "id": "2608.19199",
+        "title": "Sparse Attention for Long Context",
+        "abstract": "We study sparse attention.",
+        "url": "https://arxiv.org/abs/2608.19199",
+        "authors": [
+            "Ada Lovelace",
+            "Alan Turing",
+            "Grace Hopper",
+            "Edsger Dijkstra",
+            "Barbara Liskov",
+        ],
+        "categories": ["cs.LG", "cs.CL"],
+        "published": "2026-08-20T00:00:00Z",
+    }
+    fields.update(overrides)
+    return Paper(**fields)
+
+
+MATCHES = [Match(subscription_id=7, topic="long context <models>", score=0.5234)]
+
+
+def texts(message: dict) -> list[str]:
+    """Every mrkdwn/plain text in the message, fallback included."""
+    found = [message["text"]]
+    for block in message["blocks"]:
+        if "text" in block:
+            found.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            found.append(element["text"]["text"] if block["type"] == "actions" else element["text"])
+    return found
+
+
+def test_escape_order():
+    assert escape("a & <b> &lt;") == "a &amp; &lt;b&gt; &amp;lt;"
+
+
+def test_truncate_cuts_at_a_word():
+    assert truncate("short", 10) == "short"
+    cut = truncate("the quick brown fox jumps", 12)
+    assert cut == "the quick…" and len(cut) <= 12
+    assert truncate("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_short_authors():
+    assert short_authors(["A", "B", "C", "D", "E"]) == "A, B, C et al."
+    assert short_authors(["A", "B", "C", "D"]) == "A, B, C, D"
+    assert short_authors([]) == ""
+
+
+def test_hostile_title_is_escaped_everywhere():
+    message = render_alert(make_paper(title=HOSTILE_TITLE), MATCHES, "A summary & more.")
+
+    raw = json.dumps(message, ensure_ascii=False)
+    assert "<!channel>" not in raw and "<@U123>" not in raw
+    title = message["blocks"][0]["text"]["text"]
+    # One link, whose text cannot end early at the title's `|` or `>`.
+    assert title.startswith("*<https://arxiv.org/abs/2608.19199|")
+    assert title.count("<") == 1 and title.count(">") == 1 and title.count("|") == 1
+    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in title
+    assert message["text"].startswith("New paper: &lt;!channel&gt; &amp;")
+    assert "&lt;models&gt;" in raw
+
+
+def test_link_url_cannot_break_out():
+    paper = make_paper(url="https://example.org/a?x=1&y=<2>|evil")
+
+    title = render_alert(paper, MATCHES, "s")["blocks"][0]["text"]["text"]
+
+    assert title.startswith("*<https://example.org/a?x=1&amp;y=&lt;2&gt;%7Cevil|")
+
+
+def test_long_summary_and_title_fit_slack_limits():
+    words = "attention " * 2000 + "end"
+    message = render_alert(make_paper(title="Title " * 200), MATCHES * 60, words)
+
+    assert len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+    summary = message["blocks"][2]["text"]["text"]
+    assert summary.endswith("attention…") and len(summary) < len(words)
+    assert message["text"].endswith("…") and len(message["text"]) <= 300
+
+
+def test_escaping_never_pushes_text_over_its_limit():
+    summary = "&" * 5000
+    text = render_alert(make_paper(), MATCHES, summary)["blocks"][2]["text"]["text"]
+
+    assert len(text) <= 3000 and text.endswith("&amp;…")
+
+
+def test_byline_and_matches():
+    message = render_alert(make_paper(), MATCHES, "s")
+
+    byline = message["blocks"][1]["elements"][0]["text"]
+    assert byline == "Ada Lovelace, Alan Turing, Grace Hopper et al. · cs.LG, cs.CL · 2026-08-20"
+    matched = message["blocks"][3]["elements"][0]["text"]
+    assert matched == "Matched *long context &lt;models&gt;* (score 0.52)"
+
+
+def test_buttons_have_stable_ids_and_values():
+    matches = [Match(7, "a", 0.6), Match(9, "b", 0.4)]
+    actions = render_alert(make_paper(), matches, "s")["blocks"][-1]
+
+    assert actions["type"] == "actions"
+    assert "2608.19199" in actions["block_id"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "paper_relevant",
+        "paper_not_relevant",
+        "paper_save",
+    ]
+    for button in actions["elements"]:
+        assert json.loads(button["value"]) == {"paper": "2608.19199", "sub": 7}
+        assert len(button["value"]) <= 2000
+
+
+def test_long_url_id_gets_a_short_block_id():
+    paper = make_paper(id="url:https://example.org/" + "a" * 400)
+
+    actions = render_alert(paper, MATCHES, "s")["blocks"][-1]
+
+    assert len(actions["block_id"]) <= 255
+    assert json.loads(actions["elements"][0]["value"])["paper"] == paper.id
+
+
+def test_terminal_rendering_reads_like_slack():
+    message = render_alert(make_paper(title=HOSTILE_TITLE), MATCHES, "A summary & more. " * 20)
+
+    shown = render_for_terminal(message, console_width=60)
+
+    assert "<!channel> & <@U123>" in shown
+    assert "(https://arxiv.org/abs/2608.19199)" in shown
+    assert "[ Relevant ] [ Not relevant ] [ Save ]" in shown
+    assert "Matched *long context <models>* (score 0.52)" in shown
+    assert "&lt;" not in shown and "&amp;" not in shown and '"blocks"' not in shown
+    assert all(len(line) <= 60 for line in shown.splitlines() if "http" not in line)
+
+
+def test_terminal_rendering_without_blocks_uses_text():
+    assert (
+        render_for_terminal({"text": "a &lt;b&gt; <https://x.org|link>"})
+        == "a <b> link (https://x.org)"
+    )
+
+
+def test_alert_is_accepted_by_slack_api():
+    """The rendered message goes through chat.postMessage as it is."""
+    from slack_sdk import WebClient
+
+    from tests.fake_slack import FakeSlack
+
+    message = render_alert(make_paper(title=HOSTILE_TITLE), MATCHES * 60, "word " * 3000)
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.base_url)
+        client.chat_postMessage(channel="C1", **message)
+
+        assert fake.calls_to("chat.postMessage")[0]["blocks"] == message["blocks"]
