@@ -1,0 +1,315 @@
+"""Polite HTTP for feeds: conditional GET, timeouts, per-host spacing, retries with backoff.
+
+`Fetcher.fetch` never raises for network or HTTP problems; it returns a `FetchResult`
+that says what happened, so one broken feed cannot stop a polling cycle.
+
+Retry policy: 429, 502, 503, 504, connection errors and timeouts are retried, up to
+`max_attempts` requests in all. The wait is the server's `Retry-After` when it sends one,
+otherwise exponential backoff with full jitter. A `Retry-After` longer than
+`max_retry_after` is not waited out: the fetch stops and reports it in `retry_after`,
+so the scheduler can come back later instead of holding a worker for an hour.
+500 and every other 4xx/5xx are reported at once: a 500 from a feed server is usually
+a fault that repeats on the spot, and the next polling cycle is the retry.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+# arXiv asks for one request every 3 seconds; subdomains share one budget because
+# export.arxiv.org and rss.arxiv.org are the same service.
+DEFAULT_MIN_INTERVAL_BY_HOST = {"arxiv.org": 3.0}
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+_TIMEOUT_REASONS = {
+    httpx.ConnectTimeout: "timed out connecting",
+    httpx.ReadTimeout: "timed out reading",
+    httpx.WriteTimeout: "timed out sending",
+    httpx.PoolTimeout: "timed out waiting for a connection",
+}
+
+
+@dataclass
+class FetchResult:
+    """What one fetch of one URL ended with.
+
+    status is "ok" (2xx, content present), "not_modified" (304), "http_error" (content
+    kept: the arXiv API explains a 400 in its body), "network_error" (also an unreadable
+    local file) or "too_large".
+    """
+
+    url: str
+    status: str
+    http_status: int | None
+    content: bytes | None
+    etag: str | None
+    last_modified: str | None
+    error: str | None
+    attempts: int
+    # Seconds the server asked us to wait (Retry-After), when it asked.
+    retry_after: float | None = None
+
+
+@dataclass
+class _Attempt:
+    """One request's outcome and whether another request may help."""
+
+    result: FetchResult
+    retryable: bool = False
+
+
+class Fetcher:
+    """Fetches feed URLs and local feed files politely; one request at a time."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        max_bytes: int = 20_000_000,
+        max_attempts: int = 4,
+        backoff_base: float = 2.0,
+        min_interval_by_host: dict[str, float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+        max_retry_after: float = 120.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Build a fetcher.
+
+        min_interval_by_host maps a host suffix ("arxiv.org" also covers
+        "export.arxiv.org") to the least number of seconds between two requests to it;
+        None means DEFAULT_MIN_INTERVAL_BY_HOST. `sleep`, `clock` and `rng` are injectable
+        so tests need not wait.
+        """
+        if not user_agent.strip():
+            raise ValueError("user_agent must name the bot and a contact")
+        self.max_bytes = max_bytes
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.max_retry_after = max_retry_after
+        if min_interval_by_host is None:
+            min_interval_by_host = DEFAULT_MIN_INTERVAL_BY_HOST
+        self._intervals = {host.lower(): float(s) for host, s in min_interval_by_host.items()}
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._last_request_end: dict[str, float] = {}
+        timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+        )
+        self._client = httpx.Client(
+            headers={"User-Agent": user_agent},
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch url (http, https, file:// or a plain path); conditional when given validators."""
+        path = _local_path(url)
+        if path is not None:
+            return self._read_file(url, path)
+        # The lock spans the waits too: spacing is only meaningful if nobody jumps the queue.
+        with self._lock:
+            return self._fetch_http(url, etag, last_modified)
+
+    def _fetch_http(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        """Request url until it succeeds, fails for good, or attempts run out."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        host_key, interval = self._spacing_for(urlsplit(url).hostname or "")
+        attempts = 0
+        while True:
+            attempts += 1
+            self._wait_for_host(host_key, interval)
+            attempt = self._request(url, headers, etag, last_modified)
+            self._last_request_end[host_key] = self._clock()
+            result = attempt.result
+            result.attempts = attempts
+            if not attempt.retryable or attempts >= self.max_attempts:
+                break
+            delay = result.retry_after
+            if delay is None:
+                delay = self._backoff(attempts)
+            elif delay > self.max_retry_after:
+                result.error += f"; server asked to wait {delay:.0f} s"
+                return result
+            self._sleep(delay)
+        if attempts > 1 and result.error:
+            result.error += f" after {attempts} attempts"
+        return result
+
+    def _request(
+        self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None
+    ) -> _Attempt:
+        """Make one request and classify what came back."""
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                return self._read_response(url, response, etag, last_modified)
+        except httpx.TimeoutException as exc:
+            return _Attempt(_network_error(url, _TIMEOUT_REASONS.get(type(exc), "timed out")), True)
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            return _Attempt(_network_error(url, f"connection failed: {_describe(exc)}"), True)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # Bad scheme, redirect loop, undecodable body: asking again will not help.
+            return _Attempt(_network_error(url, f"request failed: {_describe(exc)}"))
+
+    def _read_response(
+        self, url: str, response: httpx.Response, etag: str | None, last_modified: str | None
+    ) -> _Attempt:
+        """Turn a response into a result, reading at most max_bytes of its body."""
+        status = response.status_code
+        new_etag = response.headers.get("ETag")
+        new_last_modified = response.headers.get("Last-Modified")
+        if status == 304:
+            # A 304 need not repeat the validators; the ones we sent are still current.
+            etag, last_modified = new_etag or etag, new_last_modified or last_modified
+            return _Attempt(
+                FetchResult(url, "not_modified", 304, None, etag, last_modified, None, 0)
+            )
+        ok = 200 <= status < 300
+        body = self._read_body(response)
+        if body is None and ok:
+            error = f"body larger than {self.max_bytes} bytes"
+            return _Attempt(FetchResult(url, "too_large", status, None, None, None, error, 0))
+        if ok:
+            return _Attempt(
+                FetchResult(url, "ok", status, body, new_etag, new_last_modified, None, 0)
+            )
+        result = FetchResult(
+            url,
+            "http_error",
+            status,
+            body,
+            etag,
+            last_modified,
+            f"HTTP {status} {response.reason_phrase}".strip(),
+            0,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+        return _Attempt(result, retryable=status in RETRY_STATUSES)
+
+    def _read_body(self, response: httpx.Response) -> bytes | None:
+        """Return the body, or None once it passes max_bytes.
+
+        Counting decoded bytes also stops a small gzip body that inflates to gigabytes.
+        """
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return None
+        chunks = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > self.max_bytes:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _read_file(self, url: str, path: Path) -> FetchResult:
+        """Read a local feed file, with the same size limit as a download."""
+        try:
+            with path.open("rb") as f:
+                content = f.read(self.max_bytes + 1)
+        except OSError as exc:
+            return _network_error(url, f"cannot read {path}: {exc.strerror or exc}", attempts=1)
+        if len(content) > self.max_bytes:
+            error = f"file larger than {self.max_bytes} bytes"
+            return FetchResult(url, "too_large", None, None, None, None, error, 1)
+        return FetchResult(url, "ok", None, content, None, None, None, 1)
+
+    def _spacing_for(self, host: str) -> tuple[str, float]:
+        """Return the key requests to host are spaced under, and the interval.
+
+        The longest matching suffix wins, so a specific host can override its domain.
+        """
+        host = host.lower()
+        matches = [s for s in self._intervals if host == s or host.endswith("." + s)]
+        if not matches:
+            return host, 0.0
+        suffix = max(matches, key=len)
+        return suffix, self._intervals[suffix]
+
+    def _wait_for_host(self, key: str, interval: float) -> None:
+        """Sleep until interval seconds have passed since the last request under key ended."""
+        last = self._last_request_end.get(key)
+        if last is None or interval <= 0:
+            return
+        remaining = interval - (self._clock() - last)
+        if remaining > 0:
+            self._sleep(remaining)
+
+    def _backoff(self, failed_attempts: int) -> float:
+        """Full-jitter exponential backoff, so many clients do not retry in step."""
+        ceiling = self.backoff_base * 2 ** (failed_attempts - 1)
+        return self._rng.uniform(0, min(ceiling, self.max_retry_after))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _local_path(url: str) -> Path | None:
+    """Return the file a file:// URL or plain path names, or None for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path))
+    # One letter is a Windows drive ("C:\\feeds\\x.xml"), not a scheme.
+    if parts.scheme == "" or len(parts.scheme) == 1:
+        return Path(url)
+    return None
+
+
+def _network_error(url: str, reason: str, attempts: int = 0) -> FetchResult:
+    return FetchResult(url, "network_error", None, None, None, None, reason, attempts)
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason; some httpx errors have an empty message."""
+    return str(exc) or type(exc).__name__
