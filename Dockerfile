@@ -1,0 +1,31 @@
+# paperbot service image: `paperbot run` with the CPU build of torch and the bundled model.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    HF_HUB_OFFLINE=1 \
+    PAPERBOT_DB=/data/paperbot.db
+
+WORKDIR /app
+
+# The CPU wheel of the torch version pinned in pyproject.toml, so the CUDA build never lands.
+RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+
+COPY pyproject.toml README.md LICENSE ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY config ./config
+RUN pip install -e .
+
+RUN useradd --create-home --uid 10001 paperbot \
+    && mkdir -p /data && chown paperbot /data
+USER paperbot
+VOLUME ["/data"]
+
+EXPOSE 3000
+# /healthz answers in HTTP mode; in Socket Mode there is no port and the check is skipped.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import os, sys, urllib.request; os.environ.get('SLACK_APP_TOKEN') and sys.exit(0); urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"
+
+CMD ["paperbot", "run"]

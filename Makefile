@@ -1,0 +1,26 @@
+# The README's two commands are `make demo` and `make test`; both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test bench
+
+setup: $(VENV)/.installed
+
+# torch==2.13.0 is pinned in pyproject.toml, so pip takes the CPU build in the same install.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: setup
+	$(BIN)/paperbot demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/eval_matching.py

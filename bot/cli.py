@@ -1,0 +1,286 @@
+"""The `paperbot` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from bot.settings import FeedSettings, Settings, SettingsError, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj["config"], ctx.obj["db"])
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _services(ctx: click.Context, slack=None):
+    from bot.services import build_services
+
+    return build_services(_settings(ctx), slack=slack)
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _paper_json(paper) -> dict:
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "url": paper.url,
+        "authors": paper.authors,
+        "categories": paper.categories,
+        "published": paper.published,
+    }
+
+
+@click.group()
+@click.option("--db", envvar="PAPERBOT_DB", help="SQLite file (default from settings).")
+@click.option("--config", envvar="PAPERBOT_CONFIG", help="TOML file laid over the defaults.")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config: str | None, verbose: bool) -> None:
+    """paperbot: research-paper alerts for Slack."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = {"db": db, "config": config}
+
+
+@cli.command()
+@click.option("--fresh", is_flag=True, help="Start over with an empty database.")
+@click.pass_context
+def demo(ctx: click.Context, fresh: bool) -> None:
+    """Run one offline cycle on the bundled sample feeds and show the alerts."""
+    from bot.demo import run_demo
+
+    settings = _settings(ctx)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(settings.database.path + suffix).unlink(missing_ok=True)
+    services = _services(ctx)
+    click.echo(f"paperbot demo: database {settings.database.path}; no Slack token needed.\n")
+    report = run_demo(services, click.echo)
+    if report.papers_new == 0 and report.sent == 0:
+        click.echo("Nothing is new since the last run: no alert was posted twice.")
+        click.echo("Run `paperbot demo --fresh` to start over.")
+    click.echo(
+        f"Summary: {report.feeds_read} feeds read, {report.papers_new} papers new, "
+        f"{len(report.alerts) + len(report.over_cap)} matches, {report.sent} alerts."
+    )
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--kind", help="Feed format, when detection is not wanted.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_json: bool) -> None:
+    """Add papers from feed URLs or files."""
+    services = _services(ctx)
+    reports = [
+        services.pipeline.ingest_feed(FeedSettings(url=source, kind=kind or ""))
+        for source in sources
+    ]
+    embedded = services.pipeline.embed_missing()
+    if as_json:
+        _print_json({"feeds": [asdict(r) for r in reports], "embedded": embedded})
+        return
+    for report in reports:
+        detail = f": {report.error}" if report.error else ""
+        click.echo(
+            f"{report.url}: {report.status}, {report.items} items, "
+            f"{report.new} new, {report.updated} updated{detail}"
+        )
+    if any(r.status not in ("ok", "empty", "not_modified") for r in reports):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=5, show_default=True, help="How many papers.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Search the stored papers, as /papers search does."""
+    services = _services(ctx)
+    hits = services.search.search(" ".join(query), limit=limit)
+    if as_json:
+        _print_json([{**_paper_json(hit.paper), "score": hit.score} for hit in hits])
+        return
+    if not hits:
+        click.echo("No stored paper matches that query.")
+    for rank, hit in enumerate(hits, start=1):
+        click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.4f})")
+
+
+@cli.command()
+@click.argument("topic", nargs=-1, required=True)
+@click.option("--user", required=True, help="Slack user id of the owner (U...).")
+@click.option("--channel", help="Deliver to this channel id instead of the owner's DM.")
+@click.option("--threshold", type=float, help="Cosine similarity needed (0-1).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def subscribe(
+    ctx: click.Context,
+    topic: tuple[str, ...],
+    user: str,
+    channel: str | None,
+    threshold: float | None,
+    as_json: bool,
+) -> None:
+    """Subscribe a user's DM, or a channel, to a topic."""
+    from bot.subscriptions import SubscriptionError
+    from bot.subscriptions import subscribe as add
+
+    services = _services(ctx)
+    try:
+        sub = add(
+            services.store,
+            services.embedder,
+            topic=" ".join(topic),
+            owner=user,
+            target=channel,
+            threshold=threshold,
+        )
+    except SubscriptionError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _print_json(_subscription_json(sub))
+    else:
+        click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
+
+
+def _subscription_json(sub) -> dict:
+    data = asdict(sub)
+    data.pop("embedding")
+    return data
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def subscriptions(ctx: click.Context, as_json: bool) -> None:
+    """List every subscription."""
+    subs = _services(ctx).store.list_subscriptions()
+    if as_json:
+        _print_json([_subscription_json(s) for s in subs])
+        return
+    if not subs:
+        click.echo("No subscriptions yet: add one with `paperbot subscribe TOPIC --user U...`.")
+    for sub in subs:
+        state = f"paused: {sub.paused_reason}" if sub.paused else "active"
+        click.echo(f"{sub.id}\t{sub.target}\t{sub.cadence}\t{state}\t{sub.topic}")
+
+
+@cli.command()
+@click.argument("subscription_id", type=int)
+@click.pass_context
+def unsubscribe(ctx: click.Context, subscription_id: int) -> None:
+    """Remove a subscription."""
+    if not _services(ctx).store.remove_subscription(subscription_id):
+        raise click.ClickException(f"There is no subscription {subscription_id}.")
+    click.echo(f"Removed subscription {subscription_id}.")
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show the alerts instead of posting them.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
+    """Run one fetch-match-deliver cycle now."""
+    from bot.deliver import make_slack_client
+
+    settings = _settings(ctx)
+    slack = None
+    if not dry_run:
+        if not settings.slack.bot_token:
+            raise click.ClickException(
+                "cycle posts to Slack: export SLACK_BOT_TOKEN=xoxb-..., or add --dry-run."
+            )
+        slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
+    services = _services(ctx, slack=slack)
+    report = services.pipeline.run_cycle(list(settings.feeds), dry_run=dry_run)
+    if as_json:
+        _print_json(_cycle_json(services, report))
+        return
+    if dry_run:
+        _show_alerts(services, report.alerts)
+    click.echo(report.summary_line())
+
+
+def _cycle_json(services, report) -> dict:
+    papers = services.store.get_papers([a.paper_id for a in report.alerts + report.over_cap])
+
+    def alert_json(alert):
+        return {
+            "target": alert.target,
+            "paper": _paper_json(papers[alert.paper_id]),
+            "score": alert.score,
+            "matches": [vars(m) for m in alert.matches],
+        }
+
+    return {
+        "feeds": [asdict(f) for f in report.feeds],
+        "papers_new": report.papers_new,
+        "papers_updated": report.papers_updated,
+        "alerts": [alert_json(a) for a in report.alerts],
+        "over_cap": [alert_json(a) for a in report.over_cap],
+        "queued": report.queued,
+        "sent": report.sent,
+        "failed": report.failed,
+        "retrying": report.retrying,
+    }
+
+
+def _show_alerts(services, alerts) -> None:
+    from bot.blocks import render_for_terminal
+    from bot.deliver import compose_alert
+
+    for alert in alerts:
+        message = compose_alert(services.store, services.summarizer, alert.paper_id, alert.matches)
+        click.echo(f"── to {alert.target} " + "─" * 40)
+        click.echo(render_for_terminal(message) + "\n")
+
+
+@cli.command()
+@click.option("--port", type=int, help="HTTP mode port (default from settings).")
+@click.pass_context
+def run(ctx: click.Context, port: int | None) -> None:
+    """Run the Slack app and the scheduler."""
+    from bot.app import serve
+
+    settings = _settings(ctx)
+    try:
+        settings.slack.require_for_run()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    serve(settings, port=port)
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check settings, database, model and Slack credentials, and say what to fix."""
+    from bot.doctor import run_checks
+
+    problems = 0
+    for check in run_checks(ctx.obj["config"], ctx.obj["db"]):
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+        problems += not check.ok
+    if problems:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,63 @@
+"""The services one paperbot process uses, built once from Settings and passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.deliver import Deliverer
+from bot.embed import Embedder
+from bot.fetch import Fetcher
+from bot.match import Matcher
+from bot.pipeline import Pipeline
+from bot.search import Search
+from bot.settings import Settings
+from bot.store import Store
+from bot.summarize import ExtractiveSummarizer, Summarizer
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    search: Search
+    matcher: Matcher
+    summarizer: Summarizer
+    fetcher: Fetcher
+    pipeline: Pipeline
+    slack: WebClient | None = None
+
+
+def build_services(
+    settings: Settings, slack: WebClient | None = None, embedder: Embedder | None = None
+) -> Services:
+    """Wire the services together; pass `slack` to deliver, `embedder` to share a model."""
+    store = Store(settings.database.path)
+    embedder = embedder or Embedder(settings.model.path, settings.model.batch_size)
+    summarizer = ExtractiveSummarizer()
+    fetcher = Fetcher(
+        user_agent=settings.fetch.user_agent,
+        connect_timeout=settings.fetch.connect_timeout,
+        read_timeout=settings.fetch.read_timeout,
+        max_attempts=settings.fetch.max_attempts,
+    )
+    matcher = Matcher(
+        store,
+        embedder.name,
+        settings.matching.default_threshold,
+        settings.matching.max_alerts_per_cycle,
+    )
+    deliverer = Deliverer(store, slack, summarizer) if slack is not None else None
+    return Services(
+        settings=settings,
+        store=store,
+        embedder=embedder,
+        search=Search(store, embedder),
+        matcher=matcher,
+        summarizer=summarizer,
+        fetcher=fetcher,
+        pipeline=Pipeline(store, embedder, fetcher, matcher, deliverer),
+        slack=slack,
+    )

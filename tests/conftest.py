@@ -1,0 +1,59 @@
+"""Shared fixtures: one real embedding model per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.embed import Embedder
+from bot.services import build_services
+from bot.settings import load_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real bundled model, loaded once: matching and search are never tested on fakes."""
+    model = Embedder("bundled")
+    model.load()
+    return model
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "PAPERBOT_CONFIG", "PAPERBOT_DB"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings(db_path=str(tmp_path / "paperbot.db"), env={})
+
+
+@pytest.fixture
+def services(settings, embedder):
+    return build_services(settings, embedder=embedder)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def feed_server(tmp_path):
+    """A local HTTP server serving the files put in its `root` folder."""
+    root = tmp_path / "served"
+    root.mkdir()
+
+    def handler(*args, **kwargs):
+        return _QuietHandler(*args, directory=str(root), **kwargs)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.root = root
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield server
+    server.shutdown()
+    server.server_close()

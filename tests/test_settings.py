@@ -1,0 +1,74 @@
+import pytest
+
+from bot.settings import SettingsError, SlackSettings, load_settings
+
+
+def write(tmp_path, text):
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_load_with_every_key():
+    settings = load_settings(env={})
+    assert settings.model.path == "bundled"
+    assert 0 < settings.matching.default_threshold < 1
+    assert settings.feeds == ()
+
+
+def test_user_file_overrides_and_replaces_feed_list(tmp_path):
+    path = write(
+        tmp_path,
+        '[matching]\ndefault_threshold = 0.5\n[[feeds]]\nurl = "https://rss.arxiv.org/rss/cs.CL"\n',
+    )
+    settings = load_settings(path, env={})
+    assert settings.matching.default_threshold == 0.5
+    assert settings.matching.max_alerts_per_cycle == 10
+    assert [f.url for f in settings.feeds] == ["https://rss.arxiv.org/rss/cs.CL"]
+    assert settings.feeds[0].include_cross_lists is True
+
+
+def test_env_sets_database_and_slack(tmp_path):
+    path = write(tmp_path, "")
+    settings = load_settings(
+        env={"PAPERBOT_CONFIG": str(path), "PAPERBOT_DB": "x.db", "SLACK_BOT_TOKEN": "xoxb-1"}
+    )
+    assert settings.database.path == "x.db"
+    assert settings.slack.bot_token == "xoxb-1"
+
+
+def test_unknown_key_names_key_file_and_suggestion(tmp_path):
+    path = write(tmp_path, "[matching]\ndefault_treshold = 0.3\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path, env={})
+    message = str(error.value)
+    assert "matching.default_treshold" in message
+    assert str(path) in message
+    assert "did you mean 'matching.default_threshold'" in message
+
+
+def test_wrong_type_says_what_to_write(tmp_path):
+    path = write(tmp_path, '[matching]\ndefault_threshold = "high"\n')
+    with pytest.raises(SettingsError, match=r"must be a number, like default_threshold = 0.5"):
+        load_settings(path, env={})
+
+
+def test_unknown_feed_key(tmp_path):
+    path = write(tmp_path, '[[feeds]]\nurl = "x"\nnmae = "y"\n')
+    with pytest.raises(SettingsError, match=r"feeds\[0\].nmae.*did you mean 'feeds\[0\].name'"):
+        load_settings(path, env={})
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(write(tmp_path, "[matching\n"), env={})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_missing_tokens_name_the_variable():
+    with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN is not set"):
+        SlackSettings().require_for_run()
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET"):
+        SlackSettings(bot_token="xoxb-1").require_for_run()
+    SlackSettings(bot_token="xoxb-1", app_token="xapp-1").require_for_run()
