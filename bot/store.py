@@ -553,3 +553,72 @@ class Store:
     def delivery_counts(self) -> dict[str, int]:
         rows = self.db.execute("select status, count(*) from deliveries group by status")
         return dict(rows.fetchall())
+
+    # Slack app (issue 4): subscriptions by person and channel, saved papers, feedback
+
+    def subscriptions_for(self, *, owner: str, channel: str | None = None) -> list[Subscription]:
+        """Subscriptions `owner` made, and those delivering to `channel`, oldest first."""
+        rows = self.db["subscriptions"].rows_where(
+            "owner = ? or target = ?", [owner, channel or owner], order_by="id"
+        )
+        return [self._subscription_from_row(row) for row in rows]
+
+    def update_subscription(self, subscription_id: int, **changes) -> Subscription | None:
+        """Change a subscription's paused state, reason, threshold or cadence."""
+        allowed = {"paused", "paused_reason", "threshold", "cadence"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)} of a subscription")
+        with self.db.conn:
+            self.db["subscriptions"].update(subscription_id, changes)
+        return self.get_subscription(subscription_id)
+
+    def save_paper(self, user: str, paper_id: str) -> bool:
+        """Add a paper to a user's saved list; False when it was already there."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "insert or ignore into saved (user, paper_id, created) values (?, ?, ?)",
+                [user, paper_id, now_iso()],
+            )
+        return cursor.rowcount > 0
+
+    def unsave_paper(self, user: str, paper_id: str) -> bool:
+        with self.db.conn:
+            cursor = self.db.execute(
+                "delete from saved where user = ? and paper_id = ?", [user, paper_id]
+            )
+        return cursor.rowcount > 0
+
+    def saved_papers(self, user: str, limit: int = 50) -> list[Paper]:
+        """A user's saved papers, most recently saved first."""
+        rows = self.db.execute(
+            "select papers.* from saved join papers on papers.id = saved.paper_id "
+            "where saved.user = ? order by saved.created desc, saved.rowid desc limit ?",
+            [user, limit],
+        )
+        columns = [c[0] for c in rows.description]
+        return [self._paper_from_row(dict(zip(columns, row, strict=True))) for row in rows]
+
+    def set_feedback(self, user: str, paper_id: str, subscription_id: int, value: int) -> None:
+        """Record +1 / -1 from `user` on a paper sent for a subscription; a new vote replaces."""
+        with self.db.conn:
+            self.db["feedback"].upsert(
+                {
+                    "user": user,
+                    "paper_id": paper_id,
+                    "subscription_id": subscription_id,
+                    "value": value,
+                    "created": now_iso(),
+                },
+                pk=("user", "paper_id", "subscription_id"),
+            )
+
+    def feedback_of(self, user: str) -> list[dict]:
+        return list(self.db["feedback"].rows_where("user = ?", [user], order_by="created"))
+
+    def recent_deliveries(self, target: str, limit: int = 10) -> list[Delivery]:
+        """The latest alerts sent to `target`, newest first."""
+        rows = self.db["deliveries"].rows_where(
+            "target = ? and status = 'sent'", [target], order_by="id desc", limit=limit
+        )
+        return [self._delivery_from_row(row) for row in rows]
