@@ -1,9 +1,30 @@
-"""The outbox worker: claims pending deliveries, posts them to Slack, records the outcome."""
+"""The outbox worker: claims pending deliveries, posts them to Slack, records the outcome.
+
+Every alert is sent once, or is visible as failed with its reason:
+
+- A row is claimed ('sending') before it is posted and marked 'sent' with Slack's ts after.
+- A post whose answer never came (timeout, dropped connection, or a process killed while
+  waiting) may have reached Slack. Its row is marked uncertain; before posting it again the
+  worker looks for the alert in the channel's history: every alert carries message
+  metadata {event_type: paperbot_alert, event_payload: {paper_id}}. Found: marked sent.
+  Not found: posted. History unreadable (no history scope, not a member): marked failed
+  with the reason rather than risk posting twice, since a duplicate cannot be taken back
+  and a failed row is visible in `paperbot status`.
+- 429: Retry-After is waited out (a few times) and posts keep about one a second a channel.
+- 5xx, timeouts, connection errors: retried in later cycles with exponential backoff,
+  up to `max_attempts`, then failed with the last reason.
+- Permanent errors pause the target's subscriptions with the reason and tell their owners
+  once by DM; errors of the token itself pause every subscription and stop the batch.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,7 +36,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.blocks import render_alert
 from bot.match import Match
-from bot.store import Delivery, Store
+from bot.settings import DeliverySettings
+from bot.store import Delivery, Store, Subscription
 from bot.summarize import Summarizer
 
 log = logging.getLogger(__name__)
@@ -34,11 +56,25 @@ PERMANENT_ERRORS = frozenset(
         "cannot_dm_bot",
     }
 )
+# Permanent errors of the token itself: every target would fail the same way.
+TOKEN_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
+# API errors Slack gives for its own trouble; retried like a 5xx.
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
 ALERT_EVENT_TYPE = "paperbot_alert"
+# How far before the unanswered post the history check starts, for clock skew.
+HISTORY_MARGIN = timedelta(minutes=5)
+HISTORY_PAGE_SIZE = 200
+HISTORY_MAX_PAGES = 10
 
 
 def make_slack_client(token: str, base_url: str = "") -> WebClient:
-    """A WebClient that retries connection errors, 5xx and 429 (waiting Retry-After)."""
+    """A WebClient that retries connection errors, 5xx and 429 (waiting Retry-After).
+
+    Fine for reads and for replies to users; alerts are posted by the Deliverer through a
+    client without automatic retries, because retrying a post can duplicate it.
+    """
     kwargs = {"base_url": base_url} if base_url else {}
     return WebClient(
         token=token,
@@ -67,11 +103,76 @@ def matches_of(delivery: Delivery) -> list[Match]:
     return [Match(**m) for m in delivery.matches]
 
 
+def iso(moment: datetime) -> str:
+    """The store's timestamp format (UTC, seconds), which sorts as text."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChannelPacer:
+    """Keeps posts to one channel at least `interval` seconds apart, and honours 429s."""
+
+    def __init__(
+        self, interval: float, clock: Callable[[], datetime], sleep: Callable[[float], None]
+    ):
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._free_at: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        """Sleep until `channel` may take a post, and book the next slot."""
+        now = self.clock().timestamp()
+        free_at = self._free_at.get(channel, now)
+        if free_at > now:
+            self.sleep(free_at - now)
+            now = free_at
+        self._free_at[channel] = now + self.interval
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said wait `seconds` (Retry-After) before the next post to `channel`."""
+        self._free_at[channel] = self.clock().timestamp() + seconds
+
+
+def retry_after_seconds(error: SlackApiError) -> float:
+    """Retry-After of a 429 answer, 1 second when missing or unreadable."""
+    headers = error.response.headers or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                break
+    return 1.0
+
+
+def may_have_landed(error: Exception) -> bool:
+    """Whether a post that raised `error` may still have reached Slack.
+
+    A refused connection sent nothing; a timeout or a dropped connection may have come
+    after Slack took the message.
+    """
+    reason = getattr(error, "reason", None)
+    return not isinstance(error, ConnectionRefusedError) and not isinstance(
+        reason, ConnectionRefusedError
+    )
+
+
+class HistoryUnavailable(Exception):
+    """The target's history cannot be read, so whether an alert landed is unknown."""
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    released: int = 0
+    seconds: float = 0.0
 
 
 class Deliverer:
@@ -82,37 +183,80 @@ class Deliverer:
         store: Store,
         client: WebClient,
         summarizer: Summarizer,
+        settings: DeliverySettings,
         *,
-        batch_size: int = 50,
-        max_attempts: int = 5,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.store = store
         self.client = client
+        # Posts go through a client that never retries on its own: a retried post whose
+        # first try landed would be a duplicate. This class decides what to retry.
+        self.poster = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=settings.post_timeout_seconds,
+            retry_handlers=[],
+        )
         self.summarizer = summarizer
-        self.batch_size = batch_size
-        self.max_attempts = max_attempts
+        self.settings = settings
+        self.clock = clock
+        self.pacer = ChannelPacer(settings.channel_interval_seconds, clock, sleep)
+        self._stop = threading.Event()
+        self._halt_batch = False
+        self._paused_targets: set[str] = set()
         self._dm_channels: dict[str, str] = {}
 
+    def request_stop(self) -> None:
+        """Finish the alert being posted, give the rest of the batch back, and return."""
+        self._stop.set()
+
     def deliver_pending(self) -> DeliveryReport:
+        """Post every due row; requeue rows a dead process left half-sent first."""
+        started = time.monotonic()
         report = DeliveryReport()
-        while batch := self.store.claim_pending_deliveries(self.batch_size):
-            for delivery in batch:
+        self._halt_batch = False
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
+        if requeued:
+            log.warning("%d alert(s) left half-sent by a stopped process: checking them", requeued)
+        while not self._stop.is_set() and not self._halt_batch:
+            batch = self.store.claim_pending_deliveries(self.settings.batch_size, iso(self.clock()))
+            if not batch:
+                break
+            for index, delivery in enumerate(batch):
+                if self._stop.is_set() or self._halt_batch:
+                    rest = [d.id for d in batch[index:]]
+                    self.store.unclaim_deliveries(rest)
+                    report.released += len(rest)
+                    break
+                if delivery.target in self._paused_targets:
+                    # Paused a moment ago: it waits, pending, until its owner resumes it.
+                    self.store.unclaim_deliveries([delivery.id])
+                    report.released += 1
+                    continue
                 outcome = self._deliver(delivery)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-            if report.retrying:
-                # Retryable failures go back to pending; they wait for the next cycle
-                # rather than spinning here against a struggling Slack.
-                break
+        report.seconds = round(time.monotonic() - started, 3)
         return report
 
     def _deliver(self, delivery: Delivery) -> str:
+        """Post one claimed row and record what happened: sent, retrying or failed."""
+        posting = False
         try:
             channel = self._channel_for(delivery.target)
+            if delivery.uncertain:
+                ts = self._find_posted(channel, delivery)
+                if ts:
+                    log.info("delivery %s had landed before (ts %s)", delivery.id, ts)
+                    self.store.finish_delivery(delivery.id, "sent", slack_ts=ts, channel=channel)
+                    return "sent"
             message = compose_alert(
                 self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
             )
-            response = self.client.chat_postMessage(
-                channel=channel,
+            posting = True
+            response = self._post(
+                channel,
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={
@@ -121,16 +265,37 @@ class Deliverer:
                 },
                 **message,
             )
+        except HistoryUnavailable as error:
+            return self._fail(
+                delivery,
+                f"outcome unknown: a post got no answer and the channel history cannot be "
+                f"read ({error}); not posted again, to avoid a duplicate",
+            )
         except SlackApiError as error:
-            return self._failed(delivery, error.response.get("error") or str(error))
-        except SlackClientError as error:
-            return self._failed(delivery, f"could not reach Slack: {error}")
-        except OSError as error:
-            return self._failed(delivery, f"could not reach Slack: {error}")
+            uncertain = delivery.uncertain and not posting
+            return self._api_failure(delivery, error, uncertain)
+        except (SlackClientError, OSError) as error:
+            uncertain = may_have_landed(error) if posting else delivery.uncertain
+            return self._retry_later(delivery, f"could not reach Slack: {error}", uncertain)
         self.store.finish_delivery(
             delivery.id, "sent", slack_ts=response["ts"], channel=response["channel"]
         )
         return "sent"
+
+    def _post(self, channel: str, **message):
+        """chat.postMessage, paced per channel, waiting out a few 429s."""
+        for _ in range(self.settings.max_rate_limit_waits):
+            self.pacer.wait(channel)
+            try:
+                return self.poster.chat_postMessage(channel=channel, **message)
+            except SlackApiError as error:
+                if error.response.status_code != 429:
+                    raise
+                wait = retry_after_seconds(error)
+                log.info("Slack rate limit on %s: waiting %.0fs", channel, wait)
+                self.pacer.hold(channel, wait)
+        self.pacer.wait(channel)
+        return self.poster.chat_postMessage(channel=channel, **message)
 
     def _channel_for(self, target: str) -> str:
         """A user id is delivered to the DM with that user; anything else is a channel."""
@@ -141,26 +306,110 @@ class Deliverer:
             self._dm_channels[target] = response["channel"]["id"]
         return self._dm_channels[target]
 
-    def _failed(self, delivery: Delivery, reason: str) -> str:
+    def _find_posted(self, channel: str, delivery: Delivery) -> str | None:
+        """The ts of this row's alert in the channel's history, or None if it is not there."""
+        since = datetime.fromisoformat(delivery.attempted_at or delivery.created) - HISTORY_MARGIN
+        cursor = None
+        for _ in range(HISTORY_MAX_PAGES):
+            try:
+                response = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE_SIZE,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429 or status >= 500:
+                    raise
+                raise HistoryUnavailable(error.response.get("error") or f"HTTP {status}") from None
+            for message in response.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == ALERT_EVENT_TYPE
+                    and payload.get("paper_id") == delivery.paper_id
+                ):
+                    return message["ts"]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def _api_failure(self, delivery: Delivery, error: SlackApiError, uncertain: bool) -> str:
+        status = error.response.status_code
+        reason = error.response.get("error") or f"HTTP {status}"
+        if reason in TOKEN_ERRORS:
+            return self._token_failure(delivery, reason)
         if reason in PERMANENT_ERRORS:
-            self.store.finish_delivery(delivery.id, "failed", error=reason)
-            paused = self.store.pause_subscriptions_for_target(
-                delivery.target, f"Slack answered {reason}"
-            )
-            log.warning(
-                "delivery %s to %s failed for good (%s); paused %d subscription(s)",
-                delivery.id,
-                delivery.target,
-                reason,
-                len(paused),
-            )
-            return "failed"
-        if delivery.attempts + 1 >= self.max_attempts:
-            self.store.finish_delivery(
-                delivery.id, "failed", error=f"{reason} (gave up after {self.max_attempts} tries)"
-            )
-            log.warning("delivery %s gave up: %s", delivery.id, reason)
-            return "failed"
-        self.store.finish_delivery(delivery.id, "pending", error=reason)
-        log.info("delivery %s will be retried: %s", delivery.id, reason)
+            return self._target_failure(delivery, reason)
+        if status == 429 or status >= 500 or reason in TRANSIENT_ERRORS:
+            return self._retry_later(delivery, f"Slack answered {reason}", uncertain)
+        # Anything else (invalid_blocks, msg_too_long...) fails the same way on every try.
+        return self._fail(delivery, f"Slack answered {reason}")
+
+    def _retry_later(self, delivery: Delivery, reason: str, uncertain: bool) -> str:
+        if delivery.attempts >= self.settings.max_attempts:
+            if uncertain:
+                reason += "; it may have been posted without Slack confirming"
+            return self._fail(delivery, f"{reason} (gave up after {delivery.attempts} tries)")
+        delay = min(
+            self.settings.retry_base_seconds * 2 ** (delivery.attempts - 1),
+            self.settings.retry_max_seconds,
+        )
+        next_attempt = iso(self.clock() + timedelta(seconds=delay))
+        self.store.retry_delivery_later(delivery.id, reason, next_attempt, uncertain=uncertain)
+        log.info("delivery %s retried after %s: %s", delivery.id, next_attempt, reason)
+        # Slack is struggling: leave the rest of the batch for a later cycle.
+        self._halt_batch = True
         return "retrying"
+
+    def _fail(self, delivery: Delivery, reason: str) -> str:
+        self.store.finish_delivery(delivery.id, "failed", error=reason)
+        log.warning("delivery %s to %s failed: %s", delivery.id, delivery.target, reason)
+        return "failed"
+
+    def _target_failure(self, delivery: Delivery, reason: str) -> str:
+        """Fail the row, pause the target's subscriptions and tell their owners once."""
+        self._fail(delivery, reason)
+        self._paused_targets.add(delivery.target)
+        paused = self.store.pause_subscriptions_for_target(
+            delivery.target, f"Slack answered {reason}"
+        )
+        if paused:
+            log.warning("paused %d subscription(s) of %s", len(paused), delivery.target)
+            self._tell_owners(paused, delivery.target, reason)
+        return "failed"
+
+    def _token_failure(self, delivery: Delivery, reason: str) -> str:
+        """The bot token stopped working: pause everything; no DM could be sent anyway."""
+        self._fail(delivery, reason)
+        paused = self.store.pause_all_subscriptions(
+            f"Slack answered {reason}: the bot token no longer works"
+        )
+        log.error("Slack answered %s: paused all %d subscription(s)", reason, len(paused))
+        self._halt_batch = True
+        return "failed"
+
+    def _tell_owners(self, paused: list[Subscription], target: str, reason: str) -> None:
+        """One DM per owner about the subscriptions just paused, unless that DM is the
+        destination that failed."""
+        owners: dict[str, list[Subscription]] = {}
+        for subscription in paused:
+            owners.setdefault(subscription.owner, []).append(subscription)
+        for owner, subscriptions in owners.items():
+            if owner == target or self._dm_channels.get(owner) == target:
+                continue
+            topics = ", ".join(f"#{s.id} “{s.topic}”" for s in subscriptions)
+            text = (
+                f"I paused your paper alerts to <#{target}> ({topics}): Slack answered "
+                f"`{reason}` when I posted there. Invite me to the channel or pick another "
+                "one, then resume the subscription (see `/papers list`)."
+            )
+            if target.startswith(("U", "W")):
+                text = text.replace(f"<#{target}>", f"<@{target}>")
+            try:
+                self._post(self._channel_for(owner), text=text)
+            except (SlackApiError, SlackClientError, OSError) as error:
+                log.warning("could not tell %s about the pause: %s", owner, error)

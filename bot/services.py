@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from bot.deliver import Deliverer
 from bot.embed import Embedder
 from bot.fetch import Fetcher
-from bot.match import Matcher
+from bot.match import Matcher, MatchingConfig
 from bot.pipeline import Pipeline
 from bot.search import Search
 from bot.settings import Settings
@@ -43,13 +43,10 @@ def build_services(
         read_timeout=settings.fetch.read_timeout,
         max_attempts=settings.fetch.max_attempts,
     )
-    matcher = Matcher(
-        store,
-        embedder.name,
-        settings.matching.default_threshold,
-        settings.matching.max_alerts_per_cycle,
+    matcher = Matcher(store, embedder.name, MatchingConfig.from_settings(settings.matching))
+    deliverer = (
+        Deliverer(store, slack, summarizer, settings.delivery) if slack is not None else None
     )
-    deliverer = Deliverer(store, slack, summarizer) if slack is not None else None
     return Services(
         settings=settings,
         store=store,
@@ -58,6 +55,13 @@ def build_services(
         matcher=matcher,
         summarizer=summarizer,
         fetcher=fetcher,
-        pipeline=Pipeline(store, embedder, fetcher, matcher, deliverer),
+        pipeline=Pipeline(
+            store,
+            embedder,
+            fetcher,
+            matcher,
+            deliverer,
+            notify_updates=settings.ingest.notify_updates,
+        ),
         slack=slack,
     )

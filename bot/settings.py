@@ -29,6 +29,8 @@ class FeedSettings:
     name: str = ""
     kind: str = ""
     include_cross_lists: bool = True
+    # Minutes between polls of this feed; 0 means [schedule] poll_minutes.
+    poll_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,21 @@ class ModelSettings:
 class MatchingSettings:
     default_threshold: float
     max_alerts_per_cycle: int
+    strict_threshold: float
+    broad_threshold: float
+    calibration_offset: float
+    lexical_weight: float
+    daily_cap_dm: int
+    daily_cap_channel: int
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    max_chars: int
+    llm_url: str
+    llm_model: str
+    llm_api_key_env: str
+    llm_timeout: float
 
 
 @dataclass(frozen=True)
@@ -54,11 +71,36 @@ class FetchSettings:
     connect_timeout: float
     read_timeout: float
     max_attempts: int
+    arxiv_api_url: str
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
     poll_minutes: int
+    tick_seconds: int
+    arxiv_repoll_minutes: int
+    arxiv_repoll_window_minutes: int
+    feed_error_backoff_max_minutes: int
+    digest_hour: int
+    weekly_digest_day: str
+    channel_timezone: str
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    batch_size: int
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    channel_interval_seconds: float
+    post_timeout_seconds: int
+    lease_seconds: int
+    max_rate_limit_waits: int
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    notify_updates: bool
 
 
 @dataclass(frozen=True)
@@ -108,8 +150,11 @@ class Settings:
     matching: MatchingSettings
     fetch: FetchSettings
     schedule: ScheduleSettings
+    delivery: DeliverySettings
     server: ServerSettings
     feeds: tuple[FeedSettings, ...]
+    summary: SummarySettings
+    ingest: IngestSettings
     slack: SlackSettings = SlackSettings()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,8 @@ import sqlite_utils
 from bot.papers import Paper
 
 BUSY_TIMEOUT_MS = 10_000
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dropped")
+# "digest": held for a daily or weekly digest; the deliverer posts only "pending" rows.
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "dropped", "digest")
 
 
 def now_iso() -> str:
@@ -47,6 +48,16 @@ class Subscription:
     created: str
     team: str = ""
     embedding: np.ndarray | None = None
+    # What the subscription means beyond its topic (issue 5); lists are empty when unused.
+    seed_papers: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    strictness: str = "normal"
+    # Learned from feedback: the Rocchio profile vector and the linear model's weights.
+    profile: np.ndarray | None = None
+    model: dict | None = None
 
 
 @dataclass
@@ -61,6 +72,10 @@ class Delivery:
     attempts: int
     last_error: str | None
     slack_ts: str | None
+    # Set when a post may have reached Slack without us hearing back (issue 6).
+    uncertain: bool = False
+    attempted_at: str | None = None
+    created: str | None = None
 
 
 @dataclass
@@ -154,6 +169,7 @@ class Store:
                 pk="url",
                 if_not_exists=True,
             )
+            self._add_feed_health_schema()
             db["subscriptions"].create(
                 {
                     "id": int,
@@ -174,6 +190,7 @@ class Store:
                 not_null={"owner", "target", "topic"},
                 defaults={"cadence": "instant", "paused": 0},
             )
+            self._add_matching_columns()
             db["deliveries"].create(
                 {
                     "id": int,
@@ -196,6 +213,7 @@ class Store:
             )
             db["deliveries"].create_index(["target", "paper_id"], unique=True, if_not_exists=True)
             db["deliveries"].create_index(["status"], if_not_exists=True)
+            self._create_reliability_schema()
             db["feedback"].create(
                 {
                     "user": str,
@@ -396,6 +414,12 @@ class Store:
         threshold: float | None = None,
         cadence: str = "instant",
         team: str = "",
+        seed_papers: list[str] = (),
+        required: list[str] = (),
+        excluded: list[str] = (),
+        authors: list[str] = (),
+        categories: list[str] = (),
+        strictness: str = "normal",
     ) -> Subscription:
         with self.db.conn:
             table = self.db["subscriptions"].insert(
@@ -409,6 +433,12 @@ class Store:
                     "cadence": cadence,
                     "paused": 0,
                     "created": now_iso(),
+                    "seed_papers": json.dumps(list(seed_papers)),
+                    "required": json.dumps(list(required)),
+                    "excluded": json.dumps(list(excluded)),
+                    "authors": json.dumps(list(authors), ensure_ascii=False),
+                    "categories": json.dumps(list(categories)),
+                    "strictness": strictness,
                 }
             )
         return self.get_subscription(table.last_pk)
@@ -427,6 +457,14 @@ class Store:
             paused_reason=row["paused_reason"],
             created=row["created"],
             embedding=from_blob(row["embedding"]) if row["embedding"] else None,
+            seed_papers=json.loads(row.get("seed_papers") or "[]"),
+            required=json.loads(row.get("required") or "[]"),
+            excluded=json.loads(row.get("excluded") or "[]"),
+            authors=json.loads(row.get("authors") or "[]"),
+            categories=json.loads(row.get("categories") or "[]"),
+            strictness=row.get("strictness") or "normal",
+            profile=from_blob(row["profile"]) if row.get("profile") else None,
+            model=json.loads(row["model"]) if row.get("model") else None,
         )
 
     def get_subscription(self, subscription_id: int) -> Subscription | None:
@@ -465,14 +503,16 @@ class Store:
         score: float,
         matches: list,
         dropped_reason: str | None = None,
+        status: str = "pending",
     ) -> bool:
         """Write an outbox row; False when this target already has this paper.
 
         With `dropped_reason` the row is recorded as dropped, so what was not sent is
-        visible with its reason instead of silently missing.
+        visible with its reason instead of silently missing. `status="digest"` holds the
+        row for a digest instead of posting it now.
         """
         stamp = now_iso()
-        status = "dropped" if dropped_reason else "pending"
+        status = "dropped" if dropped_reason else status
         with self.db.conn:
             cursor = self.db.execute(
                 "insert or ignore into deliveries (target, paper_id, subscription_id, score, "
@@ -505,22 +545,37 @@ class Store:
             attempts=row["attempts"],
             last_error=row["last_error"],
             slack_ts=row["slack_ts"],
+            uncertain=bool(row.get("uncertain")),
+            attempted_at=row.get("attempted_at"),
+            created=row.get("created"),
         )
 
-    def claim_pending_deliveries(self, limit: int) -> list[Delivery]:
-        """Mark up to `limit` pending rows as being sent, and return them.
+    def claim_pending_deliveries(self, limit: int, now: str | None = None) -> list[Delivery]:
+        """Mark up to `limit` pending rows that are due as being sent, and return them.
 
-        The claim is one transaction, so two workers never take the same row.
+        A row waiting for a retry (next_attempt_at after `now`) or whose subscription is
+        paused is left alone. The claim is one UPDATE statement, so two workers, even in
+        two processes, never take the same row.
         """
+        now = now or now_iso()
         with self.db.conn:
-            rows = list(
-                self.db["deliveries"].rows_where("status = 'pending'", order_by="id", limit=limit)
-            )
-            self.db.conn.executemany(
+            cursor = self.db.execute(
                 "update deliveries set status = 'sending', attempts = attempts + 1, "
-                "updated = ? where id = ? and status = 'pending'",
-                [(now_iso(), row["id"]) for row in rows],
+                # An uncertain row keeps the time of its first unanswered post: the history
+                # check must look back that far.
+                "attempted_at = case when uncertain = 1 then coalesce(attempted_at, ?) else ? end, "
+                "updated = ? where id in ("
+                "  select d.id from deliveries d where d.status = 'pending'"
+                "  and (d.next_attempt_at is null or d.next_attempt_at <= ?)"
+                "  and not exists (select 1 from subscriptions s"
+                "    where s.id = d.subscription_id and s.paused = 1)"
+                "  order by d.id limit ?) "
+                "and status = 'pending' returning *",
+                [now, now, now, now, limit],
             )
+            columns = [c[0] for c in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        rows.sort(key=lambda row: row["id"])
         return [self._delivery_from_row(row) for row in rows]
 
     def finish_delivery(
@@ -622,3 +677,346 @@ class Store:
             "target = ? and status = 'sent'", [target], order_by="id desc", limit=limit
         )
         return [self._delivery_from_row(row) for row in rows]
+
+    # Matching (issue 5): subscription meaning and learning, filters, daily caps, digests
+
+    def _add_matching_columns(self) -> None:
+        """Add the subscription columns matching needs to a database made before them."""
+        table = self.db["subscriptions"]
+        columns = table.columns_dict
+        for name, kind in [
+            ("seed_papers", str),
+            ("required", str),
+            ("excluded", str),
+            ("authors", str),
+            ("categories", str),
+            ("strictness", str),
+            ("profile", bytes),
+            ("model", str),
+        ]:
+            if name not in columns:
+                table.add_column(name, kind)
+
+    def set_subscription_learning(
+        self, subscription_id: int, profile: np.ndarray | None, model: dict | None
+    ) -> None:
+        """Store what feedback taught a subscription: its profile vector and linear model."""
+        with self.db.conn:
+            self.db["subscriptions"].update(
+                subscription_id,
+                {
+                    "profile": to_blob(profile) if profile is not None else None,
+                    "model": json.dumps(model) if model is not None else None,
+                },
+            )
+
+    def subscription_feedback(self, subscription_id: int) -> dict[str, int]:
+        """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
+        rows = self.db.execute(
+            "select paper_id, sum(value) from feedback where subscription_id = ? "
+            "group by paper_id order by min(rowid)",
+            [subscription_id],
+        ).fetchall()
+        return {paper_id: (1 if total > 0 else -1) for paper_id, total in rows if total}
+
+    def filtered_paper_ids(
+        self,
+        *,
+        since: str | None = None,
+        categories: list[str] | None = None,
+        authors: list[str] | None = None,
+    ) -> set[str]:
+        """Ids of papers published (or first seen) on or after `since`, in any of
+        `categories`, by any of `authors` (case-insensitive part of a name)."""
+        clauses, params = [], []
+        if since:
+            clauses.append("coalesce(nullif(published, ''), first_seen) >= ?")
+            params.append(since)
+        if categories:
+            marks = ",".join("?" * len(categories))
+            clauses.append(
+                f"(exists (select 1 from json_each(papers.categories) where value in ({marks}))"
+                f" or primary_category in ({marks}))"
+            )
+            params += [*categories, *categories]
+        if authors:
+            likes = " or ".join("lower(value) like ?" for _ in authors)
+            clauses.append(f"exists (select 1 from json_each(papers.authors) where {likes})")
+            params += [f"%{name.lower()}%" for name in authors]
+        where = " and ".join(clauses) or "1"
+        rows = self.db.execute(f"select id from papers where {where}", params).fetchall()
+        return {row[0] for row in rows}
+
+    def count_alerts_since(self, target: str, since: str) -> int:
+        """Alerts queued or sent to `target` since `since` (dropped and held ones excluded)."""
+        row = self.db.execute(
+            "select count(*) from deliveries where target = ? and created >= ? "
+            "and status in ('pending', 'sending', 'sent', 'failed')",
+            [target, since],
+        ).fetchone()
+        return row[0]
+
+    def over_cap_deliveries(self, target: str, since: str, reason: str) -> list[Delivery]:
+        """Rows held back from `target` since `since` for `reason`, best score first."""
+        rows = self.db["deliveries"].rows_where(
+            "target = ? and created >= ? and status = 'dropped' and last_error = ?",
+            [target, since, reason],
+            order_by="score desc, id",
+        )
+        return [self._delivery_from_row(row) for row in rows]
+
+    def release_deliveries(self, delivery_ids: list[int]) -> None:
+        """Queue held or dropped rows for posting after all (the "show more" button)."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update deliveries set status = 'pending', last_error = null, updated = ? "
+                "where id = ? and status in ('dropped', 'digest')",
+                [(now_iso(), delivery_id) for delivery_id in delivery_ids],
+            )
+
+    def digest_deliveries(self, target: str) -> list[Delivery]:
+        """Rows held for `target`'s next digest, oldest first."""
+        rows = self.db["deliveries"].rows_where(
+            "target = ? and status = 'digest'", [target], order_by="id"
+        )
+        return [self._delivery_from_row(row) for row in rows]
+
+    def digest_targets(self) -> list[str]:
+        """Targets with rows waiting for a digest."""
+        rows = self.db.execute(
+            "select distinct target from deliveries where status = 'digest' order by target"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    # Delivery reliability, scheduling and status (issue 6)
+
+    def _create_reliability_schema(self) -> None:
+        """Outbox retry columns, the feeds' re-poll bookkeeping and the cycles log.
+
+        Added with checks so a database made by an older paperbot is upgraded in place.
+        """
+        deliveries = self.db["deliveries"]
+        for name, kind in [("next_attempt_at", str), ("uncertain", int), ("attempted_at", str)]:
+            if name not in deliveries.columns_dict:
+                deliveries.add_column(name, kind)
+        feeds = self.db["feeds"]
+        if "last_new" not in feeds.columns_dict:
+            feeds.add_column("last_new", str)
+        self.db["cycles"].create(
+            {
+                "id": int,
+                "started": str,
+                "finished": str,
+                "feeds": int,
+                "feeds_ok": int,
+                "papers_new": int,
+                "matches": int,
+                "queued": int,
+                "sent": int,
+                "failed": int,
+                "retrying": int,
+                "seconds": float,
+                "durations": str,
+                "errors": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+
+    def retry_delivery_later(
+        self, delivery_id: int, error: str, next_attempt_at: str, *, uncertain: bool
+    ) -> None:
+        """Put a row back in the queue, not to be tried before `next_attempt_at`.
+
+        `uncertain` says the last post may have reached Slack: the next attempt must look
+        for it in the channel's history before posting again.
+        """
+        with self.db.conn:
+            self.db.execute(
+                "update deliveries set status = 'pending', last_error = ?, next_attempt_at = ?, "
+                "uncertain = ?, updated = ? where id = ?",
+                [error, next_attempt_at, int(uncertain), now_iso(), delivery_id],
+            )
+
+    def unclaim_deliveries(self, delivery_ids: list[int]) -> None:
+        """Give claimed rows that were never tried back to the queue, attempt not counted."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update deliveries set status = 'pending', attempts = max(attempts - 1, 0), "
+                "updated = ? where id = ? and status = 'sending'",
+                [(now_iso(), delivery_id) for delivery_id in delivery_ids],
+            )
+
+    def requeue_stale_sending(self, claimed_before: str) -> int:
+        """Rows left 'sending' by a process that died: back to the queue as uncertain.
+
+        Only rows claimed before `claimed_before` are touched, so a row another live
+        process is posting right now is not taken from it.
+        """
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update deliveries set status = 'pending', uncertain = 1, next_attempt_at = null, "
+                "updated = ? where status = 'sending' "
+                "and coalesce(attempted_at, updated) < ?",
+                [now_iso(), claimed_before],
+            )
+        return cursor.rowcount
+
+    def pause_all_subscriptions(self, reason: str) -> list[Subscription]:
+        """Pause every active subscription (the bot token itself stopped working)."""
+        with self.db.conn:
+            rows = list(self.db["subscriptions"].rows_where("paused = 0"))
+            self.db.execute(
+                "update subscriptions set paused = 1, paused_reason = ? where paused = 0",
+                [reason],
+            )
+        return [self._subscription_from_row(row) for row in rows]
+
+    def target_timezone(self, target: str) -> str | None:
+        """The timezone stored for a target's subscriptions, if any."""
+        row = self.db.execute(
+            "select timezone from subscriptions where target = ? and timezone is not null "
+            "and timezone != '' limit 1",
+            [target],
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_target_timezone(self, target: str, timezone: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "update subscriptions set timezone = ? where target = ?", [timezone, target]
+            )
+
+    def digest_schedule_targets(self) -> list[tuple[str, str]]:
+        """(target, cadence) of every active daily or weekly subscription, deduplicated."""
+        rows = self.db.execute(
+            "select distinct target, cadence from subscriptions "
+            "where paused = 0 and cadence in ('daily', 'weekly') order by target, cadence"
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def held_digest_ids(self, target: str, cadence: str) -> list[int]:
+        """Rows held for `target`'s digest whose subscription has this cadence."""
+        rows = self.db.execute(
+            "select d.id from deliveries d left join subscriptions s on s.id = d.subscription_id "
+            "where d.target = ? and d.status = 'digest' and coalesce(s.cadence, ?) = ? "
+            "order by d.id",
+            [target, cadence, cadence],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def record_cycle(self, cycle: dict) -> None:
+        with self.db.conn:
+            self.db["cycles"].insert(cycle)
+
+    def last_cycle(self) -> dict | None:
+        return next(self.db["cycles"].rows_where(order_by="id desc", limit=1), None)
+
+    def deliveries_by_status(self, status: str, limit: int) -> list[dict]:
+        """The newest rows of one status, with their paper title and reason."""
+        rows = self.db.execute(
+            "select d.id, d.target, d.paper_id, p.title, d.attempts, d.last_error, "
+            "d.next_attempt_at, d.updated from deliveries d "
+            "left join papers p on p.id = d.paper_id where d.status = ? "
+            "order by d.id desc limit ?",
+            [status, limit],
+        )
+        columns = [c[0] for c in rows.description]
+        return [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]
+
+    # Feeds (issue 3): runtime-added feeds, feed health, new-version notices
+
+    def _add_feed_health_schema(self) -> None:
+        """Add the feed-health columns and the notices table to a database made before them."""
+        table = self.db["feeds"]
+        columns = table.columns_dict
+        for name, kind in [
+            ("include_cross_lists", int),
+            ("added_at", str),
+            ("removed_at", str),
+            ("content_hash", str),
+            ("content_since", str),
+            ("first_error_at", str),
+            ("last_new", int),
+            ("last_updated", int),
+        ]:
+            if name not in columns:
+                table.add_column(name, kind)
+        self.db["update_notices"].create(
+            {
+                "id": int,
+                "delivery_id": int,
+                "paper_id": str,
+                "version": int,
+                "slack_channel": str,
+                "thread_ts": str,
+                "status": str,
+                "attempts": int,
+                "last_error": str,
+                "created": str,
+                "updated": str,
+            },
+            pk="id",
+            if_not_exists=True,
+            defaults={"status": "pending", "attempts": 0},
+        )
+        self.db["update_notices"].create_index(
+            ["delivery_id", "version"], unique=True, if_not_exists=True
+        )
+
+    def add_runtime_feed(self, url: str, name: str, kind: str, include_cross_lists: bool) -> None:
+        """Record a feed added at run time (or bring back a removed one)."""
+        self.save_feed_state(
+            url,
+            name=name,
+            kind=kind,
+            include_cross_lists=int(include_cross_lists),
+            added_at=now_iso(),
+            removed_at=None,
+        )
+
+    def remove_feed(self, url: str) -> None:
+        """Stop polling a feed; its row and history stay, marked removed."""
+        self.save_feed_state(url, removed_at=now_iso(), added_at=None)
+
+    def runtime_feeds(self) -> list[dict]:
+        """Feeds added at run time and not removed since, oldest first."""
+        return list(
+            self.db["feeds"].rows_where(
+                "added_at is not null and removed_at is null", order_by="added_at, url"
+            )
+        )
+
+    def removed_feed_urls(self) -> set[str]:
+        rows = self.db.execute("select url from feeds where removed_at is not null").fetchall()
+        return {row[0] for row in rows}
+
+    def queue_update_notices(self, paper_id: str, version: int) -> int:
+        """One pending notice per sent alert of this paper; a version is noticed once."""
+        stamp = now_iso()
+        with self.db.conn:
+            cursor = self.db.execute(
+                "insert or ignore into update_notices (delivery_id, paper_id, version, "
+                "slack_channel, thread_ts, status, attempts, created, updated) "
+                "select id, paper_id, ?, slack_channel, slack_ts, 'pending', 0, ?, ? "
+                "from deliveries where paper_id = ? and status = 'sent' "
+                "and slack_ts is not null and slack_channel is not null",
+                [version, stamp, stamp, paper_id],
+            )
+        return cursor.rowcount
+
+    def pending_update_notices(self, limit: int = 100) -> list[dict]:
+        return list(
+            self.db["update_notices"].rows_where("status = 'pending'", order_by="id", limit=limit)
+        )
+
+    def update_notices(self) -> list[dict]:
+        return list(self.db["update_notices"].rows_where(order_by="id"))
+
+    def finish_update_notice(self, notice_id: int, status: str, error: str | None = None) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "update update_notices set status = ?, last_error = ?, attempts = attempts + 1, "
+                "updated = ? where id = ?",
+                [status, error, now_iso(), notice_id],
+            )
