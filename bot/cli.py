@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from bot.feeds import active_feeds
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
 
 
@@ -209,7 +210,7 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
             )
         slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = _services(ctx, slack=slack)
-    report = services.pipeline.run_cycle(list(settings.feeds), dry_run=dry_run)
+    report = services.pipeline.run_cycle(active_feeds(settings, services.store), dry_run=dry_run)
     if as_json:
         _print_json(_cycle_json(services, report))
         return
@@ -280,6 +281,85 @@ def doctor(ctx: click.Context) -> None:
         problems += not check.ok
     if problems:
         sys.exit(1)
+
+
+# -- feeds (issue 3) ------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def feeds(ctx: click.Context, as_json: bool) -> None:
+    """List the polled feeds with their health; `feeds add URL`, `feeds remove URL`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bot.feeds import feed_health
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    report = feed_health(settings, Store(settings.database.path))
+    if as_json:
+        _print_json([asdict(feed) for feed in report])
+        return
+    if not report:
+        click.echo("No feeds: declare [[feeds]] in your settings, or `paperbot feeds add URL`.")
+    for feed in report:
+        click.echo(f"{feed.name}  [{feed.kind or 'detect'}, {feed.origin}]\n  {feed.url}")
+        click.echo(f"  health: {feed.detail}")
+        click.echo(
+            f"  last success: {feed.last_ok or 'never'}; last read: {feed.items or 0} items, "
+            f"{feed.new or 0} new, {feed.updated or 0} updated"
+        )
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", default="", help="Shown in `paperbot feeds` (default: the feed's title).")
+@click.option("--kind", default="", help="Feed format, when detection is not wanted.")
+@click.option("--no-cross-lists", is_flag=True, help="arXiv: cross-listed papers are not new.")
+@click.pass_context
+def feeds_add(ctx: click.Context, url: str, name: str, kind: str, no_cross_lists: bool) -> None:
+    """Fetch URL once and poll it from the next cycle on, if it answers with a feed."""
+    from bot.feeds import FeedError, add_feed
+    from bot.fetch import Fetcher
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    with Fetcher(
+        user_agent=settings.fetch.user_agent,
+        connect_timeout=settings.fetch.connect_timeout,
+        read_timeout=settings.fetch.read_timeout,
+        max_attempts=settings.fetch.max_attempts,
+    ) as fetcher:
+        try:
+            feed = add_feed(
+                settings,
+                Store(settings.database.path),
+                fetcher,
+                url,
+                name=name,
+                kind=kind,
+                include_cross_lists=not no_cross_lists,
+            )
+        except FeedError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Added {feed.name} ({feed.kind}): {feed.url}")
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.pass_context
+def feeds_remove(ctx: click.Context, url: str) -> None:
+    """Stop polling URL; the papers it brought stay."""
+    from bot.feeds import FeedError, remove_feed
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    try:
+        feed = remove_feed(settings, Store(settings.database.path), url)
+    except FeedError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Removed {feed.name or feed.url}: it is no longer polled.")
 
 
 def main() -> None:

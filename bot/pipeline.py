@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.embed import Embedder
+from bot.feeds import READ_STATUSES, content_hash, health_fields, post_update_notices
 from bot.fetch import Fetcher
 from bot.match import Alert, Matcher
+from bot.papers import Paper
 from bot.settings import FeedSettings
 from bot.sources import parse_feed
-from bot.store import Store, now_iso
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +26,7 @@ class FeedReport:
     url: str
     name: str
     status: str
+    kind: str = ""
     items: int = 0
     new: int = 0
     updated: int = 0
@@ -43,7 +49,7 @@ class CycleReport:
 
     @property
     def feeds_read(self) -> int:
-        return sum(1 for feed in self.feeds if feed.status in ("ok", "empty", "not_modified"))
+        return sum(1 for feed in self.feeds if feed.status in READ_STATUSES)
 
     def summary_line(self) -> str:
         line = (
@@ -58,6 +64,13 @@ class CycleReport:
         return line
 
 
+def _with_update_time(paper: Paper) -> Paper:
+    """A replacement's announcement date is when the paper was updated, if it says no other."""
+    if paper.is_update and not paper.updated and paper.published:
+        return dataclasses.replace(paper, updated=paper.published)
+    return paper
+
+
 class Pipeline:
     """Runs cycles over the configured feeds with the services it is given."""
 
@@ -68,67 +81,113 @@ class Pipeline:
         fetcher: Fetcher,
         matcher: Matcher,
         deliverer=None,
+        *,
+        notify_updates: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.store = store
         self.embedder = embedder
         self.fetcher = fetcher
         self.matcher = matcher
         self.deliverer = deliverer
+        self.notify_updates = notify_updates
+        # Feed health counts weekday announcements, so tests set the day.
+        self.clock = clock
 
     def ingest_feed(self, feed: FeedSettings) -> FeedReport:
-        """Fetch and store one feed; never raises for a bad feed, reports it instead."""
+        """Fetch and store one feed and record its health; never raises for a bad feed."""
         name = feed.name or feed.url
         state = self.store.get_feed_state(feed.url) or {}
         fetched = self.fetcher.fetch(
             feed.url, etag=state.get("etag"), last_modified=state.get("last_modified")
         )
+        new_hash = None
         if fetched.status == "not_modified":
-            report = FeedReport(feed.url, name, "not_modified")
+            # A 304 parses nothing and changes nothing but the health record.
+            report = FeedReport(feed.url, name, "not_modified", kind=state.get("kind") or "")
         elif fetched.status != "ok":
-            report = FeedReport(feed.url, name, fetched.status, error=fetched.error)
+            report = self._failed_fetch(feed, name, fetched)
         else:
-            report = self._store_feed(feed, name, fetched.content)
-        ok = report.status in ("ok", "empty", "not_modified")
-        fields = {
-            "name": name,
-            "last_status": report.status,
-            "last_error": report.error,
-            "last_checked": now_iso(),
-            "consecutive_errors": 0 if ok else (state.get("consecutive_errors") or 0) + 1,
-        }
-        if ok:
-            fields["last_ok"] = now_iso()
+            try:
+                report, new_hash = self._store_feed(feed, name, fetched.content)
+            except Exception as exc:
+                # A fault of ours on one feed must not stop the cycle's other feeds.
+                log.exception("feed %s: storing its papers failed", name)
+                report = FeedReport(feed.url, name, "internal_error", error=f"{exc!r}")
+        status, fields = health_fields(state, report.status, report.kind, new_hash, self.clock())
+        report.status = status
+        fields.update(name=name, last_status=status, last_error=report.error)
+        if report.kind:
+            fields["kind"] = report.kind
         # A feed read only in part keeps its old validators, so the next poll fetches the
         # whole document again instead of getting a 304 for the broken one.
-        if report.status in ("ok", "empty") and not report.error:
-            fields.update(
-                etag=fetched.etag, last_modified=fetched.last_modified, last_items=report.items
-            )
+        if report.status in ("ok", "empty", "stale") and fetched.status == "ok":
+            fields.update(last_items=report.items, last_new=report.new)
+            fields["last_updated"] = report.updated
+            if not report.error:
+                fields.update(etag=fetched.etag, last_modified=fetched.last_modified)
         self.store.save_feed_state(feed.url, **fields)
-        if not ok:
-            log.warning("feed %s: %s (%s)", name, report.status, report.error)
+        if status not in READ_STATUSES:
+            log.warning("feed %s: %s (%s)", name, status, report.error)
         return report
 
-    def _store_feed(self, feed: FeedSettings, name: str, content: bytes) -> FeedReport:
+    def _failed_fetch(self, feed: FeedSettings, name: str, fetched) -> FeedReport:
+        """The report of a fetch that failed; an arXiv API error document explains a 400."""
+        error = fetched.error
+        if fetched.status == "http_error" and fetched.content:
+            parsed = parse_feed(fetched.content, url=feed.url, kind=feed.kind or None)
+            if parsed.error and parsed.error.startswith("arXiv API error"):
+                error = f"{error}: {parsed.error}"
+        return FeedReport(feed.url, name, fetched.status, error=error)
+
+    def _store_feed(
+        self, feed: FeedSettings, name: str, content: bytes
+    ) -> tuple[FeedReport, str | None]:
+        """Parse and store one document; returns the report and the content's hash.
+
+        New and cross-listed papers (unless the feed leaves cross-lists out) are new.
+        Replacements update a stored paper and are never new: one we had never seen is
+        stored for search and marked matched, so it does not alert.
+        """
         parsed = parse_feed(content, url=feed.url, kind=feed.kind or None)
         if parsed.status == "parse_error":
-            return FeedReport(feed.url, name, "parse_error", error=parsed.error)
-        papers = parsed.papers
+            return FeedReport(feed.url, name, "parse_error", error=parsed.error), None
+        papers = [_with_update_time(p) for p in parsed.papers]
         if not feed.include_cross_lists:
-            papers = [p for p in papers if p.announce_type != "cross"]
+            papers = [p for p in papers if p.announce_type not in ("cross", "replace-cross")]
+        known_versions = {
+            paper_id: paper.version
+            for paper_id, paper in self.store.get_papers([p.id for p in papers]).items()
+        }
         result = self.store.upsert_papers(papers)
-        # A replacement we had never seen is stored for search, but is no new paper.
         replaced = {p.id for p in papers if p.is_update}
         self.store.mark_matched([paper_id for paper_id in result.new if paper_id in replaced])
-        return FeedReport(
+        if self.notify_updates:
+            self._queue_update_notices(papers, result.updated, known_versions)
+        report = FeedReport(
             feed.url,
             name,
             parsed.status,
+            kind=parsed.kind,
             error=parsed.error,
             items=len(parsed.papers),
             new=len(result.new),
             updated=len(result.updated),
         )
+        # Only a document read in full says what the feed's content is.
+        return report, None if parsed.error else content_hash(parsed.papers)
+
+    def _queue_update_notices(
+        self, papers: list[Paper], updated: list[str], known_versions: dict[str, int | None]
+    ) -> None:
+        """Queue a thread reply under each alert of a paper whose version went up, and post."""
+        versions = {p.id: p.version for p in papers}
+        for paper_id in updated:
+            # A paper first stored without a version (Hugging Face) gains one: not new.
+            if known_versions.get(paper_id) is not None:
+                self.store.queue_update_notices(paper_id, versions[paper_id])
+        if self.deliverer is not None:
+            post_update_notices(self.store, self.deliverer.client)
 
     def embed_missing(self) -> int:
         """Embed every stored paper that has no embedding from the current model."""

@@ -1,42 +1,352 @@
-"""APScheduler jobs: the fetch-match-deliver cycle on the configured interval."""
+"""APScheduler jobs: feed polling on each feed's schedule, retries, and digests.
+
+Two kinds of job, on one worker thread so that one cycle runs at a time:
+
+- the tick (every `schedule.tick_seconds`, in memory): polls the feeds that are due, then
+  matches and delivers, or only delivers (retries, released digests) when no feed is due.
+  When a feed is next due is kept in the feeds table (`next_poll`), so it survives restarts.
+- one digest job per (target, cadence), a cron trigger at `schedule.digest_hour` in the
+  target's timezone, kept in the same SQLite file (SQLAlchemyJobStore). It releases the
+  rows held for that digest, which the next tick posts. With coalesce=True and no misfire
+  limit, a digest missed while paperbot was down runs once when it is back: not zero
+  times, not once per missed day.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import UTC, datetime
+import time as monotonic_time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.deliver import iso, utc_now
+from bot.feeds import active_feeds
+from bot.pipeline import CycleReport
 from bot.services import Services
+from bot.settings import FeedSettings, ScheduleSettings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+PERSISTENT = "persistent"
+TICK_JOB_ID = "tick"
+# arXiv announces at 20:00 US Eastern, Sunday to Thursday (Monday is 0).
+ARXIV_ZONE = ZoneInfo("America/New_York")
+ARXIV_ANNOUNCEMENT = time(20, 0)
+ARXIV_ANNOUNCEMENT_DAYS = (6, 0, 1, 2, 3)
+# A failing feed is retried after 5, 10, 20... minutes, up to the configured cap.
+FEED_ERROR_FIRST_RETRY = timedelta(minutes=5)
+FAILED_FEED_STATUSES = ("http_error", "network_error", "too_large", "parse_error", "internal_error")
 
-def run_cycle_job(services: Services) -> None:
-    """One scheduled cycle; an error is logged and the next cycle still runs."""
-    try:
-        services.pipeline.run_cycle(list(services.settings.feeds))
-    except Exception:
-        log.exception("cycle failed; the next one runs as scheduled")
+
+# -- when feeds are polled ---------------------------------------------------------------
 
 
-def build_scheduler(services: Services) -> BackgroundScheduler:
-    """A scheduler running one cycle now and then every `schedule.poll_minutes`.
+def is_arxiv_listing(feed: FeedSettings) -> bool:
+    """arXiv's announcement feeds, which change once per announcement."""
+    return feed.kind == "arxiv_listing" or "rss.arxiv.org" in feed.url
 
-    One cycle at a time (max_instances=1); after downtime a missed cycle runs once
-    (coalesce) rather than never (APScheduler's default grace time is one second).
+
+def last_arxiv_announcement(now: datetime) -> datetime:
+    """The latest arXiv announcement at or before `now` (timezone-aware, Eastern)."""
+    local = now.astimezone(ARXIV_ZONE)
+    for days_back in range(8):
+        day = (local - timedelta(days=days_back)).date()
+        moment = datetime.combine(day, ARXIV_ANNOUNCEMENT, ARXIV_ZONE)
+        if day.weekday() in ARXIV_ANNOUNCEMENT_DAYS and moment <= local:
+            return moment
+    raise AssertionError("arXiv announces every week")
+
+
+def next_arxiv_announcement(now: datetime) -> datetime:
+    """The first arXiv announcement after `now`."""
+    local = now.astimezone(ARXIV_ZONE)
+    for days_ahead in range(8):
+        day = (local + timedelta(days=days_ahead)).date()
+        moment = datetime.combine(day, ARXIV_ANNOUNCEMENT, ARXIV_ZONE)
+        if day.weekday() in ARXIV_ANNOUNCEMENT_DAYS and moment > local:
+            return moment
+    raise AssertionError("arXiv announces every week")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def next_poll_time(
+    feed: FeedSettings, state: dict, now: datetime, schedule: ScheduleSettings
+) -> datetime:
+    """When to poll `feed` again, just after polling it at `now` (its state updated).
+
+    A failing feed backs off, but is polled at least every feed_error_backoff_max_minutes
+    so that a feed down for a day is read again soon after it is back. An arXiv listing is
+    polled at the next announcement, and re-polled every arxiv_repoll_minutes after an
+    announcement until it shows a new batch, within arxiv_repoll_window_minutes.
     """
-    minutes = services.settings.schedule.poll_minutes
-    scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        run_cycle_job,
-        "interval",
-        minutes=minutes,
-        args=[services],
-        id="cycle",
-        next_run_time=datetime.now(UTC),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=minutes * 60,
+    regular = now + timedelta(minutes=feed.poll_minutes or schedule.poll_minutes)
+    if state.get("last_status") in FAILED_FEED_STATUSES:
+        errors = max(int(state.get("consecutive_errors") or 1), 1)
+        backoff = min(
+            FEED_ERROR_FIRST_RETRY * 2 ** min(errors - 1, 16),
+            timedelta(minutes=schedule.feed_error_backoff_max_minutes),
+        )
+        return min(now + backoff, regular)
+    if not is_arxiv_listing(feed):
+        return regular
+    announced = last_arxiv_announcement(now)
+    window_end = announced + timedelta(minutes=schedule.arxiv_repoll_window_minutes)
+    new_batch_at = parse_time(state.get("new_batch_at"))
+    waiting_for_batch = new_batch_at is None or new_batch_at < announced
+    if now < window_end and waiting_for_batch:
+        return now + timedelta(minutes=schedule.arxiv_repoll_minutes)
+    return min(regular, next_arxiv_announcement(now))
+
+
+def due_feeds(feeds: list[FeedSettings], store: Store, now: datetime) -> list[FeedSettings]:
+    """The feeds whose next poll time has come (or that were never polled)."""
+    due = []
+    for feed in feeds:
+        state = store.get_feed_state(feed.url) or {}
+        next_poll = parse_time(state.get("next_poll"))
+        if next_poll is None or next_poll <= now:
+            due.append(feed)
+    return due
+
+
+def plan_next_polls(
+    store: Store, feeds: list[FeedSettings], report: CycleReport, now: datetime, schedule
+) -> None:
+    """Record, for each feed just polled, when it found new papers and its next poll."""
+    by_url = {feed.url: feed for feed in feeds}
+    for feed_report in report.feeds:
+        feed = by_url.get(feed_report.url)
+        if feed is None:
+            continue
+        if feed_report.new:
+            store.save_feed_state(feed.url, new_batch_at=iso(now))
+        state = store.get_feed_state(feed.url) or {}
+        store.save_feed_state(feed.url, next_poll=iso(next_poll_time(feed, state, now, schedule)))
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+def release_digest(db_path: str, target: str, cadence: str) -> int:
+    """The persisted digest job: queue the rows held for this digest; the tick posts them.
+
+    It takes only the database path, so the job store never holds a token or a service.
+    """
+    store = Store(db_path)
+    try:
+        ids = store.held_digest_ids(target, cadence)
+        store.release_deliveries(ids)
+    finally:
+        store.close()
+    log.info("digest %s for %s: %d alert(s) queued", cadence, target, len(ids))
+    return len(ids)
+
+
+def digest_trigger(cadence: str, zone: str, schedule: ScheduleSettings) -> CronTrigger:
+    """Daily at digest_hour, or weekly on weekly_digest_day, in the target's timezone."""
+    day = schedule.weekly_digest_day if cadence == "weekly" else "*"
+    return CronTrigger(day_of_week=day, hour=schedule.digest_hour, minute=0, timezone=zone)
+
+
+def valid_zone(name: str | None) -> str | None:
+    try:
+        return name if name and ZoneInfo(name) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass
+class CycleLog:
+    """What one tick did, as one log line and one `cycles` row."""
+
+    started: datetime
+    feeds: list[FeedSettings]
+    report: CycleReport | None
+    delivered: object
+    seconds: float
+
+    def record(self) -> dict:
+        report = self.report or CycleReport()
+        delivered = self.delivered
+        failing = [
+            {"feed": f.name, "status": f.status, "error": f.error}
+            for f in report.feeds
+            if f.status in FAILED_FEED_STATUSES
+        ]
+        return {
+            "started": iso(self.started),
+            "finished": iso(self.started + timedelta(seconds=self.seconds)),
+            "feeds": len(report.feeds),
+            "feeds_ok": report.feeds_read,
+            "papers_new": report.papers_new,
+            "matches": len(report.alerts) + len(report.over_cap),
+            "queued": report.queued,
+            "sent": delivered.sent,
+            "failed": delivered.failed,
+            "retrying": delivered.retrying,
+            "seconds": round(self.seconds, 3),
+            "durations": json.dumps(
+                {
+                    "total": round(self.seconds, 3),
+                    "pipeline": report.seconds,
+                    "deliver": delivered.seconds,
+                }
+            ),
+            "errors": json.dumps(failing),
+        }
+
+
+class Ticker:
+    """The tick job and the digest job bookkeeping, with the services they work on."""
+
+    def __init__(
+        self,
+        services: Services,
+        scheduler: BackgroundScheduler,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.services = services
+        self.scheduler = scheduler
+        self.clock = clock
+        self._zones_checked: set[str] = set()
+
+    def tick(self) -> dict | None:
+        """Poll due feeds, deliver, keep digest jobs in step; never raises."""
+        try:
+            self.sync_digest_jobs()
+        except Exception:
+            log.exception("could not update the digest jobs; trying again next tick")
+        try:
+            return self.run_cycle()
+        except Exception:
+            log.exception("cycle failed; the next one runs as scheduled")
+            return None
+
+    def run_cycle(self) -> dict | None:
+        """One cycle; returns its record, or None when there was nothing to do."""
+        services = self.services
+        now = self.clock()
+        started = monotonic_time.monotonic()
+        feeds = due_feeds(active_feeds(services.settings, services.store), services.store, now)
+        deliverer = services.pipeline.deliverer
+        report = None
+        if feeds:
+            report = services.pipeline.run_cycle(feeds)
+            plan_next_polls(services.store, feeds, report, now, services.settings.schedule)
+            delivered = deliverer.last_report if deliverer else None
+        else:
+            delivered = deliverer.deliver_pending() if deliverer else None
+        if delivered is None:
+            delivered = _NothingDelivered()
+        if not feeds and not (delivered.sent or delivered.failed or delivered.retrying):
+            return None
+        cycle = CycleLog(now, feeds, report, delivered, monotonic_time.monotonic() - started)
+        record = cycle.record()
+        services.store.record_cycle(record)
+        log.info("cycle %s", json.dumps(record))
+        return record
+
+    def sync_digest_jobs(self) -> None:
+        """One persisted digest job per (target, cadence) with active digest subscriptions.
+
+        An existing job is kept as it is (so a run missed during downtime still fires),
+        unless its trigger changed; jobs of targets with no digest subscription go.
+        """
+        schedule = self.services.settings.schedule
+        wanted = {}
+        for target, cadence in self.services.store.digest_schedule_targets():
+            trigger = digest_trigger(cadence, self.timezone_for(target), schedule)
+            wanted[f"digest:{cadence}:{target}"] = (trigger, target, cadence)
+        for job in self.scheduler.get_jobs(jobstore=PERSISTENT):
+            if job.id.startswith("digest:") and job.id not in wanted:
+                job.remove()
+        for job_id, (trigger, target, cadence) in wanted.items():
+            job = self.scheduler.get_job(job_id, jobstore=PERSISTENT)
+            if job is None:
+                self.scheduler.add_job(
+                    release_digest,
+                    trigger,
+                    args=[self.services.store.path, target, cadence],
+                    id=job_id,
+                    jobstore=PERSISTENT,
+                    coalesce=True,
+                    misfire_grace_time=None,
+                    max_instances=1,
+                )
+            elif repr(job.trigger) != repr(trigger):
+                job.reschedule(trigger)
+
+    def timezone_for(self, target: str) -> str:
+        """A user's timezone from Slack (users.info, once per process); a channel's from
+        settings; the channel default when Slack cannot say."""
+        store = self.services.store
+        default = self.services.settings.schedule.channel_timezone
+        if not target.startswith(("U", "W")):
+            return default
+        stored = valid_zone(store.target_timezone(target))
+        slack = self.services.slack
+        if target in self._zones_checked or slack is None:
+            return stored or default
+        self._zones_checked.add(target)
+        try:
+            zone = valid_zone(slack.users_info(user=target)["user"].get("tz"))
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.warning("no timezone for %s from Slack (%s); using %s", target, error, default)
+            return stored or default
+        if zone and zone != stored:
+            store.set_target_timezone(target, zone)
+        return zone or stored or default
+
+
+@dataclass
+class _NothingDelivered:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    seconds: float = 0.0
+
+
+def build_scheduler(services: Services, clock: Callable[[], datetime] = utc_now):
+    """The scheduler (not started) and its Ticker.
+
+    One worker thread: the tick and the digest jobs never run at the same time. The tick
+    runs now and then every tick_seconds; coalesce and a grace time of one interval mean a
+    tick delayed by a long cycle runs once, late, instead of being skipped or piling up.
+    """
+    tick_seconds = services.settings.schedule.tick_seconds
+    scheduler = BackgroundScheduler(
+        jobstores={
+            "default": MemoryJobStore(),
+            PERSISTENT: SQLAlchemyJobStore(
+                url=f"sqlite:///{services.store.path}",
+                engine_options={"connect_args": {"timeout": 30}},
+            ),
+        },
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=UTC,
     )
-    return scheduler
+    ticker = Ticker(services, scheduler, clock)
+    scheduler.add_job(
+        ticker.tick,
+        "interval",
+        seconds=tick_seconds,
+        id=TICK_JOB_ID,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=tick_seconds,
+    )
+    return scheduler, ticker

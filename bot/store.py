@@ -800,8 +800,9 @@ class Store:
             if name not in deliveries.columns_dict:
                 deliveries.add_column(name, kind)
         feeds = self.db["feeds"]
-        if "last_new" not in feeds.columns_dict:
-            feeds.add_column("last_new", str)
+        # When a poll last found papers not seen before: arXiv re-polling stops on it.
+        if "new_batch_at" not in feeds.columns_dict:
+            feeds.add_column("new_batch_at", str)
         self.db["cycles"].create(
             {
                 "id": int,
