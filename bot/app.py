@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 from collections.abc import Callable
 
 from slack_bolt import App
@@ -12,7 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 import handlers
 from bot.deliver import make_slack_client
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, stop_scheduler
 from bot.services import Services, build_services
 from bot.settings import Settings
 
@@ -28,7 +30,14 @@ def build_bolt_app(services: Services) -> App:
         token_verification_enabled=False,
     )
     handlers.register(app, services)
+    app.error(log_listener_error)
     return app
+
+
+def log_listener_error(error: Exception, body: dict) -> None:
+    """Errors no listener caught: the details go to the log (never the request's tokens)."""
+    kind = body.get("type") or body.get("command") or "request"
+    log.error("unhandled error in a Slack listener for %s", kind, exc_info=error)
 
 
 def health(services: Services) -> dict:
@@ -50,26 +59,54 @@ def wsgi_app(app: App, status: Callable[[], dict]):
 
 
 def serve(settings: Settings, port: int | None = None) -> None:
-    """Run paperbot: the model loads first, then the scheduler, then the Slack connection."""
-    import waitress
+    """Run paperbot until SIGTERM or SIGINT: the model loads first, then the scheduler,
+    then the Slack connection.
 
+    On the signal: no job starts any more, the alert being posted is finished and the
+    rest of its batch goes back to the queue, the running job ends, the scheduler and
+    the Slack connection stop, and serve() returns (the process exits 0). A second
+    signal kills the process at once.
+    """
     slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = build_services(settings, slack=slack)
     services.embedder.load()
     app = build_bolt_app(services)
-    scheduler = build_scheduler(services)
+    scheduler, _ = build_scheduler(services)
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        log.info("%s received: shutting down", signal.Signals(signum).name)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    try:
-        if settings.slack.app_token:
-            log.info("connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.slack.app_token).start()
-        else:
-            port = port or settings.server.port
-            log.info(
-                "serving Slack requests on http://%s:%d/slack/events", settings.server.host, port
-            )
-            waitress.serve(
-                wsgi_app(app, lambda: health(services)), host=settings.server.host, port=port
-            )
-    finally:
-        scheduler.shutdown(wait=True)
+    close_slack = _connect_slack(app, services, settings, port)
+    stop.wait()
+    scheduler.pause()
+    if services.pipeline.deliverer is not None:
+        services.pipeline.deliverer.request_stop()
+    stop_scheduler(scheduler)
+    close_slack()
+    log.info("stopped")
+
+
+def _connect_slack(app: App, services: Services, settings: Settings, port: int | None):
+    """Start taking Slack's requests in the background; returns what stops it."""
+    import waitress
+
+    if settings.slack.app_token:
+        log.info("connecting to Slack in Socket Mode")
+        handler = SocketModeHandler(app, settings.slack.app_token)
+        handler.connect()
+        return handler.close
+    port = port or settings.server.port
+    server = waitress.create_server(
+        wsgi_app(app, lambda: health(services)), host=settings.server.host, port=port
+    )
+    log.info("serving Slack requests on http://%s:%d/slack/events", settings.server.host, port)
+    # Daemon thread: it ends with the process once serve() has returned.
+    threading.Thread(target=server.run, name="http", daemon=True).start()
+    return server.close

@@ -206,6 +206,7 @@ class Deliverer:
         self._halt_batch = False
         self._paused_targets: set[str] = set()
         self._dm_channels: dict[str, str] = {}
+        self.last_report = DeliveryReport()
 
     def request_stop(self) -> None:
         """Finish the alert being posted, give the rest of the batch back, and return."""
@@ -238,6 +239,7 @@ class Deliverer:
                 outcome = self._deliver(delivery)
                 setattr(report, outcome, getattr(report, outcome) + 1)
         report.seconds = round(time.monotonic() - started, 3)
+        self.last_report = report
         return report
 
     def _deliver(self, delivery: Delivery) -> str:

@@ -350,3 +350,14 @@ def build_scheduler(services: Services, clock: Callable[[], datetime] = utc_now)
         misfire_grace_time=tick_seconds,
     )
     return scheduler, ticker
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, wait: bool = True) -> None:
+    """Stop starting jobs, wait for the running one (if `wait`), shut down.
+
+    The persisted job store is detached first: APScheduler 3's shutdown wakes its loop
+    once more, and a digest due at that moment would be marked done without running.
+    """
+    scheduler.pause()
+    scheduler.remove_jobstore(PERSISTENT)
+    scheduler.shutdown(wait=wait)
