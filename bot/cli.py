@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from bot.feeds import active_feeds
+from bot.feeds import READ_STATUSES, active_feeds
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
 
 
@@ -102,7 +102,7 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
             f"{report.url}: {report.status}, {report.items} items, "
             f"{report.new} new, {report.updated} updated{detail}"
         )
-    if any(r.status not in ("ok", "empty", "not_modified") for r in reports):
+    if any(r.status not in READ_STATUSES for r in reports):
         sys.exit(1)
 
 
@@ -360,6 +360,25 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
     except FeedError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Removed {feed.name or feed.url}: it is no longer polled.")
+
+
+# -- status (issue 6) -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, help="Pending and failed rows shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The last cycle, pending and failed alerts, and paused subscriptions with reasons."""
+    from bot.status import status_report, status_text
+    from bot.store import Store
+
+    report = status_report(Store(_settings(ctx).database.path), limit=limit)
+    if as_json:
+        _print_json(report)
+    else:
+        click.echo(status_text(report))
 
 
 def main() -> None:

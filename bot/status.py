@@ -1,0 +1,87 @@
+"""What the service is doing: the last cycle, the outbox, paused subscriptions.
+
+`status_report` gives the data (for `paperbot status --json` and `/papers status`);
+`status_text` renders it as plain lines for a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.store import Store
+
+# Statuses shown in the outbox counts, in the order a row moves through them.
+OUTBOX_STATUSES = ("pending", "sending", "digest", "sent", "failed", "dropped")
+
+
+def status_report(store: Store, limit: int = 20) -> dict:
+    """The last cycle, outbox counts, the pending and failed rows, paused subscriptions."""
+    cycle = store.last_cycle()
+    if cycle:
+        cycle = {
+            **cycle,
+            "durations": json.loads(cycle.get("durations") or "{}"),
+            "errors": json.loads(cycle.get("errors") or "[]"),
+        }
+    counts = store.delivery_counts()
+    paused = [
+        {
+            "id": sub.id,
+            "owner": sub.owner,
+            "target": sub.target,
+            "topic": sub.topic,
+            "reason": sub.paused_reason or "paused by its owner",
+        }
+        for sub in store.list_subscriptions()
+        if sub.paused
+    ]
+    return {
+        "last_cycle": cycle,
+        "deliveries": {status: counts.get(status, 0) for status in OUTBOX_STATUSES},
+        "pending": store.deliveries_by_status("pending", limit),
+        "failed": store.deliveries_by_status("failed", limit),
+        "paused_subscriptions": paused,
+    }
+
+
+def status_text(report: dict) -> str:
+    """The report as lines for a terminal."""
+    lines = [_cycle_line(report["last_cycle"])]
+    counts = report["deliveries"]
+    lines.append("Alerts: " + ", ".join(f"{counts[s]} {s}" for s in OUTBOX_STATUSES))
+    if report["pending"]:
+        lines.append("Pending:")
+        lines += [
+            _row_line(row, "next try " + (row["next_attempt_at"] or "now"))
+            for row in report["pending"]
+        ]
+    if report["failed"]:
+        lines.append("Failed:")
+        lines += [
+            _row_line(row, row["last_error"] or "no reason recorded") for row in report["failed"]
+        ]
+    paused = report["paused_subscriptions"]
+    lines.append("Paused subscriptions:" if paused else "Paused subscriptions: none")
+    lines += [
+        f"  #{s['id']} {s['topic']!r} to {s['target']} (owner {s['owner']}): {s['reason']}"
+        for s in paused
+    ]
+    return "\n".join(lines)
+
+
+def _cycle_line(cycle: dict | None) -> str:
+    if not cycle:
+        return "Last cycle: none yet."
+    line = (
+        f"Last cycle: {cycle['started']}, {cycle['feeds_ok']} of {cycle['feeds']} feeds read, "
+        f"{cycle['papers_new']} papers new, {cycle['matches']} matches, {cycle['sent']} sent, "
+        f"{cycle['failed']} failed, {cycle['retrying']} to retry, in {cycle['seconds']:.1f}s"
+    )
+    for error in cycle["errors"]:
+        line += f"\n  feed {error['feed']}: {error['status']} ({error['error']})"
+    return line
+
+
+def _row_line(row: dict, detail: str) -> str:
+    title = row["title"] or row["paper_id"]
+    return f"  {row['target']}  {row['paper_id']}  {title[:60]}  [{row['attempts']} tries] {detail}"
