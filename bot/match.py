@@ -1,12 +1,46 @@
-"""Scores new papers against subscriptions and explains each match."""
+"""Scores new papers against subscriptions, applies filters, thresholds and caps, explains.
+
+How a paper is scored for a subscription (also in the README, "How matching works"):
+
+    dense    = cosine(paper, profile), as a z-score against every stored paper's cosine
+               with the same profile. The profile is the topic's embedding averaged with
+               the seed papers' ("like this paper"), then moved by feedback (Rocchio).
+    lexical  = BM25 of the topic text for the paper, divided by the best BM25 any stored
+               paper gets for it (0 to 1). It keeps the exact terms of narrow topics.
+    raw      = dense + lexical_weight * lexical
+    score    = logistic(raw - calibration_offset), from 0 to 1
+
+Raw cosine is not comparable between topics (a broad topic is close to everything), so
+the z-score calibrates each subscription against the corpus it is matched in. Once a
+subscription has enough judgments (5 relevant, 3 not), a small logistic model over these
+features and the closeness to the judged papers gives the score instead: the learned
+probability that the paper is relevant. Either way thresholds are on the same 0-1 scale.
+
+A paper alerts when score >= the threshold of the subscription's strictness (strict,
+normal, broad; or the subscription's own threshold), it contains every required keyword
+and no excluded one, and it is in one of the subscription's categories if any are set.
+A paper by a followed author always alerts, whatever its score.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.papers import Paper
+from bot.search import Corpus, lexical_scores, zscore
+from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
+from bot.summarize import content_words
+
+STRICTNESS_LEVELS = ("strict", "normal", "broad")
+# How far above its threshold a score must be for each band; the rest is "borderline".
+BAND_MARGINS = (("strong", 1.0), ("good", 0.4))
+OVER_CAP_REASON = "over the daily cap"
+MAX_KEYWORD_REASONS = 3
 
 
 @dataclass
@@ -16,6 +50,15 @@ class Match:
     subscription_id: int
     topic: str
     score: float
+    band: str = ""
+    # Human-readable evidence: "topic", "like: <seed title>", "keywords: a, b", "author: X".
+    reasons: list[str] = field(default_factory=list)
+    threshold: float = 0.0
+
+    @property
+    def margin(self) -> float:
+        """How far above its own threshold; comparable across subscriptions."""
+        return margin(self.score, self.threshold)
 
 
 @dataclass
@@ -25,10 +68,16 @@ class Alert:
     target: str
     paper_id: str
     matches: list[Match] = field(default_factory=list)
+    # "instant" when any matched subscription is instant, else the digest cadence.
+    cadence: str = "instant"
 
     @property
     def score(self) -> float:
         return max(match.score for match in self.matches)
+
+    @property
+    def margin(self) -> float:
+        return max(match.margin for match in self.matches)
 
 
 @dataclass
@@ -37,49 +86,283 @@ class MatchResult:
     over_cap: list[Alert]
 
 
-class Matcher:
-    """Scores papers against the active subscriptions by cosine similarity of embeddings."""
+@dataclass(frozen=True)
+class MatchingConfig:
+    """The numbers matching runs on; the defaults live in config/settings.toml."""
 
-    def __init__(self, store: Store, model_name: str, default_threshold: float, cap: int):
+    thresholds: dict[str, float]
+    calibration_offset: float
+    lexical_weight: float
+    daily_cap_dm: int
+    daily_cap_channel: int
+    cycle_cap: int
+
+    @classmethod
+    def from_settings(cls, matching: MatchingSettings) -> MatchingConfig:
+        return cls(
+            thresholds={
+                "strict": matching.strict_threshold,
+                "normal": matching.default_threshold,
+                "broad": matching.broad_threshold,
+            },
+            calibration_offset=matching.calibration_offset,
+            lexical_weight=matching.lexical_weight,
+            daily_cap_dm=matching.daily_cap_dm,
+            daily_cap_channel=matching.daily_cap_channel,
+            cycle_cap=matching.max_alerts_per_cycle,
+        )
+
+
+@dataclass
+class Evidence:
+    """A subscription's features for every paper of the corpus."""
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    score: np.ndarray
+
+
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def margin(score: float, threshold: float) -> float:
+    """How far a score is above its threshold, in log-odds (comparable across levels)."""
+    return logit(score) - logit(threshold)
+
+
+def band_for(score: float, threshold: float) -> str:
+    """strong / good / borderline, from how far a score is above its threshold."""
+    for band, least in BAND_MARGINS:
+        if margin(score, threshold) >= least:
+            return band
+    return "borderline"
+
+
+def base_profile(subscription: Subscription, corpus: Corpus) -> np.ndarray:
+    """The topic's embedding averaged with its seed papers', as a unit vector."""
+    vectors = [subscription.embedding]
+    index = corpus.index
+    seeds = [corpus.matrix[index[s]] for s in subscription.seed_papers if s in index]
+    if seeds:
+        vectors.append(np.mean(seeds, axis=0))
+    return unit(np.mean(vectors, axis=0))
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else vector
+
+
+def model_features(dense: np.ndarray, lexical: np.ndarray, corpus: Corpus, judged: dict) -> list:
+    """The linear model's inputs: the two features, and closeness to the judged papers."""
+    index = corpus.index
+    features = [dense, lexical]
+    for verdict in (1, -1):
+        rows = [index[p] for p, v in judged.items() if v == verdict and p in index]
+        centroid = unit(corpus.matrix[rows].mean(axis=0))
+        features.append(zscore(corpus.matrix @ centroid))
+    return features
+
+
+def evidence(
+    store: Store, subscription: Subscription, corpus: Corpus, config: MatchingConfig
+) -> Evidence:
+    """Score every corpus paper for one subscription (see the module docstring)."""
+    profile = subscription.profile
+    if profile is None:
+        profile = base_profile(subscription, corpus)
+    dense = zscore(corpus.matrix @ profile)
+    lexical = lexical_scores(store, subscription.topic, corpus)
+    raw = dense + config.lexical_weight * lexical - config.calibration_offset
+    model = subscription.model
+    if model:
+        judged = store.subscription_feedback(subscription.id)
+        features = model_features(dense, lexical, corpus, judged)
+        raw = model["bias"] + sum(w * f for w, f in zip(model["weights"], features, strict=True))
+    return Evidence(dense=dense, lexical=lexical, score=logistic(raw))
+
+
+def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
+    """The subscription's own threshold, else the one of its strictness level."""
+    if subscription.threshold is not None:
+        return subscription.threshold
+    return config.thresholds.get(subscription.strictness, config.thresholds["normal"])
+
+
+def contains_keyword(text: str, keyword: str) -> bool:
+    """Whole-word, case-insensitive; a keyword of several words matches as a phrase."""
+    words = keyword.lower().split()
+    if not words:
+        return False
+    pattern = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b"
+    return re.search(pattern, text.lower()) is not None
+
+
+def followed_author(paper: Paper, followed: list[str]) -> str | None:
+    """The first author of the paper that the subscription follows, if any."""
+    for name in followed:
+        wanted = " ".join(name.lower().split())
+        for author in paper.authors:
+            if wanted and wanted == " ".join(author.lower().split()):
+                return author
+    return None
+
+
+def passes_filters(paper: Paper, subscription: Subscription) -> bool:
+    """Required and excluded keywords, and the category filter."""
+    text = f"{paper.title} {paper.abstract}"
+    if any(contains_keyword(text, k) for k in subscription.excluded):
+        return False
+    if not all(contains_keyword(text, k) for k in subscription.required):
+        return False
+    if subscription.categories:
+        categories = set(paper.categories) | {paper.primary_category}
+        if not categories & set(subscription.categories):
+            return False
+    return True
+
+
+def closest_seed(corpus: Corpus, row: int, seeds: dict[str, Paper]) -> str | None:
+    """The title of the seed paper most similar to corpus paper `row`, if there are seeds."""
+    index = corpus.index
+    candidates = [p for p in seeds if p in index and index[p] != row]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda p: float(corpus.matrix[index[p]] @ corpus.matrix[row]))
+    return seeds[best].title
+
+
+def reasons_for(
+    paper: Paper, subscription: Subscription, lexical: float, closest_seed: str | None
+) -> list[str]:
+    """The evidence an alert shows: topic, closest seed paper, shared and required keywords."""
+    reasons = ["topic"]
+    if closest_seed:
+        reasons.append("like: " + closest_seed)
+    text = f"{paper.title} {paper.abstract}"
+    text_words = content_words(text)
+    shared = [w for w in content_words(subscription.topic) if w in text_words]
+    if lexical > 0 and shared:
+        reasons.append("keywords: " + ", ".join(sorted(shared)[:MAX_KEYWORD_REASONS]))
+    required = [k for k in subscription.required if contains_keyword(text, k)]
+    if required:
+        reasons.append("required: " + ", ".join(required))
+    return reasons
+
+
+def sooner_cadence(cadences: list[str]) -> str:
+    """Instant if any matched subscription is; otherwise the more frequent digest."""
+    for cadence in ("instant", "daily", "weekly"):
+        if cadence in cadences:
+            return cadence
+    return "instant"
+
+
+def day_start(now: datetime) -> str:
+    """The start of `now`'s UTC day, as stored timestamps are written."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+
+
+def daily_cap(target: str, config: MatchingConfig) -> int:
+    """A user id (U..., W...) is a DM; anything else a channel."""
+    return config.daily_cap_dm if target.startswith(("U", "W")) else config.daily_cap_channel
+
+
+class Matcher:
+    """Scores papers against the active subscriptions and decides what alerts."""
+
+    def __init__(self, store: Store, model_name: str, config: MatchingConfig):
         self.store = store
         self.model_name = model_name
-        self.default_threshold = default_threshold
-        self.cap = cap
+        self.config = config
 
-    def threshold(self, subscription: Subscription) -> float:
-        if subscription.threshold is None:
-            return self.default_threshold
-        return subscription.threshold
+    def corpus(self) -> Corpus:
+        ids, matrix = self.store.paper_embeddings(self.model_name)
+        return Corpus(ids=ids, matrix=matrix)
 
-    def match(self, paper_ids: list[str]) -> MatchResult:
-        """Alerts for these papers, at most `cap` per target (the best), the rest over cap."""
+    def match(self, paper_ids: list[str], now: datetime | None = None) -> MatchResult:
+        """Alerts for these papers, one per (target, paper), within each target's daily cap."""
+        alerts = self.score(paper_ids)
+        return self.apply_cap(alerts, now or datetime.now(UTC))
+
+    def score(self, paper_ids: list[str]) -> list[Alert]:
+        """Every (target, paper) alert these papers earn, before the daily cap."""
         subscriptions = [
             s for s in self.store.list_subscriptions(active_only=True) if s.embedding is not None
         ]
-        ids, papers = self.store.paper_vectors(paper_ids, self.model_name)
-        if not subscriptions or not ids:
-            return MatchResult(alerts=[], over_cap=[])
-        topics = np.vstack([s.embedding for s in subscriptions])
-        thresholds = np.array([self.threshold(s) for s in subscriptions])
-        scores = papers @ topics.T
+        corpus = self.corpus()
+        index = corpus.index
+        wanted = [paper_id for paper_id in paper_ids if paper_id in index]
+        if not subscriptions or not wanted:
+            return []
+        papers = self.store.get_papers(wanted)
         alerts: dict[tuple[str, str], Alert] = {}
-        for row, col in zip(*np.nonzero(scores >= thresholds), strict=True):
-            subscription = subscriptions[col]
-            key = (subscription.target, ids[row])
-            alert = alerts.setdefault(key, Alert(target=key[0], paper_id=key[1]))
-            alert.matches.append(
-                Match(subscription.id, subscription.topic, round(float(scores[row, col]), 4))
-            )
-        return self._apply_cap(list(alerts.values()))
+        for subscription in subscriptions:
+            for paper_id, match in self._matches(subscription, corpus, papers):
+                key = (subscription.target, paper_id)
+                alert = alerts.setdefault(key, Alert(target=key[0], paper_id=paper_id))
+                alert.matches.append(match)
+        cadence_of = {s.id: s.cadence for s in subscriptions}
+        for alert in alerts.values():
+            alert.matches.sort(key=lambda m: -m.margin)
+            alert.cadence = sooner_cadence([cadence_of[m.subscription_id] for m in alert.matches])
+        return list(alerts.values())
 
-    def _apply_cap(self, alerts: list[Alert]) -> MatchResult:
+    def _matches(self, subscription: Subscription, corpus: Corpus, papers: dict[str, Paper]):
+        """(paper id, Match) for each of `papers` this subscription alerts on."""
+        found = evidence(self.store, subscription, corpus, self.config)
+        threshold = threshold_for(subscription, self.config)
+        index = corpus.index
+        seeds = self.store.get_papers([s for s in subscription.seed_papers if s in index])
+        for paper_id, paper in papers.items():
+            row = index[paper_id]
+            score = float(found.score[row])
+            closest = closest_seed(corpus, row, seeds)
+            author = followed_author(paper, subscription.authors)
+            if author is not None:
+                reasons = [f"author: {author}"]
+                if score >= threshold:
+                    reasons += reasons_for(paper, subscription, found.lexical[row], closest)
+                band = "strong"
+            elif score >= threshold and passes_filters(paper, subscription):
+                reasons = reasons_for(paper, subscription, found.lexical[row], closest)
+                band = band_for(score, threshold)
+            else:
+                continue
+            yield (
+                paper_id,
+                Match(
+                    subscription_id=subscription.id,
+                    topic=subscription.topic,
+                    score=round(score, 4),
+                    band=band,
+                    reasons=reasons,
+                    threshold=round(threshold, 4),
+                ),
+            )
+
+    def apply_cap(self, alerts: list[Alert], now: datetime) -> MatchResult:
+        """Keep each target's best instant alerts within the cycle cap and its daily cap.
+
+        Digest alerts are not capped here: a digest is one message however long.
+        """
+        since = day_start(now)
         by_target: dict[str, list[Alert]] = {}
         for alert in alerts:
-            alert.matches.sort(key=lambda m: -m.score)
             by_target.setdefault(alert.target, []).append(alert)
         kept, over = [], []
-        for target_alerts in by_target.values():
-            target_alerts.sort(key=lambda a: -a.score)
-            kept += target_alerts[: self.cap]
-            over += target_alerts[self.cap :]
+        for target, target_alerts in by_target.items():
+            target_alerts.sort(key=lambda a: (-a.margin, a.paper_id))
+            instant = [a for a in target_alerts if a.cadence == "instant"]
+            kept += [a for a in target_alerts if a.cadence != "instant"]
+            sent_today = self.store.count_alerts_since(target, since)
+            left = max(0, min(self.config.cycle_cap, daily_cap(target, self.config) - sent_today))
+            kept += instant[:left]
+            over += instant[left:]
         return MatchResult(alerts=kept, over_cap=over)

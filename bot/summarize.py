@@ -91,7 +91,7 @@ def extractive_summary(abstract: str, topic: str | None = None, max_chars: int =
     sentences = split_sentences(abstract)
     if not sentences:
         return ""
-    topic_words = _content_words(topic or "")
+    topic_words = content_words(topic or "")
     scores = _score_sentences(sentences, topic_words, max_chars)
     # Highest score first; the earlier sentence wins a tie, which keeps output stable.
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
@@ -154,12 +154,12 @@ def _score_sentences(sentences: list[str], topic_words: set[str], max_chars: int
             score -= 3.0
         if len(sentence) > max_chars:
             score -= 1.0  # it would have to be cut
-        score += min(len(topic_words & _content_words(sentence)), 3)
+        score += min(len(topic_words & content_words(sentence)), 3)
         scores.append(score)
     return scores
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     """Lower-cased words without stopwords, with a plural "s" dropped."""
     words = set()
     for word in _WORD.findall(text.lower()):
