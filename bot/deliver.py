@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -220,9 +221,11 @@ class Deliverer:
         lease = timedelta(seconds=self.settings.lease_seconds)
         requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
         if requeued:
-            log.warning("%d alert(s) left half-sent by a stopped process: checking them", requeued)
+            log.warning("%d alert(s) left claimed by a stopped process: requeued", requeued)
         while not self._stop.is_set() and not self._halt_batch:
-            batch = self.store.claim_pending_deliveries(self.settings.batch_size, iso(self.clock()))
+            batch = self.store.claim_pending_deliveries(
+                self.settings.batch_size, iso(self.clock()), claim=uuid.uuid4().hex
+            )
             if not batch:
                 break
             for index, delivery in enumerate(batch):
@@ -256,6 +259,9 @@ class Deliverer:
             message = compose_alert(
                 self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
             )
+            if not self.store.start_posting(delivery.id, delivery.claim, iso(self.clock())):
+                log.warning("delivery %s was taken over by another process", delivery.id)
+                return "released"
             posting = True
             response = self._post(
                 channel,

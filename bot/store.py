@@ -76,6 +76,7 @@ class Delivery:
     uncertain: bool = False
     attempted_at: str | None = None
     created: str | None = None
+    claim: str | None = None
 
 
 @dataclass
@@ -548,30 +549,30 @@ class Store:
             uncertain=bool(row.get("uncertain")),
             attempted_at=row.get("attempted_at"),
             created=row.get("created"),
+            claim=row.get("claim"),
         )
 
-    def claim_pending_deliveries(self, limit: int, now: str | None = None) -> list[Delivery]:
+    def claim_pending_deliveries(
+        self, limit: int, now: str | None = None, claim: str | None = None
+    ) -> list[Delivery]:
         """Mark up to `limit` pending rows that are due as being sent, and return them.
 
         A row waiting for a retry (next_attempt_at after `now`) or whose subscription is
         paused is left alone. The claim is one UPDATE statement, so two workers, even in
-        two processes, never take the same row.
+        two processes, never take the same row; `claim` tags the rows taken.
         """
         now = now or now_iso()
         with self.db.conn:
             cursor = self.db.execute(
                 "update deliveries set status = 'sending', attempts = attempts + 1, "
-                # An uncertain row keeps the time of its first unanswered post: the history
-                # check must look back that far.
-                "attempted_at = case when uncertain = 1 then coalesce(attempted_at, ?) else ? end, "
-                "updated = ? where id in ("
+                "posting = 0, claim = ?, updated = ? where id in ("
                 "  select d.id from deliveries d where d.status = 'pending'"
                 "  and (d.next_attempt_at is null or d.next_attempt_at <= ?)"
                 "  and not exists (select 1 from subscriptions s"
                 "    where s.id = d.subscription_id and s.paused = 1)"
                 "  order by d.id limit ?) "
                 "and status = 'pending' returning *",
-                [now, now, now, now, limit],
+                [claim, now, now, limit],
             )
             columns = [c[0] for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -597,6 +598,7 @@ class Store:
                     "slack_ts": slack_ts,
                     "slack_channel": channel,
                     "updated": now_iso(),
+                    "posting": 0,
                 },
             )
 
@@ -796,7 +798,13 @@ class Store:
         Added with checks so a database made by an older paperbot is upgraded in place.
         """
         deliveries = self.db["deliveries"]
-        for name, kind in [("next_attempt_at", str), ("uncertain", int), ("attempted_at", str)]:
+        for name, kind in [
+            ("next_attempt_at", str),
+            ("uncertain", int),
+            ("attempted_at", str),
+            ("posting", int),
+            ("claim", str),
+        ]:
             if name not in deliveries.columns_dict:
                 deliveries.add_column(name, kind)
         feeds = self.db["feeds"]
@@ -835,30 +843,48 @@ class Store:
         with self.db.conn:
             self.db.execute(
                 "update deliveries set status = 'pending', last_error = ?, next_attempt_at = ?, "
-                "uncertain = ?, updated = ? where id = ?",
+                "uncertain = ?, posting = 0, updated = ? where id = ?",
                 [error, next_attempt_at, int(uncertain), now_iso(), delivery_id],
             )
+
+    def start_posting(self, delivery_id: int, claim: str | None, now: str) -> bool:
+        """Record that this row's post is about to be sent; False if the claim was lost.
+
+        A row still claimed but never posted by a process that died goes back to the queue
+        as it was; only a row marked here can have reached Slack. An uncertain row keeps
+        the time of its first unanswered post: the history check must look back that far.
+        """
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update deliveries set posting = 1, updated = ?, attempted_at = "
+                "case when uncertain = 1 then coalesce(attempted_at, ?) else ? end "
+                "where id = ? and status = 'sending' and claim is ?",
+                [now, now, now, delivery_id, claim],
+            )
+        return cursor.rowcount == 1
 
     def unclaim_deliveries(self, delivery_ids: list[int]) -> None:
         """Give claimed rows that were never tried back to the queue, attempt not counted."""
         with self.db.conn:
             self.db.conn.executemany(
                 "update deliveries set status = 'pending', attempts = max(attempts - 1, 0), "
-                "updated = ? where id = ? and status = 'sending'",
+                "posting = 0, updated = ? where id = ? and status = 'sending'",
                 [(now_iso(), delivery_id) for delivery_id in delivery_ids],
             )
 
     def requeue_stale_sending(self, claimed_before: str) -> int:
-        """Rows left 'sending' by a process that died: back to the queue as uncertain.
+        """Rows left 'sending' by a process that died go back to the queue.
 
-        Only rows claimed before `claimed_before` are touched, so a row another live
-        process is posting right now is not taken from it.
+        A row whose post had started is marked uncertain (it may be in Slack); one that
+        was only claimed is put back as it was. Only rows untouched since
+        `claimed_before` are taken, so a row a live process is posting is left to it.
         """
         with self.db.conn:
             cursor = self.db.execute(
-                "update deliveries set status = 'pending', uncertain = 1, next_attempt_at = null, "
-                "updated = ? where status = 'sending' "
-                "and coalesce(attempted_at, updated) < ?",
+                "update deliveries set status = 'pending', next_attempt_at = null, "
+                "uncertain = max(coalesce(uncertain, 0), coalesce(posting, 0)), "
+                "attempts = case when posting = 1 then attempts else max(attempts - 1, 0) end, "
+                "posting = 0, claim = null, updated = ? where status = 'sending' and updated < ?",
                 [now_iso(), claimed_before],
             )
         return cursor.rowcount

@@ -283,8 +283,10 @@ def test_stop_finishes_the_post_in_flight_and_gives_back_the_rest(services, slac
 
 def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, outbox, slack, clock):
     # A process claimed both rows, posted C1's, and died before writing it down.
-    claimed = outbox.claim_pending_deliveries(10, now=iso(clock.now - timedelta(minutes=1)))
+    a_minute_ago = iso(clock.now - timedelta(minutes=1))
+    claimed = outbox.claim_pending_deliveries(10, now=a_minute_ago, claim="dead")
     assert len(claimed) == 2
+    assert outbox.start_posting(claimed[0].id, "dead", a_minute_ago)
     client = make_slack_client("xoxb-test", slack.base_url)
     client.chat_postMessage(
         channel="C1",
@@ -298,3 +300,5 @@ def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, ou
     assert worker.deliver_pending().sent == 2
     assert alerts_in(slack, "C1") == ["2608.00001"] == alerts_in(slack, "C2")
     assert {d.status for d in outbox.deliveries()} == {"sent"}
+    # Only the row whose post had started needed a look at the history.
+    assert len(slack.calls_to("conversations.history")) == 1
