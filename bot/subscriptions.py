@@ -1,9 +1,25 @@
-"""Creating and removing subscriptions: the topic is embedded once, when it is stored."""
+"""Creating, listing and changing subscriptions; the topic is embedded once, when stored."""
 
 from __future__ import annotations
 
+import logging
+import re
+import urllib.parse
+from collections.abc import Callable
+
+import numpy as np
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from bot.embed import Embedder
+from bot.fetch import Fetcher
+from bot.match import STRICTNESS_LEVELS, Matcher, evidence, threshold_for
+from bot.papers import Paper, arxiv_id
+from bot.sources import parse_feed
 from bot.store import Store, Subscription
+
+log = logging.getLogger(__name__)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 CADENCES = ("instant", "daily", "weekly")
 
@@ -21,6 +37,7 @@ def subscribe(
     target: str | None = None,
     threshold: float | None = None,
     cadence: str = "instant",
+    strictness: str = "normal",
 ) -> Subscription:
     """Subscribe `target` (default: the owner's DM) to papers about `topic`."""
     topic = " ".join(topic.split())
@@ -30,6 +47,8 @@ def subscribe(
         raise SubscriptionError(f"The threshold must be between 0 and 1, not {threshold}.")
     if cadence not in CADENCES:
         raise SubscriptionError(f"The cadence must be one of {', '.join(CADENCES)}.")
+    if strictness not in STRICTNESS_LEVELS:
+        raise SubscriptionError(f"The strictness must be one of {', '.join(STRICTNESS_LEVELS)}.")
     return store.add_subscription(
         owner=owner,
         target=target or owner,
@@ -37,4 +56,243 @@ def subscribe(
         embedding=embedder.encode_one(topic),
         threshold=threshold,
         cadence=cadence,
+        strictness=strictness,
     )
+
+
+# -- managing subscriptions from Slack -----------------------------------------
+#
+# Who may do what: a personal subscription (delivered to a DM) is its owner's alone;
+# nobody else can see, change or remove it, whatever id they type. A channel subscription
+# can be seen and changed by the members of that channel. `is_member(user, channel)` is
+# passed in so the rule is tested without Slack (see slack_membership for the real one).
+
+# How far `threshold <id> stricter|looser` moves a subscription's threshold.
+THRESHOLD_STEP = 0.05
+PREVIEW_SIZE = 3
+
+MembershipCheck = Callable[[str, str], bool]
+
+
+def is_personal(subscription: Subscription) -> bool:
+    """True for a subscription delivered to a person (their user id or a DM channel)."""
+    return subscription.target == subscription.owner or subscription.target.startswith(
+        ("U", "W", "D")
+    )
+
+
+def may_manage(subscription: Subscription, user: str, is_member: MembershipCheck) -> bool:
+    """Whether `user` may see and change `subscription`."""
+    if is_personal(subscription):
+        return subscription.owner == user
+    return is_member(user, subscription.target)
+
+
+def not_found(subscription_id: int) -> SubscriptionError:
+    # The same words whether the id does not exist or belongs to someone else, so that
+    # typing ids reveals nothing about other people's subscriptions.
+    return SubscriptionError(
+        f"You have no subscription #{subscription_id} (nor does a channel you are in). "
+        "`/papers list` shows yours with their ids."
+    )
+
+
+def subscription_for(
+    store: Store, user: str, subscription_id: int, is_member: MembershipCheck
+) -> Subscription:
+    """The subscription `user` asked for by id, if they may manage it; else SubscriptionError."""
+    subscription = store.get_subscription(subscription_id)
+    if subscription is None or not may_manage(subscription, user, is_member):
+        raise not_found(subscription_id)
+    return subscription
+
+
+def visible_subscriptions(
+    store: Store, user: str, channel: str | None, is_member: MembershipCheck
+) -> list[Subscription]:
+    """The user's own subscriptions and those of `channel`, that the user may manage."""
+    found = store.subscriptions_for(owner=user, channel=channel)
+    return [s for s in found if may_manage(s, user, is_member)]
+
+
+def pause(
+    store: Store, user: str, subscription_id: int, is_member: MembershipCheck, reason: str = ""
+) -> Subscription:
+    subscription_for(store, user, subscription_id, is_member)
+    return store.update_subscription(
+        subscription_id, paused=1, paused_reason=reason or f"paused by {user}"
+    )
+
+
+def resume(store: Store, user: str, subscription_id: int, is_member: MembershipCheck):
+    subscription_for(store, user, subscription_id, is_member)
+    return store.update_subscription(subscription_id, paused=0, paused_reason=None)
+
+
+def unsubscribe(
+    store: Store, user: str, subscription_id: int, is_member: MembershipCheck
+) -> Subscription:
+    """Remove a subscription the user may manage; returns what was removed."""
+    subscription = subscription_for(store, user, subscription_id, is_member)
+    store.remove_subscription(subscription_id)
+    return subscription
+
+
+def unsubscribe_topic(
+    store: Store, user: str, channel: str | None, topic: str, is_member: MembershipCheck
+) -> Subscription:
+    """Remove the one visible subscription whose topic is `topic` (any case and spacing)."""
+    wanted = " ".join(topic.split()).lower()
+    found = [
+        s
+        for s in visible_subscriptions(store, user, channel, is_member)
+        if s.topic.lower() == wanted
+    ]
+    if not found:
+        raise SubscriptionError(
+            "None of your subscriptions (or this channel's) has that topic. "
+            "`/papers list` shows them; `/papers unsubscribe <id>` removes one."
+        )
+    if len(found) > 1:
+        ids = ", ".join(f"#{s.id}" for s in found)
+        raise SubscriptionError(f"Several subscriptions have that topic ({ids}): give the id.")
+    return unsubscribe(store, user, found[0].id, is_member)
+
+
+def set_threshold(
+    store: Store,
+    user: str,
+    subscription_id: int,
+    value: str,
+    is_member: MembershipCheck,
+    matcher: Matcher,
+) -> Subscription:
+    """`stricter` / `looser` move the threshold by a step; a number from 0 to 1 sets it."""
+    subscription = subscription_for(store, user, subscription_id, is_member)
+    current = threshold_of(matcher, subscription)
+    if value == "stricter":
+        new = current + THRESHOLD_STEP
+    elif value == "looser":
+        new = current - THRESHOLD_STEP
+    else:
+        try:
+            new = float(value)
+        except ValueError:
+            raise SubscriptionError(
+                "Say `stricter`, `looser` or a number from 0 to 1, "
+                f"e.g. `/papers threshold {subscription_id} 0.45`."
+            ) from None
+        if not 0.0 <= new <= 1.0:
+            raise SubscriptionError(f"The threshold must be between 0 and 1, not {value}.")
+    new = round(min(1.0, max(0.0, new)), 4)
+    return store.update_subscription(subscription_id, threshold=new)
+
+
+def set_cadence(
+    store: Store, user: str, subscription_id: int, cadence: str, is_member: MembershipCheck
+) -> Subscription:
+    """Deliver as papers arrive (instant), or in a daily or weekly digest."""
+    if cadence not in CADENCES:
+        raise SubscriptionError(
+            f"Choose one of {', '.join(CADENCES)}, e.g. `/papers digest {subscription_id} daily`."
+        )
+    subscription_for(store, user, subscription_id, is_member)
+    return store.update_subscription(subscription_id, cadence=cadence)
+
+
+def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
+    """The threshold matching applies to this subscription (its own, or its strictness's)."""
+    return threshold_for(subscription, matcher.config)
+
+
+def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:
+    """The most recent stored papers that `subscription` would have matched, newest first.
+
+    Scored the way matching scores new papers (bot.match.evidence), over every stored paper.
+    """
+    corpus = matcher.corpus()
+    if not corpus.ids or subscription.embedding is None:
+        return []
+    scores = evidence(matcher.store, subscription, corpus, matcher.config).score
+    threshold = threshold_of(matcher, subscription)
+    matched = {corpus.ids[i]: int(i) for i in np.nonzero(scores >= threshold)[0]}
+    papers = matcher.store.get_papers(list(matched))
+
+    def recency(paper_id: str) -> tuple[str, int]:
+        # Publication date first; papers without one rank by when they were stored.
+        published = papers[paper_id].published or ""
+        return (published[:10] if ISO_DATE.match(published) else "", matched[paper_id])
+
+    newest = sorted(matched, key=recency, reverse=True)[:limit]
+    return [papers[paper_id] for paper_id in newest]
+
+
+# -- `like <arXiv id or URL>`: a subscription seeded by one paper -------------------
+
+
+def find_arxiv_paper(store: Store, fetcher: Fetcher, api_url: str, text: str) -> Paper:
+    """The paper that `text` (an arXiv id or URL) names: stored, or fetched from the arXiv API."""
+    found = arxiv_id(text)
+    if found is None:
+        raise SubscriptionError(
+            "I can't find an arXiv id in that. Try `/papers like 2608.19199` "
+            "or `/papers like https://arxiv.org/abs/2608.19199`."
+        )
+    paper_id = found[0]
+    paper = store.get_paper(paper_id)
+    if paper is not None:
+        return paper
+    url = f"{api_url}?{urllib.parse.urlencode({'id_list': paper_id})}"
+    result = fetcher.fetch(url)
+    if result.status != "ok" or not result.content:
+        log.warning("arXiv API lookup of %s failed: %s", paper_id, result.error or result.status)
+        raise SubscriptionError(
+            f"arXiv did not answer for {paper_id} just now; try again in a minute."
+        )
+    feed = parse_feed(result.content, url, kind="arxiv_api")
+    papers = [p for p in feed.papers if p.id == paper_id]
+    if not papers:
+        raise SubscriptionError(f"arXiv has no paper {paper_id}; check the id.")
+    store.upsert_papers(papers)
+    return papers[0]
+
+
+def like(
+    store: Store,
+    embedder: Embedder,
+    paper: Paper,
+    *,
+    owner: str,
+    target: str | None = None,
+) -> Subscription:
+    """Subscribe to papers like `paper`: the topic vector is the paper's own embedding."""
+    topic = "like " + " ".join(paper.title.split())
+    return store.add_subscription(
+        owner=owner,
+        target=target or owner,
+        topic=topic[:300],
+        embedding=embedder.encode_one(paper.text_for_embedding),
+        seed_papers=[paper.id],
+    )
+
+
+def slack_membership(client: WebClient) -> MembershipCheck:
+    """A membership check asking Slack (conversations.members, every page)."""
+
+    def is_member(user: str, channel: str) -> bool:
+        cursor = None
+        while True:
+            try:
+                page = client.conversations_members(channel=channel, cursor=cursor, limit=1000)
+            except SlackApiError as error:
+                # A private channel the bot is not in, or a deleted one: nobody can be
+                # shown to be a member, so nobody may change its subscriptions from here.
+                log.warning("membership of %s unknown: %s", channel, error.response.get("error"))
+                return False
+            if user in page.get("members", []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+
+    return is_member

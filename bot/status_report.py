@@ -1,0 +1,71 @@
+"""`/papers status`: feed health, the last and next cycle, papers stored, the caller's alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.blocks import fit
+from bot.store import Store
+
+
+def status_lines(store: Store, poll_minutes: int, user: str) -> list[str]:
+    """The status report as mrkdwn lines, outside text escaped."""
+    feeds = store.feed_states()
+    lines = [f"*Papers stored:* {store.count_papers()}"]
+    cycle = store.last_cycle()
+    if cycle and cycle.get("started"):
+        lines.append(f"*Last cycle:* {cycle_line(cycle)}")
+        lines.append(f"*Next cycle:* about {next_cycle(cycle['started'], poll_minutes)}")
+    else:
+        lines.append(f"*Last cycle:* none yet; cycles run every {poll_minutes} minutes")
+    lines.append("*Feeds:*" if feeds else "*Feeds:* none configured")
+    lines.extend(feed_line(feed) for feed in feeds[:20])
+    lines.append(your_alerts(store, user))
+    return lines
+
+
+def cycle_line(cycle: dict) -> str:
+    """`2026-08-21T04:00:00+00:00: 3 of 3 feeds read, 12 new papers, 4 alerts sent`."""
+    parts = [cycle["started"]]
+    if cycle.get("feeds") is not None:
+        parts.append(f"{cycle.get('feeds_ok') or 0} of {cycle['feeds']} feeds read")
+    if cycle.get("papers_new") is not None:
+        parts.append(f"{cycle['papers_new']} new papers")
+    if cycle.get("sent") is not None:
+        parts.append(f"{cycle['sent']} alerts sent")
+    return fit(", ".join(parts), 300)
+
+
+def next_cycle(last_checked: str, poll_minutes: int) -> str:
+    try:
+        last = datetime.fromisoformat(last_checked)
+    except ValueError:
+        return "unknown"
+    return (last + timedelta(minutes=poll_minutes)).isoformat(timespec="minutes")
+
+
+def feed_line(feed: dict) -> str:
+    """`• ✅ arXiv cs.CL: ok, last good 2026-08-21T04:00` (or what is wrong)."""
+    name = fit(feed.get("name") or feed["url"], 120)
+    errors = feed.get("consecutive_errors") or 0
+    mark = "✅" if not errors else "⚠️"
+    text = f"• {mark} {name}: {fit(feed.get('last_status') or 'not polled yet', 60)}"
+    if feed.get("last_ok"):
+        text += f", last good {feed['last_ok']}"
+    if errors:
+        text += f", {errors} failures in a row"
+        if feed.get("last_error"):
+            text += f" ({fit(feed['last_error'], 200)})"
+    return text
+
+
+def your_alerts(store: Store, user: str) -> str:
+    """How the caller's own subscriptions deliver; digests go out with their schedule."""
+    mine = [s for s in store.subscriptions_for(owner=user) if not s.paused]
+    if not mine:
+        return "*Your subscriptions:* none active"
+    counts: dict[str, int] = {}
+    for subscription in mine:
+        counts[subscription.cadence] = counts.get(subscription.cadence, 0) + 1
+    parts = ", ".join(f"{n} {cadence}" for cadence, n in sorted(counts.items()))
+    return f"*Your subscriptions:* {parts}"

@@ -1,0 +1,430 @@
+"""Block Kit for the Slack app: help, search results, subscriptions, saved papers, status,
+the Home tab and the "Add subscription" modal.
+
+Everything from outside (titles, authors, topics, queries) goes through blocks.fit or
+blocks.link, which escape mrkdwn and cut at a word with an ellipsis, so a paper titled
+`<!channel>` pings nobody and no block passes Slack's limits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from bot.blocks import escape, fit, link, short_authors, truncate
+from bot.commands import SearchQuery
+from bot.papers import Paper
+from bot.store import Subscription
+
+# Slack's limits (PITFALLS.md) and our own, well inside them.
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_HEADER = 150
+MAX_BUTTON_VALUE = 2000
+MAX_SECTION = 3000
+MAX_FALLBACK = 300
+MAX_SUMMARY_LINE = 200
+MAX_TOPIC = 200
+PAGE_SIZE = 5
+HOME_SUBSCRIPTIONS = 25
+HOME_PAPERS = 10
+
+# Action ids. The alert buttons (paper_relevant, paper_not_relevant, paper_save) are
+# rendered by bot/blocks.py; more-like-this and mute carry the same {"paper", "sub"} value.
+RELEVANT = "paper_relevant"
+NOT_RELEVANT = "paper_not_relevant"
+SAVE = "paper_save"
+UNSAVE = "paper_unsave"
+MORE_LIKE_THIS = "paper_more_like"
+MUTE_TOPIC = "paper_mute_topic"
+SUBSCRIBE_TO_PAPER = "paper_subscribe"
+SEARCH_NEXT = "search_next"
+SUB_PAUSE = "sub_pause"
+SUB_RESUME = "sub_resume"
+SUB_REMOVE = "sub_remove"
+HOME_ADD = "home_add_subscription"
+ADD_SUBSCRIPTION_MODAL = "add_subscription"
+
+FEEDBACK_LABELS = {RELEVANT: "Relevant", NOT_RELEVANT: "Not relevant"}
+STRICTNESS = (("strict", "Strict: fewer, closer papers"), ("normal", "Normal"), ("broad", "Broad"))
+CADENCE_LABELS = {"instant": "As they arrive", "daily": "Daily digest", "weekly": "Weekly digest"}
+
+HELP_LINES = (
+    ("search <query>", "search sparse attention long context since:7d cat:cs.CL"),
+    ("subscribe <topic>", "subscribe diffusion models for video"),
+    ("subscribe here <topic>", "subscribe here protein structure prediction"),
+    ("subscribe #channel <topic>", "subscribe #vision-papers video generation"),
+    ("list", "list"),
+    ("unsubscribe <id or topic>", "unsubscribe 12"),
+    ("pause <id> / resume <id>", "pause 12"),
+    ("threshold <id> stricter|looser|<0-1>", "threshold 12 stricter"),
+    ("digest <id> instant|daily|weekly", "digest 12 daily"),
+    ("like <arXiv id or URL>", "like https://arxiv.org/abs/2608.19199"),
+    ("saved", "saved"),
+    ("status", "status"),
+)
+ThresholdOf = Callable[[Subscription], float]
+# Slack ids as they appear in payloads; anything else is not put into a mention.
+SLACK_ID = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+def text_message(text: str) -> dict:
+    """A short reply; `text` is our own mrkdwn with any outside parts already escaped."""
+    return {"text": text, "blocks": [section(text)]}
+
+
+def help_message(unknown: str | None = None) -> dict:
+    """The list of subcommands with an example of each."""
+    lines = [f"• `{usage}`: e.g. `/papers {example}`" for usage, example in HELP_LINES]
+    intro = "*/papers* commands:"
+    if unknown:
+        intro = f"I don't know `{fit(unknown, 50)}`. " + intro
+    text = intro + "\n" + "\n".join(lines)
+    return {"text": "paperbot help", "blocks": [section(text)]}
+
+
+def search_results(query: SearchQuery, papers: list[Paper], offset: int, has_more: bool) -> dict:
+    """One page of search results: each paper with its buttons, and a button for more."""
+    shown = fit(query.text, 200)
+    if not papers:
+        where = "more " if offset else ""
+        text = f"No {where}stored papers match *{shown}*{filters_note(query)}."
+        return text_message(text + " Try fewer words or drop a filter.")
+    heading = f"Papers for *{shown}*{filters_note(query)} ({offset + 1}–{offset + len(papers)})"
+    if query.shortened:
+        heading += " (your query was cut to its first words)"
+    blocks = [section(heading)]
+    for paper in papers:
+        blocks.extend(paper_blocks(paper, search_buttons(paper)))
+    next_value = json.dumps(
+        {
+            "q": query.text,
+            "since": query.since,
+            "cat": list(query.categories),
+            "au": list(query.authors),
+            "o": offset + len(papers),
+        }
+    )
+    if has_more and len(next_value) <= MAX_BUTTON_VALUE:
+        blocks.append(actions([button("Next 5", SEARCH_NEXT, next_value)]))
+    return {"text": fit(f"Papers for {query.text}", MAX_FALLBACK), "blocks": blocks}
+
+
+def filters_note(query: SearchQuery) -> str:
+    parts = []
+    if query.since:
+        parts.append(f"since {query.since}")
+    if query.categories:
+        parts.append("in " + ", ".join(query.categories))
+    if query.authors:
+        parts.append("by " + ", ".join(query.authors))
+    return fit(" (" + "; ".join(parts) + ")", 300) if parts else ""
+
+
+def paper_blocks(paper: Paper, buttons: list[dict] | None = None) -> list[dict]:
+    """Title link, byline, one-line summary and optional buttons: 2 or 3 blocks."""
+    byline = " · ".join(p for p in (short_authors(paper.authors), paper_date(paper)) if p)
+    text = f"*{link(paper.url, paper.title)}*"
+    if byline:
+        text += "\n" + fit(byline, 500)
+    summary = one_line(paper.abstract)
+    blocks = [section(text)]
+    if summary:
+        blocks.append(context(fit(summary, MAX_SUMMARY_LINE)))
+    if buttons:
+        blocks.append(actions(buttons))
+    return blocks
+
+
+def paper_value(paper: Paper, subscription_id: int | None = None) -> str | None:
+    """The button value naming a paper (and the subscription it was sent for)."""
+    value = json.dumps({"paper": paper.id, "sub": subscription_id})
+    return value if len(value) <= MAX_BUTTON_VALUE else None
+
+
+def search_buttons(paper: Paper) -> list[dict]:
+    value = paper_value(paper)
+    if value is None:
+        return []
+    return [
+        button("Save", SAVE, value),
+        button("More like this", MORE_LIKE_THIS, value),
+        button("Subscribe to this topic", SUBSCRIBE_TO_PAPER, value),
+    ]
+
+
+def paper_date(paper: Paper) -> str:
+    date = paper.published or paper.updated or ""
+    return date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", date) else date
+
+
+def one_line(abstract: str) -> str:
+    """The abstract's first sentence, as one line."""
+    text = " ".join(abstract.split())
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    return truncate(sentence, MAX_SUMMARY_LINE)
+
+
+def papers_message(title: str, papers: list[Paper], buttons=None, empty: str = "") -> dict:
+    """A titled list of papers (saved papers, more like this), each with optional buttons."""
+    if not papers:
+        return text_message(empty or "Nothing to show.")
+    blocks = [section(title)]
+    for paper in papers[: (MAX_MESSAGE_BLOCKS - 1) // 3]:
+        blocks.extend(paper_blocks(paper, buttons(paper) if buttons else None))
+    return {"text": title, "blocks": blocks}
+
+
+def saved_buttons(paper: Paper) -> list[dict]:
+    value = paper_value(paper)
+    return [button("Remove", UNSAVE, value)] if value else []
+
+
+def where(subscription: Subscription) -> str:
+    """Where a subscription delivers: your DM, or a channel mention."""
+    target = subscription.target
+    if target == subscription.owner or target.startswith(("U", "W", "D")):
+        return "your DM"
+    return f"<#{target}>" if SLACK_ID.match(target) else fit(target, 80)
+
+
+def describe(subscription: Subscription, threshold: float) -> str:
+    """`#12 *topic* → your DM · daily · threshold 0.45 · paused`."""
+    parts = [
+        f"#{subscription.id} *{fit(subscription.topic, MAX_TOPIC)}* → {where(subscription)}",
+        subscription.cadence,
+        f"threshold {threshold:.2f}",
+    ]
+    if subscription.paused:
+        parts.append("*paused*")
+    return " · ".join(parts)
+
+
+def subscription_buttons(subscription: Subscription) -> list[dict]:
+    value = str(subscription.id)
+    toggle = (
+        button("Resume", SUB_RESUME, value)
+        if subscription.paused
+        else button("Pause", SUB_PAUSE, value)
+    )
+    remove = button("Remove", SUB_REMOVE, value, style="danger")
+    remove["confirm"] = {
+        "title": {"type": "plain_text", "text": "Remove subscription?"},
+        "text": {"type": "plain_text", "text": f"Subscription #{subscription.id} stops for good."},
+        "confirm": {"type": "plain_text", "text": "Remove"},
+        "deny": {"type": "plain_text", "text": "Keep"},
+    }
+    return [toggle, remove]
+
+
+def subscription_list(subscriptions: list[Subscription], threshold_of: ThresholdOf) -> dict:
+    """`/papers list`: each subscription with its settings and pause/remove buttons."""
+    if not subscriptions:
+        return text_message(
+            "No subscriptions here yet. Start one with `/papers subscribe <topic>`."
+        )
+    blocks = [section("*Subscriptions* (yours, and this channel's):")]
+    room = (MAX_MESSAGE_BLOCKS - 2) // 2
+    for subscription in subscriptions[:room]:
+        blocks.append(section(describe(subscription, threshold_of(subscription))))
+        blocks.append(actions(subscription_buttons(subscription)))
+    if len(subscriptions) > room:
+        blocks.append(context(f"and {len(subscriptions) - room} more: see the Home tab."))
+    return {"text": f"{len(subscriptions)} subscriptions", "blocks": blocks}
+
+
+def subscribed_message(subscription: Subscription, previews: list[Paper], threshold: float) -> dict:
+    """The reply to a new subscription, with the recent papers it would have matched."""
+    blocks = [section("Subscribed: " + describe(subscription, threshold))]
+    if previews:
+        blocks.append(context("The most recent stored papers it would have matched:"))
+        for paper in previews:
+            blocks.extend(paper_blocks(paper))
+    else:
+        blocks.append(
+            context(
+                "No stored paper would have matched it yet. If that seems wrong, "
+                f"try broader words or `/papers threshold {subscription.id} looser`."
+            )
+        )
+    blocks.append(actions(subscription_buttons(subscription)))
+    return {"text": fit("Subscribed to " + subscription.topic, MAX_FALLBACK), "blocks": blocks}
+
+
+def status_message(lines: list[str]) -> dict:
+    """The status report; `lines` are mrkdwn with outside parts escaped by the caller."""
+    text = truncate("\n".join(lines), MAX_SECTION)
+    return {"text": "paperbot status", "blocks": [section(text)]}
+
+
+def feedback_marked(blocks: list[dict], action_id: str, user: str) -> list[dict]:
+    """An alert's blocks after `user` pressed relevant / not relevant: the choice shows."""
+    mention = f"<@{user}>" if SLACK_ID.match(user) else "Someone"
+    verdict = "relevant" if action_id == RELEVANT else "not relevant"
+    note = context(f"{mention} marked this {verdict}. Thanks, future alerts learn from it.")
+    note["block_id"] = "feedback_note"
+    marked = []
+    for block in blocks:
+        if block.get("block_id") == "feedback_note":
+            continue
+        if block.get("type") == "actions":
+            block = {**block, "elements": [_mark(e, action_id) for e in block["elements"]]}
+            marked.append(block)
+            if any(e.get("action_id") == action_id for e in block["elements"]):
+                marked.append(note)
+            continue
+        marked.append(block)
+    return marked
+
+
+def _mark(element: dict, chosen: str) -> dict:
+    """A feedback button labelled with a check when it is the chosen one."""
+    action_id = element.get("action_id")
+    if action_id not in FEEDBACK_LABELS:
+        return element
+    label = FEEDBACK_LABELS[action_id]
+    marked = {**element, "text": {"type": "plain_text", "text": label}}
+    marked.pop("style", None)
+    if action_id == chosen:
+        marked["text"]["text"] = "✓ " + label
+        marked["style"] = "primary"
+    return marked
+
+
+def home_view(
+    subscriptions: list[Subscription],
+    saved: list[Paper],
+    recent: list[Paper],
+    threshold_of: ThresholdOf,
+) -> dict:
+    """The Home tab: subscriptions with controls, saved papers, recent alerts."""
+    blocks = [
+        header("Your paper alerts"),
+        actions([button("Add subscription", HOME_ADD, "add", style="primary")]),
+        header("Subscriptions"),
+    ]
+    if not subscriptions:
+        blocks.append(context("None yet: add one above, or type `/papers subscribe <topic>`."))
+    for subscription in subscriptions[:HOME_SUBSCRIPTIONS]:
+        blocks.append(section(describe(subscription, threshold_of(subscription))))
+        blocks.append(actions(subscription_buttons(subscription)))
+    blocks.append(header("Saved papers"))
+    blocks.extend(_paper_lines(saved, "Nothing saved yet: press Save on an alert."))
+    blocks.append(header("Recent alerts"))
+    blocks.extend(_paper_lines(recent, "No alerts sent to you yet."))
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _paper_lines(papers: list[Paper], empty: str) -> list[dict]:
+    if not papers:
+        return [context(empty)]
+    return [
+        section(f"• {link(p.url, p.title)}" + (f" · {paper_date(p)}" if paper_date(p) else ""))
+        for p in papers[:HOME_PAPERS]
+    ]
+
+
+def add_subscription_modal(channel: str | None = None) -> dict:
+    """The modal behind "Add subscription": topic, DM or channel, cadence, strictness."""
+    channel_select = {
+        "type": "conversations_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": "Leave empty for a direct message"},
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if channel and SLACK_ID.match(channel) and channel.startswith(("C", "G")):
+        channel_select["initial_conversation"] = channel
+    return {
+        "type": "modal",
+        "callback_id": ADD_SUBSCRIPTION_MODAL,
+        "title": {"type": "plain_text", "text": "Add subscription"},
+        "submit": {"type": "plain_text", "text": "Subscribe"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "topic",
+                "label": {"type": "plain_text", "text": "Topic"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": 500,
+                    "placeholder": {"type": "plain_text", "text": "diffusion models for video"},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "channel",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Channel (empty: your DM)"},
+                "element": channel_select,
+            },
+            _select("cadence", "How often", list(CADENCE_LABELS.items()), "instant"),
+            _select("strictness", "Strictness", list(STRICTNESS), "normal"),
+        ],
+    }
+
+
+def _select(block_id: str, label: str, choices: list[tuple[str, str]], initial: str) -> dict:
+    options = [option(value, text) for value, text in choices]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": {
+            "type": "static_select",
+            "action_id": "value",
+            "options": options,
+            "initial_option": next(o for o in options if o["value"] == initial),
+        },
+    }
+
+
+def option(value: str, text: str) -> dict:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+# -- building blocks --------------------------------------------------------------
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION)}}
+
+
+def context(text: str) -> dict:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION)}],
+    }
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER)}}
+
+
+def actions(elements: list[dict]) -> dict:
+    return {"type": "actions", "elements": elements}
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
+    element = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": truncate(label, 75)},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def apology(what_to_try: str = "") -> str:
+    """What a user sees when something failed on our side; details are in the log."""
+    hint = what_to_try or "Try again in a minute; if it keeps failing, tell whoever runs paperbot."
+    return f"Sorry, something went wrong on my side. {hint}"
+
+
+def quote(text: str) -> str:
+    """Outside text shown inline in a reply."""
+    return escape(" ".join(text.split()))

@@ -1,0 +1,206 @@
+"""Buttons: on alerts (relevant, not relevant, save, more like this, mute), on search results
+(save, more like this, subscribe, next 5), on subscription lists and the Home tab."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import subscriptions as subs
+from bot import views
+from bot.commands import SearchQuery
+from bot.discover import more_like_this, search_page
+from bot.services import Services
+from handlers.common import Reply, apologising, refresh_home, threshold_getter
+
+log = logging.getLogger(__name__)
+
+
+class Click:
+    """One button press: who, on what, and how to answer them."""
+
+    def __init__(self, body: dict, client: WebClient, services: Services):
+        self.body = body
+        self.user = (body.get("user") or {}).get("id", "")
+        self.channel = (body.get("channel") or {}).get("id")
+        self.action = (body.get("actions") or [{}])[0]
+        self.client = client
+        self.services = services
+        self.reply = Reply(body.get("response_url"))
+        self.is_member = subs.slack_membership(client)
+
+    @property
+    def from_home(self) -> bool:
+        return (self.body.get("view") or {}).get("type") == "home"
+
+    def paper_and_subscription(self) -> tuple[str, int | None]:
+        """The {"paper", "sub"} a paper button carries; SubscriptionError if it is not that."""
+        try:
+            value = json.loads(self.action.get("value") or "")
+            paper_id, subscription_id = str(value["paper"]), value.get("sub")
+        except (ValueError, KeyError, TypeError):
+            raise subs.SubscriptionError("That button is out of date; search again.") from None
+        if subscription_id is not None and not isinstance(subscription_id, int):
+            raise subs.SubscriptionError("That button is out of date; search again.")
+        return paper_id, subscription_id
+
+    def subscription_id(self) -> int:
+        value = self.action.get("value") or ""
+        if not value.isdigit():
+            raise subs.SubscriptionError("That button is out of date; run `/papers list`.")
+        return int(value)
+
+
+def register(app: App, services: Services) -> None:
+    def listen(action_id: str, work) -> None:
+        def listener(ack, body, client):
+            ack()
+            click = Click(body, client, services)
+            log.info("button %s from %s", action_id, click.user)
+            with apologising(click.reply, f"button {action_id}"):
+                work(click)
+
+        app.action(action_id)(listener)
+
+    listen(views.RELEVANT, feedback)
+    listen(views.NOT_RELEVANT, feedback)
+    listen(views.SAVE, save)
+    listen(views.UNSAVE, unsave)
+    listen(views.MORE_LIKE_THIS, more_like)
+    listen(views.MUTE_TOPIC, mute)
+    listen(views.SUBSCRIBE_TO_PAPER, subscribe_to_paper)
+    listen(views.SEARCH_NEXT, next_page)
+    listen(views.SUB_PAUSE, pause)
+    listen(views.SUB_RESUME, resume)
+    listen(views.SUB_REMOVE, remove)
+    listen(views.HOME_ADD, open_add_modal)
+
+
+def known_paper(click: Click) -> tuple[str, int | None]:
+    paper_id, subscription_id = click.paper_and_subscription()
+    if click.services.store.get_paper(paper_id) is None:
+        raise subs.SubscriptionError("I no longer have that paper stored.")
+    return paper_id, subscription_id
+
+
+def feedback(click: Click) -> None:
+    """Relevant / not relevant: stored for the subscription that matched; the alert shows it."""
+    paper_id, subscription_id = known_paper(click)
+    if subscription_id is None:
+        raise subs.SubscriptionError("This message came from no subscription, so I can't learn.")
+    store = click.services.store
+    subs.subscription_for(store, click.user, subscription_id, click.is_member)
+    value = 1 if click.action.get("action_id") == views.RELEVANT else -1
+    store.set_feedback(click.user, paper_id, subscription_id, value)
+    message = click.body.get("message")
+    if message and click.channel:
+        blocks = views.feedback_marked(
+            message.get("blocks") or [], click.action["action_id"], click.user
+        )
+        click.client.chat_update(
+            channel=click.channel, ts=message["ts"], text=message.get("text") or "", blocks=blocks
+        )
+
+
+def save(click: Click) -> None:
+    paper_id, _ = known_paper(click)
+    click.services.store.save_paper(click.user, paper_id)
+    click.reply.text("Saved. `/papers saved` lists your saved papers.")
+    refresh_home(click.client, click.services, click.user)
+
+
+def unsave(click: Click) -> None:
+    paper_id, _ = click.paper_and_subscription()
+    click.services.store.unsave_paper(click.user, paper_id)
+    if not click.from_home:
+        click.reply.text("Removed from your saved papers.")
+    refresh_home(click.client, click.services, click.user)
+
+
+def more_like(click: Click) -> None:
+    """Similar stored papers, shown only to the person who asked."""
+    paper_id, _ = known_paper(click)
+    papers = more_like_this(click.services.search, paper_id)
+    click.reply(
+        views.papers_message(
+            "*Papers like that one:*",
+            papers,
+            views.search_buttons,
+            empty="No similar papers are stored yet.",
+        )
+    )
+
+
+def mute(click: Click) -> None:
+    """Pause the subscription an alert came from."""
+    _, subscription_id = click.paper_and_subscription()
+    if subscription_id is None:
+        raise subs.SubscriptionError("This message came from no subscription.")
+    muted = subs.pause(
+        click.services.store, click.user, subscription_id, click.is_member, "muted from an alert"
+    )
+    click.reply.text(
+        f"Muted *{views.quote(muted.topic)}*. `/papers resume {muted.id}` turns it back on."
+    )
+    refresh_home(click.client, click.services, click.user)
+
+
+def subscribe_to_paper(click: Click) -> None:
+    """Subscribe the clicker's DM to papers like this one."""
+    paper_id, _ = known_paper(click)
+    services = click.services
+    paper = services.store.get_paper(paper_id)
+    subscription = subs.like(services.store, services.embedder, paper, owner=click.user)
+    previews = subs.preview(services.matcher, subscription)
+    threshold = subs.threshold_of(services.matcher, subscription)
+    click.reply(views.subscribed_message(subscription, previews, threshold))
+    refresh_home(click.client, services, click.user)
+
+
+def next_page(click: Click) -> None:
+    try:
+        value = json.loads(click.action.get("value") or "")
+        query = SearchQuery(
+            text=str(value["q"]),
+            since=value.get("since"),
+            categories=tuple(map(str, value.get("cat") or ())),
+            authors=tuple(map(str, value.get("au") or ())),
+        )
+        offset = max(0, int(value["o"]))
+    except (ValueError, KeyError, TypeError):
+        raise subs.SubscriptionError("That button is out of date; search again.") from None
+    papers, more = search_page(click.services.search, query, offset, views.PAGE_SIZE)
+    click.reply(views.search_results(query, papers, offset, more), replace_original=True)
+
+
+def change_subscription(click: Click, change) -> None:
+    """Pause, resume or remove from a list or the Home tab, then show the new state."""
+    store = click.services.store
+    subscription_id = click.subscription_id()
+    change(store, click.user, subscription_id, click.is_member)
+    if not click.from_home:
+        found = subs.visible_subscriptions(store, click.user, click.channel, click.is_member)
+        message = views.subscription_list(found, threshold_getter(click.services))
+        click.reply(message, replace_original=True)
+    refresh_home(click.client, click.services, click.user)
+
+
+def pause(click: Click) -> None:
+    change_subscription(click, subs.pause)
+
+
+def resume(click: Click) -> None:
+    change_subscription(click, subs.resume)
+
+
+def remove(click: Click) -> None:
+    change_subscription(click, subs.unsubscribe)
+
+
+def open_add_modal(click: Click) -> None:
+    click.client.views_open(
+        trigger_id=click.body.get("trigger_id"), view=views.add_subscription_modal(click.channel)
+    )

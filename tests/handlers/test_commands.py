@@ -1,0 +1,193 @@
+"""/papers over signed HTTP: every subcommand's normal use and hostile input."""
+
+import json
+
+import pytest
+
+from bot.subscriptions import subscribe
+from tests.handlers.conftest import response_text
+
+
+def test_help_for_empty_or_unknown_command(slack_app):
+    assert slack_app.command("").status == 200
+    text = response_text(slack_app.next_response())
+    assert "/papers search" in text and "subscribe here" in text and "threshold" in text
+    slack_app.command("  FROBNICATE <!channel>  ")
+    text = response_text(slack_app.next_response())
+    assert "frobnicate" in text.lower() and "<!channel>" not in text
+
+
+def test_search_shows_five_papers_with_buttons_only_to_the_caller(slack_app):
+    slack_app.command("  SEARCH   large language models  ")
+    response = slack_app.next_response()
+    assert response["response_type"] == "ephemeral"
+    actions = [b for b in response["blocks"] if b["type"] == "actions"]
+    paper_buttons = [a for a in actions if a["elements"][0]["action_id"] == "paper_save"]
+    assert len(paper_buttons) == 5
+    labels = {e["action_id"] for e in paper_buttons[0]["elements"]}
+    assert labels == {"paper_save", "paper_more_like", "paper_subscribe"}
+    assert actions[-1]["elements"][0]["action_id"] == "search_next"
+    assert "arxiv.org/abs/" in response_text(response)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "trans*", "NEAR(attention", "-negative OR", "🤖 robots", "<!channel> hi", ""],
+)
+def test_search_survives_fts_operators_and_markup(slack_app, query):
+    slack_app.command("search " + query)
+    response = slack_app.next_response()
+    text = response_text(response)
+    assert "Sorry" not in text
+    assert "<!channel>" not in text
+    if not query:
+        assert "Tell me what to search for" in text
+
+
+def test_a_5000_character_query_is_cut_and_fits_slack_limits(slack_app):
+    slack_app.command("search " + "attention " * 555)
+    response = slack_app.next_response()
+    for block in response["blocks"]:
+        assert len(json.dumps(block)) < 3500
+        for element in block.get("elements", []):
+            assert len(element.get("value", "")) <= 2000
+    assert "cut to its first words" in response_text(response)
+
+
+def test_search_filters(slack_app):
+    slack_app.command("search language models cat:cs.CL since:2026-08-01")
+    in_range = response_text(slack_app.next_response())
+    assert "arxiv.org/abs/" in in_range
+    slack_app.command("search language models since:2030-01-01")
+    assert "No stored papers match" in response_text(slack_app.next_response())
+    slack_app.command("search language models since:yesterday")
+    assert "since:7d" in response_text(slack_app.next_response())
+
+
+def test_subscribe_to_dm_previews_recent_matches(slack_app):
+    slack_app.command('subscribe "Large Language Models"')
+    text = response_text(slack_app.next_response())
+    assert "Subscribed" in text and "your DM" in text
+    assert "arxiv.org/abs/" in text
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    assert subscription.target == "U1" and subscription.topic == "Large Language Models"
+    home = slack_app.wait_for_call("views.publish")[-1]
+    assert home["user_id"] == "U1" and "Large Language Models" in json.dumps(home["view"])
+
+
+def test_subscribe_here_needs_channel_membership(slack_app):
+    slack_app.fake.members["C1"] = ["U2"]
+    slack_app.command("subscribe here speech recognition", user="U1", channel="C1")
+    assert "Only members" in response_text(slack_app.next_response())
+    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+    slack_app.command("subscribe here speech recognition", user="U2", channel="C1")
+    assert "<#C1>" in response_text(slack_app.next_response())
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U2")
+    assert subscription.target == "C1"
+
+
+def test_subscribe_another_channel_by_link(slack_app):
+    slack_app.fake.members["C9"] = ["U1"]
+    slack_app.command("subscribe <#C9|vision> video generation", channel="D1")
+    assert "<#C9>" in response_text(slack_app.next_response())
+    assert slack_app.services.store.subscriptions_for(owner="U1")[0].target == "C9"
+
+
+def test_empty_subscribe_explains(slack_app):
+    slack_app.command("subscribe   ")
+    assert "Tell me the topic" in response_text(slack_app.next_response())
+
+
+def make_subscription(slack_app, owner="U1", target=None, topic="speech recognition"):
+    services = slack_app.services
+    return subscribe(services.store, services.embedder, topic=topic, owner=owner, target=target)
+
+
+def test_list_shows_own_and_channel_subscriptions_not_others(slack_app):
+    mine = make_subscription(slack_app, topic="my topic")
+    theirs = make_subscription(slack_app, owner="U2", topic="secret topic of U2")
+    slack_app.fake.members["C1"] = ["U1", "U2"]
+    channel = make_subscription(slack_app, owner="U2", target="C1", topic="channel topic")
+    slack_app.command("list")
+    text = response_text(slack_app.next_response())
+    assert f"#{mine.id}" in text and f"#{channel.id}" in text
+    assert "secret topic" not in text and f"#{theirs.id} " not in text
+    assert "sub_pause" in text and "sub_remove" in text
+
+
+def test_another_users_subscription_id_is_refused(slack_app):
+    theirs = make_subscription(slack_app, owner="U2")
+    for command in (
+        f"unsubscribe {theirs.id}",
+        f"pause {theirs.id}",
+        f"resume {theirs.id}",
+        f"threshold {theirs.id} 0.9",
+        f"digest {theirs.id} weekly",
+    ):
+        slack_app.command(command, user="U1")
+        assert f"You have no subscription #{theirs.id}" in response_text(slack_app.next_response())
+    unchanged = slack_app.services.store.get_subscription(theirs.id)
+    assert unchanged is not None and not unchanged.paused
+    assert unchanged.threshold is None and unchanged.cadence == "instant"
+
+
+def test_pause_resume_threshold_digest_unsubscribe(slack_app):
+    mine = make_subscription(slack_app)
+    store = slack_app.services.store
+    slack_app.command(f"PAUSE #{mine.id}")
+    assert "Paused" in response_text(slack_app.next_response())
+    assert store.get_subscription(mine.id).paused
+    slack_app.command(f"resume {mine.id}")
+    slack_app.next_response()
+    assert not store.get_subscription(mine.id).paused
+    slack_app.command(f"threshold {mine.id} 0.6")
+    slack_app.next_response()
+    assert store.get_subscription(mine.id).threshold == 0.6
+    slack_app.command(f"threshold {mine.id} stricter")
+    slack_app.next_response()
+    assert store.get_subscription(mine.id).threshold == pytest.approx(0.65)
+    slack_app.command(f"threshold {mine.id} 7")
+    assert "between 0 and 1" in response_text(slack_app.next_response())
+    slack_app.command(f"digest {mine.id} Weekly")
+    slack_app.next_response()
+    assert store.get_subscription(mine.id).cadence == "weekly"
+    slack_app.command(f"digest {mine.id} hourly")
+    assert "instant, daily, weekly" in response_text(slack_app.next_response())
+    slack_app.command("unsubscribe 'SPEECH   recognition'")
+    assert "Removed" in response_text(slack_app.next_response())
+    assert store.get_subscription(mine.id) is None
+
+
+def test_bad_ids_explain_usage(slack_app):
+    for command in ("pause", "pause abc", "threshold 3", "digest x daily", "unsubscribe"):
+        slack_app.command(command)
+        assert "/papers" in response_text(slack_app.next_response())
+
+
+def test_like_a_stored_paper(slack_app):
+    paper_id = slack_app.services.store.get_papers(
+        [slack_app.services.store.paper_embeddings("all-MiniLM-L6-v2")[0][0]]
+    )
+    known = next(iter(paper_id))
+    slack_app.command(f"like <https://arxiv.org/abs/{known}v2>")
+    assert "Subscribed" in response_text(slack_app.next_response())
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    assert subscription.topic.startswith("like ")
+
+
+def test_like_without_an_id(slack_app):
+    slack_app.command("like https://example.org/paper")
+    assert "can't find an arXiv id" in response_text(slack_app.next_response())
+
+
+def test_saved_and_status(slack_app):
+    slack_app.command("saved")
+    assert "no saved papers" in response_text(slack_app.next_response())
+    slack_app.services.store.save_paper(
+        "U1", slack_app.services.store.paper_embeddings(slack_app.services.embedder.name)[0][0]
+    )
+    slack_app.command("saved")
+    assert "arxiv.org/abs/" in response_text(slack_app.next_response())
+    slack_app.command("status")
+    text = response_text(slack_app.next_response())
+    assert "Papers stored:" in text and "Last cycle" in text
