@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import textwrap
+from dataclasses import dataclass
 
 from bot.match import Match
 from bot.papers import Paper
@@ -30,6 +31,7 @@ MAX_SUMMARY = 1500
 MAX_TOPIC = 150
 MAX_FALLBACK = 300
 MAX_MATCH_LINES = 5
+MAX_REASON = 200
 
 # A title's `|` would end a link's text in `<url|text>`; Slack decodes only &amp;
 # &lt; &gt;, so `&#124;` would show literally. A lookalike reads the same.
@@ -132,12 +134,22 @@ def _byline(paper: Paper) -> str:
     return fit(" · ".join(part for part in parts if part), MAX_CONTEXT_TEXT)
 
 
+def explain(match: Match) -> str:
+    """`Matched *topic* · strong · like: Title · keywords: a, b`, escaped.
+
+    The band (strong / good / borderline) stands in for the number, which means little
+    to a reader; the reasons say what in the paper met the subscription.
+    """
+    parts = [f"Matched *{fit(' '.join(match.topic.split()), MAX_TOPIC)}*"]
+    if match.band:
+        parts.append(match.band)
+    parts += [fit(" ".join(r.split()), MAX_REASON) for r in match.reasons if r != "topic"]
+    return " · ".join(parts)
+
+
 def _match_blocks(matches: list[Match]) -> list[dict]:
     """One context line per match, in the caller's order, a few at most."""
-    lines = [
-        f"Matched *{fit(' '.join(m.topic.split()), MAX_TOPIC)}* (score {m.score:.2f})"
-        for m in matches[:MAX_MATCH_LINES]
-    ]
+    lines = [explain(m) for m in matches[:MAX_MATCH_LINES]]
     if len(matches) > MAX_MATCH_LINES:
         lines.append(f"and {len(matches) - MAX_MATCH_LINES} more of your topics")
     return [_context(line) for line in lines]
@@ -185,6 +197,98 @@ def _section(text: str) -> dict:
 
 def _context(text: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+# -- digests and "more matched today" ----------------------------------------
+
+# A digest message stays well under Slack's 50 blocks and the ~13,000-character
+# msg_blocks_too_long refusal; what does not fit goes on in the thread.
+MAX_DIGEST_BLOCKS = 40
+MAX_DIGEST_CHARS = 10_000
+MAX_HEADER = 150
+MAX_DIGEST_SUMMARY = 300
+SHOW_MORE_ACTION = "show_more_matches"
+
+
+@dataclass
+class DigestEntry:
+    """One paper in a digest, with every match it had for the target."""
+
+    paper: Paper
+    matches: list[Match]
+    summary: str
+
+
+@dataclass
+class DigestGroup:
+    """The papers of one subscription, best first."""
+
+    topic: str
+    entries: list[DigestEntry]
+
+
+def render_digest(title: str, groups: list[DigestGroup]) -> list[dict]:
+    """A digest as messages: the first is posted, the rest go in its thread.
+
+    Groups keep the caller's order (best subscription first); each paper is a section
+    with its link, explanation and summary. A message is closed before it would pass
+    MAX_DIGEST_BLOCKS blocks or MAX_DIGEST_CHARS characters of blocks.
+    """
+    count = sum(len(group.entries) for group in groups)
+    header = {
+        "type": "header",
+        "text": {"type": "plain_text", "text": truncate(" ".join(title.split()), MAX_HEADER)},
+    }
+    messages: list[list[dict]] = [[header]]
+    for group in groups:
+        heading = _section(f"*{fit(' '.join(group.topic.split()), MAX_TOPIC)}*")
+        _append(messages, [{"type": "divider"}, heading])
+        for entry in group.entries:
+            _append(messages, [_digest_entry(entry)])
+    fallback = fit(f"{title}: {count} paper{'s' if count != 1 else ''}", MAX_FALLBACK)
+    return [
+        {"text": fallback if i == 0 else fit(f"{title} (continued)", MAX_FALLBACK), "blocks": b}
+        for i, b in enumerate(messages)
+    ]
+
+
+def _append(messages: list[list[dict]], blocks: list[dict]) -> None:
+    """Add blocks to the last message, or start a new one when they would not fit."""
+    current = messages[-1]
+    too_many = len(current) + len(blocks) > MAX_DIGEST_BLOCKS
+    too_long = len(json.dumps(current + blocks)) > MAX_DIGEST_CHARS
+    if current and (too_many or too_long):
+        messages.append([])
+    messages[-1].extend(blocks)
+
+
+def _digest_entry(entry: DigestEntry) -> dict:
+    lines = [f"*{link(entry.paper.url, entry.paper.title)}*"]
+    lines += [explain(m) for m in entry.matches[:MAX_MATCH_LINES]]
+    if entry.summary.strip():
+        lines.append(fit(" ".join(entry.summary.split()), MAX_DIGEST_SUMMARY))
+    return _section("\n".join(lines))
+
+
+def render_more_matches(count: int, day: str) -> dict:
+    """ "N more matched today" with a button that posts them (action show_more_matches)."""
+    noun = "paper" if count == 1 else "papers"
+    text = f"{count} more {noun} matched your subscriptions today, over your daily limit."
+    return {
+        "text": text,
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": text},
+                "accessory": {
+                    "type": "button",
+                    "action_id": SHOW_MORE_ACTION,
+                    "text": {"type": "plain_text", "text": f"Show {count} more"},
+                    "value": json.dumps({"day": day}),
+                },
+            }
+        ],
+    }
 
 
 # -- terminal rendering ------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bot.embed import Embedder
 from bot.feeds import READ_STATUSES, content_hash, health_fields, post_update_notices
 from bot.fetch import Fetcher
-from bot.match import Alert, Matcher
+from bot.match import OVER_CAP_REASON, Alert, Matcher
 from bot.papers import Paper
 from bot.settings import FeedSettings
 from bot.sources import parse_feed
@@ -199,11 +199,16 @@ class Pipeline:
             )
         return len(papers)
 
-    def run_cycle(self, feeds: list[FeedSettings], dry_run: bool = False) -> CycleReport:
+    def run_cycle(
+        self, feeds: list[FeedSettings], dry_run: bool = False, now: datetime | None = None
+    ) -> CycleReport:
         """Fetch every feed, match the papers not matched yet, queue and post the alerts.
 
-        A dry run fetches, stores and embeds, but queues and posts nothing and leaves the
-        papers unmatched, so a real cycle later still alerts on them.
+        Alerts of daily and weekly subscriptions are held for the digest; those over a
+        target's daily cap are recorded as dropped with OVER_CAP_REASON, to be offered as
+        "N more matched today". A dry run fetches, stores and embeds, but queues and posts
+        nothing and leaves the papers unmatched, so a real cycle later still alerts on them.
+        `now` (for tests) is the time the daily cap counts from.
         """
         started = time.monotonic()
         report = CycleReport()
@@ -214,12 +219,12 @@ class Pipeline:
             report.papers_updated += feed_report.updated
         report.embedded = self.embed_missing()
         paper_ids = self.store.unmatched_paper_ids()
-        result = self.matcher.match(paper_ids)
+        result = self.matcher.match(paper_ids, now=now)
         report.alerts, report.over_cap = result.alerts, result.over_cap
         if not dry_run:
             report.queued = self._queue(result.alerts)
             for alert in result.over_cap:
-                self._enqueue(alert, status_note="over the per-target cap")
+                self._enqueue(alert, status_note=OVER_CAP_REASON)
             self.store.mark_matched(paper_ids)
             if self.deliverer is not None:
                 delivered = self.deliverer.deliver_pending()
@@ -240,4 +245,5 @@ class Pipeline:
             score=alert.score,
             matches=[vars(match) for match in alert.matches],
             dropped_reason=status_note,
+            status="pending" if alert.cadence == "instant" else "digest",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -14,7 +15,7 @@ from bot.pipeline import Pipeline
 from bot.search import Search
 from bot.settings import Settings
 from bot.store import Store
-from bot.summarize import ExtractiveSummarizer, Summarizer
+from bot.summarize import Summarizer, build_summarizer
 
 
 @dataclass
@@ -36,7 +37,7 @@ def build_services(
     """Wire the services together; pass `slack` to deliver, `embedder` to share a model."""
     store = Store(settings.database.path)
     embedder = embedder or Embedder(settings.model.path, settings.model.batch_size)
-    summarizer = ExtractiveSummarizer()
+    summarizer = build_summarizer(settings.summary, os.environ)
     fetcher = Fetcher(
         user_agent=settings.fetch.user_agent,
         connect_timeout=settings.fetch.connect_timeout,
@@ -51,7 +52,7 @@ def build_services(
         settings=settings,
         store=store,
         embedder=embedder,
-        search=Search(store, embedder),
+        search=Search(store, embedder, settings.matching.lexical_weight),
         matcher=matcher,
         summarizer=summarizer,
         fetcher=fetcher,

@@ -8,9 +8,19 @@ sit behind the same `Summarizer` interface.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+import httpx
+
+from bot.papers import Paper
+from bot.settings import SummarySettings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 ELLIPSIS = "…"
 
@@ -80,6 +90,86 @@ class ExtractiveSummarizer:
     def summarize(self, title: str, abstract: str, topic: str | None = None) -> str:
         """Summarize the abstract; the title is not needed by the extractive method."""
         return extractive_summary(abstract, topic, self.max_chars)
+
+
+class LLMSummarizer:
+    """Summaries from an OpenAI-compatible chat-completions endpoint, off by default.
+
+    Any error, refusal, timeout or empty answer falls back to `fallback` (the extractive
+    summary), so an alert never waits long or goes out without a summary. The answer is
+    cut to max_chars at a word.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        api_key: str,
+        timeout: float,
+        fallback: Summarizer,
+        max_chars: int = 300,
+        client: httpx.Client | None = None,
+    ):
+        self.endpoint = url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.api_key = api_key
+        self.fallback = fallback
+        self.max_chars = max_chars
+        self.client = client or httpx.Client(timeout=timeout)
+
+    def summarize(self, title: str, abstract: str, topic: str | None = None) -> str:
+        try:
+            text = self._ask(title, abstract, topic)
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
+            log.warning("LLM summary failed, using the extractive one: %s", error)
+            text = ""
+        if not text:
+            return self.fallback.summarize(title, abstract, topic)
+        return text if len(text) <= self.max_chars else _truncate(text, self.max_chars)
+
+    def _ask(self, title: str, abstract: str, topic: str | None) -> str:
+        focus = f" Favour what matters to a reader interested in: {topic}." if topic else ""
+        prompt = (
+            f"Summarize this paper's contribution in one or two plain sentences, at most "
+            f"{self.max_chars} characters.{focus}\n\nTitle: {title}\n\nAbstract: {abstract}"
+        )
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        response = self.client.post(
+            self.endpoint,
+            headers=headers,
+            json={
+                "model": self.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": 0,
+            },
+        )
+        response.raise_for_status()
+        content = response.json()["choices"][0]["message"]["content"]
+        return " ".join(str(content).split())
+
+
+def build_summarizer(summary: SummarySettings, env: Mapping[str, str]) -> Summarizer:
+    """The extractive summarizer, behind an LLM one when [summary] llm_url is set."""
+    extractive = ExtractiveSummarizer(summary.max_chars)
+    if not summary.llm_url:
+        return extractive
+    return LLMSummarizer(
+        url=summary.llm_url,
+        model=summary.llm_model,
+        api_key=env.get(summary.llm_api_key_env, ""),
+        timeout=summary.llm_timeout,
+        fallback=extractive,
+        max_chars=summary.max_chars,
+    )
+
+
+def summary_for(store: Store, summarizer: Summarizer, paper: Paper, topic: str | None) -> str:
+    """The paper's summary, made once (for the first topic it matched) and stored."""
+    summary = store.get_summary(paper.id)
+    if summary is None:
+        summary = summarizer.summarize(paper.title, paper.abstract, topic)
+        store.set_summary(paper.id, summary)
+    return summary
 
 
 def extractive_summary(abstract: str, topic: str | None = None, max_chars: int = 300) -> str:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 from bot.blocks import (
+    DigestEntry,
+    DigestGroup,
     escape,
     render_alert,
+    render_digest,
     render_for_terminal,
+    render_more_matches,
     short_authors,
     truncate,
 )
@@ -116,7 +120,71 @@ def test_byline_and_matches():
     byline = message["blocks"][1]["elements"][0]["text"]
     assert byline == "Ada Lovelace, Alan Turing, Grace Hopper et al. · cs.LG, cs.CL · 2026-08-20"
     matched = message["blocks"][3]["elements"][0]["text"]
-    assert matched == "Matched *long context &lt;models&gt;* (score 0.52)"
+    assert matched == "Matched *long context &lt;models&gt;*"
+
+
+def test_explanation_shows_band_and_evidence_not_a_number():
+    match = Match(
+        subscription_id=7,
+        topic="sparse <attention>",
+        score=0.8123,
+        band="strong",
+        reasons=["topic", "like: <!channel> paper", "keywords: attention, sparse"],
+        threshold=0.45,
+    )
+    line = render_alert(make_paper(), [match], "s")["blocks"][3]["elements"][0]["text"]
+    assert line == (
+        "Matched *sparse &lt;attention&gt;* · strong · like: &lt;!channel&gt; paper"
+        " · keywords: attention, sparse"
+    )
+    assert "0.81" not in line
+
+
+def digest_groups(papers: int, groups: int = 3) -> list[DigestGroup]:
+    match = Match(subscription_id=1, topic="topic", score=0.7, band="good", reasons=["topic"])
+    return [
+        DigestGroup(
+            topic=f"topic {g}",
+            entries=[
+                DigestEntry(make_paper(id=f"2608.{g}{i:04d}"), [match], "A summary. " * 20)
+                for i in range(papers)
+            ],
+        )
+        for g in range(groups)
+    ]
+
+
+def test_short_digest_is_one_message_grouped_by_subscription():
+    messages = render_digest("Your daily digest, 2026-11-26", digest_groups(2))
+    assert len(messages) == 1
+    blocks = messages[0]["blocks"]
+    assert blocks[0]["type"] == "header"
+    headings = [
+        b["text"]["text"]
+        for b in blocks
+        if b["type"] == "section" and b["text"]["text"].startswith("*topic")
+    ]
+    assert headings == ["*topic 0*", "*topic 1*", "*topic 2*"]
+    assert messages[0]["text"] == "Your daily digest, 2026-11-26: 6 papers"
+
+
+def test_long_digest_is_split_within_slack_limits():
+    messages = render_digest("Your daily digest", digest_groups(30))
+    assert len(messages) > 1
+    papers = sum(1 for m in messages for b in m["blocks"] if "2608." in json.dumps(b))
+    assert papers == 90
+    for message in messages:
+        assert len(message["blocks"]) <= 50
+        assert len(json.dumps(message["blocks"])) < 12_000
+        assert message["text"]
+
+
+def test_more_matches_offer_has_a_button():
+    message = render_more_matches(4, "2026-11-26")
+    assert message["text"].startswith("4 more papers matched")
+    button = message["blocks"][0]["accessory"]
+    assert button["action_id"] == "show_more_matches"
+    assert json.loads(button["value"]) == {"day": "2026-11-26"}
 
 
 def test_buttons_have_stable_ids_and_values():
@@ -152,7 +220,7 @@ def test_terminal_rendering_reads_like_slack():
     assert "<!channel> & <@U123>" in shown
     assert "(https://arxiv.org/abs/2608.19199)" in shown
     assert "[ Relevant ] [ Not relevant ] [ Save ]" in shown
-    assert "Matched *long context <models>* (score 0.52)" in shown
+    assert "Matched *long context <models>*" in shown
     assert "&lt;" not in shown and "&amp;" not in shown and '"blocks"' not in shown
     assert all(len(line) <= 60 for line in shown.splitlines() if "http" not in line)
 

@@ -1,0 +1,82 @@
+"""What goes into a target's digest, and the "N more matched today" offer.
+
+Alerts of daily and weekly subscriptions are held in the outbox with status "digest"
+(bot/pipeline.py); instant alerts over a target's daily cap are recorded as dropped with
+OVER_CAP_REASON. The functions here turn those rows into messages; the deliverer posts
+them and marks the rows with `Store.finish_delivery`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks import DigestEntry, DigestGroup, render_digest, render_more_matches
+from bot.match import OVER_CAP_REASON, Match, day_start
+from bot.store import Delivery, Store
+from bot.summarize import Summarizer, summary_for
+
+
+@dataclass
+class Digest:
+    """The messages of one digest (the first posted, the rest in its thread), and the
+    outbox rows they carry."""
+
+    messages: list[dict]
+    delivery_ids: list[int]
+
+
+def build_digest(
+    store: Store,
+    summarizer: Summarizer,
+    target: str,
+    now: datetime,
+    cadence: str | None = None,
+) -> Digest | None:
+    """One digest for `target` of the rows held for it (only `cadence`'s, if given).
+
+    Papers are grouped by the subscription they matched best, groups ordered by their best
+    paper, papers by score. None when nothing is held.
+    """
+    rows = store.digest_deliveries(target)
+    if cadence is not None:
+        wanted = set(store.held_digest_ids(target, cadence))
+        rows = [row for row in rows if row.id in wanted]
+    if not rows:
+        return None
+    papers = store.get_papers([row.paper_id for row in rows])
+    groups: dict[int, DigestGroup] = {}
+    for row in sorted(rows, key=lambda r: -r.score):
+        paper = papers.get(row.paper_id)
+        if paper is None:
+            continue
+        matches = [Match(**m) for m in row.matches]
+        best = matches[0] if matches else Match(row.subscription_id, "", row.score)
+        group = groups.setdefault(best.subscription_id, DigestGroup(best.topic, []))
+        summary = summary_for(store, summarizer, paper, best.topic)
+        group.entries.append(DigestEntry(paper=paper, matches=matches, summary=summary))
+    title = f"Your {cadence or 'paper'} digest, {now.date().isoformat()}"
+    return Digest(
+        messages=render_digest(title, list(groups.values())),
+        delivery_ids=[row.id for row in rows],
+    )
+
+
+def held_over_cap(store: Store, target: str, now: datetime) -> list[Delivery]:
+    """Today's alerts for `target` that the daily cap held back, best first."""
+    return store.over_cap_deliveries(target, day_start(now), OVER_CAP_REASON)
+
+
+def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
+    """The "N more matched today" message for `target`, or None when nothing was held."""
+    held = held_over_cap(store, target, now)
+    if not held:
+        return None
+    return render_more_matches(len(held), now.date().isoformat())
+
+
+def show_more(store: Store, target: str, now: datetime, limit: int = 10) -> int:
+    """Queue up to `limit` of today's held-back alerts for posting (the button's action)."""
+    held = held_over_cap(store, target, now)[:limit]
+    store.release_deliveries([row.id for row in held])
+    return len(held)

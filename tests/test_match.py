@@ -1,0 +1,199 @@
+"""Matching on real parts: the bundled model, a real SQLite file, the shared eval papers."""
+
+import dataclasses
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.digest import build_digest, more_matches_offer, show_more
+from bot.match import OVER_CAP_REASON
+from bot.papers import Paper
+from bot.store import Store
+from bot.subscriptions import subscribe
+
+SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def corpus(services):
+    """The 54 eval papers, stored and embedded; title -> id."""
+    papers = json.loads(SEED.read_text())
+    services.store.upsert_papers(
+        [
+            Paper(
+                id=f"eval.{i:03d}",
+                title=p["title"],
+                abstract=p["abstract"],
+                url=f"https://example.org/{i}",
+                authors=[f"Author {i}", "Shared Person"] if i % 2 else [f"Author {i}"],
+                categories=["cs.CV"] if i % 3 else ["cs.CL"],
+            )
+            for i, p in enumerate(papers)
+        ]
+    )
+    services.pipeline.embed_missing()
+    return {p["title"]: f"eval.{i:03d}" for i, p in enumerate(papers)}
+
+
+def by_title(corpus, prefix):
+    return next(paper_id for title, paper_id in corpus.items() if title.startswith(prefix))
+
+
+def alerted(services, corpus, subscription):
+    alerts = services.matcher.score(list(corpus.values()))
+    return {
+        a.paper_id: m for a in alerts for m in a.matches if m.subscription_id == subscription.id
+    }
+
+
+def test_topic_alerts_the_on_topic_paper_and_explains_it(services, corpus):
+    sub = subscribe(
+        services.store, services.embedder, topic="3D point cloud understanding", owner="U1"
+    )
+    found = alerted(services, corpus, sub)
+    ulip = by_title(corpus, "ULIP-2")
+    assert ulip in found
+    assert len(found) <= 5, "a narrow topic must not alert on the whole corpus"
+    match = found[ulip]
+    assert match.band in ("strong", "good", "borderline")
+    assert any(r.startswith("keywords:") and "3d" in r for r in match.reasons)
+    assert 0 < match.score <= 1
+
+
+def test_strict_alerts_a_subset_of_broad(services, corpus):
+    strict = subscribe(
+        services.store,
+        services.embedder,
+        topic="video understanding",
+        owner="U1",
+        strictness="strict",
+    )
+    broad = subscribe(
+        services.store,
+        services.embedder,
+        topic="video understanding",
+        owner="U2",
+        strictness="broad",
+    )
+    assert set(alerted(services, corpus, strict)) < set(alerted(services, corpus, broad))
+
+
+def test_required_excluded_and_category_filters(services, corpus):
+    store = services.store
+    base = dict(owner="U1", embedding=services.embedder.encode_one("video understanding"))
+    plain = store.add_subscription(target="U1", topic="video understanding", **base)
+    required = store.add_subscription(
+        target="U2", topic="video understanding", required=["benchmark"], **base
+    )
+    excluded = store.add_subscription(
+        target="U3", topic="video understanding", excluded=["benchmark"], **base
+    )
+    in_cl = store.add_subscription(
+        target="U4", topic="video understanding", categories=["cs.CL"], **base
+    )
+    papers = store.get_papers(list(corpus.values()))
+    everything = alerted(services, corpus, plain)
+    with_word = {
+        p
+        for p in everything
+        if re.search(r"\bbenchmark\b", (papers[p].title + " " + papers[p].abstract).lower())
+    }
+    assert with_word and with_word != set(everything)
+    assert set(alerted(services, corpus, required)) == with_word
+    assert set(alerted(services, corpus, excluded)) == set(everything) - with_word
+    assert set(alerted(services, corpus, in_cl)) == {
+        p for p in everything if "cs.CL" in papers[p].categories
+    }
+
+
+def test_followed_author_always_alerts(services, corpus):
+    sub = services.store.add_subscription(
+        owner="U1",
+        target="U1",
+        topic="protein folding in yeast",
+        embedding=services.embedder.encode_one("protein folding in yeast"),
+        authors=["author 7"],
+    )
+    found = alerted(services, corpus, sub)
+    assert set(found) == {"eval.007"}
+    assert found["eval.007"].band == "strong"
+    assert found["eval.007"].reasons[0] == "author: Author 7"
+
+
+def test_one_alert_per_paper_per_target_lists_every_subscription(services, corpus):
+    for topic in ("3D point cloud understanding", "3D multimodal pre-training"):
+        subscribe(services.store, services.embedder, topic=topic, owner="U1", target="C1")
+    alerts = services.matcher.score(list(corpus.values()))
+    ulip = [a for a in alerts if a.paper_id == by_title(corpus, "ULIP-2")]
+    assert len(ulip) == 1
+    assert {m.topic for m in ulip[0].matches} == {
+        "3D point cloud understanding",
+        "3D multimodal pre-training",
+    }
+
+
+def test_daily_cap_holds_back_the_rest_and_offers_them(services, corpus):
+    services.matcher.config = dataclasses.replace(services.matcher.config, daily_cap_dm=2)
+    subscribe(
+        services.store,
+        services.embedder,
+        topic="multimodal large language models",
+        owner="U1",
+        strictness="broad",
+    )
+    report = services.pipeline.run_cycle([], now=NOW)
+    assert len(report.alerts) == 2 and len(report.over_cap) > 0
+    assert [a.margin for a in report.alerts] >= sorted(a.margin for a in report.over_cap)[-1:] * 2
+    dropped = services.store.deliveries("dropped")
+    assert {d.last_error for d in dropped} == {OVER_CAP_REASON}
+    offer = more_matches_offer(services.store, "U1", NOW)
+    assert f"{len(report.over_cap)} more papers matched" in offer["text"]
+    assert offer["blocks"][0]["accessory"]["action_id"] == "show_more_matches"
+    assert show_more(services.store, "U1", NOW, limit=3) == min(3, len(report.over_cap))
+    assert len(services.store.deliveries("pending")) == 2 + min(3, len(report.over_cap))
+
+
+def test_daily_cap_counts_what_was_sent_earlier_that_day(services, corpus):
+    services.matcher.config = dataclasses.replace(services.matcher.config, daily_cap_dm=2)
+    subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
+    services.store.enqueue_delivery(
+        target="U1", paper_id="eval.000", subscription_id=1, score=0.9, matches=[]
+    )
+    result = services.matcher.match(list(corpus.values()), now=datetime.now(UTC))
+    assert len(result.alerts) == 1
+
+
+def test_daily_subscription_is_held_for_one_grouped_digest(services, corpus):
+    for topic in ("3D point cloud understanding", "video understanding"):
+        subscribe(services.store, services.embedder, topic=topic, owner="U1", cadence="daily")
+    report = services.pipeline.run_cycle([], now=NOW)
+    assert report.alerts and services.store.deliveries("pending") == []
+    held = services.store.deliveries("digest")
+    assert len(held) == len(report.alerts)
+    digest = build_digest(services.store, services.summarizer, "U1", NOW)
+    assert digest.delivery_ids == [d.id for d in held]
+    text = json.dumps([m["blocks"] for m in digest.messages])
+    assert "3D point cloud understanding" in text and "video understanding" in text
+    assert text.count("*<https://example.org/") == len(held)
+
+
+def test_existing_database_gains_the_new_columns(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "create table subscriptions (id integer primary key, team text, owner text not null, "
+        "target text not null, topic text not null, embedding blob, threshold float, "
+        "cadence text default 'instant', timezone text, paused integer default 0, "
+        "paused_reason text, created text)"
+    )
+    conn.execute("insert into subscriptions (owner, target, topic) values ('U1', 'U1', 'x')")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    sub = store.get_subscription(1)
+    assert sub.required == [] and sub.strictness == "normal" and sub.profile is None
