@@ -42,3 +42,77 @@ def test_hostile_queries_do_not_break_search(services, corpus, query):
 
 def test_empty_query_finds_nothing(services, corpus):
     assert services.search.search("   ") == []
+
+
+@pytest.fixture
+def tagged(services):
+    """Three papers with dates, categories and authors, to test the filters."""
+    papers = [
+        Paper(
+            id="p.old",
+            title="Sparse attention for long context language models",
+            abstract="We propose sparse attention that scales to long context.",
+            url="",
+            authors=["Ada Lovelace"],
+            categories=["cs.CL"],
+            published="2024-01-10",
+        ),
+        Paper(
+            id="p.new",
+            title="Long context attention with sparse kernels",
+            abstract="A sparse attention kernel for long sequences in language models.",
+            url="",
+            authors=["Alan Turing", "Grace Hopper"],
+            categories=["cs.LG"],
+            published="2026-08-20",
+        ),
+        Paper(
+            id="p.vision",
+            title="Diffusion models for video generation",
+            abstract="We generate videos with a latent diffusion model.",
+            url="",
+            authors=["Grace Hopper"],
+            categories=["cs.CV"],
+            published="2026-08-21",
+        ),
+    ]
+    services.store.upsert_papers(papers)
+    services.pipeline.embed_missing()
+
+
+def ids(hits):
+    return [hit.paper.id for hit in hits]
+
+
+def test_filters_since_categories_and_authors(services, tagged):
+    search = services.search
+    query = "sparse attention long context"
+    assert set(ids(search.search(query, limit=2))) == {"p.old", "p.new"}
+    assert "p.old" not in ids(search.search(query, since="2026-01-01"))
+    assert ids(search.search(query, categories=["cs.CL"])) == ["p.old"]
+    assert set(ids(search.search(query, authors=["grace hopper"]))) == {"p.new", "p.vision"}
+    assert search.search(query, categories=["q-bio.GN"]) == []
+
+
+def test_hostile_text_in_filters_is_harmless(services, tagged):
+    hits = services.search.search('"OR NEAR(', authors=["%' or 1=1 --"], categories=["'; drop"])
+    assert hits == []
+    assert services.store.count_papers() == 3
+
+
+def test_similar_finds_related_papers_but_not_itself(services, corpus):
+    ulip = next(i for i, t in corpus.items() if t.startswith("ULIP-2"))
+    hits = services.search.similar(ulip, limit=5)
+    assert ulip not in ids(hits) and len(hits) == 5
+    titles = [corpus[i] for i in ids(hits)]
+    assert any("Meta-Transformer" in t or "3D" in t for t in titles[:3])
+
+
+def test_similar_of_unknown_paper_is_empty(services, corpus):
+    assert services.search.similar("nope") == []
+
+
+@pytest.mark.parametrize("method", ["hybrid", "rrf", "bm25", "cosine"])
+def test_every_method_ranks_the_obvious_paper_first(services, corpus, method):
+    hits = services.search.search("3D point cloud understanding", method=method)
+    assert corpus[hits[0].paper.id].startswith("ULIP-2")

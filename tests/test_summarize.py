@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import http.server
+import json
+import threading
+import time
+
 import pytest
 
-from bot.summarize import ExtractiveSummarizer, Summarizer, extractive_summary, split_sentences
+from bot.papers import Paper
+from bot.store import Store
+from bot.summarize import (
+    ExtractiveSummarizer,
+    LLMSummarizer,
+    Summarizer,
+    build_summarizer,
+    extractive_summary,
+    split_sentences,
+    summary_for,
+)
 
 # 4M: Massively Multimodal Masked Modeling
 FOUR_M = (
@@ -215,3 +231,107 @@ def test_extractive_summarizer_is_a_summarizer():
     summary = summarizer.summarize("NVLM: Open Frontier-Class Multimodal LLMs", NVLM)
     assert summary == extractive_summary(NVLM, max_chars=200)
     assert len(summary) <= 200
+
+
+class _ChatHandler(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat-completions endpoint answering what the test set."""
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append((self.path, dict(self.headers), request))
+        status, body = self.server.answer
+        if status is None:
+            time.sleep(1.0)  # longer than the client's timeout
+            status = 200
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def chat_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ChatHandler)
+    server.requests = []
+    server.answer = (200, {})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def llm(server, timeout=5.0):
+    return LLMSummarizer(
+        url=server.url,
+        model="tiny",
+        api_key="sk-test",
+        timeout=timeout,
+        fallback=ExtractiveSummarizer(),
+    )
+
+
+ABSTRACT = (
+    "Long documents are hard. We propose SparseKV, a cache compression method for long "
+    "context inference. It halves memory use."
+)
+
+
+def test_llm_summary_is_used_and_asked_properly(chat_server):
+    answer = {"choices": [{"message": {"content": "  SparseKV halves the KV cache.  "}}]}
+    chat_server.answer = (200, answer)
+    summary = llm(chat_server).summarize("SparseKV", ABSTRACT, "kv cache")
+    assert summary == "SparseKV halves the KV cache."
+    path, headers, request = chat_server.requests[0]
+    assert path == "/v1/chat/completions"
+    assert headers["Authorization"] == "Bearer sk-test"
+    assert request["model"] == "tiny" and "kv cache" in request["messages"][0]["content"]
+
+
+def test_long_llm_answer_is_cut_at_a_word(chat_server):
+    chat_server.answer = (200, {"choices": [{"message": {"content": "word " * 100}}]})
+    summary = llm(chat_server).summarize("t", ABSTRACT)
+    assert len(summary) <= 300 and summary.endswith("word…")
+
+
+@pytest.mark.parametrize(
+    "answer", [(500, {"error": "boom"}), (200, {"choices": []}), (200, {"x": 1}), (None, {})]
+)
+def test_llm_failure_or_timeout_falls_back_to_extractive(chat_server, answer):
+    chat_server.answer = answer
+    summary = llm(chat_server, timeout=0.2).summarize("SparseKV", ABSTRACT, "kv cache")
+    assert summary == extractive_summary(ABSTRACT, "kv cache")
+
+
+def test_unreachable_llm_falls_back():
+    summarizer = LLMSummarizer(
+        url="http://127.0.0.1:9",
+        model="m",
+        api_key="",
+        timeout=0.5,
+        fallback=ExtractiveSummarizer(),
+    )
+    assert summarizer.summarize("t", ABSTRACT) == extractive_summary(ABSTRACT)
+
+
+def test_summarizer_is_extractive_unless_an_llm_url_is_set(settings):
+    assert isinstance(build_summarizer(settings.summary, {}), ExtractiveSummarizer)
+    configured = dataclasses.replace(settings.summary, llm_url="http://x/v1", llm_model="m")
+    built = build_summarizer(configured, {"PAPERBOT_LLM_API_KEY": "k"})
+    assert isinstance(built, LLMSummarizer) and built.api_key == "k"
+
+
+def test_summary_is_made_once_per_paper_and_stored(tmp_path):
+    store = Store(tmp_path / "s.db")
+    paper = Paper(id="2608.00001", title="SparseKV", abstract=ABSTRACT, url="")
+    store.upsert_papers([paper])
+    first = summary_for(store, ExtractiveSummarizer(), paper, "kv cache")
+    assert store.get_summary(paper.id) == first
+    # A later alert for another topic shows the stored summary, not a new one.
+    assert summary_for(store, ExtractiveSummarizer(max_chars=40), paper, "memory") == first

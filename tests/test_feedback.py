@@ -1,0 +1,79 @@
+"""Learning from relevant / not relevant, on the real model and a real database."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.feedback import record_feedback
+from bot.match import evidence
+from bot.papers import Paper
+from bot.subscriptions import subscribe
+
+SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
+
+
+@pytest.fixture
+def corpus(services):
+    papers = json.loads(SEED.read_text())
+    services.store.upsert_papers(
+        [
+            Paper(id=f"eval.{i:03d}", title=p["title"], abstract=p["abstract"], url="")
+            for i, p in enumerate(papers)
+        ]
+    )
+    services.pipeline.embed_missing()
+    return [f"eval.{i:03d}" for i in range(len(papers))]
+
+
+def scores(services, subscription_id):
+    subscription = services.store.get_subscription(subscription_id)
+    corpus = services.matcher.corpus()
+    found = evidence(services.store, subscription, corpus, services.matcher.config)
+    return {paper_id: float(found.score[i]) for i, paper_id in enumerate(corpus.ids)}
+
+
+def judge(services, sub, paper_id, value, user="U1"):
+    return record_feedback(services.store, user, paper_id, sub.id, value, matcher=services.matcher)
+
+
+def test_not_relevant_lowers_the_paper_and_relevant_raises_it(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
+    before = scores(services, sub.id)
+    ranked = sorted(before, key=lambda p: -before[p])
+    disliked, liked = ranked[0], ranked[10]
+    judge(services, sub, disliked, -1)
+    updated = judge(services, sub, liked, 1)
+    after = scores(services, sub.id)
+    assert updated.profile is not None and updated.model is None
+    assert after[disliked] < before[disliked]
+    assert after[liked] > before[liked]
+
+
+def test_changing_a_vote_relearns_from_scratch(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
+    judge(services, sub, corpus[0], 1)
+    updated = judge(services, sub, corpus[0], -1)
+    assert services.store.subscription_feedback(sub.id) == {corpus[0]: -1}
+    assert updated.profile is not None
+
+
+def test_enough_judgments_fit_a_linear_model_that_separates_them(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
+    before = scores(services, sub.id)
+    ranked = sorted(before, key=lambda p: -before[p])
+    positives, negatives = ranked[5:10], ranked[:3]
+    for paper_id in positives:
+        judge(services, sub, paper_id, 1)
+    for paper_id in negatives[:2]:
+        assert judge(services, sub, paper_id, -1).model is None
+    learned = judge(services, sub, negatives[2], -1)
+    assert learned.model is not None and len(learned.model["weights"]) == 4
+    after = scores(services, sub.id)
+    assert min(after[p] for p in positives) > max(after[p] for p in negatives)
+
+
+def test_feedback_value_must_be_plus_or_minus_one(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="video", owner="U1")
+    with pytest.raises(ValueError):
+        judge(services, sub, corpus[0], 2)
