@@ -109,14 +109,41 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=5, show_default=True, help="How many papers.")
+@click.option("--since", help="Only papers published on or after this date (YYYY-MM-DD).")
+@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
+@click.option("--author", "authors", multiple=True, help="Only papers by this author (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    limit: int,
+    since: str | None,
+    categories: tuple[str, ...],
+    authors: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Search the stored papers, as /papers search does."""
     services = _services(ctx)
-    hits = services.search.search(" ".join(query), limit=limit)
+    hits = services.search.search(
+        " ".join(query),
+        limit=limit,
+        since=since,
+        categories=list(categories) or None,
+        authors=list(authors) or None,
+    )
     if as_json:
-        _print_json([{**_paper_json(hit.paper), "score": hit.score} for hit in hits])
+        _print_json(
+            [
+                {
+                    **_paper_json(hit.paper),
+                    "score": hit.score,
+                    "bm25_rank": hit.bm25_rank,
+                    "vector_rank": hit.vector_rank,
+                }
+                for hit in hits
+            ]
+        )
         return
     if not hits:
         click.echo("No stored paper matches that query.")
@@ -128,7 +155,14 @@ def search(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool
 @click.argument("topic", nargs=-1, required=True)
 @click.option("--user", required=True, help="Slack user id of the owner (U...).")
 @click.option("--channel", help="Deliver to this channel id instead of the owner's DM.")
-@click.option("--threshold", type=float, help="Cosine similarity needed (0-1).")
+@click.option("--threshold", type=float, help="Match score needed (0-1); overrides strictness.")
+@click.option("--strictness", type=click.Choice(["strict", "normal", "broad"]), default="normal")
+@click.option("--cadence", type=click.Choice(["instant", "daily", "weekly"]), default="instant")
+@click.option("--like", "seed_papers", multiple=True, help="A stored paper id it is like.")
+@click.option("--require", "required", multiple=True, help="A keyword every alert must have.")
+@click.option("--exclude", "excluded", multiple=True, help="A keyword no alert may have.")
+@click.option("--author", "authors", multiple=True, help="An author whose papers always alert.")
+@click.option("--category", "categories", multiple=True, help="Alert only in this category.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def subscribe(
@@ -137,6 +171,13 @@ def subscribe(
     user: str,
     channel: str | None,
     threshold: float | None,
+    strictness: str,
+    cadence: str,
+    seed_papers: tuple[str, ...],
+    required: tuple[str, ...],
+    excluded: tuple[str, ...],
+    authors: tuple[str, ...],
+    categories: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
@@ -152,6 +193,13 @@ def subscribe(
             owner=user,
             target=channel,
             threshold=threshold,
+            strictness=strictness,
+            cadence=cadence,
+            seed_papers=list(seed_papers),
+            required=list(required),
+            excluded=list(excluded),
+            authors=list(authors),
+            categories=list(categories),
         )
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
@@ -164,6 +212,8 @@ def subscribe(
 def _subscription_json(sub) -> dict:
     data = asdict(sub)
     data.pop("embedding")
+    # The learned profile is a vector: say whether there is one rather than print it.
+    data["profile"] = data["profile"] is not None
     return data
 
 
@@ -227,6 +277,7 @@ def _cycle_json(services, report) -> dict:
             "target": alert.target,
             "paper": _paper_json(papers[alert.paper_id]),
             "score": alert.score,
+            "cadence": alert.cadence,
             "matches": [vars(m) for m in alert.matches],
         }
 
