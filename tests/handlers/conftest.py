@@ -256,5 +256,7 @@ def slack_app(settings, embedder, fake, sample_database, monkeypatch):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield SlackApp(services, fake, f"http://127.0.0.1:{server.effective_port}")
-    server.close()
+    # Closed from inside its own loop, so the loop ends instead of polling a closed socket.
+    server.trigger.pull_trigger(server.close)
+    thread.join(timeout=5)
     server.task_dispatcher.shutdown()

@@ -1,0 +1,123 @@
+"""Buttons on alerts, search results and subscription lists, clicked over signed HTTP."""
+
+import json
+
+from bot.blocks import render_alert
+from bot.match import Match
+from bot.subscriptions import subscribe
+from tests.handlers.conftest import response_text
+
+
+def first_paper(slack_app):
+    store = slack_app.services.store
+    return store.get_paper(store.paper_embeddings(slack_app.services.embedder.name)[0][0])
+
+
+def post_alert(slack_app, paper, subscription, channel="DU1"):
+    """An alert as the deliverer posts it, so the click refers to a real message."""
+    match = Match(subscription_id=subscription.id, topic=subscription.topic, score=0.8)
+    message = render_alert(paper, [match], "A summary.")
+    posted = slack_app.services.slack.chat_postMessage(channel=channel, **message)
+    return posted["message"]
+
+
+def value(paper, subscription=None):
+    return json.dumps({"paper": paper.id, "sub": subscription.id if subscription else None})
+
+
+def test_relevant_is_stored_and_the_alert_shows_it(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    mine = subscribe(services.store, services.embedder, topic="language models", owner="U1")
+    message = post_alert(slack_app, paper, mine)
+    slack_app.click("paper_relevant", value(paper, mine), channel="DU1", message=message)
+    [update] = slack_app.wait_for_call("chat.update")
+    assert "marked this relevant" in response_text(update)
+    assert "✓ Relevant" in response_text(update)
+    [row] = services.store.feedback_of("U1")
+    assert (row["paper_id"], row["subscription_id"], row["value"]) == (paper.id, mine.id, 1)
+    edited = slack_app.fake.messages_in("DU1")[0]
+    assert "marked this relevant" in json.dumps(edited["blocks"])
+
+
+def test_feedback_on_someone_elses_subscription_is_refused(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    theirs = subscribe(services.store, services.embedder, topic="language models", owner="U2")
+    slack_app.click("paper_not_relevant", value(paper, theirs), user="U1")
+    assert "You have no subscription" in response_text(slack_app.next_response())
+    assert services.store.feedback_of("U1") == []
+
+
+def test_save_more_like_this_and_unsave(slack_app):
+    paper = first_paper(slack_app)
+    slack_app.click("paper_save", value(paper))
+    assert "Saved" in response_text(slack_app.next_response())
+    assert [p.id for p in slack_app.services.store.saved_papers("U1")] == [paper.id]
+    home = slack_app.wait_for_call("views.publish")[-1]
+    assert paper.url in json.dumps(home["view"])
+    slack_app.click("paper_more_like", value(paper))
+    similar = slack_app.next_response()
+    assert similar["response_type"] == "ephemeral"
+    assert "Papers like that one" in response_text(similar)
+    assert paper.url not in json.dumps(similar["blocks"])
+    slack_app.click("paper_unsave", value(paper))
+    slack_app.next_response()
+    assert slack_app.services.store.saved_papers("U1") == []
+
+
+def test_mute_pauses_the_matching_subscription(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    mine = subscribe(services.store, services.embedder, topic="language models", owner="U1")
+    slack_app.click("paper_mute_topic", value(paper, mine))
+    assert "Muted" in response_text(slack_app.next_response())
+    assert services.store.get_subscription(mine.id).paused
+
+
+def test_subscribe_to_a_search_result(slack_app):
+    paper = first_paper(slack_app)
+    slack_app.click("paper_subscribe", value(paper))
+    assert "Subscribed" in response_text(slack_app.next_response())
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    assert subscription.seed_papers == [paper.id]
+
+
+def test_next_page_shows_the_following_five(slack_app):
+    slack_app.command("search language models")
+    first = slack_app.next_response()
+    next_button = first["blocks"][-1]["elements"][0]
+    slack_app.click("search_next", next_button["value"])
+    second = slack_app.next_response()
+    assert second["replace_original"] is True
+    assert "(6–10)" in response_text(second)
+    first_urls = {b["text"]["text"] for b in first["blocks"] if b["type"] == "section"}
+    second_urls = {b["text"]["text"] for b in second["blocks"] if b["type"] == "section"}
+    assert not (first_urls - {first["blocks"][0]["text"]["text"]}) & second_urls
+
+
+def test_list_buttons_refuse_other_users_ids(slack_app):
+    services = slack_app.services
+    theirs = subscribe(services.store, services.embedder, topic="secret", owner="U2")
+    slack_app.click("sub_remove", str(theirs.id), user="U1")
+    assert "You have no subscription" in response_text(slack_app.next_response())
+    assert services.store.get_subscription(theirs.id) is not None
+
+
+def test_pause_from_the_home_tab_republishes_it(slack_app):
+    services = slack_app.services
+    mine = subscribe(services.store, services.embedder, topic="speech", owner="U1")
+    slack_app.click("sub_pause", str(mine.id), view={"type": "home", "id": "V1"})
+    home = slack_app.wait_for_call("views.publish")[-1]
+    assert "Resume" in json.dumps(home["view"])
+    assert services.store.get_subscription(mine.id).paused
+
+
+def test_forged_button_values_get_a_polite_answer(slack_app):
+    for action, bad in (
+        ("paper_save", "not json"),
+        ("sub_pause", "1 or 1=1"),
+        ("search_next", "{}"),
+    ):
+        slack_app.click(action, bad)
+        assert "out of date" in response_text(slack_app.next_response())

@@ -1,0 +1,84 @@
+"""The Home tab on app_home_opened, and the Add-subscription modal end to end."""
+
+import json
+
+from bot.subscriptions import subscribe
+
+
+def test_home_tab_published_on_open(slack_app):
+    services = slack_app.services
+    subscribe(services.store, services.embedder, topic="<!channel> & friends", owner="U1")
+    subscribe(services.store, services.embedder, topic="not for U1's eyes", owner="U2")
+    answer = slack_app.event(
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
+    )
+    assert answer.status == 200
+    [call] = slack_app.wait_for_call("views.publish")
+    view = json.dumps(call["view"])
+    assert call["user_id"] == "U1" and call["view"]["type"] == "home"
+    assert "&lt;!channel&gt; &amp; friends" in view and "<!channel>" not in view
+    assert "not for U1" not in view
+    assert "home_add_subscription" in view
+    assert len(call["view"]["blocks"]) <= 100
+
+
+def test_messages_tab_publishes_nothing(slack_app):
+    slack_app.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages"})
+    slack_app.command("help")
+    slack_app.next_response()
+    assert slack_app.fake.calls_to("views.publish") == []
+
+
+def test_add_subscription_button_opens_the_modal(slack_app):
+    slack_app.click("home_add_subscription", "add", view={"type": "home", "id": "V1"})
+    [call] = slack_app.wait_for_call("views.open")
+    assert call["view"]["callback_id"] == "add_subscription"
+
+
+def modal(topic, channel=None, cadence="daily", strictness="strict"):
+    return {
+        "id": "V2",
+        "type": "modal",
+        "callback_id": "add_subscription",
+        "state": {
+            "values": {
+                "topic": {"value": {"type": "plain_text_input", "value": topic}},
+                "channel": {
+                    "value": {"type": "conversations_select", "selected_conversation": channel}
+                },
+                "cadence": {
+                    "value": {"type": "static_select", "selected_option": {"value": cadence}}
+                },
+                "strictness": {
+                    "value": {"type": "static_select", "selected_option": {"value": strictness}}
+                },
+            }
+        },
+    }
+
+
+def test_modal_submission_subscribes_and_refreshes_home(slack_app):
+    assert slack_app.submit_view(modal("graph neural networks")).status == 200
+    home = slack_app.wait_for_call("views.publish")[-1]
+    assert "graph neural networks" in json.dumps(home["view"])
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    assert (subscription.target, subscription.cadence, subscription.strictness) == (
+        "U1",
+        "daily",
+        "strict",
+    )
+
+
+def test_modal_empty_topic_is_an_error_in_the_modal(slack_app):
+    answer = slack_app.submit_view(modal("   "))
+    assert answer.status == 200
+    assert json.loads(answer.body)["errors"]["topic"]
+    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+
+
+def test_modal_channel_needs_membership(slack_app):
+    slack_app.fake.members["C5"] = ["U2"]
+    slack_app.submit_view(modal("robotics", channel="C5"))
+    [dm] = slack_app.wait_for_call("chat.postMessage")
+    assert dm["channel"] == "U1" and "Only members" in dm["text"]
+    assert slack_app.services.store.subscriptions_for(owner="U1") == []

@@ -1,0 +1,99 @@
+"""Subscription management: ownership, changes, preview, and `like` through the arXiv API."""
+
+import shutil
+
+import pytest
+
+from bot import subscriptions as subs
+from bot.sources import parse_feed
+from tests.conftest import FIXTURES
+
+CS_CL = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+API_ENTRY = (
+    FIXTURES / "feeds" / "arxiv_api_atom" / "arxiv_api_2026_idlist_oldstyle_id_affiliations.xml"
+)
+
+
+def nobody_is_member(user, channel):
+    return False
+
+
+def members_of(channel_members):
+    return lambda user, channel: user in channel_members.get(channel, [])
+
+
+@pytest.fixture
+def stored(services):
+    services.store.upsert_papers(parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers)
+    services.pipeline.embed_missing()
+    return services
+
+
+def test_dm_subscriptions_are_their_owners_alone(services):
+    theirs = subs.subscribe(services.store, services.embedder, topic="secret", owner="U2")
+    for change in (subs.pause, subs.resume, subs.unsubscribe):
+        with pytest.raises(subs.SubscriptionError, match=f"no subscription #{theirs.id}"):
+            change(services.store, "U1", theirs.id, members_of({"U2": ["U1"]}))
+    assert subs.visible_subscriptions(services.store, "U1", "U2", lambda u, c: True) == []
+    assert services.store.get_subscription(theirs.id) is not None
+
+
+def test_channel_subscriptions_belong_to_members(services):
+    channel = subs.subscribe(
+        services.store, services.embedder, topic="vision", owner="U2", target="C1"
+    )
+    with pytest.raises(subs.SubscriptionError):
+        subs.pause(services.store, "U1", channel.id, nobody_is_member)
+    paused = subs.pause(services.store, "U1", channel.id, members_of({"C1": ["U1"]}))
+    assert paused.paused
+    assert [
+        s.id
+        for s in subs.visible_subscriptions(services.store, "U1", "C1", members_of({"C1": ["U1"]}))
+    ] == [channel.id]
+
+
+def test_threshold_steps_and_cadence(services):
+    mine = subs.subscribe(services.store, services.embedder, topic="speech", owner="U1")
+    base = subs.threshold_of(services.matcher, mine)
+    stricter = subs.set_threshold(
+        services.store, "U1", mine.id, "stricter", nobody_is_member, services.matcher
+    )
+    assert stricter.threshold == pytest.approx(base + subs.THRESHOLD_STEP)
+    with pytest.raises(subs.SubscriptionError):
+        subs.set_threshold(
+            services.store, "U1", mine.id, "NaN-ish", nobody_is_member, services.matcher
+        )
+    assert (
+        subs.set_cadence(services.store, "U1", mine.id, "daily", nobody_is_member).cadence
+        == "daily"
+    )
+
+
+def test_preview_is_the_most_recent_matches(stored):
+    mine = subs.subscribe(stored.store, stored.embedder, topic="large language models", owner="U1")
+    previews = subs.preview(stored.matcher, mine)
+    assert 1 <= len(previews) <= 3
+    dates = [p.published for p in previews]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server):
+    shutil.copy(API_ENTRY, feed_server.root / "query")
+    paper = subs.find_arxiv_paper(
+        services.store,
+        services.fetcher,
+        feed_server.url + "query",
+        "https://arxiv.org/abs/astro-ph/0601001v1",
+    )
+    assert paper.id == "astro-ph/0601001"
+    assert services.store.get_paper("astro-ph/0601001") is not None
+    liked = subs.like(services.store, services.embedder, paper, owner="U1")
+    assert liked.seed_papers == [paper.id] and liked.target == "U1"
+
+
+def test_like_reports_a_paper_arxiv_does_not_have(services, feed_server):
+    shutil.copy(API_ENTRY, feed_server.root / "query")
+    with pytest.raises(subs.SubscriptionError, match="no paper 2608.99999"):
+        subs.find_arxiv_paper(
+            services.store, services.fetcher, feed_server.url + "query", "2608.99999"
+        )

@@ -1,0 +1,114 @@
+"""Block Kit for the Slack app: escaping and Slack's limits hold for hostile papers."""
+
+from bot.commands import SearchQuery
+from bot.papers import Paper
+from bot.store import Subscription
+from bot.views import (
+    add_subscription_modal,
+    feedback_marked,
+    help_message,
+    home_view,
+    search_results,
+    subscription_list,
+)
+
+HOSTILE = Paper(
+    id="2608.00001",
+    title="<!channel> " + "Huge | title & more " * 400,
+    abstract="<@U123> pinged. " + "word " * 3000,
+    url="https://arxiv.org/abs/2608.00001",
+    authors=["<!here>"] * 50,
+    published="2026-08-21T00:00:00",
+)
+
+
+def texts(message):
+    """The message without its button values, which Slack never shows as text."""
+    return _shown(message)
+
+
+def _shown(node) -> str:
+    if isinstance(node, dict):
+        return " ".join(_shown(v) for k, v in node.items() if k != "value")
+    if isinstance(node, list):
+        return " ".join(_shown(v) for v in node)
+    return str(node)
+
+
+def test_search_results_escape_and_fit():
+    message = search_results(SearchQuery("<!channel>"), [HOSTILE] * 5, 0, True)
+    rendered = texts(message)
+    assert "<!channel>" not in rendered and "<!here>" not in rendered and "<@U123>" not in rendered
+    assert len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        text = (block.get("text") or {}).get("text", "")
+        assert len(text) <= 3000
+    assert "…" in rendered
+
+
+def test_help_lists_every_subcommand():
+    rendered = texts(help_message())
+    for word in (
+        "search",
+        "subscribe",
+        "list",
+        "unsubscribe",
+        "pause",
+        "resume",
+        "threshold",
+        "digest",
+        "like",
+        "saved",
+        "status",
+    ):
+        assert f"/papers {word}" in rendered
+
+
+def subscription(i, owner="U1", target="U1"):
+    return Subscription(i, owner, target, "<b>topic</b> " * 100, None, "instant", False, None, "")
+
+
+def test_list_and_home_stay_within_block_limits():
+    many = [subscription(i) for i in range(200)]
+    assert len(subscription_list(many, lambda s: 0.4)["blocks"]) <= 50
+    home = home_view(many, [HOSTILE] * 30, [HOSTILE] * 30, lambda s: 0.4)
+    assert len(home["blocks"]) <= 100
+    assert "<b>" not in texts(home)
+    for block in home["blocks"]:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+
+
+def test_feedback_marks_the_choice():
+    blocks = [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "paper_relevant",
+                    "text": {"type": "plain_text", "text": "Relevant"},
+                    "value": "v",
+                },
+                {
+                    "type": "button",
+                    "action_id": "paper_not_relevant",
+                    "text": {"type": "plain_text", "text": "Not relevant"},
+                    "value": "v",
+                },
+            ],
+        }
+    ]
+    once = feedback_marked(blocks, "paper_not_relevant", "U7")
+    again = feedback_marked(once, "paper_relevant", "U7")
+    assert len(again) == 2 and "marked this relevant" in texts(again)
+    labels = [e["text"]["text"] for e in again[0]["elements"]]
+    assert labels == ["✓ Relevant", "Not relevant"]
+    assert "<@U7>" in texts(again)
+    assert "<@" not in texts(feedback_marked(blocks, "paper_relevant", "<!channel>"))
+
+
+def test_modal_has_the_four_fields():
+    view = add_subscription_modal("C1")
+    assert [b["block_id"] for b in view["blocks"]] == ["topic", "channel", "cadence", "strictness"]
+    assert view["blocks"][1]["element"]["initial_conversation"] == "C1"
