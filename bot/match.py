@@ -38,7 +38,7 @@ from bot.summarize import content_words
 
 STRICTNESS_LEVELS = ("strict", "normal", "broad")
 # How far above its threshold a score must be for each band; the rest is "borderline".
-BAND_MARGINS = (("strong", 1.0), ("good", 0.4))
+BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
 

@@ -38,8 +38,18 @@ def subscribe(
     threshold: float | None = None,
     cadence: str = "instant",
     strictness: str = "normal",
+    seed_papers: list[str] = (),
+    required: list[str] = (),
+    excluded: list[str] = (),
+    authors: list[str] = (),
+    categories: list[str] = (),
 ) -> Subscription:
-    """Subscribe `target` (default: the owner's DM) to papers about `topic`."""
+    """Subscribe `target` (default: the owner's DM) to papers about `topic`.
+
+    `seed_papers` are stored paper ids the subscription is "like"; `required` and
+    `excluded` keywords must all / must not appear; a paper by one of `authors` always
+    alerts; `categories` limit alerts to those categories (see bot/match.py).
+    """
     topic = " ".join(topic.split())
     if not topic:
         raise SubscriptionError("A subscription needs a topic, e.g. 'diffusion models for video'.")
@@ -57,6 +67,11 @@ def subscribe(
         threshold=threshold,
         cadence=cadence,
         strictness=strictness,
+        seed_papers=seed_papers,
+        required=required,
+        excluded=excluded,
+        authors=authors,
+        categories=categories,
     )
 
 
