@@ -232,6 +232,13 @@ class Store:
                 if_not_exists=True,
             )
 
+    def _add_missing_columns(self, table: str, columns: dict[str, type]) -> None:
+        """Add the columns a database made by an older paperbot lacks, so it upgrades in place."""
+        existing = self.db[table].columns_dict
+        for name, kind in columns.items():
+            if name not in existing:
+                self.db[table].add_column(name, kind)
+
     # Papers
 
     def upsert_papers(self, papers: list[Paper]) -> UpsertResult:
@@ -684,20 +691,19 @@ class Store:
 
     def _add_matching_columns(self) -> None:
         """Add the subscription columns matching needs to a database made before them."""
-        table = self.db["subscriptions"]
-        columns = table.columns_dict
-        for name, kind in [
-            ("seed_papers", str),
-            ("required", str),
-            ("excluded", str),
-            ("authors", str),
-            ("categories", str),
-            ("strictness", str),
-            ("profile", bytes),
-            ("model", str),
-        ]:
-            if name not in columns:
-                table.add_column(name, kind)
+        self._add_missing_columns(
+            "subscriptions",
+            {
+                "seed_papers": str,
+                "required": str,
+                "excluded": str,
+                "authors": str,
+                "categories": str,
+                "strictness": str,
+                "profile": bytes,
+                "model": str,
+            },
+        )
 
     def set_subscription_learning(
         self, subscription_id: int, profile: np.ndarray | None, model: dict | None
@@ -797,20 +803,18 @@ class Store:
 
         Added with checks so a database made by an older paperbot is upgraded in place.
         """
-        deliveries = self.db["deliveries"]
-        for name, kind in [
-            ("next_attempt_at", str),
-            ("uncertain", int),
-            ("attempted_at", str),
-            ("posting", int),
-            ("claim", str),
-        ]:
-            if name not in deliveries.columns_dict:
-                deliveries.add_column(name, kind)
-        feeds = self.db["feeds"]
+        self._add_missing_columns(
+            "deliveries",
+            {
+                "next_attempt_at": str,
+                "uncertain": int,
+                "attempted_at": str,
+                "posting": int,
+                "claim": str,
+            },
+        )
         # When a poll last found papers not seen before: arXiv re-polling stops on it.
-        if "new_batch_at" not in feeds.columns_dict:
-            feeds.add_column("new_batch_at", str)
+        self._add_missing_columns("feeds", {"new_batch_at": str})
         self.db["cycles"].create(
             {
                 "id": int,
@@ -955,20 +959,19 @@ class Store:
 
     def _add_feed_health_schema(self) -> None:
         """Add the feed-health columns and the notices table to a database made before them."""
-        table = self.db["feeds"]
-        columns = table.columns_dict
-        for name, kind in [
-            ("include_cross_lists", int),
-            ("added_at", str),
-            ("removed_at", str),
-            ("content_hash", str),
-            ("content_since", str),
-            ("first_error_at", str),
-            ("last_new", int),
-            ("last_updated", int),
-        ]:
-            if name not in columns:
-                table.add_column(name, kind)
+        self._add_missing_columns(
+            "feeds",
+            {
+                "include_cross_lists": int,
+                "added_at": str,
+                "removed_at": str,
+                "content_hash": str,
+                "content_since": str,
+                "first_error_at": str,
+                "last_new": int,
+                "last_updated": int,
+            },
+        )
         self.db["update_notices"].create(
             {
                 "id": int,
