@@ -29,9 +29,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from scipy import sparse
 
 from bot.papers import Paper
-from bot.search import Corpus, lexical_scores, zscore
+from bot.search import (
+    PRIOR_MEAN,
+    PRIOR_STD,
+    PRIOR_WEIGHT,
+    Corpus,
+    lexical_scores,
+    load_corpus,
+    query_terms,
+    zscore,
+)
 from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
 from bot.summarize import content_words
@@ -41,6 +51,8 @@ STRICTNESS_LEVELS = ("strict", "normal", "broad")
 BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
+# Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
+GRAM_CHUNK = 8192
 
 
 @dataclass
@@ -188,6 +200,66 @@ def evidence(
     return Evidence(dense=dense, lexical=lexical, score=logistic(raw))
 
 
+def dense_matrix(corpus: Corpus, profiles: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """zscore(corpus.matrix @ profile)[rows] for every profile at once (profiles x rows).
+
+    The corpus mean and spread of each profile's cosines come from the corpus's column
+    sums and Gram matrix, so the cost does not grow with corpus size times subscriptions.
+    """
+    matrix = corpus.matrix
+    n = len(matrix)
+    profiles64 = profiles.astype(np.float64)
+    sums = profiles64 @ matrix.sum(axis=0, dtype=np.float64)
+    gram = np.zeros((matrix.shape[1], matrix.shape[1]))
+    for start in range(0, n, GRAM_CHUNK):
+        chunk = matrix[start : start + GRAM_CHUNK].astype(np.float64)
+        gram += chunk.T @ chunk
+    squares = np.einsum("sd,sd->s", profiles64 @ gram, profiles64)
+    mean = (sums + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
+    spread = squares - 2 * mean * sums + n * mean**2
+    variance = (spread + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
+    cosine = profiles @ matrix[rows].T
+    return (cosine - mean[:, None].astype(np.float32)) / np.sqrt(variance)[:, None].astype(
+        np.float32
+    )
+
+
+def lexical_matrix(store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray):
+    """lexical_scores(store, topic, corpus)[rows] for every topic at once (topics x rows).
+
+    FTS5's BM25 of an OR of quoted words is the sum of each word's own BM25, so each
+    distinct word is looked up once, however many topics share it.
+    """
+    terms_of = [query_terms(topic) for topic in topics]
+    column = {term: j for j, term in enumerate(dict.fromkeys(t for ts in terms_of for t in ts))}
+    topic_term = sparse.csr_matrix(
+        (
+            np.ones(sum(len(ts) for ts in terms_of)),
+            [column[t] for ts in terms_of for t in ts],
+            np.cumsum([0] + [len(ts) for ts in terms_of]),
+        ),
+        shape=(len(topics), len(column)),
+    )
+    term_rows, doc_rows, values = [], [], []
+    for term, j in column.items():
+        rowids, scores = store.fts_rowid_scores(f'"{term}"')
+        found_rows, found = corpus.rows_of(rowids)
+        term_rows.append(np.full(int(found.sum()), j))
+        doc_rows.append(found_rows[found])
+        values.append(scores[found])
+    term_doc = sparse.csr_matrix(
+        (
+            np.concatenate(values or [[]]),
+            (np.concatenate(term_rows or [[]]), np.concatenate(doc_rows or [[]])),
+        ),
+        shape=(len(column), len(corpus.ids)),
+    )
+    bm25 = (topic_term @ term_doc).tocsr()
+    best = bm25.max(axis=1).toarray().ravel()
+    wanted = bm25[:, rows].toarray()
+    return np.divide(wanted, best[:, None], out=np.zeros_like(wanted), where=best[:, None] > 0)
+
+
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
     """The subscription's own threshold, else the one of its strictness level."""
     if subscription.threshold is not None:
@@ -216,6 +288,8 @@ def followed_author(paper: Paper, followed: list[str]) -> str | None:
 
 def passes_filters(paper: Paper, subscription: Subscription) -> bool:
     """Required and excluded keywords, and the category filter."""
+    if not (subscription.excluded or subscription.required or subscription.categories):
+        return True
     text = f"{paper.title} {paper.abstract}"
     if any(contains_keyword(text, k) for k in subscription.excluded):
         return False
@@ -239,14 +313,22 @@ def closest_seed(corpus: Corpus, row: int, seeds: dict[str, Paper]) -> str | Non
 
 
 def reasons_for(
-    paper: Paper, subscription: Subscription, lexical: float, closest_seed: str | None
+    paper: Paper,
+    subscription: Subscription,
+    lexical: float,
+    closest_seed: str | None,
+    text_words: set[str] | None = None,
 ) -> list[str]:
-    """The evidence an alert shows: topic, closest seed paper, shared and required keywords."""
+    """The evidence an alert shows: topic, closest seed paper, shared and required keywords.
+
+    `text_words` are the paper's content words, when the caller has them already.
+    """
     reasons = ["topic"]
     if closest_seed:
         reasons.append("like: " + closest_seed)
     text = f"{paper.title} {paper.abstract}"
-    text_words = content_words(text)
+    if text_words is None:
+        text_words = content_words(text)
     shared = [w for w in content_words(subscription.topic) if w in text_words]
     if lexical > 0 and shared:
         reasons.append("keywords: " + ", ".join(sorted(shared)[:MAX_KEYWORD_REASONS]))
@@ -283,8 +365,7 @@ class Matcher:
         self.config = config
 
     def corpus(self) -> Corpus:
-        ids, matrix = self.store.paper_embeddings(self.model_name)
-        return Corpus(ids=ids, matrix=matrix)
+        return load_corpus(self.store, self.model_name)
 
     def match(self, paper_ids: list[str], now: datetime | None = None) -> MatchResult:
         """Alerts for these papers, one per (target, paper), within each target's daily cap."""
@@ -292,7 +373,11 @@ class Matcher:
         return self.apply_cap(alerts, now or datetime.now(UTC))
 
     def score(self, paper_ids: list[str]) -> list[Alert]:
-        """Every (target, paper) alert these papers earn, before the daily cap."""
+        """Every (target, paper) alert these papers earn, before the daily cap.
+
+        All subscriptions are scored against all the papers in a few matrix operations;
+        only the pairs that alert are then checked against filters and explained.
+        """
         subscriptions = [
             s for s in self.store.list_subscriptions(active_only=True) if s.embedding is not None
         ]
@@ -302,11 +387,37 @@ class Matcher:
         if not subscriptions or not wanted:
             return []
         papers = self.store.get_papers(wanted)
+        columns = list(papers)
+        scores, lexical = self._score_matrix(subscriptions, corpus, columns)
+        thresholds = np.array([threshold_for(s, self.config) for s in subscriptions])
+        above = scores >= thresholds[:, None]
+        followed = self._followed_columns(subscriptions, papers, columns)
+        words: dict[str, set[str]] = {}
         alerts: dict[tuple[str, str], Alert] = {}
-        for subscription in subscriptions:
-            for paper_id, match in self._matches(subscription, corpus, papers):
-                key = (subscription.target, paper_id)
-                alert = alerts.setdefault(key, Alert(target=key[0], paper_id=paper_id))
+        for i, subscription in enumerate(subscriptions):
+            hit_columns = np.flatnonzero(above[i])
+            if i in followed:
+                hit_columns = np.union1d(hit_columns, followed[i])
+            if not len(hit_columns):
+                continue
+            seeds = self.store.get_papers([p for p in subscription.seed_papers if p in index])
+            for k in hit_columns:
+                paper = papers[columns[k]]
+                if paper.id not in words:
+                    words[paper.id] = content_words(f"{paper.title} {paper.abstract}")
+                match = self._match(
+                    subscription,
+                    paper,
+                    float(scores[i, k]),
+                    float(lexical[i, k]),
+                    thresholds[i],
+                    closest_seed(corpus, index[paper.id], seeds),
+                    words[paper.id],
+                )
+                if match is None:
+                    continue
+                key = (subscription.target, paper.id)
+                alert = alerts.setdefault(key, Alert(target=key[0], paper_id=paper.id))
                 alert.matches.append(match)
         cadence_of = {s.id: s.cadence for s in subscriptions}
         for alert in alerts.values():
@@ -314,38 +425,77 @@ class Matcher:
             alert.cadence = sooner_cadence([cadence_of[m.subscription_id] for m in alert.matches])
         return list(alerts.values())
 
-    def _matches(self, subscription: Subscription, corpus: Corpus, papers: dict[str, Paper]):
-        """(paper id, Match) for each of `papers` this subscription alerts on."""
-        found = evidence(self.store, subscription, corpus, self.config)
-        threshold = threshold_for(subscription, self.config)
-        index = corpus.index
-        seeds = self.store.get_papers([s for s in subscription.seed_papers if s in index])
-        for paper_id, paper in papers.items():
-            row = index[paper_id]
-            score = float(found.score[row])
-            closest = closest_seed(corpus, row, seeds)
-            author = followed_author(paper, subscription.authors)
-            if author is not None:
-                reasons = [f"author: {author}"]
-                if score >= threshold:
-                    reasons += reasons_for(paper, subscription, found.lexical[row], closest)
-                band = "strong"
-            elif score >= threshold and passes_filters(paper, subscription):
-                reasons = reasons_for(paper, subscription, found.lexical[row], closest)
-                band = band_for(score, threshold)
-            else:
-                continue
-            yield (
-                paper_id,
-                Match(
-                    subscription_id=subscription.id,
-                    topic=subscription.topic,
-                    score=round(score, 4),
-                    band=band,
-                    reasons=reasons,
-                    threshold=round(threshold, 4),
-                ),
-            )
+    def _score_matrix(
+        self, subscriptions: list[Subscription], corpus: Corpus, columns: list[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and lexical shares of the papers `columns` for every subscription.
+
+        Subscriptions with a learned model are scored one by one through evidence().
+        """
+        rows = np.array([corpus.index[paper_id] for paper_id in columns])
+        profiles = np.vstack(
+            [s.profile if s.profile is not None else base_profile(s, corpus) for s in subscriptions]
+        ).astype(np.float32)
+        dense = dense_matrix(corpus, profiles, rows)
+        lexical = lexical_matrix(self.store, [s.topic for s in subscriptions], corpus, rows)
+        raw = dense + self.config.lexical_weight * lexical - self.config.calibration_offset
+        scores = logistic(raw)
+        for i, subscription in enumerate(subscriptions):
+            if subscription.model:
+                found = evidence(self.store, subscription, corpus, self.config)
+                scores[i], lexical[i] = found.score[rows], found.lexical[rows]
+        return scores, lexical
+
+    @staticmethod
+    def _followed_columns(
+        subscriptions: list[Subscription], papers: dict[str, Paper], columns: list[str]
+    ) -> dict[int, np.ndarray]:
+        """Subscription position -> the columns of papers by an author it follows."""
+        by_author: dict[str, list[int]] = {}
+        for k, paper_id in enumerate(columns):
+            for author in papers[paper_id].authors:
+                by_author.setdefault(" ".join(author.lower().split()), []).append(k)
+        followed = {}
+        for i, subscription in enumerate(subscriptions):
+            hits = [
+                k
+                for name in subscription.authors
+                for k in by_author.get(" ".join(name.lower().split()), [])
+            ]
+            if hits:
+                followed[i] = np.array(sorted(set(hits)))
+        return followed
+
+    @staticmethod
+    def _match(
+        subscription: Subscription,
+        paper: Paper,
+        score: float,
+        lexical: float,
+        threshold: float,
+        closest: str | None,
+        text_words: set[str],
+    ) -> Match | None:
+        """The Match of one paper for one subscription, or None if it does not alert."""
+        author = followed_author(paper, subscription.authors)
+        if author is not None:
+            reasons = [f"author: {author}"]
+            if score >= threshold:
+                reasons += reasons_for(paper, subscription, lexical, closest, text_words)
+            band = "strong"
+        elif score >= threshold and passes_filters(paper, subscription):
+            reasons = reasons_for(paper, subscription, lexical, closest, text_words)
+            band = band_for(score, threshold)
+        else:
+            return None
+        return Match(
+            subscription_id=subscription.id,
+            topic=subscription.topic,
+            score=round(score, 4),
+            band=band,
+            reasons=reasons,
+            threshold=round(float(threshold), 4),
+        )
 
     def apply_cap(self, alerts: list[Alert], now: datetime) -> MatchResult:
         """Keep each target's best instant alerts within the cycle cap and its daily cap.

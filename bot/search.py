@@ -49,14 +49,32 @@ class SearchHit:
 
 @dataclass
 class Corpus:
-    """Every stored paper's embedding: what queries and subscriptions are calibrated against."""
+    """Every stored paper's embedding: what queries and subscriptions are calibrated against.
+
+    `rowids` are the papers' SQLite rowids in ascending order (the order of `ids`), so BM25
+    results, which come back by rowid, map onto corpus rows without a join.
+    """
 
     ids: list[str]
     matrix: np.ndarray
+    rowids: np.ndarray
 
     @cached_property
     def index(self) -> dict[str, int]:
         return {paper_id: i for i, paper_id in enumerate(self.ids)}
+
+    def rows_of(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Corpus rows of these rowids, and a mask of the rowids that are in the corpus."""
+        rows = np.searchsorted(self.rowids, rowids)
+        rows = np.minimum(rows, max(len(self.rowids) - 1, 0))
+        found = self.rowids[rows] == rowids if len(self.rowids) else np.zeros(len(rowids), bool)
+        return rows, found
+
+
+def load_corpus(store: Store, model: str) -> Corpus:
+    """Every paper embedded by `model`, read from the store."""
+    rowids, ids, matrix = store.embedding_rows(model)
+    return Corpus(ids=ids, matrix=matrix, rowids=rowids)
 
 
 def fts_query(text: str) -> str | None:
@@ -65,19 +83,16 @@ def fts_query(text: str) -> str | None:
     Every word is quoted on its own, so `"`, `*`, `NEAR(`, `-` and `OR` typed by a user
     are plain text; words are OR-ed so BM25 ranks partial matches too.
     """
-    words = re.findall(r"\w+", text.lower())
-    terms = [w for w in words if w not in STOPWORDS] or words
+    terms = query_terms(text)
     if not terms:
         return None
-    return " OR ".join(f'"{term}"' for term in dict.fromkeys(terms))
+    return " OR ".join(f'"{term}"' for term in terms)
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, paper_id in enumerate(ranking, start=1):
-            scores[paper_id] = scores.get(paper_id, 0.0) + 1.0 / (k + rank)
-    return scores
+def query_terms(text: str) -> list[str]:
+    """The distinct words of `text` that a query searches for: stopwords only if all are."""
+    words = re.findall(r"\w+", text.lower())
+    return list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -99,25 +114,64 @@ def lexical_scores(store: Store, text: str, corpus: Corpus) -> np.ndarray:
     expression = fts_query(text)
     if expression is None or not corpus.ids:
         return scores
-    index = corpus.index
-    for paper_id, value in store.fts_search(expression, len(corpus.ids)):
-        if paper_id in index:
-            scores[index[paper_id]] = value
+    rowids, values = store.fts_rowid_scores(expression)
+    rows, found = corpus.rows_of(rowids)
+    scores[rows[found]] = values[found]
     best = scores.max()
     return scores / best if best > 0 else scores
 
 
+def contenders(values: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:
+    """The rows in `mask` that can be among the `limit` best `values`, ties included."""
+    rows = np.flatnonzero(mask)
+    if limit <= 0:
+        return rows[:0]
+    if len(rows) > limit:
+        candidates = values[rows]
+        kth = np.partition(candidates, len(rows) - limit)[len(rows) - limit]
+        rows = rows[candidates >= kth]
+    return rows
+
+
+def top_rows(values: np.ndarray, mask: np.ndarray, limit: int) -> np.ndarray:
+    """The rows in `mask`, best `values` first and ties by row, at most `limit` of them.
+
+    The order is that of a stable sort on -values; only the rows that can be among the
+    first `limit` are sorted, so a query on a large corpus sorts a handful of rows.
+    """
+    rows = contenders(values, mask, limit)
+    return rows[np.lexsort((rows, -values[rows]))][:limit]
+
+
+def rank_among(values: np.ndarray, mask: np.ndarray, row: int) -> int:
+    """The 1-based place of `row` among the rows in `mask`, best `values` first, ties by row."""
+    value = values[row]
+    before = mask & ((values > value) | ((values == value) & (np.arange(len(values)) < row)))
+    return int(before.sum()) + 1
+
+
 class Search:
-    """Ranks stored papers for a query the way `/papers search` and the CLI do."""
+    """Ranks stored papers for a query the way `/papers search` and the CLI do.
+
+    The embedding matrix of every stored paper is read once and kept; before each query
+    a cheap count tells whether papers were embedded since, and only then is it re-read.
+    """
 
     def __init__(self, store: Store, embedder: Embedder, lexical_weight: float = LEXICAL_WEIGHT):
         self.store = store
         self.embedder = embedder
         self.lexical_weight = lexical_weight
+        # (embedding state, Corpus); replaced whole, so threads sharing it see either one.
+        self._cached: tuple[tuple[int, int], Corpus] | None = None
 
     def corpus(self) -> Corpus:
-        ids, matrix = self.store.paper_embeddings(self.embedder.name)
-        return Corpus(ids=ids, matrix=matrix)
+        """Every stored paper's embedding, re-read only when the stored ones changed."""
+        state = self.store.embedding_state(self.embedder.name)
+        cached = self._cached
+        if cached is None or cached[0] != state:
+            cached = (state, load_corpus(self.store, self.embedder.name))
+            self._cached = cached
+        return cached[1]
 
     def search(
         self,
@@ -174,35 +228,51 @@ class Search:
             return []
         cosine = corpus.matrix @ vector
         lexical = lexical_scores(self.store, text, corpus)
-        keep = np.array(
-            [(allowed is None or p in allowed) and p != exclude for p in corpus.ids], dtype=bool
-        )
-        vector_order = [i for i in np.argsort(-cosine, kind="stable") if keep[i]]
-        bm25_order = [i for i in np.argsort(-lexical, kind="stable") if keep[i] and lexical[i] > 0]
-        scores = self._scores(method, cosine, lexical, vector_order, bm25_order)
-        ranked = sorted((i for i in scores if keep[i]), key=lambda i: (-scores[i], corpus.ids[i]))[
-            :limit
-        ]
+        keep = self._keep_mask(corpus, allowed, exclude)
+        vector_mask, bm25_mask = keep, keep & (lexical > 0)
+        scores, scored = self._scores(method, cosine, lexical, vector_mask, bm25_mask)
+        # Best first, ties broken by paper id.
+        ranked = sorted(
+            (int(i) for i in contenders(scores, scored, limit)),
+            key=lambda i: (-scores[i], corpus.ids[i]),
+        )[:limit]
         papers = self.store.get_papers([corpus.ids[i] for i in ranked])
-        bm25_rank = {i: rank for rank, i in enumerate(bm25_order, start=1)}
-        vector_rank = {i: rank for rank, i in enumerate(vector_order, start=1)}
         return [
             SearchHit(
                 paper=papers[corpus.ids[i]],
                 score=round(float(scores[i]), 6),
-                bm25_rank=bm25_rank.get(i),
-                vector_rank=vector_rank.get(i),
+                bm25_rank=rank_among(lexical, bm25_mask, i) if bm25_mask[i] else None,
+                vector_rank=rank_among(cosine, vector_mask, i),
             )
             for i in ranked
         ]
 
-    def _scores(self, method, cosine, lexical, vector_order, bm25_order) -> dict[int, float]:
-        """Corpus row -> score under `method`; rows absent from the dict do not match."""
+    @staticmethod
+    def _keep_mask(corpus: Corpus, allowed: set[str] | None, exclude: str | None) -> np.ndarray:
+        """Corpus rows the filters let through, less the excluded paper."""
+        if allowed is None:
+            keep = np.ones(len(corpus.ids), dtype=bool)
+        else:
+            keep = np.zeros(len(corpus.ids), dtype=bool)
+            index = corpus.index
+            keep[[index[p] for p in allowed if p in index]] = True
+        if exclude in corpus.index:
+            keep[corpus.index[exclude]] = False
+        return keep
+
+    def _scores(self, method, cosine, lexical, vector_mask, bm25_mask):
+        """Score of every corpus row under `method`, and the mask of rows that match at all."""
         if method == "cosine":
-            return {i: float(cosine[i]) for i in vector_order}
+            return cosine, vector_mask
         if method == "bm25":
-            return {i: float(lexical[i]) for i in bm25_order}
+            return lexical, bm25_mask
         if method == "rrf":
-            return reciprocal_rank_fusion([bm25_order[:CANDIDATES], vector_order[:CANDIDATES]])
-        fused = zscore(cosine) + self.lexical_weight * lexical
-        return {i: float(fused[i]) for i in vector_order}
+            rankings = [
+                top_rows(lexical, bm25_mask, CANDIDATES),
+                top_rows(cosine, vector_mask, CANDIDATES),
+            ]
+            fused = np.zeros(len(cosine))
+            for ranking in rankings:
+                fused[ranking] += 1.0 / (RRF_K + np.arange(1, len(ranking) + 1))
+            return fused, fused > 0
+        return zscore(cosine) + self.lexical_weight * lexical, vector_mask

@@ -145,6 +145,8 @@ class Store:
             )
             db["papers"].create_index(["matched_at"], if_not_exists=True)
             db["papers"].create_index(["first_seen"], if_not_exists=True)
+            # Lets search check cheaply whether its cached embedding matrix is current.
+            db["papers"].create_index(["embedding_model"], if_not_exists=True)
             if not db["papers"].detect_fts():
                 db["papers"].enable_fts(
                     ["title", "abstract", "authors"],
@@ -1050,3 +1052,41 @@ class Store:
                 "updated = ? where id = ?",
                 [status, error, now_iso(), notice_id],
             )
+
+    # Performance (issue 7): bulk reads for search and matching
+
+    def embedding_state(self, model: str) -> tuple[int, int]:
+        """How many papers `model` has embedded, and the highest rowid among them.
+
+        It reads only the embedding_model index, so search can check before every query
+        whether the matrix it holds is still current. (A paper whose text changes loses its
+        embedding and model together, so the count moves with it.)
+        """
+        row = self.db.execute(
+            "select count(*), coalesce(max(rowid), 0) from papers where embedding_model = ?",
+            [model],
+        ).fetchone()
+        return row[0], row[1]
+
+    def embedding_rows(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Rowids, ids and the (read-only) embedding matrix of every paper `model` embedded."""
+        rows = self.db.execute(
+            "select rowid, id, embedding from papers where embedding is not null "
+            "and embedding_model = ? order by rowid",
+            [model],
+        ).fetchall()
+        rowids = np.array([row[0] for row in rows], dtype=np.int64)
+        ids = [row[1] for row in rows]
+        if not rows:
+            return rowids, ids, np.zeros((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.float32)
+        return rowids, ids, matrix.reshape(len(rows), -1)
+
+    def fts_rowid_scores(self, fts_query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rowids and BM25 scores (higher is better) of every paper matching an FTS5 query."""
+        rows = self.db.execute(
+            "select rowid, -bm25(papers_fts) from papers_fts where papers_fts match ?",
+            [fts_query],
+        ).fetchall()
+        rowids = np.array([row[0] for row in rows], dtype=np.int64)
+        return rowids, np.array([row[1] for row in rows], dtype=np.float64)

@@ -197,3 +197,49 @@ def test_existing_database_gains_the_new_columns(tmp_path):
     store = Store(path)
     sub = store.get_subscription(1)
     assert sub.required == [] and sub.strictness == "normal" and sub.profile is None
+
+
+def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, corpus):
+    """The vectorised Matcher.score gives the alerts and scores of the per-subscription path."""
+    from bot.match import evidence, followed_author, passes_filters, threshold_for
+
+    store, embedder = services.store, services.embedder
+    topics = [
+        "3D point cloud understanding",
+        "video understanding",
+        "large language model reasoning",
+        "the of and",  # only stopwords: BM25 still searches for them
+        "protein folding in yeast",
+    ]
+    for i, topic in enumerate(topics):
+        subscribe(store, embedder, topic=topic, owner=f"U{i}", strictness="broad")
+    subscribe(
+        store,
+        embedder,
+        topic="video understanding",
+        owner="U9",
+        target="C1",
+        seed_papers=[by_title(corpus, "ULIP-2")],
+        required=["video"],
+        authors=["Shared Person"],
+    )
+    subscribe(store, embedder, topic="benchmark", owner="U8", target="C1", categories=["cs.CL"])
+
+    alerts = services.matcher.score(list(corpus.values()))
+    got = {(m.subscription_id, a.paper_id): m.score for a in alerts for m in a.matches}
+
+    matcher_corpus = services.matcher.corpus()
+    papers = store.get_papers(list(corpus.values()))
+    expected = {}
+    for sub in store.list_subscriptions(active_only=True):
+        scores = evidence(store, sub, matcher_corpus, services.matcher.config).score
+        threshold = threshold_for(sub, services.matcher.config)
+        for paper_id, paper in papers.items():
+            score = float(scores[matcher_corpus.index[paper_id]])
+            followed = followed_author(paper, sub.authors) is not None
+            if followed or (score >= threshold and passes_filters(paper, sub)):
+                expected[(sub.id, paper_id)] = score
+    assert len(expected) > 20
+    assert set(got) == set(expected)
+    for pair, score in expected.items():
+        assert got[pair] == pytest.approx(score, abs=1e-4)
