@@ -579,14 +579,14 @@ class Store:
                 "  and (d.next_attempt_at is null or d.next_attempt_at <= ?)"
                 "  and not exists (select 1 from subscriptions s"
                 "    where s.id = d.subscription_id and s.paused = 1)"
-                "  order by d.id limit ?) "
+                "  order by row_number() over (partition by d.target order by d.id), d.id"
+                "  limit ?) "
                 "and status = 'pending' returning *",
                 [claim, now, now, limit],
             )
             columns = [c[0] for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        rows.sort(key=lambda row: row["id"])
-        return [self._delivery_from_row(row) for row in rows]
+        return [self._delivery_from_row(row) for row in self._round_robin(rows)]
 
     def finish_delivery(
         self,
@@ -1053,7 +1053,23 @@ class Store:
                 [status, error, now_iso(), notice_id],
             )
 
-    # Performance (issue 7): bulk reads for search and matching
+    # Performance (issue 7): bulk reads for search and matching, fair delivery order
+
+    @staticmethod
+    def _round_robin(rows: list[dict]) -> list[dict]:
+        """Outbox rows taking turns across targets, each target's oldest first.
+
+        Posts to one channel are paced a second apart; taking turns lets the deliverer
+        post to other channels in that second instead of sleeping.
+        """
+        turns: dict[str, int] = {}
+        keyed = []
+        for row in sorted(rows, key=lambda row: row["id"]):
+            turn = turns.get(row["target"], 0)
+            turns[row["target"]] = turn + 1
+            keyed.append((turn, row["id"], row))
+        return [row for _, _, row in sorted(keyed, key=lambda item: item[:2])]
+
 
     def embedding_state(self, model: str) -> tuple[int, int]:
         """How many papers `model` has embedded, and the highest rowid among them.
