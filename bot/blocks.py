@@ -41,6 +41,8 @@ BUTTONS = (
     ("paper_relevant", "Relevant", "primary"),
     ("paper_not_relevant", "Not relevant", None),
     ("paper_save", "Save", None),
+    ("paper_more_like", "More like this", None),
+    ("paper_mute_topic", "Mute this topic", None),
 )
 
 
@@ -207,6 +209,9 @@ MAX_DIGEST_BLOCKS = 40
 MAX_DIGEST_CHARS = 10_000
 MAX_HEADER = 150
 MAX_DIGEST_SUMMARY = 300
+# Feed warnings shown at the top of a digest; more are summed up in one line.
+MAX_DIGEST_WARNINGS = 5
+MAX_WARNING = 500
 SHOW_MORE_ACTION = "show_more_matches"
 
 
@@ -227,19 +232,24 @@ class DigestGroup:
     entries: list[DigestEntry]
 
 
-def render_digest(title: str, groups: list[DigestGroup]) -> list[dict]:
+def render_digest(
+    title: str, groups: list[DigestGroup], warnings: list[str] | tuple[str, ...] = ()
+) -> list[dict]:
     """A digest as messages: the first is posted, the rest go in its thread.
 
-    Groups keep the caller's order (best subscription first); each paper is a section
-    with its link, explanation and summary. A message is closed before it would pass
-    MAX_DIGEST_BLOCKS blocks or MAX_DIGEST_CHARS characters of blocks.
+    Feed warnings come first, so a broken feed does not pass for a quiet day. Groups keep
+    the caller's order (best subscription first); each paper is a section with its link,
+    explanation and summary. A message is closed before it would pass MAX_DIGEST_BLOCKS
+    blocks or MAX_DIGEST_CHARS characters of blocks.
     """
     count = sum(len(group.entries) for group in groups)
     header = {
         "type": "header",
         "text": {"type": "plain_text", "text": truncate(" ".join(title.split()), MAX_HEADER)},
     }
-    messages: list[list[dict]] = [[header]]
+    messages: list[list[dict]] = [[header, *_warning_blocks(warnings)]]
+    if not groups:
+        messages[0].append(_section("No new papers matched your subscriptions."))
     for group in groups:
         heading = _section(f"*{fit(' '.join(group.topic.split()), MAX_TOPIC)}*")
         _append(messages, [{"type": "divider"}, heading])
@@ -250,6 +260,14 @@ def render_digest(title: str, groups: list[DigestGroup]) -> list[dict]:
         {"text": fallback if i == 0 else fit(f"{title} (continued)", MAX_FALLBACK), "blocks": b}
         for i, b in enumerate(messages)
     ]
+
+
+def _warning_blocks(warnings: list[str] | tuple[str, ...]) -> list[dict]:
+    """One context line per failing or stale feed, a few at most."""
+    lines = [f"⚠️ {fit(warning, MAX_WARNING)}" for warning in warnings[:MAX_DIGEST_WARNINGS]]
+    if len(warnings) > MAX_DIGEST_WARNINGS:
+        lines.append(f"⚠️ and {len(warnings) - MAX_DIGEST_WARNINGS} more feeds with problems")
+    return [_context(line) for line in lines]
 
 
 def _append(messages: list[list[dict]], blocks: list[dict]) -> None:

@@ -197,6 +197,8 @@ def test_buttons_have_stable_ids_and_values():
         "paper_relevant",
         "paper_not_relevant",
         "paper_save",
+        "paper_more_like",
+        "paper_mute_topic",
     ]
     for button in actions["elements"]:
         assert json.loads(button["value"]) == {"paper": "2608.19199", "sub": 7}
@@ -220,6 +222,8 @@ def test_terminal_rendering_reads_like_slack():
     assert "<!channel> & <@U123>" in shown
     assert "(https://arxiv.org/abs/2608.19199)" in shown
     assert "[ Relevant ] [ Not relevant ] [ Save ]" in shown
+    # The button row wraps at the console width like any other line.
+    assert "[ Save ] [ More like this ] [ Mute this topic ]" in " ".join(shown.split())
     assert "Matched *long context <models>*" in shown
     assert "&lt;" not in shown and "&amp;" not in shown and '"blocks"' not in shown
     assert all(len(line) <= 60 for line in shown.splitlines() if "http" not in line)

@@ -76,6 +76,8 @@ def test_cycle_posts_matching_alerts_once(settings, embedder, feed_server, slack
         "paper_relevant",
         "paper_not_relevant",
         "paper_save",
+        "paper_more_like",
+        "paper_mute_topic",
     ]
     assert channel_alert["metadata"]["event_payload"]["paper_id"] == "2608.99999"
     stored = {d.paper_id: d for d in services.store.deliveries("sent")}
