@@ -15,6 +15,16 @@ Every alert is sent once, or is visible as failed with its reason:
   up to `max_attempts`, then failed with the last reason.
 - Permanent errors pause the target's subscriptions with the reason and tell their owners
   once by DM; errors of the token itself pause every subscription and stop the batch.
+
+Digests (bot/digest.py) go the same way, as one unit: the digest job starts a digest of
+the rows held for it (Store.open_digest); the worker claims it, posts its first message
+and the rest as replies in that thread, records each part as it lands, and marks the digest
+and all its rows sent with the first message's ts. Every part carries metadata
+{event_type: paperbot_digest, event_payload: {digest_id, part}}, so an unanswered part is
+looked for in the channel's history (or the thread's replies) before it is posted again.
+
+After the posts, a target whose alerts went over its daily cap gets one "N more matched
+today" offer per day.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -36,9 +47,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.blocks import render_alert
-from bot.match import Match
+from bot.digest import digest_of_run, more_matches_offer
+from bot.match import OVER_CAP_REASON, Match, day_start
 from bot.settings import DeliverySettings
-from bot.store import Delivery, Store, Subscription
+from bot.store import Delivery, DigestRun, Store, Subscription
 from bot.summarize import Summarizer
 
 log = logging.getLogger(__name__)
@@ -64,6 +76,7 @@ TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
 ALERT_EVENT_TYPE = "paperbot_alert"
+DIGEST_EVENT_TYPE = "paperbot_digest"
 # How far before the unanswered post the history check starts, for clock skew.
 HISTORY_MARGIN = timedelta(minutes=5)
 HISTORY_PAGE_SIZE = 200
@@ -163,6 +176,11 @@ def may_have_landed(error: Exception) -> bool:
     )
 
 
+def describe(item: Delivery | DigestRun) -> str:
+    """`delivery 12` or `digest 3`, for log lines."""
+    return f"{'digest' if isinstance(item, DigestRun) else 'delivery'} {item.id}"
+
+
 class HistoryUnavailable(Exception):
     """The target's history cannot be read, so whether an alert landed is unknown."""
 
@@ -220,8 +238,9 @@ class Deliverer:
         self._halt_batch = False
         lease = timedelta(seconds=self.settings.lease_seconds)
         requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
+        requeued += self.store.requeue_stale_digests(iso(self.clock() - lease))
         if requeued:
-            log.warning("%d alert(s) left claimed by a stopped process: requeued", requeued)
+            log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
         while not self._stop.is_set() and not self._halt_batch:
             batch = self.store.claim_pending_deliveries(
                 self.settings.batch_size, iso(self.clock()), claim=uuid.uuid4().hex
@@ -241,9 +260,106 @@ class Deliverer:
                     continue
                 outcome = self._deliver(delivery)
                 setattr(report, outcome, getattr(report, outcome) + 1)
+        self._deliver_digests(report)
+        if not self._stop.is_set() and not self._halt_batch:
+            self._offer_more_matches()
         report.seconds = round(time.monotonic() - started, 3)
         self.last_report = report
         return report
+
+    def _deliver_digests(self, report: DeliveryReport) -> None:
+        """Post every digest that is due; each counts once in the report."""
+        if self._stop.is_set() or self._halt_batch:
+            return
+        runs = self.store.claim_due_digests(iso(self.clock()), claim=uuid.uuid4().hex)
+        for index, run in enumerate(runs):
+            if self._stop.is_set() or self._halt_batch or run.target in self._paused_targets:
+                rest = [r.id for r in runs[index:]]
+                self.store.unclaim_digests(rest)
+                report.released += len(rest)
+                return
+            outcome = self._deliver_digest(run)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+
+    def deliver_digest(self, run: DigestRun) -> str:
+        """Post one claimed digest: sent, retrying, failed or released (claim lost)."""
+        return self._deliver_digest(run)
+
+    def _deliver_digest(self, run: DigestRun) -> str:
+        """Post the parts of a digest not yet in Slack, the first as the thread's parent."""
+        posting = False
+        try:
+            channel = run.slack_channel or self._channel_for(run.target)
+            messages = digest_of_run(self.store, self.summarizer, run).messages
+            part, thread_ts = run.parts_posted, run.slack_ts
+            if run.uncertain and part < len(messages):
+                ts = self._find_digest_part(channel, run, part)
+                if ts:
+                    log.info("digest %s part %d had landed before (ts %s)", run.id, part, ts)
+                    thread_ts = thread_ts or ts
+                    part += 1
+                    self.store.digest_part_posted(run.id, part, channel, thread_ts)
+            if not self.store.start_digest_posting(run.id, run.claim, iso(self.clock())):
+                log.warning("digest %s was taken over by another process", run.id)
+                return "released"
+            while part < len(messages):
+                posting = True
+                response = self._post(
+                    channel,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={
+                        "event_type": DIGEST_EVENT_TYPE,
+                        "event_payload": {"digest_id": run.id, "part": part},
+                    },
+                    **messages[part],
+                )
+                posting = False
+                channel, thread_ts = response["channel"], thread_ts or response["ts"]
+                part += 1
+                self.store.digest_part_posted(run.id, part, channel, thread_ts)
+        except HistoryUnavailable as error:
+            return self._fail(
+                run,
+                f"outcome unknown: a digest post got no answer and the channel history "
+                f"cannot be read ({error}); not posted again, to avoid a duplicate",
+            )
+        except SlackApiError as error:
+            return self._api_failure(run, error, run.uncertain and not posting)
+        except (SlackClientError, OSError) as error:
+            uncertain = may_have_landed(error) if posting else run.uncertain
+            return self._retry_later(run, f"could not reach Slack: {error}", uncertain)
+        self.store.finish_digest(run.id, "sent")
+        return "sent"
+
+    def _find_digest_part(self, channel: str, run: DigestRun, part: int) -> str | None:
+        """The ts of part `part` of the digest in Slack: the first in the channel's history,
+        the others among the replies to it."""
+        payload = {"digest_id": run.id, "part": part}
+        since = run.attempted_at or run.created
+        thread_ts = run.slack_ts if part > 0 else None
+        return self._find_message(channel, since, DIGEST_EVENT_TYPE, payload, thread_ts)
+
+    def _offer_more_matches(self) -> None:
+        """One "N more matched today" message per target and day when the cap held some back.
+
+        The offer is recorded before it is posted, so two cycles never both make it; a post
+        that fails gives the record back for the next cycle.
+        """
+        now = self.clock()
+        day = day_start(now)[:10]
+        for target in self.store.over_cap_targets(day_start(now), OVER_CAP_REASON):
+            if target in self._paused_targets or not self.store.claim_more_offer(target, day):
+                continue
+            offer = more_matches_offer(self.store, target, now)
+            if offer is None:
+                continue
+            try:
+                self._post(self._channel_for(target), **offer)
+            except (SlackApiError, SlackClientError, OSError) as error:
+                log.warning("could not offer %s the alerts over its cap: %s", target, error)
+                self.store.release_more_offer(target, day)
 
     def _deliver(self, delivery: Delivery) -> str:
         """Post one claimed row and record what happened: sent, retrying or failed."""
@@ -251,7 +367,12 @@ class Deliverer:
         try:
             channel = self._channel_for(delivery.target)
             if delivery.uncertain:
-                ts = self._find_posted(channel, delivery)
+                ts = self._find_message(
+                    channel,
+                    delivery.attempted_at or delivery.created,
+                    ALERT_EVENT_TYPE,
+                    {"paper_id": delivery.paper_id},
+                )
                 if ts:
                     log.info("delivery %s had landed before (ts %s)", delivery.id, ts)
                     self.store.finish_delivery(delivery.id, "sent", slack_ts=ts, channel=channel)
@@ -314,15 +435,27 @@ class Deliverer:
             self._dm_channels[target] = response["channel"]["id"]
         return self._dm_channels[target]
 
-    def _find_posted(self, channel: str, delivery: Delivery) -> str | None:
-        """The ts of this row's alert in the channel's history, or None if it is not there."""
-        since = datetime.fromisoformat(delivery.attempted_at or delivery.created) - HISTORY_MARGIN
+    def _find_message(
+        self,
+        channel: str,
+        since: str,
+        event_type: str,
+        payload: dict,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        """The ts of our message whose metadata has `event_type` and `payload`, posted since
+        `since` in the channel (or in the thread of `thread_ts`); None if it is not there."""
+        oldest = datetime.fromisoformat(since) - HISTORY_MARGIN
+        if thread_ts is None:
+            read = self.client.conversations_history
+        else:
+            read = partial(self.client.conversations_replies, ts=thread_ts)
         cursor = None
         for _ in range(HISTORY_MAX_PAGES):
             try:
-                response = self.client.conversations_history(
+                response = read(
                     channel=channel,
-                    oldest=f"{since.timestamp():.6f}",
+                    oldest=f"{oldest.timestamp():.6f}",
                     include_all_metadata=True,
                     limit=HISTORY_PAGE_SIZE,
                     cursor=cursor,
@@ -334,10 +467,9 @@ class Deliverer:
                 raise HistoryUnavailable(error.response.get("error") or f"HTTP {status}") from None
             for message in response.get("messages", []):
                 metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == ALERT_EVENT_TYPE
-                    and payload.get("paper_id") == delivery.paper_id
+                found = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == event_type and all(
+                    found.get(key) == value for key, value in payload.items()
                 ):
                     return message["ts"]
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
@@ -345,7 +477,12 @@ class Deliverer:
                 return None
         return None
 
-    def _api_failure(self, delivery: Delivery, error: SlackApiError, uncertain: bool) -> str:
+    # The outcome of an alert row or of a digest (`delivery` is either) is recorded by the
+    # methods below; only _fail and _retry_later write, to the row's or the digest's table.
+
+    def _api_failure(
+        self, delivery: Delivery | DigestRun, error: SlackApiError, uncertain: bool
+    ) -> str:
         status = error.response.status_code
         reason = error.response.get("error") or f"HTTP {status}"
         if reason in TOKEN_ERRORS:
@@ -357,7 +494,7 @@ class Deliverer:
         # Anything else (invalid_blocks, msg_too_long...) fails the same way on every try.
         return self._fail(delivery, f"Slack answered {reason}")
 
-    def _retry_later(self, delivery: Delivery, reason: str, uncertain: bool) -> str:
+    def _retry_later(self, delivery: Delivery | DigestRun, reason: str, uncertain: bool) -> str:
         if delivery.attempts >= self.settings.max_attempts:
             if uncertain:
                 reason += "; it may have been posted without Slack confirming"
@@ -367,18 +504,24 @@ class Deliverer:
             self.settings.retry_max_seconds,
         )
         next_attempt = iso(self.clock() + timedelta(seconds=delay))
-        self.store.retry_delivery_later(delivery.id, reason, next_attempt, uncertain=uncertain)
-        log.info("delivery %s retried after %s: %s", delivery.id, next_attempt, reason)
+        if isinstance(delivery, DigestRun):
+            self.store.retry_digest_later(delivery.id, reason, next_attempt, uncertain=uncertain)
+        else:
+            self.store.retry_delivery_later(delivery.id, reason, next_attempt, uncertain=uncertain)
+        log.info("%s retried after %s: %s", describe(delivery), next_attempt, reason)
         # Slack is struggling: leave the rest of the batch for a later cycle.
         self._halt_batch = True
         return "retrying"
 
-    def _fail(self, delivery: Delivery, reason: str) -> str:
-        self.store.finish_delivery(delivery.id, "failed", error=reason)
-        log.warning("delivery %s to %s failed: %s", delivery.id, delivery.target, reason)
+    def _fail(self, delivery: Delivery | DigestRun, reason: str) -> str:
+        if isinstance(delivery, DigestRun):
+            self.store.finish_digest(delivery.id, "failed", error=reason)
+        else:
+            self.store.finish_delivery(delivery.id, "failed", error=reason)
+        log.warning("%s to %s failed: %s", describe(delivery), delivery.target, reason)
         return "failed"
 
-    def _target_failure(self, delivery: Delivery, reason: str) -> str:
+    def _target_failure(self, delivery: Delivery | DigestRun, reason: str) -> str:
         """Fail the row, pause the target's subscriptions and tell their owners once."""
         self._fail(delivery, reason)
         self._paused_targets.add(delivery.target)
@@ -390,7 +533,7 @@ class Deliverer:
             self._tell_owners(paused, delivery.target, reason)
         return "failed"
 
-    def _token_failure(self, delivery: Delivery, reason: str) -> str:
+    def _token_failure(self, delivery: Delivery | DigestRun, reason: str) -> str:
         """The bot token stopped working: pause everything; no DM could be sent anyway."""
         self._fail(delivery, reason)
         paused = self.store.pause_all_subscriptions(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.blocks import DigestEntry, DigestGroup, render_digest, render_more_matches
 from bot.match import OVER_CAP_REASON, Match, day_start
-from bot.store import Delivery, Store
+from bot.store import Delivery, DigestRun, Store
 from bot.summarize import Summarizer, summary_for
 
 
@@ -32,17 +32,24 @@ def build_digest(
     target: str,
     now: datetime,
     cadence: str | None = None,
+    *,
+    digest_id: int | None = None,
+    warnings: list[str] | tuple[str, ...] = (),
 ) -> Digest | None:
-    """One digest for `target` of the rows held for it (only `cadence`'s, if given).
+    """One digest for `target` of the rows held for it (only `cadence`'s, if given), or of
+    the rows a started digest carries (`digest_id`), with the feed `warnings` on top.
 
     Papers are grouped by the subscription they matched best, groups ordered by their best
-    paper, papers by score. None when nothing is held.
+    paper, papers by score. None when there is neither a paper nor a warning.
     """
-    rows = store.digest_deliveries(target)
-    if cadence is not None:
+    if digest_id is not None:
+        rows = store.digest_rows(digest_id)
+    else:
+        rows = store.digest_deliveries(target)
+    if cadence is not None and digest_id is None:
         wanted = set(store.held_digest_ids(target, cadence))
         rows = [row for row in rows if row.id in wanted]
-    if not rows:
+    if not rows and not warnings:
         return None
     papers = store.get_papers([row.paper_id for row in rows])
     groups: dict[int, DigestGroup] = {}
@@ -57,9 +64,19 @@ def build_digest(
         group.entries.append(DigestEntry(paper=paper, matches=matches, summary=summary))
     title = f"Your {cadence or 'paper'} digest, {now.date().isoformat()}"
     return Digest(
-        messages=render_digest(title, list(groups.values())),
+        messages=render_digest(title, list(groups.values()), warnings),
         delivery_ids=[row.id for row in rows],
     )
+
+
+def digest_of_run(store: Store, summarizer: Summarizer, run: DigestRun) -> Digest:
+    """The messages of a started digest; the same on every try, so a digest cut short by a
+    failure goes on where it stopped."""
+    day = datetime.fromisoformat(run.day)
+    digest = build_digest(
+        store, summarizer, run.target, day, run.cadence, digest_id=run.id, warnings=run.warnings
+    )
+    return digest or Digest(messages=[], delivery_ids=[])
 
 
 def held_over_cap(store: Store, target: str, now: datetime) -> list[Delivery]:

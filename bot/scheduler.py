@@ -6,10 +6,11 @@ Two kinds of job, on one worker thread so that one cycle runs at a time:
   matches and delivers, or only delivers (retries, released digests) when no feed is due.
   When a feed is next due is kept in the feeds table (`next_poll`), so it survives restarts.
 - one digest job per (target, cadence), a cron trigger at `schedule.digest_hour` in the
-  target's timezone, kept in the same SQLite file (SQLAlchemyJobStore). It releases the
-  rows held for that digest, which the next tick posts. With coalesce=True and no misfire
-  limit, a digest missed while paperbot was down runs once when it is back: not zero
-  times, not once per missed day.
+  target's timezone, kept in the same SQLite file (SQLAlchemyJobStore). It starts a digest
+  of the rows held for it, with the feed warnings of that moment; the next tick posts it as
+  one message and a thread (bot/deliver.py). With coalesce=True and no misfire limit, a
+  digest missed while paperbot was down runs once when it is back: not zero times, not
+  once per missed day.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.deliver import iso, utc_now
-from bot.feeds import active_feeds
+from bot.feeds import active_feeds, feed_health_warnings
 from bot.pipeline import CycleReport
 from bot.services import Services
 from bot.settings import FeedSettings, ScheduleSettings
@@ -141,25 +142,46 @@ def plan_next_polls(
 # -- digests -----------------------------------------------------------------------------
 
 
-def release_digest(db_path: str, target: str, cadence: str) -> int:
-    """The persisted digest job: queue the rows held for this digest; the tick posts them.
+def release_digest(db_path: str, target: str, cadence: str, zone: str | None = None) -> int:
+    """The persisted digest job: start a digest of the rows held for it; the tick posts it.
 
-    It takes only the database path, so the job store never holds a token or a service.
+    It takes only the database path, so the job store never holds a token or a service
+    (and keeps its name, which jobs persisted by older versions refer to). The digest is
+    dated in the target's timezone `zone`. Returns how many papers it carries.
     """
     store = Store(db_path)
     try:
-        ids = store.held_digest_ids(target, cadence)
-        store.release_deliveries(ids)
+        day = datetime.now(ZoneInfo(valid_zone(zone) or "UTC")).date().isoformat()
+        count = len(store.held_digest_ids(target, cadence))
+        digest_id = store.open_digest(target, cadence, day, feed_health_warnings(store))
     finally:
         store.close()
-    log.info("digest %s for %s: %d alert(s) queued", cadence, target, len(ids))
-    return len(ids)
+    log.info("digest %s for %s: %s with %d paper(s)", cadence, target, digest_id, count)
+    return count if digest_id else 0
 
 
 def digest_trigger(cadence: str, zone: str, schedule: ScheduleSettings) -> CronTrigger:
     """Daily at digest_hour, or weekly on weekly_digest_day, in the target's timezone."""
     day = schedule.weekly_digest_day if cadence == "weekly" else "*"
     return CronTrigger(day_of_week=day, hour=schedule.digest_hour, minute=0, timezone=zone)
+
+
+def next_digest_time(
+    cadence: str, zone: str | None, schedule: ScheduleSettings, now: datetime
+) -> datetime:
+    """When the next `cadence` digest of a target in `zone` goes out after `now` (in that
+    zone; UTC when the zone is unknown): the same trigger the digest job runs on."""
+    trigger = digest_trigger(cadence, valid_zone(zone) or "UTC", schedule)
+    # The trigger's answer may be `now` itself; that digest is going out, not next.
+    return trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+
+
+def digest_zone(target: str, stored: str | None, schedule: ScheduleSettings) -> str:
+    """The timezone a target's digests follow: a user's as stored from Slack, a channel's
+    from settings (the channel default when the user's is not known)."""
+    if target.startswith(("U", "W")):
+        return valid_zone(stored) or schedule.channel_timezone
+    return schedule.channel_timezone
 
 
 def valid_zone(name: str | None) -> str | None:
@@ -269,26 +291,31 @@ class Ticker:
         schedule = self.services.settings.schedule
         wanted = {}
         for target, cadence in self.services.store.digest_schedule_targets():
-            trigger = digest_trigger(cadence, self.timezone_for(target), schedule)
-            wanted[f"digest:{cadence}:{target}"] = (trigger, target, cadence)
+            zone = self.timezone_for(target)
+            trigger = digest_trigger(cadence, zone, schedule)
+            args = [self.services.store.path, target, cadence, zone]
+            wanted[f"digest:{cadence}:{target}"] = (trigger, args)
         for job in self.scheduler.get_jobs(jobstore=PERSISTENT):
             if job.id.startswith("digest:") and job.id not in wanted:
                 job.remove()
-        for job_id, (trigger, target, cadence) in wanted.items():
+        for job_id, (trigger, args) in wanted.items():
             job = self.scheduler.get_job(job_id, jobstore=PERSISTENT)
             if job is None:
                 self.scheduler.add_job(
                     release_digest,
                     trigger,
-                    args=[self.services.store.path, target, cadence],
+                    args=args,
                     id=job_id,
                     jobstore=PERSISTENT,
                     coalesce=True,
                     misfire_grace_time=None,
                     max_instances=1,
                 )
-            elif repr(job.trigger) != repr(trigger):
-                job.reschedule(trigger)
+            else:
+                if repr(job.trigger) != repr(trigger):
+                    job.reschedule(trigger)
+                if list(job.args) != args:
+                    job.modify(args=args)
 
     def timezone_for(self, target: str) -> str:
         """A user's timezone from Slack (users.info, once per process); a channel's from
@@ -300,7 +327,7 @@ class Ticker:
         stored = valid_zone(store.target_timezone(target))
         slack = self.services.slack
         if target in self._zones_checked or slack is None:
-            return stored or default
+            return digest_zone(target, stored, self.services.settings.schedule)
         self._zones_checked.add(target)
         try:
             zone = valid_zone(slack.users_info(user=target)["user"].get("tz"))

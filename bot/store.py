@@ -86,6 +86,30 @@ class UpsertResult:
     unchanged: int
 
 
+@dataclass
+class DigestRun:
+    """One digest being posted: the rows it carries have its id (deliveries.digest_id).
+
+    `parts_posted` messages of it are in Slack already, the first at `slack_ts`; the rest
+    are replies in its thread.
+    """
+
+    id: int
+    target: str
+    cadence: str
+    day: str
+    warnings: list[str]
+    status: str
+    attempts: int
+    parts_posted: int
+    slack_channel: str | None
+    slack_ts: str | None
+    uncertain: bool
+    attempted_at: str | None
+    created: str
+    claim: str | None
+
+
 class Store:
     """All reads and writes of paperbot's data."""
 
@@ -217,6 +241,7 @@ class Store:
             db["deliveries"].create_index(["target", "paper_id"], unique=True, if_not_exists=True)
             db["deliveries"].create_index(["status"], if_not_exists=True)
             self._create_reliability_schema()
+            self._create_digest_schema()
             db["feedback"].create(
                 {
                     "user": str,
@@ -787,7 +812,7 @@ class Store:
     def digest_deliveries(self, target: str) -> list[Delivery]:
         """Rows held for `target`'s next digest, oldest first."""
         rows = self.db["deliveries"].rows_where(
-            "target = ? and status = 'digest'", [target], order_by="id"
+            "target = ? and status = 'digest' and digest_id is null", [target], order_by="id"
         )
         return [self._delivery_from_row(row) for row in rows]
 
@@ -932,7 +957,8 @@ class Store:
         """Rows held for `target`'s digest whose subscription has this cadence."""
         rows = self.db.execute(
             "select d.id from deliveries d left join subscriptions s on s.id = d.subscription_id "
-            "where d.target = ? and d.status = 'digest' and coalesce(s.cadence, ?) = ? "
+            "where d.target = ? and d.status = 'digest' and d.digest_id is null "
+            "and coalesce(s.cadence, ?) = ? "
             "order by d.id",
             [target, cadence, cadence],
         ).fetchall()
@@ -956,6 +982,212 @@ class Store:
         )
         columns = [c[0] for c in rows.description]
         return [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]
+
+    # Digest posting and "more matched today" offers (issue 8: wiring)
+
+    def _create_digest_schema(self) -> None:
+        """The digests being posted, the rows each carries, and the offers made per day."""
+        deliveries = self.db["deliveries"]
+        if "digest_id" not in deliveries.columns_dict:
+            deliveries.add_column("digest_id", int)
+        self.db["digests"].create(
+            {
+                "id": int,
+                "target": str,
+                "cadence": str,
+                "day": str,
+                "warnings": str,
+                "status": str,
+                "attempts": int,
+                "parts_posted": int,
+                "last_error": str,
+                "next_attempt_at": str,
+                "uncertain": int,
+                "posting": int,
+                "attempted_at": str,
+                "claim": str,
+                "slack_channel": str,
+                "slack_ts": str,
+                "created": str,
+                "updated": str,
+            },
+            pk="id",
+            if_not_exists=True,
+            defaults={"status": "pending", "attempts": 0, "parts_posted": 0},
+        )
+        self.db["more_offers"].create(
+            {"target": str, "day": str, "created": str}, pk=("target", "day"), if_not_exists=True
+        )
+
+    @staticmethod
+    def _digest_from_row(row: dict) -> DigestRun:
+        return DigestRun(
+            id=row["id"],
+            target=row["target"],
+            cadence=row["cadence"],
+            day=row["day"],
+            warnings=json.loads(row["warnings"] or "[]"),
+            status=row["status"],
+            attempts=row["attempts"],
+            parts_posted=row["parts_posted"] or 0,
+            slack_channel=row["slack_channel"],
+            slack_ts=row["slack_ts"],
+            uncertain=bool(row["uncertain"]),
+            attempted_at=row["attempted_at"],
+            created=row["created"],
+            claim=row["claim"],
+        )
+
+    def open_digest(self, target: str, cadence: str, day: str, warnings: list[str]) -> int | None:
+        """Start a digest of the rows held for `target`'s `cadence` digest; returns its id.
+
+        The rows get the digest's id in the same transaction, so a later digest never takes
+        them again. None when nothing is held and there is no warning to tell.
+        """
+        stamp = now_iso()
+        with self.db.conn:
+            ids = [
+                row[0]
+                for row in self.db.execute(
+                    "select d.id from deliveries d "
+                    "left join subscriptions s on s.id = d.subscription_id "
+                    "where d.target = ? and d.status = 'digest' and d.digest_id is null "
+                    "and coalesce(s.cadence, ?) = ?",
+                    [target, cadence, cadence],
+                ).fetchall()
+            ]
+            if not ids and not warnings:
+                return None
+            cursor = self.db.execute(
+                "insert into digests (target, cadence, day, warnings, status, attempts, "
+                "parts_posted, created, updated) values (?, ?, ?, ?, 'pending', 0, 0, ?, ?)",
+                [target, cadence, day, json.dumps(warnings), stamp, stamp],
+            )
+            digest_id = cursor.lastrowid
+            self.db.conn.executemany(
+                "update deliveries set digest_id = ?, updated = ? where id = ?",
+                [(digest_id, stamp, delivery_id) for delivery_id in ids],
+            )
+        return digest_id
+
+    def digest_rows(self, digest_id: int) -> list[Delivery]:
+        """The outbox rows a digest carries, oldest first."""
+        rows = self.db["deliveries"].rows_where("digest_id = ?", [digest_id], order_by="id")
+        return [self._delivery_from_row(row) for row in rows]
+
+    def get_digest(self, digest_id: int) -> DigestRun | None:
+        row = next(self.db["digests"].rows_where("id = ?", [digest_id]), None)
+        return self._digest_from_row(row) if row else None
+
+    def digests(self) -> list[DigestRun]:
+        return [self._digest_from_row(row) for row in self.db["digests"].rows_where(order_by="id")]
+
+    def claim_due_digests(self, now: str, claim: str) -> list[DigestRun]:
+        """Mark every pending digest that is due as being sent, and return them."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update digests set status = 'sending', attempts = attempts + 1, posting = 0, "
+                "claim = ?, updated = ? where status = 'pending' "
+                "and (next_attempt_at is null or next_attempt_at <= ?) returning *",
+                [claim, now, now],
+            )
+            columns = [c[0] for c in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return sorted((self._digest_from_row(row) for row in rows), key=lambda d: d.id)
+
+    def start_digest_posting(self, digest_id: int, claim: str | None, now: str) -> bool:
+        """Record that a digest's posts are about to be sent; False if the claim was lost."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update digests set posting = 1, updated = ?, attempted_at = "
+                "case when uncertain = 1 then coalesce(attempted_at, ?) else ? end "
+                "where id = ? and status = 'sending' and claim is ?",
+                [now, now, now, digest_id, claim],
+            )
+        return cursor.rowcount == 1
+
+    def digest_part_posted(self, digest_id: int, parts_posted: int, channel: str, ts: str) -> None:
+        """`parts_posted` messages of the digest are in Slack; the first is at `ts`."""
+        with self.db.conn:
+            self.db.execute(
+                "update digests set parts_posted = ?, slack_channel = ?, slack_ts = ?, "
+                "uncertain = 0, updated = ? where id = ?",
+                [parts_posted, channel, ts, now_iso(), digest_id],
+            )
+
+    def finish_digest(self, digest_id: int, status: str, error: str | None = None) -> None:
+        """Mark a digest, and every row it carries, sent (with its ts) or failed."""
+        assert status in ("sent", "failed")
+        stamp = now_iso()
+        with self.db.conn:
+            self.db.execute(
+                "update digests set status = ?, last_error = ?, posting = 0, updated = ? "
+                "where id = ?",
+                [status, error, stamp, digest_id],
+            )
+            self.db.execute(
+                "update deliveries set status = ?, last_error = ?, updated = ?, "
+                "slack_ts = (select slack_ts from digests where id = ?), "
+                "slack_channel = (select slack_channel from digests where id = ?) "
+                "where digest_id = ?",
+                [status, error, stamp, digest_id, digest_id, digest_id],
+            )
+
+    def retry_digest_later(
+        self, digest_id: int, error: str, next_attempt_at: str, *, uncertain: bool
+    ) -> None:
+        """Put a digest back in the queue; `uncertain`: its last post may have landed."""
+        with self.db.conn:
+            self.db.execute(
+                "update digests set status = 'pending', last_error = ?, next_attempt_at = ?, "
+                "uncertain = ?, posting = 0, updated = ? where id = ?",
+                [error, next_attempt_at, int(uncertain), now_iso(), digest_id],
+            )
+
+    def unclaim_digests(self, digest_ids: list[int]) -> None:
+        """Give claimed digests that were never tried back, attempt not counted."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update digests set status = 'pending', attempts = max(attempts - 1, 0), "
+                "posting = 0, updated = ? where id = ? and status = 'sending'",
+                [(now_iso(), digest_id) for digest_id in digest_ids],
+            )
+
+    def requeue_stale_digests(self, claimed_before: str) -> int:
+        """Digests left 'sending' by a process that died go back to the queue, uncertain
+        if a post had started (as requeue_stale_sending does for alerts)."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update digests set status = 'pending', next_attempt_at = null, "
+                "uncertain = max(coalesce(uncertain, 0), coalesce(posting, 0)), "
+                "attempts = case when posting = 1 then attempts else max(attempts - 1, 0) end, "
+                "posting = 0, claim = null, updated = ? where status = 'sending' and updated < ?",
+                [now_iso(), claimed_before],
+            )
+        return cursor.rowcount
+
+    def over_cap_targets(self, since: str, reason: str) -> list[str]:
+        """Targets with alerts held back over the daily cap since `since`."""
+        rows = self.db.execute(
+            "select distinct target from deliveries where created >= ? and status = 'dropped' "
+            "and last_error = ? order by target",
+            [since, reason],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def claim_more_offer(self, target: str, day: str) -> bool:
+        """Take the one "more matched today" offer of `target` for `day`; False if made."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "insert or ignore into more_offers (target, day, created) values (?, ?, ?)",
+                [target, day, now_iso()],
+            )
+        return cursor.rowcount > 0
+
+    def release_more_offer(self, target: str, day: str) -> None:
+        """The offer could not be posted: let a later cycle make it."""
+        with self.db.conn:
+            self.db.execute("delete from more_offers where target = ? and day = ?", [target, day])
 
     # Feeds (issue 3): runtime-added feeds, feed health, new-version notices
 
@@ -1069,7 +1301,6 @@ class Store:
             turns[row["target"]] = turn + 1
             keyed.append((turn, row["id"], row))
         return [row for _, _, row in sorted(keyed, key=lambda item: item[:2])]
-
 
     def embedding_state(self, model: str) -> tuple[int, int]:
         """How many papers `model` has embedded, and the highest rowid among them.

@@ -16,6 +16,7 @@ from bot.scheduler import (
     build_scheduler,
     last_arxiv_announcement,
     next_arxiv_announcement,
+    next_digest_time,
     next_poll_time,
     stop_scheduler,
 )
@@ -239,11 +240,40 @@ def test_missed_digest_runs_once_after_downtime(settings, embedder, slack):
     assert ran.wait(timeout=60)
     stop_scheduler(restarted)
     assert runs == ["digest:daily:U1"]
-    assert [d.paper_id for d in services.store.deliveries("pending")] == [
+    [digest] = services.store.digests()
+    assert (digest.target, digest.cadence, digest.status) == ("U1", "daily", "pending")
+    assert [d.paper_id for d in services.store.digest_rows(digest.id)] == [
         "2608.00001",
         "2608.00002",
     ]
+    # Held for the digest, never queued as alerts of their own.
+    assert services.store.deliveries("pending") == []
     after, _ = build_scheduler(services)
     after.start(paused=True)
     assert after.get_job("digest:daily:U1", jobstore=PERSISTENT).next_run_time > datetime.now(UTC)
     stop_scheduler(after, wait=False)
+
+
+def test_next_digest_time_is_the_next_digest_hour_in_the_targets_zone(settings):
+    schedule = dataclasses.replace(settings.schedule, digest_hour=8, weekly_digest_day="mon")
+    tokyo = ZoneInfo("Asia/Tokyo")
+    # Friday 2026-08-21 07:59 in Tokyo: today at 08:00; at 08:00 sharp, tomorrow.
+    before = datetime(2026, 8, 21, 7, 59, tzinfo=tokyo)
+    assert next_digest_time("daily", "Asia/Tokyo", schedule, before) == datetime(
+        2026, 8, 21, 8, 0, tzinfo=tokyo
+    )
+    at = datetime(2026, 8, 21, 8, 0, tzinfo=tokyo)
+    assert next_digest_time("daily", "Asia/Tokyo", schedule, at) == datetime(
+        2026, 8, 22, 8, 0, tzinfo=tokyo
+    )
+    # Weekly: the next Monday; the moment is the same whatever zone `now` is given in.
+    weekly = next_digest_time("weekly", "Asia/Tokyo", schedule, at.astimezone(UTC))
+    assert weekly == datetime(2026, 8, 24, 8, 0, tzinfo=tokyo)
+    # Across a DST change the local hour holds: New York, 2026-11-01.
+    new_york = next_digest_time(
+        "daily", "America/New_York", schedule, datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+    )
+    assert new_york == eastern(2026, 11, 1, 8, 0)
+    assert new_york.utcoffset() == timedelta(hours=-5)
+    # An unknown zone falls back to UTC rather than failing.
+    assert next_digest_time("daily", "Mars/Olympus", schedule, at).hour == 8
