@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.blocks import fit
+from bot.scheduler import digest_zone, next_digest_time
+from bot.settings import ScheduleSettings
 from bot.store import Store
 
 
-def status_lines(store: Store, poll_minutes: int, user: str) -> list[str]:
-    """The status report as mrkdwn lines, outside text escaped."""
+def status_lines(
+    store: Store,
+    poll_minutes: int,
+    user: str,
+    schedule: ScheduleSettings | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """The status report as mrkdwn lines, outside text escaped; with `schedule`, when the
+    caller's next digests go out (after `now`, default the current time)."""
     feeds = store.feed_states()
     lines = [f"*Papers stored:* {store.count_papers()}"]
     cycle = store.last_cycle()
@@ -21,6 +30,8 @@ def status_lines(store: Store, poll_minutes: int, user: str) -> list[str]:
     lines.append("*Feeds:*" if feeds else "*Feeds:* none configured")
     lines.extend(feed_line(feed) for feed in feeds[:20])
     lines.append(your_alerts(store, user))
+    if schedule is not None:
+        lines.extend(next_digests(store, user, schedule, now or datetime.now(UTC)))
     return lines
 
 
@@ -69,3 +80,24 @@ def your_alerts(store: Store, user: str) -> str:
         counts[subscription.cadence] = counts.get(subscription.cadence, 0) + 1
     parts = ", ".join(f"{n} {cadence}" for cadence, n in sorted(counts.items()))
     return f"*Your subscriptions:* {parts}"
+
+
+def next_digests(store: Store, user: str, schedule: ScheduleSettings, now: datetime) -> list[str]:
+    """`*Next daily digest* in your DM: Tue 2026-08-25 08:00 (Asia/Tokyo)`, one line per
+    digest the caller's active daily and weekly subscriptions feed."""
+    wanted = sorted(
+        {
+            (s.target, s.cadence)
+            for s in store.subscriptions_for(owner=user)
+            if not s.paused and s.owner == user and s.cadence in ("daily", "weekly")
+        }
+    )
+    lines = []
+    for target, cadence in wanted:
+        zone = digest_zone(target, store.target_timezone(target), schedule)
+        when = next_digest_time(cadence, zone, schedule, now)
+        where = "your DM" if target == user else f"<#{target}>"
+        lines.append(
+            f"*Next {cadence} digest* in {where}: {when.strftime('%a %Y-%m-%d %H:%M')} ({zone})"
+        )
+    return lines

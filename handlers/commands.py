@@ -192,7 +192,8 @@ def saved(command: Command, caller: Caller) -> None:
 
 def status(command: Command, caller: Caller) -> None:
     services = caller.services
-    lines = status_lines(services.store, services.settings.schedule.poll_minutes, caller.user)
+    schedule = services.settings.schedule
+    lines = status_lines(services.store, schedule.poll_minutes, caller.user, schedule)
     caller.reply(views.status_message(lines))
 
 

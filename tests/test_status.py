@@ -12,6 +12,7 @@ from bot.deliver import make_slack_client
 from bot.papers import Paper
 from bot.scheduler import build_scheduler
 from bot.services import build_services
+from bot.status_report import status_lines
 from tests.fake_slack import FakeSlack
 
 
@@ -78,3 +79,22 @@ def test_status_of_a_new_database(settings):
     assert result.exit_code == 0
     assert "Last cycle: none yet." in result.output
     assert "Paused subscriptions: none" in result.output
+
+
+def test_slash_status_shows_the_callers_next_digests(services):
+    store = services.store
+    store.add_subscription(owner="U1", target="U1", topic="a", embedding=[1.0], cadence="daily")
+    store.add_subscription(owner="U1", target="C9", topic="b", embedding=[1.0], cadence="weekly")
+    store.add_subscription(owner="U2", target="U2", topic="c", embedding=[1.0], cadence="daily")
+    store.set_target_timezone("U1", "Asia/Tokyo")
+    schedule = dataclasses.replace(services.settings.schedule, digest_hour=8)
+    # Friday 2026-08-21 12:00 UTC is 21:00 in Tokyo: the next daily digest is tomorrow.
+    now = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
+
+    lines = status_lines(store, 60, "U1", schedule, now)
+
+    digests = [line for line in lines if line.startswith("*Next")]
+    assert digests == [
+        "*Next weekly digest* in <#C9>: Mon 2026-08-24 08:00 (UTC)",
+        "*Next daily digest* in your DM: Sat 2026-08-22 08:00 (Asia/Tokyo)",
+    ]
