@@ -1,18 +1,23 @@
 """Buttons: on alerts (relevant, not relevant, save, more like this, mute), on search results
-(save, more like this, subscribe, next 5), on subscription lists and the Home tab."""
+(save, more like this, subscribe, next 5), on subscription lists and the Home tab, and on the
+"N more matched today" offer."""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import subscriptions as subs
 from bot import views
+from bot.blocks import SHOW_MORE_ACTION
 from bot.commands import SearchQuery
+from bot.digest import show_more
 from bot.discover import more_like_this, search_page
+from bot.feedback import record_feedback
 from bot.services import Services
 from handlers.common import Reply, apologising, refresh_home, threshold_getter
 
@@ -77,6 +82,7 @@ def register(app: App, services: Services) -> None:
     listen(views.SUB_RESUME, resume)
     listen(views.SUB_REMOVE, remove)
     listen(views.HOME_ADD, open_add_modal)
+    listen(SHOW_MORE_ACTION, show_more_matches)
 
 
 def known_paper(click: Click) -> tuple[str, int | None]:
@@ -87,14 +93,17 @@ def known_paper(click: Click) -> tuple[str, int | None]:
 
 
 def feedback(click: Click) -> None:
-    """Relevant / not relevant: stored for the subscription that matched; the alert shows it."""
+    """Relevant / not relevant: stored for the subscription that matched, which re-learns its
+    profile from it; the alert shows the choice."""
     paper_id, subscription_id = known_paper(click)
     if subscription_id is None:
         raise subs.SubscriptionError("This message came from no subscription, so I can't learn.")
     store = click.services.store
     subs.subscription_for(store, click.user, subscription_id, click.is_member)
     value = 1 if click.action.get("action_id") == views.RELEVANT else -1
-    store.set_feedback(click.user, paper_id, subscription_id, value)
+    record_feedback(
+        store, click.user, paper_id, subscription_id, value, matcher=click.services.matcher
+    )
     message = click.body.get("message")
     if message and click.channel:
         blocks = views.feedback_marked(
@@ -198,6 +207,35 @@ def resume(click: Click) -> None:
 
 def remove(click: Click) -> None:
     change_subscription(click, subs.unsubscribe)
+
+
+# How many held-back alerts one press of "Show more" queues.
+SHOW_MORE_LIMIT = 10
+
+
+def show_more_matches(click: Click) -> None:
+    """Queue the alerts the daily cap held back from this DM or channel since the offer's
+    day; the deliverer's next tick posts them (it is not run from here, where it would
+    race the scheduler's own run)."""
+    if not click.channel:
+        raise subs.SubscriptionError("That button is out of date.")
+    target = click.user if click.channel.startswith("D") else click.channel
+    queued = show_more(click.services.store, target, offer_day(click), SHOW_MORE_LIMIT)
+    if not queued:
+        click.reply.text("Nothing more is held back; you have seen every match.")
+        return
+    noun = "paper" if queued == 1 else "papers"
+    seconds = click.services.settings.schedule.tick_seconds
+    click.reply.text(f"{queued} more {noun} on the way: they arrive within about {seconds} s.")
+
+
+def offer_day(click: Click) -> datetime:
+    """The start of the day the offer was made for (UTC), today if the button says none."""
+    try:
+        day = json.loads(click.action.get("value") or "")["day"]
+        return datetime.fromisoformat(day).replace(tzinfo=UTC)
+    except (ValueError, KeyError, TypeError):
+        return datetime.now(UTC)
 
 
 def open_add_modal(click: Click) -> None:

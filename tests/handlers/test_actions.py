@@ -1,9 +1,12 @@
 """Buttons on alerts, search results and subscription lists, clicked over signed HTTP."""
 
 import json
+from datetime import UTC, datetime
+
+import numpy as np
 
 from bot.blocks import render_alert
-from bot.match import Match
+from bot.match import OVER_CAP_REASON, Match
 from bot.subscriptions import subscribe
 from tests.handlers.conftest import response_text
 
@@ -38,6 +41,32 @@ def test_relevant_is_stored_and_the_alert_shows_it(slack_app):
     assert (row["paper_id"], row["subscription_id"], row["value"]) == (paper.id, mine.id, 1)
     edited = slack_app.fake.messages_in("DU1")[0]
     assert "marked this relevant" in json.dumps(edited["blocks"])
+
+
+def test_feedback_clicks_relearn_the_profile_and_the_alert_shows_the_last_choice(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    mine = subscribe(services.store, services.embedder, topic="protein folding", owner="U1")
+    assert services.store.get_subscription(mine.id).profile is None
+    [vector] = services.embedder.encode([paper.text_for_embedding])
+    message = post_alert(slack_app, paper, mine)
+
+    slack_app.click("paper_relevant", value(paper, mine), channel="DU1", message=message)
+    slack_app.wait_for_call("chat.update")
+    liked = services.store.get_subscription(mine.id).profile
+    assert liked is not None
+    # Pulled towards the paper judged relevant.
+    assert float(liked @ vector) > float(mine.embedding @ vector)
+
+    edited = slack_app.fake.messages_in("DU1")[0]
+    slack_app.click("paper_not_relevant", value(paper, mine), channel="DU1", message=edited)
+    slack_app.wait_for_call("chat.update", count=2)
+    disliked = services.store.get_subscription(mine.id).profile
+    assert float(disliked @ vector) < float(mine.embedding @ vector)
+    assert not np.allclose(liked, disliked)
+    shown = json.dumps(slack_app.fake.messages_in("DU1")[0]["blocks"], ensure_ascii=False)
+    assert "✓ Not relevant" in shown and "✓ Relevant" not in shown
+    assert "marked this not relevant" in shown
 
 
 def test_feedback_on_someone_elses_subscription_is_refused(slack_app):
@@ -121,3 +150,31 @@ def test_forged_button_values_get_a_polite_answer(slack_app):
     ):
         slack_app.click(action, bad)
         assert "out of date" in response_text(slack_app.next_response())
+
+
+def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
+    services = slack_app.services
+    store = services.store
+    mine = subscribe(store, services.embedder, topic="language models", owner="U1")
+    held = store.paper_embeddings(services.embedder.name)[0][:3]
+    for paper_id in held:
+        store.enqueue_delivery(
+            target="U1",
+            paper_id=paper_id,
+            subscription_id=mine.id,
+            score=0.5,
+            matches=[{"subscription_id": mine.id, "topic": mine.topic, "score": 0.5}],
+            dropped_reason=OVER_CAP_REASON,
+        )
+    today = json.dumps({"day": datetime.now(UTC).date().isoformat()})
+
+    slack_app.click("show_more_matches", today, channel="DU1")
+
+    assert "3 more papers on the way" in response_text(slack_app.next_response())
+    assert sorted(d.paper_id for d in store.deliveries("pending")) == sorted(held)
+    # The next delivery run posts them as ordinary alerts in the clicker's DM.
+    services.pipeline.deliverer.deliver_pending()
+    posted = [m["metadata"]["event_payload"]["paper_id"] for m in slack_app.fake.messages_in("DU1")]
+    assert sorted(posted) == sorted(held)
+    slack_app.click("show_more_matches", today, channel="DU1")
+    assert "Nothing more is held back" in response_text(slack_app.next_response())
