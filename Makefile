@@ -23,4 +23,4 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python bench/eval_matching.py
+	$(BIN)/python bench/run_all.py

@@ -1,0 +1,316 @@
+"""`make bench`: ingest, encoding, matching, search, start-up and delivery, in one table.
+
+Every figure is printed with a baseline measured in the same run and its ratio against
+the issue's target; absolute times on a shared machine are noise, ratios much less so.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_data import arxiv_rss, synthetic_papers, topics  # noqa: E402
+from bot.deliver import Deliverer, make_slack_client  # noqa: E402
+from bot.embed import Embedder  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from bot.settings import FeedSettings, load_settings  # noqa: E402
+from bot.summarize import ExtractiveSummarizer  # noqa: E402
+
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(name: str, value: str, baseline: str, verdict: str) -> None:
+    ROWS.append((name, value, baseline, verdict))
+    print(f"  {name}: {value} | {baseline} | {verdict}", file=sys.stderr, flush=True)
+
+
+def services_at(db: Path, embedder: Embedder):
+    return build_services(load_settings(db_path=str(db), env={}), embedder=embedder)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_ingest(embedder: Embedder, work: Path):
+    """Parse + store + embed 2,000 items against raw encode of the same texts."""
+    papers = synthetic_papers(2000)
+    feed_file = work / "cs.LG.xml"
+    feed_file.write_bytes(arxiv_rss(papers))
+    texts = [p.text_for_embedding for p in papers]
+    embedder.encode(texts[:64])  # warm-up
+    started = time.perf_counter()
+    embedder._model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+    raw_rate = len(texts) / (time.perf_counter() - started)
+    services = services_at(work / "ingest.db", embedder)
+    feed = FeedSettings(url=str(feed_file))
+    started = time.perf_counter()
+    report = services.pipeline.ingest_feed(feed)
+    embedded = services.pipeline.embed_missing()
+    rate = embedded / (time.perf_counter() - started)
+    row(
+        f"ingest {report.new} items: papers/s",
+        f"{rate:.1f}",
+        f"raw encode {raw_rate:.1f}/s",
+        f"{rate / raw_rate:.2f} of raw (target >= 0.90)",
+    )
+    started = time.perf_counter()
+    services.pipeline.ingest_feed(feed)
+    again = services.pipeline.embed_missing()
+    seconds = time.perf_counter() - started
+    row(
+        "re-ingest the same 2,000 items",
+        f"{again} encodes, {seconds:.2f} s",
+        "first ingest as above",
+        f"{'ok' if again == 0 and seconds < 2 else 'MISSED'} (target 0 encodes, < 2 s)",
+    )
+    return services
+
+
+def bench_encoding(embedder: Embedder, work: Path) -> None:
+    """Candidates for faster encoding: speed and agreement with the default model."""
+    import copy
+
+    import torch
+
+    texts = [p.text_for_embedding for p in synthetic_papers(400, seed=3)]
+    model = embedder._model
+
+    def timed(candidate):
+        candidate.encode(texts[:32], batch_size=64)
+        started = time.perf_counter()
+        vectors = candidate.encode(texts, batch_size=64, normalize_embeddings=True)
+        return vectors, len(texts) / (time.perf_counter() - started)
+
+    default, default_rate = timed(model)
+    quantized = torch.quantization.quantize_dynamic(
+        copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8
+    )
+    short = copy.deepcopy(model)
+    short.max_seq_length = 128
+    candidates = (("int8 dynamic quantization", quantized), ("max_seq_length 128", short))
+    for name, candidate in candidates:
+        vectors, rate = timed(candidate)
+        cosine = float(np.mean(np.sum(vectors * default, axis=1)))
+        holds = rate >= 2 * default_rate and cosine >= 0.99
+        row(
+            f"encode: {name}",
+            f"{rate:.1f} texts/s, mean cosine {cosine:.3f}",
+            f"default torch {default_rate:.1f} texts/s",
+            f"{rate / default_rate:.2f}x (target >= 2x, cosine >= 0.99): "
+            f"{'holds' if holds else 'does not hold'}",
+        )
+    row(
+        "encode: ONNX Runtime export",
+        "not measured",
+        "-",
+        "onnxruntime is not installed; the default stays torch",
+    )
+
+
+def bench_matching(services, embedder: Embedder) -> None:
+    """2,000 new papers x 10,000 subscriptions, and the per-subscription path for reference."""
+    store = services.store
+    texts = topics(10_000)
+    distinct = list(dict.fromkeys(texts))
+    vectors = dict(zip(distinct, embedder.encode(distinct), strict=True))
+    for i, topic in enumerate(texts):
+        extra = {}
+        if i % 20 == 1:
+            extra["required"] = ["model"]
+        if i % 20 == 2:
+            extra["categories"] = ["cs.CL"]
+        store.add_subscription(
+            owner=f"U{i % 2000:04d}",
+            target=f"C{i % 200:03d}" if i % 5 == 0 else f"U{i % 2000:04d}",
+            topic=topic,
+            embedding=vectors[topic],
+            **extra,
+        )
+    paper_ids = store.unmatched_paper_ids()
+    matcher = services.matcher
+    tracemalloc.start()
+    started = time.perf_counter()
+    alerts = matcher.score(paper_ids)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    from bot.match import evidence
+
+    corpus = matcher.corpus()
+    sample = store.list_subscriptions(active_only=True)[:100]
+    started = time.perf_counter()
+    for subscription in sample:
+        evidence(store, subscription, corpus, matcher.config)
+    per_sub = (time.perf_counter() - started) / len(sample) * 10_000
+    row(
+        f"match {len(paper_ids)} papers x 10,000 subscriptions",
+        f"{seconds:.2f} s, peak {peak:.0f} MB, {sum(len(a.matches) for a in alerts)} matches",
+        f"one subscription at a time (100 timed, x100): {per_sub:.1f} s",
+        f"{seconds:.2f} of the 1 s target ({'ok' if seconds < 1 else 'MISSED'})",
+    )
+
+
+def build_search_db(db: Path, count: int, base: np.ndarray, embedder: Embedder):
+    """`count` synthetic papers whose embeddings are mixtures of real ones plus noise."""
+    services = services_at(db, embedder)
+    papers = synthetic_papers(count, seed=count)
+    rng = np.random.default_rng(count)
+    for start in range(0, count, 5000):
+        chunk = papers[start : start + 5000]
+        services.store.upsert_papers(chunk)
+        picks = base[rng.integers(0, len(base), size=(len(chunk), 2))]
+        mixed = picks[:, 0] + 0.5 * picks[:, 1] + rng.normal(0, 0.02, size=picks[:, 0].shape)
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        services.store.set_embeddings(
+            embedder.name, {p.id: v.astype(np.float32) for p, v in zip(chunk, mixed, strict=True)}
+        )
+    return services
+
+
+def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
+    queries = topics(60, seed=5)
+    _, base = ingest_services.store.paper_embeddings(embedder.name)
+    big_db = None
+    for count in (10_000, 100_000):
+        db = work / f"search{count}.db"
+        started = time.perf_counter()
+        services = build_search_db(db, count, base, embedder)
+        built = time.perf_counter() - started
+        search = services.search
+        started = time.perf_counter()
+        search.search(queries[0])
+        cold = time.perf_counter() - started
+        latencies, encode_only = [], []
+        for query in queries[1:]:
+            started = time.perf_counter()
+            embedder.encode_one(query)
+            encode_only.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            search.search(query, limit=5)
+            latencies.append(time.perf_counter() - started)
+        p50 = statistics.median(latencies) * 1000
+        p95 = float(np.percentile(latencies, 95)) * 1000
+        row(
+            f"search {count:,} papers (embeddings written, built in {built:.0f} s)",
+            f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (first query {cold * 1000:.0f} ms)",
+            f"query embedding alone p50 {statistics.median(encode_only) * 1000:.0f} ms",
+            f"p95 {p95 / 150:.2f} of 150 ms ({'ok' if p95 < 150 else 'MISSED'})",
+        )
+        big_db = db
+        services.store.close()
+    return big_db
+
+
+STARTUP = """
+import sys, time
+started = time.perf_counter()
+from bot.app import build_bolt_app
+from bot.services import build_services
+from bot.settings import load_settings
+services = build_services(load_settings(db_path=sys.argv[1], env={}))
+services.embedder.load()
+build_bolt_app(services)
+services.search.search("sparse attention for long context")
+ready = time.perf_counter() - started
+rss = [l for l in open("/proc/self/status") if l.startswith("VmRSS:")][0].split()[1]
+print(ready, int(rss) / 1024)
+"""
+
+
+def bench_startup(big_db: Path, work: Path) -> None:
+    import subprocess
+
+    def run(db: Path) -> tuple[float, float]:
+        out = subprocess.run(
+            [sys.executable, "-c", STARTUP, str(db)], capture_output=True, text=True, check=True
+        )
+        ready, rss = out.stdout.split()
+        return float(ready), float(rss)
+
+    empty_ready, empty_rss = run(work / "empty.db")
+    ready, rss = run(big_db)
+    row(
+        "start-up with 100,000 papers (services, model, bolt app, first search)",
+        f"{ready:.1f} s, RSS {rss:.0f} MB",
+        f"empty database: {empty_ready:.1f} s, {empty_rss:.0f} MB",
+        f"RSS {rss / 1536:.2f} of 1.5 GB ({'ok' if rss < 1536 else 'MISSED'})",
+    )
+
+
+def bench_delivery(embedder: Embedder, work: Path) -> None:
+    from tests.fake_slack import FakeSlack
+
+    services = services_at(work / "deliver.db", embedder)
+    store = services.store
+    papers = synthetic_papers(10, seed=9)
+    store.upsert_papers(papers)
+    for c in range(100):
+        channel = f"C{c:03d}"
+        sub = store.add_subscription(owner="U1", target=channel, topic="t", embedding=[1.0])
+        for paper in papers:
+            store.enqueue_delivery(
+                target=channel,
+                paper_id=paper.id,
+                subscription_id=sub.id,
+                score=0.6,
+                matches=[{"subscription_id": sub.id, "topic": "t", "score": 0.6}],
+            )
+    settings = services.settings.delivery
+    bound = (len(papers) - 1) * settings.channel_interval_seconds + 1
+    with FakeSlack() as slack:
+        client = make_slack_client("xoxb-bench", slack.base_url)
+        deliverer = Deliverer(store, client, ExtractiveSummarizer(), settings)
+        started = time.perf_counter()
+        report = deliverer.deliver_pending()
+        seconds = time.perf_counter() - started
+    row(
+        "deliver 1,000 alerts to 100 channels (fake Slack, 1 post/s/channel)",
+        f"{report.sent} sent in {seconds:.1f} s",
+        f"pacing bound {bound:.0f} s",
+        f"{seconds / bound:.2f}x the bound (target <= 1.5x)",
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    started = time.perf_counter()
+    embedder = Embedder("bundled")
+    embedder.load()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        ingest_services = bench_ingest(embedder, work)
+        bench_encoding(embedder, work)
+        bench_matching(ingest_services, embedder)
+        big_db = bench_search(ingest_services, embedder, work)
+        bench_startup(big_db, work)
+        bench_delivery(embedder, work)
+    print_table(time.perf_counter() - started)
+
+
+def print_table(seconds: float) -> None:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
+        "?",
+    )
+    print(f"machine: {os.cpu_count()} CPUs, {cpu}; whole run {seconds:.0f} s\n")
+    header = ("benchmark", "measured", "baseline (same run)", "vs target")
+    widths = [max(len(r[i]) for r in [header, *ROWS]) for i in range(4)]
+    for line in [header, tuple("-" * w for w in widths), *ROWS]:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
