@@ -161,7 +161,11 @@ def test_a_cycle_is_recorded_and_logged_as_one_line(settings, embedder, slack, f
     assert len(lines) == 1
     for key in ('"feeds": 1', '"papers_new": ', '"matches": ', '"sent": ', '"durations": '):
         assert key in lines[0]
-    assert record["sent"] == len(slack.messages_in("C1")) > 0
+    alerts = [m for m in slack.messages_in("C1") if m.get("metadata")]
+    assert record["sent"] == len(alerts) > 0
+    # The matches over the per-cycle cap are offered once, after the alerts.
+    [offer] = [m for m in slack.messages_in("C1") if not m.get("metadata")]
+    assert "more papers matched your subscriptions today" in offer["text"]
     assert services.store.last_cycle()["sent"] == record["sent"]
     # Nothing due a minute later: no cycle, no line, no second post.
     clock.now += timedelta(minutes=1)
