@@ -220,7 +220,10 @@ started = time.perf_counter()
 from bot.app import build_bolt_app
 from bot.services import build_services
 from bot.settings import load_settings
-services = build_services(load_settings(db_path=sys.argv[1], env={}))
+from slack_sdk import WebClient
+# A client that is never called: the bolt app needs one to be built.
+slack = WebClient(token="xoxb-bench", base_url="http://127.0.0.1:9/")
+services = build_services(load_settings(db_path=sys.argv[1], env={}), slack=slack)
 services.embedder.load()
 build_bolt_app(services)
 services.search.search("sparse attention for long context")
