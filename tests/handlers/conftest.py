@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import waitress
+from waitress import wasyncore
 
 from bot.app import build_bolt_app, health, wsgi_app
 from bot.deliver import make_slack_client
@@ -256,7 +257,9 @@ def slack_app(settings, embedder, fake, sample_database, monkeypatch):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield SlackApp(services, fake, f"http://127.0.0.1:{server.effective_port}")
-    # Closed from inside its own loop, so the loop ends instead of polling a closed socket.
-    server.trigger.pull_trigger(server.close)
+    # Every socket (listener, wake-up pipe, open connections) is closed from inside the server's
+    # own loop: the loop then has nothing left to poll and ends, instead of polling a socket
+    # another thread closed under it (EBADF).
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     thread.join(timeout=5)
     server.task_dispatcher.shutdown()
