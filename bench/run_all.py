@@ -164,19 +164,19 @@ def bench_matching(services, embedder: Embedder) -> None:
 
 
 def build_search_db(db: Path, count: int, base: np.ndarray, embedder: Embedder):
-    """`count` synthetic papers whose embeddings are mixtures of real ones plus noise."""
+    """`count` synthetic papers whose embeddings are mixtures of real ones plus noise.
+
+    Each paper is inserted once with its embedding, as the embed step would leave it.
+    """
     services = services_at(db, embedder)
     papers = synthetic_papers(count, seed=count)
     rng = np.random.default_rng(count)
-    for start in range(0, count, 5000):
-        chunk = papers[start : start + 5000]
-        services.store.upsert_papers(chunk)
+    for start in range(0, count, 10_000):
+        chunk = papers[start : start + 10_000]
         picks = base[rng.integers(0, len(base), size=(len(chunk), 2))]
         mixed = picks[:, 0] + 0.5 * picks[:, 1] + rng.normal(0, 0.02, size=picks[:, 0].shape)
         mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
-        services.store.set_embeddings(
-            embedder.name, {p.id: v.astype(np.float32) for p, v in zip(chunk, mixed, strict=True)}
-        )
+        services.store.insert_embedded_papers(chunk, embedder.name, mixed.astype(np.float32))
     return services
 
 

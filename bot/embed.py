@@ -105,4 +105,19 @@ class Embedder:
         return vectors.astype(np.float32, copy=False)
 
     def encode_one(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """Encode one text (a search query, a topic) on this thread alone.
+
+        One short text is too small to gain from splitting across cores, and the extra
+        threads wait on each other whenever the machine is busy: on the 2-core bench
+        machine, under load, a query took ~15 ms on one thread and 50-700 ms on two. The
+        thread count is per calling thread, so batch encodes elsewhere keep every core.
+        """
+        import torch
+
+        self.load()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self.encode([text])[0]
+        finally:
+            torch.set_num_threads(threads)

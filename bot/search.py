@@ -11,6 +11,7 @@ same two features (bot/match.py), so search and alerts agree.
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -108,13 +109,23 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - mean) / np.sqrt(variance)
 
 
-def lexical_scores(store: Store, text: str, corpus: Corpus) -> np.ndarray:
-    """BM25 of `text` for each corpus paper, as a share of the best one (0 to 1)."""
-    scores = np.zeros(len(corpus.ids))
+def bm25_scores(store: Store, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rowids and BM25 scores of every stored paper matching any word of `text`."""
     expression = fts_query(text)
-    if expression is None or not corpus.ids:
+    if expression is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return store.fts_rowid_scores(expression)
+
+
+def lexical_scores(store: Store, text: str, corpus: Corpus, bm25=None) -> np.ndarray:
+    """BM25 of `text` for each corpus paper, as a share of the best one (0 to 1).
+
+    `bm25` is the result of `bm25_scores(store, text)` when the caller already has it.
+    """
+    scores = np.zeros(len(corpus.ids))
+    if not corpus.ids:
         return scores
-    rowids, values = store.fts_rowid_scores(expression)
+    rowids, values = bm25 if bm25 is not None else bm25_scores(store, text)
     rows, found = corpus.rows_of(rowids)
     scores[rows[found]] = values[found]
     best = scores.max()
@@ -155,23 +166,37 @@ class Search:
 
     The embedding matrix of every stored paper is read once and kept; before each query
     a cheap count tells whether papers were embedded since, and only then is it re-read.
+    A query's BM25 lookup runs on a worker thread while the query is being embedded: both
+    release the GIL, so on two cores a search takes about the longer of the two, not the sum.
     """
 
     def __init__(self, store: Store, embedder: Embedder, lexical_weight: float = LEXICAL_WEIGHT):
         self.store = store
         self.embedder = embedder
         self.lexical_weight = lexical_weight
-        # (embedding state, Corpus); replaced whole, so threads sharing it see either one.
-        self._cached: tuple[tuple[int, int], Corpus] | None = None
+        # (change marker, embedding state, Corpus); replaced whole, so threads sharing it
+        # see either one.
+        self._cached: tuple[tuple, tuple[int, int], Corpus] | None = None
+        # Two workers, so that two users searching at once do not queue behind each other.
+        self._bm25_workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-bm25")
 
     def corpus(self) -> Corpus:
-        """Every stored paper's embedding, re-read only when the stored ones changed."""
-        state = self.store.embedding_state(self.embedder.name)
+        """Every stored paper's embedding, re-read only when the stored ones changed.
+
+        An unchanged database needs no count at all; after any write the count of embedded
+        papers decides whether the matrix is re-read.
+        """
+        marker = self.store.change_marker()
         cached = self._cached
-        if cached is None or cached[0] != state:
-            cached = (state, load_corpus(self.store, self.embedder.name))
-            self._cached = cached
-        return cached[1]
+        if cached is not None and cached[0] == marker:
+            return cached[2]
+        state = self.store.embedding_state(self.embedder.name)
+        if cached is None or cached[1] != state:
+            cached = (marker, state, load_corpus(self.store, self.embedder.name))
+        else:
+            cached = (marker, *cached[1:])
+        self._cached = cached
+        return cached[2]
 
     def search(
         self,
@@ -191,10 +216,10 @@ class Search:
         """
         if not query.strip():
             return []
+        bm25: Future = self._bm25_workers.submit(bm25_scores, self.store, query)
+        vector = self.embedder.encode_one(query)
         allowed = self._allowed(since, categories, authors)
-        return self._rank(
-            query, self.embedder.encode_one(query), limit, allowed, method, exclude=None
-        )
+        return self._rank(query, vector, limit, allowed, method, exclude=None, bm25=bm25.result())
 
     def similar(self, paper_id: str, limit: int = 5, method: str = "hybrid") -> list[SearchHit]:
         """Stored papers most like the stored paper `paper_id` ("more like this")."""
@@ -220,6 +245,7 @@ class Search:
         method: str,
         exclude: str | None,
         corpus: Corpus | None = None,
+        bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
         if method not in METHODS:
             raise ValueError(f"unknown search method {method!r}; use one of {METHODS}")
@@ -227,7 +253,7 @@ class Search:
         if not corpus.ids:
             return []
         cosine = corpus.matrix @ vector
-        lexical = lexical_scores(self.store, text, corpus)
+        lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
         vector_mask, bm25_mask = keep, keep & (lexical > 0)
         scores, scored = self._scores(method, cosine, lexical, vector_mask, bm25_mask)

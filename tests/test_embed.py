@@ -32,3 +32,13 @@ def test_encode_gives_unit_vectors_in_batches(embedder):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.allclose(vectors[0], vectors[2], atol=1e-6)
     assert float(vectors[0] @ vectors[1]) < 0.5
+
+
+def test_encode_one_agrees_with_batch_encoding_and_keeps_the_thread_count(embedder):
+    import torch
+
+    threads = torch.get_num_threads()
+    batch = embedder.encode(["sparse attention for long context", "protein folding"])
+    one = embedder.encode_one("sparse attention for long context")
+    assert float(one @ batch[0]) > 0.9999
+    assert torch.get_num_threads() == threads

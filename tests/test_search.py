@@ -1,4 +1,5 @@
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,26 @@ def test_similar_of_unknown_paper_is_empty(services, corpus):
 def test_every_method_ranks_the_obvious_paper_first(services, corpus, method):
     hits = services.search.search("3D point cloud understanding", method=method)
     assert corpus[hits[0].paper.id].startswith("ULIP-2")
+
+
+def test_a_paper_embedded_by_another_thread_is_found_by_the_next_search(services, corpus):
+    """The kept embedding matrix is re-read after a write made on another connection."""
+    assert services.search.search("sheep herding with quadcopters", limit=3)
+    paper = Paper(
+        id="2608.00001",
+        title="Herding sheep with a swarm of quadcopters",
+        abstract="We steer a flock of sheep with quadcopter drones using a learned policy.",
+        url="",
+    )
+
+    def ingest():
+        services.store.upsert_papers([paper])
+        services.pipeline.embed_missing()
+        services.store.close()
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    worker.join()
+    hits = services.search.search("sheep herding with quadcopters", limit=3)
+    assert hits[0].paper.id == "2608.00001"
+    assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
