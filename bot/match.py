@@ -108,6 +108,8 @@ class MatchingConfig:
     daily_cap_dm: int
     daily_cap_channel: int
     cycle_cap: int
+    feedback_precision: float
+    feedback_prior: float
 
     @classmethod
     def from_settings(cls, matching: MatchingSettings) -> MatchingConfig:
@@ -122,6 +124,8 @@ class MatchingConfig:
             daily_cap_dm=matching.daily_cap_dm,
             daily_cap_channel=matching.daily_cap_channel,
             cycle_cap=matching.max_alerts_per_cycle,
+            feedback_precision=matching.feedback_precision,
+            feedback_prior=matching.feedback_prior_judgments,
         )
 
 
@@ -261,9 +265,17 @@ def lexical_matrix(store: Store, topics: list[str], corpus: Corpus, rows: np.nda
 
 
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
-    """The subscription's own threshold, else the one of its strictness level."""
+    """The subscription's own threshold, else its strictness level's moved by feedback."""
     if subscription.threshold is not None:
         return subscription.threshold
+    level = strictness_threshold(subscription, config)
+    if subscription.threshold_shift:
+        return float(logistic(logit(level) + subscription.threshold_shift))
+    return level
+
+
+def strictness_threshold(subscription: Subscription, config: MatchingConfig) -> float:
+    """The threshold of the subscription's strictness level."""
     return config.thresholds.get(subscription.strictness, config.thresholds["normal"])
 
 
@@ -318,10 +330,12 @@ def reasons_for(
     lexical: float,
     closest_seed: str | None,
     text_words: set[str] | None = None,
+    topic_words: set[str] | None = None,
 ) -> list[str]:
     """The evidence an alert shows: topic, closest seed paper, shared and required keywords.
 
-    `text_words` are the paper's content words, when the caller has them already.
+    `text_words` and `topic_words` are the paper's and the topic's content words, when the
+    caller has them already.
     """
     reasons = ["topic"]
     if closest_seed:
@@ -329,7 +343,9 @@ def reasons_for(
     text = f"{paper.title} {paper.abstract}"
     if text_words is None:
         text_words = content_words(text)
-    shared = [w for w in content_words(subscription.topic) if w in text_words]
+    if topic_words is None:
+        topic_words = content_words(subscription.topic)
+    shared = [w for w in topic_words if w in text_words]
     if lexical > 0 and shared:
         reasons.append("keywords: " + ", ".join(sorted(shared)[:MAX_KEYWORD_REASONS]))
     required = [k for k in subscription.required if contains_keyword(text, k)]
@@ -356,6 +372,35 @@ def daily_cap(target: str, config: MatchingConfig) -> int:
     return config.daily_cap_dm if target.startswith(("U", "W")) else config.daily_cap_channel
 
 
+@dataclass
+class Decisions:
+    """What matching decided for a batch of papers, as arrays (no per-pair objects yet).
+
+    Row i is `subscriptions[i]`, column k is `papers[columns[k]]`; `pairs` are the
+    (row, column) positions that alert, `groups` gather them into one alert per
+    (target, paper).
+    """
+
+    subscriptions: list[Subscription]
+    columns: list[str]
+    papers: dict[str, Paper]
+    scores: np.ndarray
+    lexical: np.ndarray
+    thresholds: np.ndarray
+    followed: dict[int, np.ndarray]
+    rows: np.ndarray
+    cols: np.ndarray
+    # Per alert group: its target's position in `targets`, its column, its best margin,
+    # whether any of its subscriptions is instant, and the slice of `rows`/`cols` it owns.
+    targets: list[str]
+    group_target: np.ndarray
+    group_column: np.ndarray
+    group_margin: np.ndarray
+    group_instant: np.ndarray
+    group_start: np.ndarray
+    group_end: np.ndarray
+
+
 class Matcher:
     """Scores papers against the active subscriptions and decides what alerts."""
 
@@ -368,62 +413,137 @@ class Matcher:
         return load_corpus(self.store, self.model_name)
 
     def match(self, paper_ids: list[str], now: datetime | None = None) -> MatchResult:
-        """Alerts for these papers, one per (target, paper), within each target's daily cap."""
-        alerts = self.score(paper_ids)
-        return self.apply_cap(alerts, now or datetime.now(UTC))
+        """Alerts for these papers, one per (target, paper), within each target's daily cap.
+
+        The cap is applied to the decision arrays, so Alert objects (and their reasons)
+        are built only for the alerts kept and the ones held over the cap.
+        """
+        decisions = self.decide(paper_ids)
+        if decisions is None:
+            return MatchResult(alerts=[], over_cap=[])
+        kept = self._within_cap(decisions, now or datetime.now(UTC))
+        builder = AlertBuilder(self.store, self.corpus(), decisions)
+        order = np.lexsort(
+            (
+                self._paper_rank(decisions)[decisions.group_column],
+                -decisions.group_margin,
+                decisions.group_target,
+            )
+        )
+        alerts = [builder.alert(g) for g in order if kept[g]]
+        over_cap = [builder.alert(g) for g in order if not kept[g]]
+        return MatchResult(alerts=alerts, over_cap=over_cap)
 
     def score(self, paper_ids: list[str]) -> list[Alert]:
-        """Every (target, paper) alert these papers earn, before the daily cap.
+        """Every (target, paper) alert these papers earn, before the daily cap."""
+        decisions = self.decide(paper_ids)
+        if decisions is None:
+            return []
+        builder = AlertBuilder(self.store, self.corpus(), decisions)
+        return [builder.alert(g) for g in range(len(decisions.group_target))]
 
-        All subscriptions are scored against all the papers in a few matrix operations;
-        only the pairs that alert are then checked against filters and explained.
+    def decide(self, paper_ids: list[str]) -> Decisions | None:
+        """Score every active subscription against these papers and decide, in arrays.
+
+        Thresholds, keyword and category filters and followed authors are applied to the
+        whole score matrix at once; None when there is nothing to match.
         """
         subscriptions = [
             s for s in self.store.list_subscriptions(active_only=True) if s.embedding is not None
         ]
         corpus = self.corpus()
-        index = corpus.index
-        wanted = [paper_id for paper_id in paper_ids if paper_id in index]
+        wanted = [paper_id for paper_id in paper_ids if paper_id in corpus.index]
         if not subscriptions or not wanted:
-            return []
+            return None
         papers = self.store.get_papers(wanted)
         columns = list(papers)
         scores, lexical = self._score_matrix(subscriptions, corpus, columns)
         thresholds = np.array([threshold_for(s, self.config) for s in subscriptions])
-        above = scores >= thresholds[:, None]
+        alerting = scores >= thresholds[:, None]
+        apply_filters(alerting, subscriptions, papers, columns)
         followed = self._followed_columns(subscriptions, papers, columns)
-        words: dict[str, set[str]] = {}
-        alerts: dict[tuple[str, str], Alert] = {}
-        for i, subscription in enumerate(subscriptions):
-            hit_columns = np.flatnonzero(above[i])
-            if i in followed:
-                hit_columns = np.union1d(hit_columns, followed[i])
-            if not len(hit_columns):
-                continue
-            seeds = self.store.get_papers([p for p in subscription.seed_papers if p in index])
-            for k in hit_columns:
-                paper = papers[columns[k]]
-                if paper.id not in words:
-                    words[paper.id] = content_words(f"{paper.title} {paper.abstract}")
-                match = self._match(
-                    subscription,
-                    paper,
-                    float(scores[i, k]),
-                    float(lexical[i, k]),
-                    thresholds[i],
-                    closest_seed(corpus, index[paper.id], seeds),
-                    words[paper.id],
+        for i, hit_columns in followed.items():
+            alerting[i, hit_columns] = True
+        rows, cols = np.nonzero(alerting)
+        return self._grouped(
+            subscriptions, columns, papers, scores, lexical, thresholds, followed, rows, cols
+        )
+
+    def _grouped(
+        self, subscriptions, columns, papers, scores, lexical, thresholds, followed, rows, cols
+    ) -> Decisions:
+        """Gather the alerting pairs into one group per (target, paper), best match first."""
+        targets, target_of = np.unique([s.target for s in subscriptions], return_inverse=True)
+        margins = margin_array(scores[rows, cols], thresholds[rows])
+        keys = target_of[rows].astype(np.int64) * len(columns) + cols
+        order = np.lexsort((rows, -margins, keys))
+        rows, cols, keys, margins = rows[order], cols[order], keys[order], margins[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        ends = np.r_[starts[1:], len(keys)].astype(np.int64)
+        instant = np.array([s.cadence == "instant" for s in subscriptions])
+        return Decisions(
+            subscriptions=subscriptions,
+            columns=columns,
+            papers=papers,
+            scores=scores,
+            lexical=lexical,
+            thresholds=thresholds,
+            followed=followed,
+            rows=rows,
+            cols=cols,
+            targets=[str(t) for t in targets],
+            group_target=target_of[rows[starts]] if len(starts) else starts,
+            group_column=cols[starts],
+            group_margin=margins[starts],
+            group_instant=np.logical_or.reduceat(instant[rows], starts)
+            if len(starts)
+            else starts.astype(bool),
+            group_start=starts,
+            group_end=ends,
+        )
+
+    @staticmethod
+    def _paper_rank(decisions: Decisions) -> np.ndarray:
+        """Each column's rank by paper id: the tie-break between equal margins."""
+        return np.argsort(np.argsort(np.array(decisions.columns, dtype=object)))
+
+    def _within_cap(self, decisions: Decisions, now: datetime) -> np.ndarray:
+        """Per group: kept (True) or held over the cap (False).
+
+        Each target keeps its best instant alerts, by margin, within the cycle cap and
+        what is left of its daily cap. Digest alerts are not capped here: a digest is
+        one message however long.
+        """
+        since = day_start(now)
+        left = np.array(
+            [
+                max(
+                    0,
+                    min(
+                        self.config.cycle_cap,
+                        daily_cap(target, self.config)
+                        - self.store.count_alerts_since(target, since),
+                    ),
                 )
-                if match is None:
-                    continue
-                key = (subscription.target, paper.id)
-                alert = alerts.setdefault(key, Alert(target=key[0], paper_id=paper.id))
-                alert.matches.append(match)
-        cadence_of = {s.id: s.cadence for s in subscriptions}
-        for alert in alerts.values():
-            alert.matches.sort(key=lambda m: -m.margin)
-            alert.cadence = sooner_cadence([cadence_of[m.subscription_id] for m in alert.matches])
-        return list(alerts.values())
+                for target in decisions.targets
+            ]
+        )
+        kept = ~decisions.group_instant
+        instant = np.flatnonzero(decisions.group_instant)
+        order = instant[
+            np.lexsort(
+                (
+                    self._paper_rank(decisions)[decisions.group_column[instant]],
+                    -decisions.group_margin[instant],
+                    decisions.group_target[instant],
+                )
+            )
+        ]
+        target = decisions.group_target[order]
+        first = np.searchsorted(target, target)
+        rank = np.arange(len(order)) - first
+        kept[order] = rank < left[target]
+        return kept
 
     def _score_matrix(
         self, subscriptions: list[Subscription], corpus: Corpus, columns: list[str]
@@ -466,53 +586,108 @@ class Matcher:
                 followed[i] = np.array(sorted(set(hits)))
         return followed
 
-    @staticmethod
-    def _match(
-        subscription: Subscription,
-        paper: Paper,
-        score: float,
-        lexical: float,
-        threshold: float,
-        closest: str | None,
-        text_words: set[str],
-    ) -> Match | None:
-        """The Match of one paper for one subscription, or None if it does not alert."""
-        author = followed_author(paper, subscription.authors)
-        if author is not None:
-            reasons = [f"author: {author}"]
-            if score >= threshold:
-                reasons += reasons_for(paper, subscription, lexical, closest, text_words)
-            band = "strong"
-        elif score >= threshold and passes_filters(paper, subscription):
-            reasons = reasons_for(paper, subscription, lexical, closest, text_words)
-            band = band_for(score, threshold)
-        else:
-            return None
+
+def margin_array(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """margin() for arrays of scores and thresholds."""
+    return log_odds(scores) - log_odds(thresholds)
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def apply_filters(
+    alerting: np.ndarray,
+    subscriptions: list[Subscription],
+    papers: dict[str, Paper],
+    columns: list[str],
+) -> None:
+    """Clear the alerts that fail a subscription's keyword or category filter, in place.
+
+    Each distinct keyword and category list is checked once against every paper.
+    """
+    texts = [f"{papers[p].title} {papers[p].abstract}" for p in columns]
+    keyword_masks: dict[str, np.ndarray] = {}
+    category_masks: dict[tuple, np.ndarray] = {}
+
+    def has(keyword: str) -> np.ndarray:
+        if keyword not in keyword_masks:
+            keyword_masks[keyword] = np.array([contains_keyword(t, keyword) for t in texts])
+        return keyword_masks[keyword]
+
+    for i, subscription in enumerate(subscriptions):
+        if not (subscription.excluded or subscription.required or subscription.categories):
+            continue
+        for keyword in subscription.excluded:
+            alerting[i] &= ~has(keyword)
+        for keyword in subscription.required:
+            alerting[i] &= has(keyword)
+        if subscription.categories:
+            wanted = tuple(sorted(subscription.categories))
+            if wanted not in category_masks:
+                category_masks[wanted] = np.array(
+                    [
+                        bool(
+                            (set(papers[p].categories) | {papers[p].primary_category}) & set(wanted)
+                        )
+                        for p in columns
+                    ]
+                )
+            alerting[i] &= category_masks[wanted]
+
+
+class AlertBuilder:
+    """Turns decision groups into Alert objects with their reasons, caching per paper."""
+
+    def __init__(self, store: Store, corpus: Corpus, decisions: Decisions):
+        self.corpus = corpus
+        self.decisions = decisions
+        subscriptions = decisions.subscriptions
+        seed_ids = {p for s in subscriptions for p in s.seed_papers if p in corpus.index}
+        self.seeds = store.get_papers(sorted(seed_ids)) if seed_ids else {}
+        self.paper_words: dict[str, set[str]] = {}
+        self.topic_words: dict[int, set[str]] = {}
+
+    def alert(self, group: int) -> Alert:
+        """The Alert of one group, its matches best first."""
+        d = self.decisions
+        start, end = d.group_start[group], d.group_end[group]
+        paper = d.papers[d.columns[d.group_column[group]]]
+        alert = Alert(target=d.targets[d.group_target[group]], paper_id=paper.id)
+        column = int(d.group_column[group])
+        alert.matches = [self.match(int(i), column) for i in d.rows[start:end]]
+        alert.cadence = sooner_cadence([d.subscriptions[int(i)].cadence for i in d.rows[start:end]])
+        return alert
+
+    def match(self, i: int, k: int) -> Match:
+        """The Match of subscription row i for the paper of column k, which alerts for it."""
+        d = self.decisions
+        subscription = d.subscriptions[i]
+        paper = d.papers[d.columns[k]]
+        score, threshold = float(d.scores[i, k]), float(d.thresholds[i])
+        author = followed_author(paper, subscription.authors) if i in d.followed else None
+        reasons = [f"author: {author}"] if author is not None else []
+        if score >= threshold:
+            reasons += self.reasons(i, paper, float(d.lexical[i, k]))
         return Match(
             subscription_id=subscription.id,
             topic=subscription.topic,
             score=round(score, 4),
-            band=band,
+            band="strong" if author is not None else band_for(score, threshold),
             reasons=reasons,
-            threshold=round(float(threshold), 4),
+            threshold=round(threshold, 4),
         )
 
-    def apply_cap(self, alerts: list[Alert], now: datetime) -> MatchResult:
-        """Keep each target's best instant alerts within the cycle cap and its daily cap.
-
-        Digest alerts are not capped here: a digest is one message however long.
-        """
-        since = day_start(now)
-        by_target: dict[str, list[Alert]] = {}
-        for alert in alerts:
-            by_target.setdefault(alert.target, []).append(alert)
-        kept, over = [], []
-        for target, target_alerts in by_target.items():
-            target_alerts.sort(key=lambda a: (-a.margin, a.paper_id))
-            instant = [a for a in target_alerts if a.cadence == "instant"]
-            kept += [a for a in target_alerts if a.cadence != "instant"]
-            sent_today = self.store.count_alerts_since(target, since)
-            left = max(0, min(self.config.cycle_cap, daily_cap(target, self.config) - sent_today))
-            kept += instant[:left]
-            over += instant[left:]
-        return MatchResult(alerts=kept, over_cap=over)
+    def reasons(self, i: int, paper: Paper, lexical: float) -> list[str]:
+        """reasons_for(), with the paper's and the topic's words computed once each."""
+        subscription = self.decisions.subscriptions[i]
+        if paper.id not in self.paper_words:
+            self.paper_words[paper.id] = content_words(f"{paper.title} {paper.abstract}")
+        if i not in self.topic_words:
+            self.topic_words[i] = content_words(subscription.topic)
+        seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
+        closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
+        return reasons_for(
+            paper, subscription, lexical, closest, self.paper_words[paper.id], self.topic_words[i]
+        )

@@ -243,3 +243,34 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
     assert set(got) == set(expected)
     for pair, score in expected.items():
         assert got[pair] == pytest.approx(score, abs=1e-4)
+
+
+def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corpus):
+    """match() caps on the score arrays; it must keep what capping the full alerts keeps."""
+    services.matcher.config = dataclasses.replace(
+        services.matcher.config, daily_cap_dm=3, daily_cap_channel=4
+    )
+    store, embedder = services.store, services.embedder
+    for i, topic in enumerate(["multimodal large language models", "video understanding"]):
+        subscribe(store, embedder, topic=topic, owner="U1", strictness="broad")
+        subscribe(store, embedder, topic=topic, owner=f"U{i + 2}", target="C1", strictness="broad")
+    subscribe(store, embedder, topic="3D point cloud", owner="U1", cadence="daily")
+    paper_ids = list(corpus.values())
+
+    result = services.matcher.match(paper_ids, now=NOW)
+
+    every = services.matcher.score(paper_ids)
+    expected_kept = set()
+    for target, cap in (("U1", 3), ("C1", 4)):
+        mine = [a for a in every if a.target == target]
+        expected_kept |= {(target, a.paper_id) for a in mine if a.cadence != "instant"}
+        instant = sorted(
+            (a for a in mine if a.cadence == "instant"), key=lambda a: (-a.margin, a.paper_id)
+        )
+        expected_kept |= {(target, a.paper_id) for a in instant[:cap]}
+    kept = {(a.target, a.paper_id) for a in result.alerts}
+    held = {(a.target, a.paper_id) for a in result.over_cap}
+    assert len(held) > 5
+    assert kept == expected_kept
+    assert kept | held == {(a.target, a.paper_id) for a in every}
+    assert all(a.matches and a.matches[0].reasons for a in result.alerts + result.over_cap)
