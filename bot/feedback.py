@@ -10,6 +10,13 @@ is the same as casting it:
   logistic model is fitted over the matching features (calibrated similarity to the
   profile, BM25 share, closeness to the relevant and to the not relevant papers). Its
   probability becomes the subscription's score (bot/match.py).
+- Threshold: the judged papers are re-scored with what was learned, and the threshold
+  rises to the lowest score at which they are at least `feedback_precision` relevant
+  (never below the strictness level's). With n judgments the move, in log-odds, is
+  shrunk by n / (n + `feedback_prior_judgments`), so one vote cannot silence a
+  subscription. Not relevant votes thus cut the alerts like the ones judged, which a
+  moved profile alone does not: the profile's scores are re-calibrated against the
+  corpus, so about as many papers clear the threshold as before.
 """
 
 from __future__ import annotations
@@ -18,7 +25,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.match import Matcher, base_profile, evidence, model_features, threshold_for, unit
+from bot.match import (
+    Matcher,
+    base_profile,
+    evidence,
+    logistic,
+    logit,
+    model_features,
+    strictness_threshold,
+    threshold_for,
+    unit,
+)
 from bot.store import Store, Subscription
 
 ROCCHIO_POSITIVE = 0.75
@@ -30,6 +47,9 @@ MIN_NEGATIVE = 3
 L2_PENALTY = 0.1
 STEPS = 500
 LEARNING_RATE = 0.5
+# How far (log-odds) above the best-scored not relevant paper a threshold goes when no
+# threshold makes the judged alerts precise enough.
+ABOVE_NEGATIVE = 0.1
 
 
 def record_feedback(
@@ -68,8 +88,57 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
     model = None
     if len(positive) >= MIN_POSITIVE and len(negative) >= MIN_NEGATIVE:
         model = fit_model(matcher, replace(subscription, profile=profile, model=None), judged)
-    store.set_subscription_learning(subscription_id, profile, model)
+    learned = replace(subscription, profile=profile, model=model)
+    shift = threshold_shift(matcher, learned, judged)
+    store.set_subscription_learning(subscription_id, profile, model, shift)
     return store.get_subscription(subscription_id)
+
+
+def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> float:
+    """How far (log-odds) to raise the strictness threshold, from the judged papers' scores.
+
+    The raw shift reaches the lowest threshold at which the judged papers scoring at or
+    above it are at least `feedback_precision` relevant; it is then shrunk towards 0 by
+    the number of judgments.
+    """
+    config = matcher.config
+    corpus = matcher.corpus()
+    scores = evidence(matcher.store, subscription, corpus, config).score
+    level = strictness_threshold(subscription, config)
+    judged_scores = sorted(
+        ((float(scores[corpus.index[p]]), v) for p, v in judged.items() if p in corpus.index),
+        reverse=True,
+    )
+    if not judged_scores:
+        return 0.0
+    wanted = precise_threshold(judged_scores, level, config.feedback_precision)
+    weight = len(judged_scores) / (len(judged_scores) + config.feedback_prior)
+    return round(weight * (logit(wanted) - logit(level)), 6)
+
+
+def precise_threshold(judged_scores: list[tuple[float, int]], level: float, target: float) -> float:
+    """The lowest threshold >= level at which the judged alerts reach `target` precision.
+
+    `judged_scores` are (score, +1/-1), best first. A threshold is placed half-way (in
+    log-odds) between the last paper it keeps and the first it drops, so it does not sit
+    on one judged paper's score. When no threshold reaches the target, it goes just above
+    the best-scored not relevant paper.
+    """
+    alerted = [(score, verdict) for score, verdict in judged_scores if score >= level]
+    if not alerted:
+        return level
+    cut = None
+    relevant = 0
+    for seen, (_, verdict) in enumerate(alerted, start=1):
+        relevant += verdict > 0
+        if relevant / seen >= target:
+            cut = seen
+    if cut == len(alerted):
+        return level
+    if cut is None:
+        return float(logistic(logit(alerted[0][0]) + ABOVE_NEGATIVE))
+    midpoint = (logit(alerted[cut - 1][0]) + logit(alerted[cut][0])) / 2
+    return max(level, float(logistic(midpoint)))
 
 
 def fit_model(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> dict:

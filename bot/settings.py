@@ -54,6 +54,8 @@ class MatchingSettings:
     lexical_weight: float
     daily_cap_dm: int
     daily_cap_channel: int
+    feedback_precision: float
+    feedback_prior_judgments: float
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.feedback import record_feedback
-from bot.match import evidence
+from bot.feedback import precise_threshold, record_feedback
+from bot.match import evidence, threshold_for
 from bot.papers import Paper
 from bot.subscriptions import subscribe
 
@@ -77,3 +77,58 @@ def test_feedback_value_must_be_plus_or_minus_one(services, corpus):
     sub = subscribe(services.store, services.embedder, topic="video", owner="U1")
     with pytest.raises(ValueError):
         judge(services, sub, corpus[0], 2)
+
+
+def alerted(services, sub_id, corpus):
+    """The papers matching alerts for this subscription now, as a user would get them."""
+    alerts = services.matcher.score(corpus)
+    return {a.paper_id for a in alerts for m in a.matches if m.subscription_id == sub_id}
+
+
+def test_not_relevant_votes_raise_the_threshold_and_cut_such_alerts(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
+    before = scores(services, sub.id)
+    sent = sorted(alerted(services, sub.id, corpus), key=lambda p: -before[p])
+    assert len(sent) >= 6
+    liked, disliked = sent[:2], sent[-4:]
+    for paper_id in liked:
+        judge(services, sub, paper_id, 1)
+    for paper_id in disliked:
+        updated = judge(services, sub, paper_id, -1)
+
+    assert updated.threshold is None and updated.threshold_shift > 0
+    assert threshold_for(updated, services.matcher.config) > 0.45
+    now = alerted(services, sub.id, corpus)
+    assert set(liked) <= now
+    # The threshold moves only part way with six judgments, so one may still get through.
+    assert len(set(disliked) & now) <= 1
+    assert len(now) < len(sent)
+
+
+def test_relevant_votes_alone_leave_the_threshold_alone(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
+    before = scores(services, sub.id)
+    sent = sorted(alerted(services, sub.id, corpus), key=lambda p: -before[p])
+    for paper_id in sent[:3]:
+        updated = judge(services, sub, paper_id, 1)
+    assert updated.threshold_shift == 0
+    assert threshold_for(updated, services.matcher.config) == 0.45
+
+
+def test_one_not_relevant_vote_moves_the_threshold_only_part_way(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
+    before = scores(services, sub.id)
+    sent = sorted(alerted(services, sub.id, corpus), key=lambda p: -before[p])
+    updated = judge(services, sub, sent[0], -1)
+    assert updated.threshold_shift > 0
+    assert sent[0] not in alerted(services, sub.id, corpus) or updated.threshold_shift < 1
+    assert alerted(services, sub.id, corpus), "one vote must not silence a subscription"
+
+
+def test_precise_threshold_cuts_between_the_last_kept_and_first_dropped_paper():
+    judged = [(0.9, 1), (0.8, 1), (0.7, -1), (0.6, -1), (0.3, -1)]
+    threshold = precise_threshold(judged, level=0.45, target=0.8)
+    assert 0.7 < threshold < 0.8
+    assert precise_threshold([(0.9, 1), (0.5, 1)], level=0.45, target=0.8) == 0.45
+    assert precise_threshold([(0.6, -1), (0.5, 1)], level=0.45, target=0.8) > 0.6
+    assert precise_threshold([(0.3, -1)], level=0.45, target=0.8) == 0.45
