@@ -607,7 +607,12 @@ class Store:
                 "  and (d.next_attempt_at is null or d.next_attempt_at <= ?)"
                 "  and not exists (select 1 from subscriptions s"
                 "    where s.id = d.subscription_id and s.paused = 1)"
-                "  order by row_number() over (partition by d.target order by d.id), d.id"
+                "  order by row_number() over (partition by d.target order by d.id),"
+                # Within a turn, targets posted to least recently (by Slack's message
+                # timestamp) first: otherwise every claim restarts with the same targets
+                # and the others wait behind their pacing.
+                "  (select max(s.slack_ts) from deliveries s"
+                "    where s.target = d.target and s.status = 'sent'), d.id"
                 "  limit ?) "
                 "and status = 'pending' returning *",
                 [claim, now, now, limit],
