@@ -90,9 +90,10 @@ def search_results(query: SearchQuery, papers: list[Paper], offset: int, has_mor
     shown = fit(query.text, 200)
     if not papers:
         where = "more " if offset else ""
-        text = f"No {where}stored papers match *{shown}*{filters_note(query)}."
+        text = f"No {where}stored papers match “{shown}”{filters_note(query)}."
         return text_message(text + " Try fewer words or drop a filter.")
-    heading = f"Papers for *{shown}*{filters_note(query)} ({offset + 1}–{offset + len(papers)})"
+    # Quoted, not bold: a `*` typed in the query would end the bold early.
+    heading = f"Papers for “{shown}”{filters_note(query)} ({offset + 1}–{offset + len(papers)})"
     if query.shortened:
         heading += " (your query was cut to its first words)"
     blocks = [section(heading)]

@@ -46,6 +46,13 @@ def test_search_results_escape_and_fit():
     assert "…" in rendered
 
 
+def test_search_heading_quotes_the_query_so_a_star_cannot_break_bold():
+    message = search_results(SearchQuery('NEAR( "x*'), [HOSTILE], 0, False)
+    heading = message["blocks"][0]["text"]["text"]
+    assert heading.startswith('Papers for “NEAR( "x*”')
+    assert "*" not in heading.replace('"x*', "")
+
+
 def test_help_lists_every_subcommand():
     rendered = texts(help_message())
     for word in (
