@@ -30,7 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.deliver import iso, utc_now
+from bot.deliver import DeliveryReport, iso, utc_now
 from bot.feeds import active_feeds, feed_health_warnings
 from bot.pipeline import CycleReport
 from bot.services import Services
@@ -273,7 +273,7 @@ class Ticker:
         else:
             delivered = deliverer.deliver_pending() if deliverer else None
         if delivered is None:
-            delivered = _NothingDelivered()
+            delivered = DeliveryReport()
         if not feeds and not (delivered.sent or delivered.failed or delivered.retrying):
             return None
         cycle = CycleLog(now, feeds, report, delivered, monotonic_time.monotonic() - started)
@@ -337,14 +337,6 @@ class Ticker:
         if zone and zone != stored:
             store.set_target_timezone(target, zone)
         return zone or stored or default
-
-
-@dataclass
-class _NothingDelivered:
-    sent: int = 0
-    failed: int = 0
-    retrying: int = 0
-    seconds: float = 0.0
 
 
 def build_scheduler(services: Services, clock: Callable[[], datetime] = utc_now):
