@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from pathlib import Path
 
 import pytest
 
 from bot.embed import Embedder
+from bot.papers import Paper
 from bot.services import build_services
 from bot.settings import load_settings
+from tests.fake_slack import FakeSlack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,6 +36,27 @@ def settings(tmp_path, monkeypatch):
 @pytest.fixture
 def services(settings, embedder):
     return build_services(settings, embedder=embedder)
+
+
+@pytest.fixture
+def slack():
+    """A local fake of the Slack Web API (tests/fake_slack.py), recording every call."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def eval_corpus(services) -> dict[str, str]:
+    """The 54 papers of tests/fixtures/eval_papers.json, stored and embedded; id -> title."""
+    papers = json.loads((FIXTURES / "eval_papers.json").read_text())
+    services.store.upsert_papers(
+        [
+            Paper(id=f"eval.{i:03d}", title=p["title"], abstract=p["abstract"], url="")
+            for i, p in enumerate(papers)
+        ]
+    )
+    services.pipeline.embed_missing()
+    return {f"eval.{i:03d}": p["title"] for i, p in enumerate(papers)}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -17,17 +17,10 @@ import pytest
 
 from bot.deliver import ALERT_EVENT_TYPE
 from bot.papers import Paper
-from tests.fake_slack import FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 CHANNELS = ("C1", "C2")
 PAPERS = 10
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture

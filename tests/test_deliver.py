@@ -8,7 +8,6 @@ import pytest
 from bot.deliver import ALERT_EVENT_TYPE, ChannelPacer, Deliverer, iso, make_slack_client
 from bot.papers import Paper
 from bot.summarize import ExtractiveSummarizer
-from tests.fake_slack import FakeSlack
 
 
 class FakeClock:
@@ -28,12 +27,6 @@ class FakeClock:
 
     def advance(self, **kwargs) -> None:
         self.now += timedelta(**kwargs)
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -9,14 +9,7 @@ import pytest
 from bot.deliver import DIGEST_EVENT_TYPE
 from bot.match import OVER_CAP_REASON
 from bot.scheduler import release_digest
-from tests.fake_slack import FakeSlack
 from tests.test_deliver import FakeClock, add_paper, deliverer
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from bot.deliver import make_slack_client
 from bot.services import build_services
 from bot.settings import FeedSettings
 from bot.subscriptions import subscribe
-from tests.fake_slack import FakeSlack
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 CHANNEL_ITEM_FEED = """<?xml version='1.0' encoding='UTF-8'?>
@@ -30,12 +27,6 @@ models for long-context inference, cutting memory by 4x.</description>
   <dc:creator>Ada Lovelace, Alan Turing</dc:creator>
 </item></channel></rss>
 """
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 def all_text(message: dict) -> str:

@@ -1,29 +1,15 @@
 """Learning from relevant / not relevant, on the real model and a real database."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from bot.feedback import precise_threshold, record_feedback
 from bot.match import evidence, threshold_for
-from bot.papers import Paper
 from bot.subscriptions import subscribe
-
-SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
 
 
 @pytest.fixture
-def corpus(services):
-    papers = json.loads(SEED.read_text())
-    services.store.upsert_papers(
-        [
-            Paper(id=f"eval.{i:03d}", title=p["title"], abstract=p["abstract"], url="")
-            for i, p in enumerate(papers)
-        ]
-    )
-    services.pipeline.embed_missing()
-    return [f"eval.{i:03d}" for i in range(len(papers))]
+def corpus(eval_corpus):
+    return list(eval_corpus)
 
 
 def scores(services, subscription_id):

@@ -33,7 +33,6 @@ from bot.services import build_services
 from bot.settings import FeedSettings, IngestSettings
 from bot.store import Store
 from bot.subscriptions import subscribe
-from tests.fake_slack import FakeSlack
 from tests.feed_server import FeedServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -90,12 +89,6 @@ def server():
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 def quick_fetcher(sleeps: list[float], **kwargs) -> Fetcher:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.deliver import make_slack_client
@@ -24,7 +23,6 @@ from bot.services import build_services
 from bot.settings import FeedSettings
 from bot.subscriptions import subscribe
 from tests.conftest import FIXTURES
-from tests.fake_slack import FakeSlack
 
 EASTERN = ZoneInfo("America/New_York")
 FEED_FILE = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
@@ -40,12 +38,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 def test_arxiv_announces_sunday_to_thursday_at_eight_eastern():

@@ -1,13 +1,9 @@
-import json
 import threading
-from pathlib import Path
 
 import pytest
 
 from bot.papers import Paper
 from bot.search import fts_query
-
-SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
 
 
 def test_fts_query_quotes_every_word():
@@ -17,16 +13,8 @@ def test_fts_query_quotes_every_word():
 
 
 @pytest.fixture
-def corpus(services):
-    papers = json.loads(SEED.read_text())
-    services.store.upsert_papers(
-        [
-            Paper(id=f"eval.{i:03d}", title=p["title"], abstract=p["abstract"], url="")
-            for i, p in enumerate(papers)
-        ]
-    )
-    services.pipeline.embed_missing()
-    return {f"eval.{i:03d}": p["title"] for i, p in enumerate(papers)}
+def corpus(eval_corpus):
+    return eval_corpus
 
 
 def test_hybrid_search_ranks_on_topic_paper_first(services, corpus):

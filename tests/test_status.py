@@ -13,13 +13,6 @@ from bot.papers import Paper
 from bot.scheduler import build_scheduler
 from bot.services import build_services
 from bot.status_report import status_lines
-from tests.fake_slack import FakeSlack
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture
