@@ -9,9 +9,10 @@ tests point a real WebClient (or SLACK_API_BASE_URL) at this server instead:
         assert fake.calls_to("chat.postMessage")[0]["text"] == "hi"
 
 It answers the methods paperbot uses with the shapes Slack returns, keeps the
-messages it was sent so `conversations.history` can show them again, and can
-be told to fail the next calls of a method (rate limits, 5xx, API errors,
-slow answers).
+messages it was sent so `conversations.history` and `conversations.replies` can
+show them again, lists the channels a test adds (`add_channel`) through
+`conversations.list`, and can be told to fail the next calls of a method (rate
+limits, 5xx, API errors, slow answers).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_VALUE = 2000
 MAX_MESSAGE_TEXT = 40000
+# The most items Slack returns on one page of a paginated method, whatever `limit` asks.
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass
@@ -87,6 +90,10 @@ class FakeSlack:
         self.responses: list[dict] = []
         self.users: dict[str, dict] = {}
         self.members: dict[str, list[str]] = {}
+        self.channels: list[dict] = []
+        # Slack may return fewer items than `limit` asks for; a test lowers this to make
+        # a client walk several pages of conversations.list.
+        self.max_page_size = MAX_PAGE_SIZE
         self._messages: dict[str, list[dict]] = collections.defaultdict(list)
         self._faults: dict[str, collections.deque[_Fault]] = collections.defaultdict(
             collections.deque
@@ -160,6 +167,25 @@ class FakeSlack:
         """Messages posted to `channel` (after chat.update edits), oldest first."""
         with self._lock:
             return [dict(m) for m in self._messages.get(channel, [])]
+
+    # -- workspace contents ------------------------------------------------
+
+    def add_channel(
+        self, channel_id: str, name: str, is_private: bool = False, is_archived: bool = False
+    ) -> None:
+        """A channel conversations.list shows (members are set in .members)."""
+        with self._lock:
+            self.channels.append(
+                {
+                    "id": channel_id,
+                    "name": name,
+                    "is_channel": not is_private,
+                    "is_group": is_private,
+                    "is_private": is_private,
+                    "is_archived": is_archived,
+                    "is_member": True,
+                }
+            )
 
     # -- fault injection ---------------------------------------------------
 
@@ -390,8 +416,23 @@ class FakeSlack:
     def _api_conversations_members(self, body: dict) -> dict:
         with self._lock:
             members = list(self.members.get(body.get("channel", ""), []))
-        page, cursor = _paginate(members, body)
+        page, cursor = _paginate(members, body, self.max_page_size)
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _api_conversations_list(self, body: dict) -> dict:
+        """The channels added with add_channel, of the asked `types`, a page at a time."""
+        types = str(body.get("types") or "public_channel").split(",")
+        exclude_archived = _truthy(body.get("exclude_archived"))
+        with self._lock:
+            channels = [dict(c) for c in self.channels]
+        selected = [
+            channel
+            for channel in channels
+            if ("private_channel" if channel["is_private"] else "public_channel") in types
+            and not (exclude_archived and channel["is_archived"])
+        ]
+        page, cursor = _paginate(selected, body, self.max_page_size)
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_history(self, body: dict) -> dict:
         """Top-level messages of a channel, newest first, like Slack's history."""
@@ -411,7 +452,41 @@ class FakeSlack:
                 if not with_metadata:
                     message.pop("metadata", None)
                 selected.append(message)
-        page, cursor = _paginate(selected, body)
+        page, cursor = _paginate(selected, body, self.max_page_size)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def _api_conversations_replies(self, body: dict) -> dict:
+        """A thread, oldest first: its parent message, then the replies in the time range.
+
+        As in Slack, the parent comes first on the first page whatever `oldest` says, and
+        metadata is only shown with include_all_metadata.
+        """
+        channel = body.get("channel", "")
+        thread_ts = body.get("ts", "")
+        oldest = float(body.get("oldest") or 0)
+        latest = float(body.get("latest") or "inf")
+        inclusive = _truthy(body.get("inclusive"))
+        with_metadata = _truthy(body.get("include_all_metadata"))
+        with self._lock:
+            messages = [dict(m) for m in self._messages.get(channel, [])]
+        parents = [m for m in messages if m["ts"] == thread_ts]
+        if not parents:
+            return {"ok": False, "error": "thread_not_found"}
+        selected = parents[:1]
+        for message in messages:
+            ts = float(message["ts"])
+            in_range = oldest <= ts <= latest if inclusive else oldest < ts < latest
+            if message.get("thread_ts") == thread_ts and message["ts"] != thread_ts and in_range:
+                selected.append(message)
+        if not with_metadata:
+            for message in selected:
+                message.pop("metadata", None)
+        page, cursor = _paginate(selected, body, self.max_page_size)
         return {
             "ok": True,
             "messages": page,
@@ -557,9 +632,10 @@ def _truthy(value: Any) -> bool:
     return value in (True, 1, "1", "true", "True")
 
 
-def _paginate(items: list, body: dict) -> tuple[list, str]:
-    """A page of `items` after the cursor, and the next cursor ("" at the end)."""
-    limit = int(body.get("limit") or 100)
+def _paginate(items: list, body: dict, max_page_size: int) -> tuple[list, str]:
+    """A page of `items` after the cursor, and the next cursor ("" at the end); a page
+    holds `limit` items (100 when not given), never more than `max_page_size`."""
+    limit = min(int(body.get("limit") or 100), max_page_size)
     start = int(body.get("cursor") or 0)
     end = start + limit
     return items[start:end], (str(end) if end < len(items) else "")

@@ -126,6 +126,49 @@ def test_history_is_newest_first_with_metadata_on_request(client):
     assert full[0]["metadata"] == metadata
 
 
+def test_replies_are_the_parent_then_its_thread_with_metadata_on_request(client):
+    metadata = {"event_type": "paperbot_digest", "event_payload": {"digest_id": 1, "part": 1}}
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    client.chat_postMessage(channel="C1", text="elsewhere")
+    client.chat_postMessage(channel="C1", text="reply", thread_ts=parent, metadata=metadata)
+
+    plain = client.conversations_replies(channel="C1", ts=parent)["messages"]
+    full = client.conversations_replies(channel="C1", ts=parent, include_all_metadata=True)
+
+    assert [m["text"] for m in plain] == ["parent", "reply"]
+    assert "metadata" not in plain[1]
+    assert full["messages"][1]["metadata"] == metadata
+    # Replies are not top-level messages: history leaves them out.
+    history = client.conversations_history(channel="C1")["messages"]
+    assert [m["text"] for m in history] == ["elsewhere", "parent"]
+    with pytest.raises(SlackApiError) as raised:
+        client.conversations_replies(channel="C1", ts="1.000001")
+    assert raised.value.response["error"] == "thread_not_found"
+
+
+def test_channel_list_pages_and_types(fake, client):
+    fake.max_page_size = 2
+    fake.add_channel("C1", "general")
+    fake.add_channel("C2", "random")
+    fake.add_channel("G3", "secret", is_private=True)
+    fake.add_channel("C4", "old", is_archived=True)
+    fake.add_channel("C5", "vision")
+
+    # slack_sdk follows next_cursor when the response is iterated, reusing one object.
+    pages = [
+        [c["name"] for c in page["channels"]]
+        for page in client.conversations_list(exclude_archived=True, limit=1000)
+    ]
+    all_types = client.conversations_list(types="public_channel,private_channel", limit=1000)
+
+    assert pages == [
+        ["general", "random"],
+        ["vision"],
+    ]
+    assert [c["id"] for c in all_types["channels"]] == ["C1", "C2"]
+    assert all_types["response_metadata"]["next_cursor"]
+
+
 def test_chat_update_edits_the_stored_message(fake, client):
     ts = client.chat_postMessage(channel="C1", text="draft")["ts"]
 

@@ -93,6 +93,31 @@ def test_subscribe_another_channel_by_link(slack_app):
     assert slack_app.services.store.subscriptions_for(owner="U1")[0].target == "C9"
 
 
+def test_subscribe_a_channel_by_name_found_on_a_later_page(slack_app):
+    fake = slack_app.fake
+    fake.max_page_size = 2
+    for number, name in enumerate(["general", "random", "ml-reading", "vision-papers"]):
+        fake.add_channel(f"C{number + 10}", name)
+    fake.members["C13"] = ["U1"]
+
+    slack_app.command("subscribe #Vision-Papers video generation", channel="D1")
+
+    assert "<#C13>" in response_text(slack_app.next_response())
+    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    assert (subscription.target, subscription.topic) == ("C13", "video generation")
+    # The bot read past the first page to find it.
+    assert [call.get("cursor") for call in fake.calls_to("conversations.list")] == [None, "2"]
+
+
+def test_subscribe_an_unknown_channel_name_says_what_to_do(slack_app):
+    slack_app.fake.add_channel("C10", "general")
+    slack_app.command("subscribe #no-such-channel video generation", channel="D1")
+    text = response_text(slack_app.next_response())
+    assert "can't find a channel called #no-such-channel" in text
+    assert "subscribe here" in text
+    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+
+
 def test_empty_subscribe_explains(slack_app):
     slack_app.command("subscribe   ")
     assert "Tell me the topic" in response_text(slack_app.next_response())

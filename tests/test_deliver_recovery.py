@@ -1,0 +1,64 @@
+"""Recovery paths of the outbox worker that need Slack's memory: a digest part posted by
+a process that died before recording it, and notices to owners that Slack refused once."""
+
+import pytest
+
+from bot.deliver import Deliverer
+from bot.scheduler import release_digest
+from tests.test_deliver import FakeClock, deliverer
+from tests.test_digest import digest_parts, hold_for_digest, papers_in
+
+
+class ProcessDied(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler of the worker catches it."""
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def die_at_post(worker: Deliverer, number: int, after_landing: bool) -> None:
+    """Make the worker's process die at its `number`th post, after or before Slack took it."""
+    original = worker.poster.chat_postMessage
+    posts = []
+
+    def post(**message):
+        posts.append(message)
+        if len(posts) < number:
+            return original(**message)
+        if after_landing:
+            original(**message)
+        raise ProcessDied
+
+    worker.poster.chat_postMessage = post
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["part-landed", "part-not-landed"])
+def test_digest_reply_cut_off_by_a_crash_is_posted_once(services, slack, clock, landed):
+    store = services.store
+    # Enough papers for three messages: the crash comes in the middle of the thread.
+    ids = hold_for_digest(store, "C1", 100)
+    release_digest(store.path, "C1", "daily")
+    first_process = deliverer(services, slack, clock)
+    # The second message is the first reply in the digest's thread.
+    die_at_post(first_process, 2, after_landing=landed)
+    with pytest.raises(ProcessDied):
+        first_process.deliver_pending()
+    [run] = store.digests()
+    assert (run.status, run.parts_posted) == ("sending", 1)
+    assert len(digest_parts(slack, "C1")) == (2 if landed else 1)
+
+    # The restarted service takes the digest over once its lease has run out.
+    clock.advance(minutes=10)
+    assert deliverer(services, slack, clock).deliver_pending().sent == 1
+
+    parts = digest_parts(slack, "C1")
+    numbers = [p["metadata"]["event_payload"]["part"] for p in parts]
+    assert numbers == list(range(len(parts))) and len(parts) == 3
+    assert all(part["thread_ts"] == parts[0]["ts"] for part in parts[1:])
+    assert papers_in(parts) == ids
+    assert {(row.status, row.slack_ts) for row in store.deliveries()} == {("sent", parts[0]["ts"])}
+    # The part whose post had started was looked for among the thread's replies.
+    [lookup] = slack.calls_to("conversations.replies")
+    assert lookup["ts"] == parts[0]["ts"]
