@@ -15,6 +15,10 @@ Every alert is sent once, or is visible as failed with its reason:
   up to `max_attempts`, then failed with the last reason.
 - Permanent errors pause the target's subscriptions with the reason and tell their owners
   once by DM; errors of the token itself pause every subscription and stop the batch.
+  The DM is a notice row (Store.queue_notice) posted at the end of the batch and retried
+  like an alert: backed off on 5xx, timeouts and 429s, looked for in the DM's history
+  (metadata {event_type: paperbot_notice, event_payload: {notice_id}}) when its post got no
+  answer, failed with the reason when the owner cannot be reached.
 
 Digests (bot/digest.py) go the same way, as one unit: the digest job starts a digest of
 the rows held for it (Store.open_digest); the worker claims it, posts its first message
@@ -50,7 +54,7 @@ from bot.blocks import render_alert
 from bot.digest import digest_of_run, more_matches_offer
 from bot.match import OVER_CAP_REASON, Match, day_start
 from bot.settings import DeliverySettings
-from bot.store import Delivery, DigestRun, Store, Subscription
+from bot.store import Delivery, DigestRun, Notice, Store, Subscription
 from bot.summarize import Summarizer
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,7 @@ TRANSIENT_ERRORS = frozenset(
 )
 ALERT_EVENT_TYPE = "paperbot_alert"
 DIGEST_EVENT_TYPE = "paperbot_digest"
+NOTICE_EVENT_TYPE = "paperbot_notice"
 # How far before the unanswered post the history check starts, for clock skew.
 HISTORY_MARGIN = timedelta(minutes=5)
 HISTORY_PAGE_SIZE = 200
@@ -239,6 +244,7 @@ class Deliverer:
         lease = timedelta(seconds=self.settings.lease_seconds)
         requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
         requeued += self.store.requeue_stale_digests(iso(self.clock() - lease))
+        requeued += self.store.requeue_stale_notices(iso(self.clock() - lease))
         if requeued:
             log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
         while not self._stop.is_set() and not self._halt_batch:
@@ -262,6 +268,7 @@ class Deliverer:
                 setattr(report, outcome, getattr(report, outcome) + 1)
         self._deliver_digests(report)
         if not self._stop.is_set() and not self._halt_batch:
+            self._deliver_notices()
             self._offer_more_matches()
         report.seconds = round(time.monotonic() - started, 3)
         self.last_report = report
@@ -499,11 +506,7 @@ class Deliverer:
             if uncertain:
                 reason += "; it may have been posted without Slack confirming"
             return self._fail(delivery, f"{reason} (gave up after {delivery.attempts} tries)")
-        delay = min(
-            self.settings.retry_base_seconds * 2 ** (delivery.attempts - 1),
-            self.settings.retry_max_seconds,
-        )
-        next_attempt = iso(self.clock() + timedelta(seconds=delay))
+        next_attempt = self._next_attempt(delivery.attempts)
         if isinstance(delivery, DigestRun):
             self.store.retry_digest_later(delivery.id, reason, next_attempt, uncertain=uncertain)
         else:
@@ -512,6 +515,14 @@ class Deliverer:
         # Slack is struggling: leave the rest of the batch for a later cycle.
         self._halt_batch = True
         return "retrying"
+
+    def _next_attempt(self, attempts: int) -> str:
+        """When to try again after `attempts` tries: exponential backoff, capped."""
+        delay = min(
+            self.settings.retry_base_seconds * 2 ** (attempts - 1),
+            self.settings.retry_max_seconds,
+        )
+        return iso(self.clock() + timedelta(seconds=delay))
 
     def _fail(self, delivery: Delivery | DigestRun, reason: str) -> str:
         if isinstance(delivery, DigestRun):
@@ -544,8 +555,8 @@ class Deliverer:
         return "failed"
 
     def _tell_owners(self, paused: list[Subscription], target: str, reason: str) -> None:
-        """One DM per owner about the subscriptions just paused, unless that DM is the
-        destination that failed."""
+        """Queue one DM per owner about the subscriptions just paused, unless that DM is
+        the destination that failed; the notices go out at the end of the batch."""
         owners: dict[str, list[Subscription]] = {}
         for subscription in paused:
             owners.setdefault(subscription.owner, []).append(subscription)
@@ -560,7 +571,73 @@ class Deliverer:
             )
             if target.startswith(("U", "W")):
                 text = text.replace(f"<#{target}>", f"<@{target}>")
-            try:
-                self._post(self._channel_for(owner), text=text)
-            except (SlackApiError, SlackClientError, OSError) as error:
-                log.warning("could not tell %s about the pause: %s", owner, error)
+            self.store.queue_notice(owner, text)
+
+    # Notices to owners: posted once, retried across cycles, never posted twice.
+
+    def _deliver_notices(self) -> None:
+        """Post every notice that is due; one Slack refuses for now waits for a later cycle."""
+        for notice in self.store.due_notices(iso(self.clock())):
+            if self._stop.is_set():
+                return
+            if self.store.claim_notice(notice.id, iso(self.clock())):
+                self._deliver_notice(notice)
+
+    def _deliver_notice(self, notice: Notice) -> None:
+        """Post one claimed notice to its user's DM, unless an unanswered post of it landed."""
+        posting = False
+        try:
+            channel = self._channel_for(notice.user)
+            if notice.uncertain:
+                ts = self._find_message(
+                    channel,
+                    notice.attempted_at or notice.created,
+                    NOTICE_EVENT_TYPE,
+                    {"notice_id": notice.id},
+                )
+                if ts:
+                    self.store.finish_notice(notice.id, "sent", slack_ts=ts)
+                    return
+            posting = True
+            response = self._post(
+                channel,
+                text=notice.text,
+                metadata={
+                    "event_type": NOTICE_EVENT_TYPE,
+                    "event_payload": {"notice_id": notice.id},
+                },
+            )
+        except HistoryUnavailable as error:
+            self._fail_notice(notice, f"outcome unknown: the DM history cannot be read ({error})")
+            return
+        except SlackApiError as error:
+            status = error.response.status_code
+            reason = error.response.get("error") or f"HTTP {status}"
+            if status == 429 or status >= 500 or reason in TRANSIENT_ERRORS:
+                uncertain = notice.uncertain and not posting
+                self._retry_notice_later(notice, f"Slack answered {reason}", uncertain)
+            else:
+                self._fail_notice(notice, f"Slack answered {reason}")
+            return
+        except (SlackClientError, OSError) as error:
+            uncertain = may_have_landed(error) if posting else notice.uncertain
+            self._retry_notice_later(notice, f"could not reach Slack: {error}", uncertain)
+            return
+        self.store.finish_notice(notice.id, "sent", slack_ts=response["ts"])
+
+    def _retry_notice_later(self, notice: Notice, reason: str, uncertain: bool) -> None:
+        attempts = notice.attempts + 1  # the claim counted this try
+        if attempts >= self.settings.max_attempts:
+            if uncertain:
+                reason += "; it may have been posted without Slack confirming"
+            self._fail_notice(notice, f"{reason} (gave up after {attempts} tries)")
+            return
+        next_attempt = self._next_attempt(attempts)
+        self.store.retry_notice_later(notice.id, reason, next_attempt, uncertain=uncertain)
+        log.info(
+            "notice %s to %s retried after %s: %s", notice.id, notice.user, next_attempt, reason
+        )
+
+    def _fail_notice(self, notice: Notice, reason: str) -> None:
+        self.store.finish_notice(notice.id, "failed", error=reason)
+        log.warning("could not tell %s (notice %s): %s", notice.user, notice.id, reason)

@@ -112,6 +112,21 @@ class DigestRun:
     claim: str | None
 
 
+@dataclass
+class Notice:
+    """A DM to a user that must reach them once, such as "your subscription was paused"."""
+
+    id: int
+    user: str
+    text: str
+    status: str
+    attempts: int
+    last_error: str | None
+    uncertain: bool
+    attempted_at: str | None
+    created: str
+
+
 class Store:
     """All reads and writes of paperbot's data."""
 
@@ -244,6 +259,7 @@ class Store:
             db["deliveries"].create_index(["status"], if_not_exists=True)
             self._create_reliability_schema()
             self._create_digest_schema()
+            self._create_notice_schema()
             db["feedback"].create(
                 {
                     "user": str,
@@ -1383,3 +1399,114 @@ class Store:
         conn = self.db.conn
         version = conn.execute("pragma data_version").fetchone()[0]
         return id(conn), version, conn.total_changes
+
+    # Owner notices (issue 6 follow-ups): DMs about paused subscriptions, retried until sent
+
+    def _create_notice_schema(self) -> None:
+        """One row per DM to tell; kept so a DM Slack refused once is tried again later."""
+        self.db["notices"].create(
+            {
+                "id": int,
+                "user": str,
+                "text": str,
+                "status": str,
+                "attempts": int,
+                "last_error": str,
+                "next_attempt_at": str,
+                "uncertain": int,
+                "attempted_at": str,
+                "slack_ts": str,
+                "created": str,
+                "updated": str,
+            },
+            pk="id",
+            if_not_exists=True,
+            defaults={"status": "pending", "attempts": 0, "uncertain": 0},
+        )
+
+    @staticmethod
+    def _notice_from_row(row: dict) -> Notice:
+        return Notice(
+            id=row["id"],
+            user=row["user"],
+            text=row["text"],
+            status=row["status"],
+            attempts=row["attempts"] or 0,
+            last_error=row["last_error"],
+            uncertain=bool(row["uncertain"]),
+            attempted_at=row["attempted_at"],
+            created=row["created"],
+        )
+
+    def queue_notice(self, user: str, text: str) -> int:
+        """A DM to `user`, pending until the outbox worker posts it."""
+        stamp = now_iso()
+        with self.db.conn:
+            cursor = self.db.execute(
+                "insert into notices (user, text, status, attempts, uncertain, created, updated) "
+                "values (?, ?, 'pending', 0, 0, ?, ?)",
+                [user, text, stamp, stamp],
+            )
+        return cursor.lastrowid
+
+    def due_notices(self, now: str) -> list[Notice]:
+        """Pending notices whose next try is due, oldest first."""
+        rows = self.db["notices"].rows_where(
+            "status = 'pending' and (next_attempt_at is null or next_attempt_at <= ?)",
+            [now],
+            order_by="id",
+        )
+        return [self._notice_from_row(row) for row in rows]
+
+    def notices(self, status: str | None = None) -> list[Notice]:
+        where, args = ("status = ?", [status]) if status else (None, [])
+        rows = self.db["notices"].rows_where(where, args, order_by="id")
+        return [self._notice_from_row(row) for row in rows]
+
+    def claim_notice(self, notice_id: int, now: str) -> bool:
+        """Mark a pending notice as being posted; False if another process took it.
+
+        An uncertain notice keeps the time of its first unanswered post, which is as far
+        back as its DM's history must be read.
+        """
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update notices set status = 'sending', attempts = attempts + 1, updated = ?, "
+                "attempted_at = case when uncertain = 1 then coalesce(attempted_at, ?) else ? end "
+                "where id = ? and status = 'pending'",
+                [now, now, now, notice_id],
+            )
+        return cursor.rowcount == 1
+
+    def finish_notice(
+        self, notice_id: int, status: str, *, error: str | None = None, slack_ts: str | None = None
+    ) -> None:
+        assert status in ("sent", "failed")
+        with self.db.conn:
+            self.db.execute(
+                "update notices set status = ?, last_error = ?, slack_ts = ?, updated = ? "
+                "where id = ?",
+                [status, error, slack_ts, now_iso(), notice_id],
+            )
+
+    def retry_notice_later(
+        self, notice_id: int, error: str, next_attempt_at: str, *, uncertain: bool
+    ) -> None:
+        """Back to pending, not before `next_attempt_at`; `uncertain`: it may have landed."""
+        with self.db.conn:
+            self.db.execute(
+                "update notices set status = 'pending', last_error = ?, next_attempt_at = ?, "
+                "uncertain = ?, updated = ? where id = ?",
+                [error, next_attempt_at, int(uncertain), now_iso(), notice_id],
+            )
+
+    def requeue_stale_notices(self, claimed_before: str) -> int:
+        """Notices left 'sending' by a process that died go back, uncertain: a notice is
+        claimed just before its post, so it may be in Slack."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update notices set status = 'pending', next_attempt_at = null, uncertain = 1, "
+                "updated = ? where status = 'sending' and updated < ?",
+                [now_iso(), claimed_before],
+            )
+        return cursor.rowcount

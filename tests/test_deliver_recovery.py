@@ -5,7 +5,7 @@ import pytest
 
 from bot.deliver import Deliverer
 from bot.scheduler import release_digest
-from tests.test_deliver import FakeClock, deliverer
+from tests.test_deliver import FakeClock, add_paper, deliverer, queue
 from tests.test_digest import digest_parts, hold_for_digest, papers_in
 
 
@@ -62,3 +62,71 @@ def test_digest_reply_cut_off_by_a_crash_is_posted_once(services, slack, clock, 
     # The part whose post had started was looked for among the thread's replies.
     [lookup] = slack.calls_to("conversations.replies")
     assert lookup["ts"] == parts[0]["ts"]
+
+
+def dms_about_the_pause(slack) -> list[dict]:
+    return [m for m in slack.messages_in("DU1") if "I paused your paper alerts" in m["text"]]
+
+
+@pytest.fixture
+def channel_gone(services):
+    """One alert for C1, whose subscription U1 owns; Slack will answer channel_not_found."""
+    queue(services.store, "C1", add_paper(services.store, 1), owner="U1")
+    return services.store
+
+
+def test_pause_notice_refused_by_a_server_error_is_sent_next_cycle_once(
+    services, channel_gone, slack, clock
+):
+    slack.fail_next("chat.postMessage", error="channel_not_found")
+    slack.fail_next("chat.postMessage", status=500)
+    worker = deliverer(services, slack, clock)
+    worker.deliver_pending()
+    assert channel_gone.list_subscriptions()[0].paused
+    assert dms_about_the_pause(slack) == []
+    [notice] = channel_gone.notices()
+    assert notice.status == "pending" and "internal_error" in notice.last_error
+
+    # Within the backoff nothing is tried; after it the owner is told, once.
+    worker.deliver_pending()
+    assert dms_about_the_pause(slack) == []
+    clock.advance(minutes=5)
+    worker.deliver_pending()
+    clock.advance(hours=2)
+    deliverer(services, slack, clock).deliver_pending()
+    [dm] = dms_about_the_pause(slack)
+    assert "<#C1>" in dm["text"] and "channel_not_found" in dm["text"]
+    assert [(n.status, n.attempts) for n in channel_gone.notices()] == [("sent", 2)]
+
+
+def test_pause_notice_whose_answer_never_came_is_not_sent_twice(
+    services, channel_gone, slack, clock
+):
+    slack.fail_next("chat.postMessage", error="channel_not_found")
+    # Slack takes the DM but answers after the client stopped waiting.
+    slack.fail_next("chat.postMessage", delay=3)
+    worker = deliverer(services, slack, clock, post_timeout_seconds=1)
+    worker.deliver_pending()
+    [notice] = channel_gone.notices()
+    assert notice.status == "pending" and notice.uncertain
+
+    clock.advance(minutes=5)
+    worker.deliver_pending()
+    [dm] = dms_about_the_pause(slack)
+    [notice] = channel_gone.notices()
+    assert (notice.status, notice.uncertain) == ("sent", True)
+    assert len(slack.calls_to("conversations.history")) == 1
+
+
+def test_pause_notice_to_an_owner_slack_cannot_reach_fails_with_the_reason(
+    services, channel_gone, slack, clock
+):
+    slack.fail_next("chat.postMessage", error="channel_not_found")
+    slack.fail_next("chat.postMessage", error="user_disabled")
+    worker = deliverer(services, slack, clock)
+    worker.deliver_pending()
+    clock.advance(hours=2)
+    worker.deliver_pending()
+    [notice] = channel_gone.notices()
+    assert (notice.status, notice.last_error) == ("failed", "Slack answered user_disabled")
+    assert len(slack.calls_to("chat.postMessage", include_failed=True)) == 2
