@@ -221,6 +221,11 @@ class CycleLog:
             "failed": delivered.failed,
             "retrying": delivered.retrying,
             "seconds": round(self.seconds, 3),
+            "fetch_seconds": report.fetch_seconds,
+            "embed_seconds": report.embed_seconds,
+            "match_seconds": report.match_seconds,
+            # A tick with no feed due only delivers.
+            "deliver_seconds": report.deliver_seconds if self.report else delivered.seconds,
             "durations": json.dumps(
                 {
                     "total": round(self.seconds, 3),

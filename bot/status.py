@@ -12,10 +12,13 @@ from bot.store import Store
 
 # Statuses shown in the outbox counts, in the order a row moves through them.
 OUTBOX_STATUSES = ("pending", "sending", "digest", "sent", "failed", "dropped")
+# The stages of a cycle whose seconds are recorded (`fetch_seconds`...), in flow order.
+STAGES = ("fetch", "embed", "match", "deliver")
 
 
 def status_report(store: Store, limit: int = 20) -> dict:
-    """The last cycle, outbox counts, the pending and failed rows, paused subscriptions."""
+    """The last cycle, outbox counts, the pending and failed rows, paused subscriptions, and
+    notices to owners not delivered (yet)."""
     cycle = store.last_cycle()
     if cycle:
         cycle = {
@@ -41,6 +44,17 @@ def status_report(store: Store, limit: int = 20) -> dict:
         "pending": store.deliveries_by_status("pending", limit),
         "failed": store.deliveries_by_status("failed", limit),
         "paused_subscriptions": paused,
+        "undelivered_notices": [
+            {
+                "id": notice.id,
+                "user": notice.user,
+                "status": notice.status,
+                "attempts": notice.attempts,
+                "last_error": notice.last_error,
+            }
+            for status in ("pending", "failed")
+            for notice in store.notices(status)[-limit:]
+        ],
     }
 
 
@@ -66,7 +80,25 @@ def status_text(report: dict) -> str:
         f"  #{s['id']} {s['topic']!r} to {s['target']} (owner {s['owner']}): {s['reason']}"
         for s in paused
     ]
+    notices = report["undelivered_notices"]
+    if notices:
+        lines.append("Notices to owners not delivered:")
+        lines += [
+            f"  {n['user']} [{n['status']}, {n['attempts']} tries]: "
+            f"{n['last_error'] or 'not tried yet'}"
+            for n in notices
+        ]
     return "\n".join(lines)
+
+
+def stages_line(durations: dict) -> str:
+    """The stage seconds found in `durations` (`fetch_seconds`...) as one short line,
+    `fetch 1.2s, embed 3.4s, match 0.1s, deliver 2.0s`; empty if none is recorded."""
+    return ", ".join(
+        f"{stage} {durations[stage + '_seconds']:.1f}s"
+        for stage in STAGES
+        if durations.get(stage + "_seconds") is not None
+    )
 
 
 def _cycle_line(cycle: dict | None) -> str:
@@ -77,6 +109,9 @@ def _cycle_line(cycle: dict | None) -> str:
         f"{cycle['papers_new']} papers new, {cycle['matches']} matches, {cycle['sent']} sent, "
         f"{cycle['failed']} failed, {cycle['retrying']} to retry, in {cycle['seconds']:.1f}s"
     )
+    stages = stages_line(cycle)
+    if stages:
+        line += f" ({stages})"
     for error in cycle["errors"]:
         line += f"\n  feed {error['feed']}: {error['status']} ({error['error']})"
     return line

@@ -35,6 +35,15 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
 
 
+def json_list(text: str | None) -> list:
+    """A stored JSON list.
+
+    The common empty list skips the JSON parser: matching loads every active subscription
+    each cycle, five lists apiece.
+    """
+    return json.loads(text) if text and text != "[]" else []
+
+
 @dataclass
 class Subscription:
     id: int
@@ -195,6 +204,7 @@ class Store:
                     create_triggers=True,
                     tokenize="porter",
                 )
+            self._restrict_fts_update_trigger()
             db["feeds"].create(
                 {
                     "url": str,
@@ -260,6 +270,7 @@ class Store:
             self._create_reliability_schema()
             self._create_digest_schema()
             self._create_notice_schema()
+            self._add_cycle_stage_columns()
             db["feedback"].create(
                 {
                     "user": str,
@@ -510,11 +521,11 @@ class Store:
             paused_reason=row["paused_reason"],
             created=row["created"],
             embedding=from_blob(row["embedding"]) if row["embedding"] else None,
-            seed_papers=json.loads(row.get("seed_papers") or "[]"),
-            required=json.loads(row.get("required") or "[]"),
-            excluded=json.loads(row.get("excluded") or "[]"),
-            authors=json.loads(row.get("authors") or "[]"),
-            categories=json.loads(row.get("categories") or "[]"),
+            seed_papers=json_list(row.get("seed_papers")),
+            required=json_list(row.get("required")),
+            excluded=json_list(row.get("excluded")),
+            authors=json_list(row.get("authors")),
+            categories=json_list(row.get("categories")),
             strictness=row.get("strictness") or "normal",
             profile=from_blob(row["profile"]) if row.get("profile") else None,
             model=json.loads(row["model"]) if row.get("model") else None,
@@ -1368,6 +1379,41 @@ class Store:
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
         return rowids, np.array([row[1] for row in rows], dtype=np.float64)
 
+    # Search (issue 7): full-text index upkeep and the counts BM25 is made of
+
+    def _restrict_fts_update_trigger(self) -> None:
+        """Re-index a paper's full text only when its title, abstract or authors change.
+
+        sqlite-utils' trigger fires on every update, so writing embeddings, summaries or
+        matched_at rewrote the FTS index row by row. A database made before this change
+        gets the narrower trigger the next time it is opened.
+        """
+        row = self.db.execute(
+            "select sql from sqlite_master where type = 'trigger' and name = 'papers_au'"
+        ).fetchone()
+        if row and "UPDATE OF" in row[0]:
+            return
+        self.db.execute("drop trigger if exists papers_au")
+        self.db.execute(
+            'CREATE TRIGGER "papers_au" AFTER UPDATE OF "title", "abstract", "authors" '
+            'ON "papers" BEGIN\n'
+            '  INSERT INTO "papers_fts" ("papers_fts", rowid, "title", "abstract", "authors") '
+            "VALUES('delete', old.rowid, old.\"title\", old.\"abstract\", old.\"authors\");\n"
+            '  INSERT INTO "papers_fts" (rowid, "title", "abstract", "authors") '
+            'VALUES (new.rowid, new."title", new."abstract", new."authors");\n'
+            "END"
+        )
+
+    def fts_row_count(self) -> int:
+        """How many papers the full-text index holds: the N of BM25's IDF."""
+        return self.db.execute("select count(*) from papers_fts_docsize").fetchone()[0]
+
+    def fts_match_count(self, fts_query: str) -> int:
+        """How many papers match an FTS5 query: for one word, its document frequency."""
+        return self.db.execute(
+            "select count(*) from papers_fts where papers_fts match ?", [fts_query]
+        ).fetchone()[0]
+
     # Benchmarks: bulk loading of generated corpora (issue 7)
 
     def insert_embedded_papers(self, papers: list[Paper], model: str, vectors: np.ndarray) -> None:
@@ -1400,7 +1446,8 @@ class Store:
         version = conn.execute("pragma data_version").fetchone()[0]
         return id(conn), version, conn.total_changes
 
-    # Owner notices (issue 6 follow-ups): DMs about paused subscriptions, retried until sent
+    # Owner notices and cycle stage durations (issue 6 follow-ups): DMs about paused
+    # subscriptions, retried until sent; seconds per stage in the cycles log
 
     def _create_notice_schema(self) -> None:
         """One row per DM to tell; kept so a DM Slack refused once is tried again later."""
@@ -1422,6 +1469,18 @@ class Store:
             pk="id",
             if_not_exists=True,
             defaults={"status": "pending", "attempts": 0, "uncertain": 0},
+        )
+
+    def _add_cycle_stage_columns(self) -> None:
+        """Seconds each stage of a cycle took; empty in rows older than the columns."""
+        self._add_missing_columns(
+            "cycles",
+            {
+                "fetch_seconds": float,
+                "embed_seconds": float,
+                "match_seconds": float,
+                "deliver_seconds": float,
+            },
         )
 
     @staticmethod

@@ -5,6 +5,7 @@ import pytest
 
 from bot.deliver import Deliverer
 from bot.scheduler import release_digest
+from bot.status import status_report, status_text
 from tests.test_deliver import FakeClock, add_paper, deliverer, queue
 from tests.test_digest import digest_parts, hold_for_digest, papers_in
 
@@ -130,3 +131,9 @@ def test_pause_notice_to_an_owner_slack_cannot_reach_fails_with_the_reason(
     [notice] = channel_gone.notices()
     assert (notice.status, notice.last_error) == ("failed", "Slack answered user_disabled")
     assert len(slack.calls_to("chat.postMessage", include_failed=True)) == 2
+    # `paperbot status` says who was not told, and why.
+    text = status_text(status_report(channel_gone))
+    assert (
+        "Notices to owners not delivered:\n  U1 [failed, 1 tries]: Slack answered user_disabled"
+        in text
+    )

@@ -2,7 +2,10 @@
 
 import dataclasses
 import json
+import logging
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +15,18 @@ from bot.deliver import make_slack_client
 from bot.papers import Paper
 from bot.scheduler import build_scheduler
 from bot.services import build_services
+from bot.settings import FeedSettings
+from bot.status import status_report, status_text
 from bot.status_report import status_lines
+from bot.store import Store
+
+SMALL_FEED = (
+    Path(__file__).parent
+    / "fixtures"
+    / "feeds"
+    / "arxiv_api_atom"
+    / "arxiv_api_2026_idlist_oldstyle_id_affiliations.xml"
+)
 
 
 @pytest.fixture
@@ -91,3 +105,83 @@ def test_slash_status_shows_the_callers_next_digests(services):
         "*Next weekly digest* in <#C9>: Mon 2026-08-24 08:00 (UTC)",
         "*Next daily digest* in your DM: Sat 2026-08-22 08:00 (Asia/Tokyo)",
     ]
+
+
+class SteppedTimer:
+    """A monotonic clock that moves only when a stage says it took time."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def taking(self, seconds: float, method):
+        """`method`, which now takes `seconds` on this clock, and does its real work."""
+
+        def run(*args, **kwargs):
+            self.now += seconds
+            return method(*args, **kwargs)
+
+        return run
+
+
+def test_cycle_records_and_shows_seconds_per_stage(settings, embedder, slack, caplog):
+    settings = dataclasses.replace(settings, feeds=[FeedSettings(url=str(SMALL_FEED))])
+    services = build_services(
+        settings, slack=make_slack_client("xoxb-test", slack.base_url), embedder=embedder
+    )
+    pipeline = services.pipeline
+    timer = pipeline.timer = SteppedTimer()
+    pipeline.ingest_feed = timer.taking(1.0, pipeline.ingest_feed)
+    pipeline.embed_missing = timer.taking(2.0, pipeline.embed_missing)
+    pipeline.matcher.match = timer.taking(3.0, pipeline.matcher.match)
+    pipeline.deliverer.deliver_pending = timer.taking(4.0, pipeline.deliverer.deliver_pending)
+    _, ticker = build_scheduler(services, lambda: datetime.now(UTC))
+
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        ticker.run_cycle()
+
+    stages = {"fetch_seconds": 1.0, "embed_seconds": 2.0, "match_seconds": 3.0}
+    stages["deliver_seconds"] = 4.0
+    row = services.store.last_cycle()
+    assert row["papers_new"] > 0
+    assert {name: row[name] for name in stages} == stages
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cycle {")]
+    logged = json.loads(line.removeprefix("cycle "))
+    assert {name: logged[name] for name in stages} == stages
+
+    as_json = CliRunner().invoke(cli, ["--db", settings.database.path, "status", "--json"])
+    last_cycle = json.loads(as_json.output)["last_cycle"]
+    assert {name: last_cycle[name] for name in stages} == stages
+    as_text = CliRunner().invoke(cli, ["--db", settings.database.path, "status"]).output
+    assert "(fetch 1.0s, embed 2.0s, match 3.0s, deliver 4.0s)" in as_text
+
+
+def test_cycles_of_an_older_database_gain_the_stage_columns(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        # The cycles table as paperbot made it before stage durations were recorded.
+        db.execute(
+            "create table cycles (id integer primary key, started text, finished text, "
+            "feeds integer, feeds_ok integer, papers_new integer, matches integer, "
+            "queued integer, sent integer, failed integer, retrying integer, seconds float, "
+            "durations text, errors text)"
+        )
+        db.execute(
+            "insert into cycles (started, feeds, feeds_ok, papers_new, matches, queued, sent, "
+            "failed, retrying, seconds, durations, errors) values "
+            "('2026-08-21T04:00:00+00:00', 2, 2, 5, 1, 1, 1, 0, 0, 7.5, '{}', '[]')"
+        )
+    store = Store(path)
+    store.record_cycle({"started": "2026-08-21T05:00:00+00:00", "fetch_seconds": 1.5})
+
+    columns = store.db["cycles"].columns_dict
+    assert {"fetch_seconds", "embed_seconds", "match_seconds", "deliver_seconds"} <= set(columns)
+    first = next(store.db["cycles"].rows_where("id = 1"))
+    assert (first["papers_new"], first["fetch_seconds"]) == (5, None)
+    assert store.last_cycle()["fetch_seconds"] == 1.5
+    # A row from before the columns shows no stage line rather than failing.
+    store.db.execute("delete from cycles where id = 2")
+    cycle_line = status_text(status_report(store)).splitlines()[0]
+    assert cycle_line.endswith("5 papers new, 1 matches, 1 sent, 0 failed, 0 to retry, in 7.5s")
