@@ -137,3 +137,18 @@ def test_pause_notice_to_an_owner_slack_cannot_reach_fails_with_the_reason(
         "Notices to owners not delivered:\n  U1 [failed, 1 tries]: Slack answered user_disabled"
         in text
     )
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["dm-landed", "dm-not-landed"])
+def test_pause_notice_cut_off_by_a_crash_is_sent_once(services, channel_gone, slack, clock, landed):
+    slack.fail_next("chat.postMessage", error="channel_not_found")
+    first_process = deliverer(services, slack, clock)
+    die_at_post(first_process, 2, after_landing=landed)
+    with pytest.raises(ProcessDied):
+        first_process.deliver_pending()
+    assert len(dms_about_the_pause(slack)) == (1 if landed else 0)
+
+    clock.advance(minutes=10)
+    deliverer(services, slack, clock).deliver_pending()
+    assert len(dms_about_the_pause(slack)) == 1
+    assert [n.status for n in channel_gone.notices()] == ["sent"]
