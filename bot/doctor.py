@@ -36,9 +36,13 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
     except Exception as error:  # any failure to open the file is worth reporting verbatim
         yield Check("database", False, f"{settings.database.path}: {error}")
     try:
-        embedder = Embedder(settings.model.path, settings.model.batch_size)
+        embedder = Embedder(
+            settings.model.path, settings.model.batch_size, settings.model.precision
+        )
         dimension = embedder.encode_one("test").shape[0]
         yield Check("model", True, f"{embedder.name} loaded offline, {dimension} dimensions")
+        precision = embedder.precision
+        yield Check("precision", True, f"{precision.name} ({precision.reason})")
     except ModelError as error:
         yield Check("model", False, str(error))
     if settings.feeds:

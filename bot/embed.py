@@ -6,9 +6,12 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from bot.settings import MODEL_PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +22,63 @@ BUNDLED_NAME = "all-MiniLM-L6-v2"
 
 class ModelError(Exception):
     """The embedding model cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The number format the model computes in ("float32" or "bfloat16"), and why."""
+
+    name: str
+    reason: str
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether torch reports bfloat16 instructions on this CPU (AMX tiles or AVX512-BF16).
+
+    These are the two x86 features torch's CPU kernels use for bfloat16 matrix products;
+    torch 2.13 exposes them only as these underscore functions, hence the getattr guard
+    for a torch that lacks them (which then counts as no native support).
+    """
+    import torch
+
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def resolve_precision(setting: str, native_bf16: bool) -> Precision:
+    """Turn the [model] precision setting into the precision used, given the CPU's support.
+
+    "auto" takes bfloat16 only on a CPU with native bfloat16: there it encoded 2.5x faster
+    than float32 at a mean cosine of 0.99998 to the float32 vectors, while a CPU without it
+    emulates bfloat16 and is slower than float32.
+    """
+    if setting == "float32":
+        return Precision("float32", "set by [model] precision")
+    if setting == "bfloat16":
+        note = "" if native_bf16 else "; this CPU has no native bfloat16, so it may be slower"
+        return Precision("bfloat16", f"set by [model] precision{note}")
+    if setting == "auto":
+        if native_bf16:
+            return Precision("bfloat16", "auto: this CPU has native bfloat16 (AMX or AVX512-BF16)")
+        return Precision("float32", "auto: this CPU has no native bfloat16 (AMX or AVX512-BF16)")
+    choices = ", ".join(MODEL_PRECISIONS)
+    raise ModelError(f"[model] precision = {setting!r} is not one of {choices}.")
+
+
+def to_bfloat16_linears(model) -> None:
+    """Store the weights of every Linear layer of `model` in bfloat16, in place.
+
+    Under autocast a float32 weight is cast to bfloat16 on every call: for one short query
+    that cast cost more than the bfloat16 matrix product saved. Pre-cast weights avoid it;
+    embeddings, layer norms and softmax stay float32 (autocast runs them in float32),
+    which keeps the vectors within cosine 0.9999 of float32 where a model cast whole to
+    bfloat16 drifts further.
+    """
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
 
 
 def bundled_model_dir() -> Path:
@@ -48,20 +108,46 @@ class Embedder:
     """Encodes texts into L2-normalised float32 vectors.
 
     The model loads on first use or on `load()`; the service calls `load()` at start-up so
-    no Slack listener ever waits for it.
+    no Slack listener ever waits for it. `precision` is a [model] precision value; the
+    service passes the setting, and float32 keeps the model exactly as published.
+    `native_bf16` overrides the CPU check that "auto" relies on (for tests).
     """
 
-    def __init__(self, model_path: str = "bundled", batch_size: int = 64):
+    def __init__(
+        self,
+        model_path: str = "bundled",
+        batch_size: int = 64,
+        precision: str = "float32",
+        native_bf16: bool | None = None,
+    ):
         self.model_path = model_path
         self.batch_size = batch_size
+        self.precision_setting = precision
+        # Stored vectors keep the model's name at either precision: bfloat16 vectors agree
+        # with float32 ones to cosine 0.9999, so papers embedded before need no re-embedding.
         self.name = BUNDLED_NAME if model_path == "bundled" else Path(model_path).name
+        self._native_bf16 = native_bf16
+        self._precision: Precision | None = None
         self._model = None
         self._lock = threading.Lock()
+
+    @property
+    def precision(self) -> Precision:
+        """The precision in use and why; "auto" is decided here, once."""
+        if self._precision is None:
+            native = cpu_has_native_bf16() if self._native_bf16 is None else self._native_bf16
+            self._precision = resolve_precision(self.precision_setting, native)
+        return self._precision
 
     def load(self) -> None:
         with self._lock:
             if self._model is None:
-                self._model = self._load_model()
+                # Resolved first, so that an unknown precision fails before the slow load.
+                precision = self.precision
+                model = self._load_model()
+                if precision.name == "bfloat16":
+                    to_bfloat16_linears(model)
+                self._model = model
 
     def _load_model(self):
         # Set before importing sentence_transformers: the hub must never be contacted.
@@ -95,6 +181,8 @@ class Embedder:
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.precision.name == "bfloat16":
+            return self._encode_bfloat16(texts)
         vectors = self._model.encode(
             texts,
             batch_size=self.batch_size,
@@ -103,6 +191,25 @@ class Embedder:
             show_progress_bar=False,
         )
         return vectors.astype(np.float32, copy=False)
+
+    def _encode_bfloat16(self, texts: list[str]) -> np.ndarray:
+        """Encode under bfloat16 autocast, then normalise in float32.
+
+        Normalising in bfloat16 leaves norms off by up to ~1e-3; in float32 they are 1.
+        Autocast is per thread, so other threads' encodes are unaffected.
+        """
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=False,
+                convert_to_tensor=True,
+                show_progress_bar=False,
+            )
+        vectors = vectors.float().numpy()
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def encode_one(self, text: str) -> np.ndarray:
         """Encode one text (a search query, a topic) on this thread alone.

@@ -36,7 +36,9 @@ def build_services(
 ) -> Services:
     """Wire the services together; pass `slack` to deliver, `embedder` to share a model."""
     store = Store(settings.database.path)
-    embedder = embedder or Embedder(settings.model.path, settings.model.batch_size)
+    embedder = embedder or Embedder(
+        settings.model.path, settings.model.batch_size, settings.model.precision
+    )
     summarizer = build_summarizer(settings.summary, os.environ)
     fetcher = Fetcher(
         user_agent=settings.fetch.user_agent,

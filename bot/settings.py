@@ -17,6 +17,8 @@ from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
+# The values [model] precision accepts.
+MODEL_PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 class SettingsError(Exception):
@@ -42,6 +44,8 @@ class DatabaseSettings:
 class ModelSettings:
     path: str
     batch_size: int
+    # "auto", "float32" or "bfloat16": the number format the model computes in (bot/embed.py).
+    precision: str = dataclasses.field(metadata={"choices": MODEL_PRECISIONS})
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,12 @@ def _build(cls: type, data: typing.Any, source: str, prefix: str) -> typing.Any:
                 continue
             raise SettingsError(f"Setting '{key}' is missing from {source}: add it.")
         values[field.name] = _convert(hints[field.name], data[field.name], source, key)
+        choices = field.metadata.get("choices")
+        if choices and values[field.name] not in choices:
+            raise SettingsError(
+                f"Setting '{key}' in {source} must be one of {', '.join(map(repr, choices))}; "
+                f"got {values[field.name]!r}."
+            )
     known = [f.name for f in dataclasses.fields(cls) if f.name != "slack"]
     for name in sorted(set(data) - set(known)):
         close = difflib.get_close_matches(name, known, n=1)
