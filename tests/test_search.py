@@ -1,9 +1,11 @@
 import threading
+from dataclasses import replace
 
 import pytest
 
 from bot.papers import Paper
 from bot.search import fts_query
+from bot.store import Store
 
 
 def test_fts_query_quotes_every_word():
@@ -128,3 +130,58 @@ def test_a_paper_embedded_by_another_thread_is_found_by_the_next_search(services
     hits = services.search.search("sheep herding with quadcopters", limit=3)
     assert hits[0].paper.id == "2608.00001"
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
+
+
+def old_style_store(store):
+    """The store as the code before issue 7 left it: FTS re-indexed on every update."""
+    store.db["papers"].enable_fts(
+        ["title", "abstract", "authors"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+        replace=True,
+    )
+    return store
+
+
+def fts_index_pages(store) -> list[dict]:
+    """The full-text index's stored pages: any re-indexing rewrites some of them."""
+    return list(store.db["papers_fts_data"].rows)
+
+
+def test_writes_after_ingest_leave_the_full_text_index_alone(services, corpus):
+    """Summaries, embeddings and matched_at are written later; they must not re-index.
+
+    The database starts with the trigger the old code made, so this also checks that
+    opening it narrows the trigger.
+    """
+    old_style_store(services.store)
+    store = Store(services.store.path)
+    before = (fts_index_pages(store), store.fts_search('"point" OR "cloud"', 10))
+    paper_ids = list(corpus)[:10]
+    for paper_id in paper_ids:
+        store.set_summary(paper_id, "A summary with the words point cloud and zebra.")
+    store.mark_matched(paper_ids)
+    store.set_embeddings("other-model", {paper_id: [0.5, 0.5] for paper_id in paper_ids})
+    assert (fts_index_pages(store), store.fts_search('"point" OR "cloud"', 10)) == before
+    assert store.fts_search('"zebra"', 10) == []
+
+
+def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
+    old_style_store(services.store)
+    store = Store(services.store.path)
+    first = Paper(
+        id="2608.00002",
+        title="Flocking control",
+        abstract="We steer a flock of pigeons with a learned policy.",
+        url="",
+        version=1,
+    )
+    store.upsert_papers([first])
+    store.upsert_papers(
+        [replace(first, abstract="We herd sheep with quadcopter drones instead.", version=2)]
+    )
+    services.pipeline.embed_missing()
+    hits = services.search.search("quadcopter sheep", limit=3)
+    assert hits[0].paper.id == "2608.00002" and hits[0].bm25_rank == 1
+    assert store.fts_search('"pigeons"', 10) == []
