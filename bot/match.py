@@ -25,6 +25,7 @@ A paper by a followed author always alerts, whatever its score.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -53,6 +54,10 @@ OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
 # Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
 GRAM_CHUNK = 8192
+# Matching works on matrices of at most about this many floats (subscriptions x papers),
+# which bounds its memory and lets the allocator reuse the same blocks.
+MATRIX_CELLS = 4_000_000
+FTS_LOOKUP_THREADS = 2
 
 
 @dataclass
@@ -135,7 +140,11 @@ class Evidence:
 
     dense: np.ndarray
     lexical: np.ndarray
-    score: np.ndarray
+    raw: np.ndarray
+
+    @property
+    def score(self) -> np.ndarray:
+        return logistic(self.raw)
 
 
 def logistic(x):
@@ -170,6 +179,23 @@ def base_profile(subscription: Subscription, corpus: Corpus) -> np.ndarray:
     return unit(np.mean(vectors, axis=0))
 
 
+def profile_matrix(subscriptions: list[Subscription], corpus: Corpus) -> np.ndarray:
+    """Every subscription's profile (learned, else base_profile()) as the rows of one matrix.
+
+    Most subscriptions have neither seeds nor feedback: their profile is the topic's unit
+    embedding, normalised for all of them at once.
+    """
+    profiles = np.vstack([s.embedding for s in subscriptions]).astype(np.float32)
+    norms = np.linalg.norm(profiles, axis=1, keepdims=True)
+    profiles /= np.where(norms > 0, norms, 1)
+    for i, subscription in enumerate(subscriptions):
+        if subscription.profile is not None:
+            profiles[i] = subscription.profile
+        elif subscription.seed_papers:
+            profiles[i] = base_profile(subscription, corpus)
+    return profiles
+
+
 def unit(vector: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(vector)
     return vector / norm if norm > 0 else vector
@@ -201,67 +227,121 @@ def evidence(
         judged = store.subscription_feedback(subscription.id)
         features = model_features(dense, lexical, corpus, judged)
         raw = model["bias"] + sum(w * f for w, f in zip(model["weights"], features, strict=True))
-    return Evidence(dense=dense, lexical=lexical, score=logistic(raw))
+    return Evidence(dense=dense, lexical=lexical, raw=raw)
 
 
-def dense_matrix(corpus: Corpus, profiles: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """zscore(corpus.matrix @ profile)[rows] for every profile at once (profiles x rows).
+class DenseScorer:
+    """zscore(corpus.matrix @ profile)[rows] for many profiles at once (profiles x rows).
 
-    The corpus mean and spread of each profile's cosines come from the corpus's column
-    sums and Gram matrix, so the cost does not grow with corpus size times subscriptions.
+    The corpus mean and spread of each profile's cosines come from the corpus's mean
+    vector and covariance matrix, computed once, so scoring a block of profiles does not
+    grow with corpus size. The covariance is centred in float64, which lets the product
+    with the profiles run in float32 without cancellation.
     """
-    matrix = corpus.matrix
-    n = len(matrix)
-    profiles64 = profiles.astype(np.float64)
-    sums = profiles64 @ matrix.sum(axis=0, dtype=np.float64)
-    gram = np.zeros((matrix.shape[1], matrix.shape[1]))
-    for start in range(0, n, GRAM_CHUNK):
-        chunk = matrix[start : start + GRAM_CHUNK].astype(np.float64)
-        gram += chunk.T @ chunk
-    squares = np.einsum("sd,sd->s", profiles64 @ gram, profiles64)
-    mean = (sums + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
-    spread = squares - 2 * mean * sums + n * mean**2
-    variance = (spread + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
-    cosine = profiles @ matrix[rows].T
-    return (cosine - mean[:, None].astype(np.float32)) / np.sqrt(variance)[:, None].astype(
-        np.float32
-    )
+
+    def __init__(self, corpus: Corpus, rows: np.ndarray):
+        matrix = corpus.matrix
+        self.n = len(matrix)
+        self.centre = matrix.sum(axis=0, dtype=np.float64) / self.n
+        gram = np.zeros((matrix.shape[1], matrix.shape[1]))
+        for start in range(0, self.n, GRAM_CHUNK):
+            chunk = matrix[start : start + GRAM_CHUNK].astype(np.float64)
+            gram += chunk.T @ chunk
+        self.covariance = (gram / self.n - np.outer(self.centre, self.centre)).astype(np.float32)
+        self.papers = np.ascontiguousarray(matrix[rows].T)
+
+    def scores(self, profiles: np.ndarray) -> np.ndarray:
+        n = self.n
+        average = profiles.astype(np.float64) @ self.centre
+        mean = (n * average + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
+        # Squared deviations from `mean`: the cosines' own spread plus the mean's shift.
+        own = np.einsum("sd,sd->s", profiles @ self.covariance, profiles)
+        spread = n * (own + (average - mean) ** 2)
+        variance = (spread + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
+        # Dividing the profiles first turns the z-score into one product and one subtraction.
+        scale = (1 / np.sqrt(variance)).astype(np.float32)
+        dense = (profiles * scale[:, None]) @ self.papers
+        dense -= (mean * scale)[:, None].astype(np.float32)
+        return dense
 
 
-def lexical_matrix(store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray):
-    """lexical_scores(store, topic, corpus)[rows] for every topic at once (topics x rows).
+class LexicalScorer:
+    """lexical_scores(store, topic, corpus)[rows] for many topics at once (topics x rows).
 
     FTS5's BM25 of an OR of quoted words is the sum of each word's own BM25, so each
-    distinct word is looked up once, however many topics share it.
+    distinct word is looked up once, however many topics share it, and a topic's BM25 is
+    the sum of its words' rows of a term-by-paper matrix. Each topic's best BM25 over the
+    whole corpus is found once, a slice of papers at a time so memory stays bounded.
     """
+
+    def __init__(
+        self, store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray, cells: int
+    ):
+        terms_of = weighted_terms_of(store, topics)
+        column = {t: j for j, t in enumerate(dict.fromkeys(t for ts in terms_of for t in ts))}
+        self.topic_term = sparse.csr_matrix(
+            (
+                np.ones(sum(len(ts) for ts in terms_of), dtype=np.float32),
+                [column[t] for ts in terms_of for t in ts],
+                np.cumsum([0] + [len(ts) for ts in terms_of]),
+            ),
+            shape=(len(topics), len(column)),
+        )
+        term_doc = term_document_matrix(store, list(column), corpus)
+        self.papers = term_doc[:, rows].toarray(order="C")
+        self.best = np.zeros(len(topics), dtype=np.float32)
+        step = max(1, cells // max(1, len(topics)))
+        for start in range(0, len(corpus.ids), step):
+            bm25 = self.topic_term @ term_doc[:, start : start + step].toarray(order="C")
+            np.maximum(self.best, bm25.max(axis=1, initial=0), out=self.best)
+
+    def shares(self, block: slice) -> np.ndarray:
+        bm25 = self.topic_term[block] @ self.papers
+        best = self.best[block]
+        bm25 /= np.where(best > 0, best, 1)[:, None]
+        return bm25
+
+
+def weighted_terms_of(store: Store, topics: list[str]) -> list[list[str]]:
+    """weighted_terms() of each topic's words, as search uses them, counting each distinct
+    word's papers once."""
     terms_of = [query_terms(topic) for topic in topics]
-    column = {term: j for j, term in enumerate(dict.fromkeys(t for ts in terms_of for t in ts))}
-    topic_term = sparse.csr_matrix(
-        (
-            np.ones(sum(len(ts) for ts in terms_of)),
-            [column[t] for ts in terms_of for t in ts],
-            np.cumsum([0] + [len(ts) for ts in terms_of]),
-        ),
-        shape=(len(topics), len(column)),
+    distinct = list(dict.fromkeys(t for ts in terms_of if len(ts) > 1 for t in ts))
+    counts = dict(
+        zip(distinct, in_threads(lambda t: store.fts_match_count(f'"{t}"'), distinct), strict=True)
     )
+    papers = store.fts_row_count()
+    return [[t for t in ts if 2 * counts.get(t, 0) < papers] or ts for ts in terms_of]
+
+
+def in_threads(work, items: list) -> list:
+    """[work(item) for item in items], the items shared out among FTS_LOOKUP_THREADS threads.
+
+    SQLite runs FTS5 queries without holding the GIL, each thread on its own connection.
+    """
+    size = max(1, -(-len(items) // FTS_LOOKUP_THREADS))
+    shares = [items[start : start + size] for start in range(0, len(items), size)]
+    with ThreadPoolExecutor(max_workers=FTS_LOOKUP_THREADS) as pool:
+        done = pool.map(lambda share: [work(item) for item in share], shares)
+        return [result for share in done for result in share]
+
+
+def term_document_matrix(store: Store, terms: list[str], corpus: Corpus) -> sparse.csc_matrix:
+    """The BM25 of each term (rows) for each corpus paper (columns), looked up in FTS5."""
+    per_term = in_threads(lambda term: store.fts_rowid_scores(f'"{term}"'), terms)
     term_rows, doc_rows, values = [], [], []
-    for term, j in column.items():
-        rowids, scores = store.fts_rowid_scores(f'"{term}"')
-        found_rows, found = corpus.rows_of(rowids)
+    for j, (rowids, scores) in enumerate(per_term):
+        doc, found = corpus.rows_of(rowids)
         term_rows.append(np.full(int(found.sum()), j))
-        doc_rows.append(found_rows[found])
+        doc_rows.append(doc[found])
         values.append(scores[found])
-    term_doc = sparse.csr_matrix(
+    return sparse.csc_matrix(
         (
-            np.concatenate(values or [[]]),
+            np.concatenate(values or [[]]).astype(np.float32),
             (np.concatenate(term_rows or [[]]), np.concatenate(doc_rows or [[]])),
         ),
-        shape=(len(column), len(corpus.ids)),
+        shape=(len(terms), len(corpus.ids)),
     )
-    bm25 = (topic_term @ term_doc).tocsr()
-    best = bm25.max(axis=1).toarray().ravel()
-    wanted = bm25[:, rows].toarray()
-    return np.divide(wanted, best[:, None], out=np.zeros_like(wanted), where=best[:, None] > 0)
 
 
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
@@ -376,20 +456,21 @@ def daily_cap(target: str, config: MatchingConfig) -> int:
 class Decisions:
     """What matching decided for a batch of papers, as arrays (no per-pair objects yet).
 
-    Row i is `subscriptions[i]`, column k is `papers[columns[k]]`; `pairs` are the
-    (row, column) positions that alert, `groups` gather them into one alert per
-    (target, paper).
+    Row i is `subscriptions[i]`, column k is `papers[columns[k]]`; the alerting pairs are
+    (rows[j], cols[j]) with their score, lexical share and margin, and `groups` gather them into
+    one alert per (target, paper).
     """
 
     subscriptions: list[Subscription]
     columns: list[str]
     papers: dict[str, Paper]
-    scores: np.ndarray
-    lexical: np.ndarray
     thresholds: np.ndarray
     followed: dict[int, np.ndarray]
     rows: np.ndarray
     cols: np.ndarray
+    pair_scores: np.ndarray
+    pair_lexical: np.ndarray
+    pair_margins: np.ndarray
     # Per alert group: its target's position in `targets`, its column, its best margin,
     # whether any of its subscriptions is instant, and the slice of `rows`/`cols` it owns.
     targets: list[str]
@@ -404,10 +485,17 @@ class Decisions:
 class Matcher:
     """Scores papers against the active subscriptions and decides what alerts."""
 
-    def __init__(self, store: Store, model_name: str, config: MatchingConfig):
+    def __init__(
+        self,
+        store: Store,
+        model_name: str,
+        config: MatchingConfig,
+        matrix_cells: int = MATRIX_CELLS,
+    ):
         self.store = store
         self.model_name = model_name
         self.config = config
+        self.matrix_cells = matrix_cells
 
     def corpus(self) -> Corpus:
         return load_corpus(self.store, self.model_name)
@@ -445,8 +533,9 @@ class Matcher:
     def decide(self, paper_ids: list[str]) -> Decisions | None:
         """Score every active subscription against these papers and decide, in arrays.
 
-        Thresholds, keyword and category filters and followed authors are applied to the
-        whole score matrix at once; None when there is nothing to match.
+        Thresholds, keyword and category filters and followed authors are applied to
+        score matrices of a block of subscriptions at a time; None when there is nothing
+        to match.
         """
         subscriptions = [
             s for s in self.store.list_subscriptions(active_only=True) if s.embedding is not None
@@ -457,40 +546,46 @@ class Matcher:
             return None
         papers = self.store.get_papers(wanted)
         columns = list(papers)
-        scores, lexical = self._score_matrix(subscriptions, corpus, columns)
         thresholds = np.array([threshold_for(s, self.config) for s in subscriptions])
-        alerting = scores >= thresholds[:, None]
-        apply_filters(alerting, subscriptions, papers, columns)
+        # Compared in log-odds, so probabilities are computed only for the pairs that alert.
+        raw_thresholds = log_odds(thresholds)
         followed = self._followed_columns(subscriptions, papers, columns)
-        for i, hit_columns in followed.items():
-            alerting[i, hit_columns] = True
-        rows, cols = np.nonzero(alerting)
-        return self._grouped(
-            subscriptions, columns, papers, scores, lexical, thresholds, followed, rows, cols
+        rows, cols, pair_raw, pair_lexical = self._alerting_pairs(
+            subscriptions, corpus, papers, columns, raw_thresholds, followed
         )
-
-    def _grouped(
-        self, subscriptions, columns, papers, scores, lexical, thresholds, followed, rows, cols
-    ) -> Decisions:
-        """Gather the alerting pairs into one group per (target, paper), best match first."""
-        targets, target_of = np.unique([s.target for s in subscriptions], return_inverse=True)
-        margins = margin_array(scores[rows, cols], thresholds[rows])
-        keys = target_of[rows].astype(np.int64) * len(columns) + cols
-        order = np.lexsort((rows, -margins, keys))
-        rows, cols, keys, margins = rows[order], cols[order], keys[order], margins[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
-        ends = np.r_[starts[1:], len(keys)].astype(np.int64)
-        instant = np.array([s.cadence == "instant" for s in subscriptions])
-        return Decisions(
+        return self._grouped(
             subscriptions=subscriptions,
             columns=columns,
             papers=papers,
-            scores=scores,
-            lexical=lexical,
             thresholds=thresholds,
             followed=followed,
             rows=rows,
             cols=cols,
+            pair_scores=logistic(pair_raw),
+            pair_lexical=pair_lexical,
+            margins=pair_raw - raw_thresholds[rows],
+        )
+
+    @staticmethod
+    def _grouped(*, rows, cols, pair_scores, pair_lexical, margins, **fields) -> Decisions:
+        """Gather the alerting pairs into one group per (target, paper), best match first."""
+        subscriptions, columns = fields["subscriptions"], fields["columns"]
+        targets, target_of = np.unique([s.target for s in subscriptions], return_inverse=True)
+        keys = target_of[rows].astype(np.int64) * len(columns) + cols
+        # Stable, so pairs of equal margin stay in subscription order (np.nonzero's).
+        order = np.lexsort((-margins, keys))
+        rows, cols, keys, margins = rows[order], cols[order], keys[order], margins[order]
+        pair_scores, pair_lexical = pair_scores[order], pair_lexical[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        ends = np.r_[starts[1:], len(keys)].astype(np.int64)
+        instant = np.array([s.cadence == "instant" for s in subscriptions])
+        return Decisions(
+            **fields,
+            rows=rows,
+            cols=cols,
+            pair_scores=pair_scores,
+            pair_lexical=pair_lexical,
+            pair_margins=margins,
             targets=[str(t) for t in targets],
             group_target=target_of[rows[starts]] if len(starts) else starts,
             group_column=cols[starts],
@@ -545,26 +640,55 @@ class Matcher:
         kept[order] = rank < left[target]
         return kept
 
-    def _score_matrix(
-        self, subscriptions: list[Subscription], corpus: Corpus, columns: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and lexical shares of the papers `columns` for every subscription.
+    def _alerting_pairs(
+        self,
+        subscriptions: list[Subscription],
+        corpus: Corpus,
+        papers: dict[str, Paper],
+        columns: list[str],
+        raw_thresholds: np.ndarray,
+        followed: dict[int, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The (subscription row, paper column) pairs that alert, with their log-odds
+        scores and lexical shares.
 
-        Subscriptions with a learned model are scored one by one through evidence().
+        Subscriptions are scored a block at a time (at most `matrix_cells` scores), so
+        the memory taken does not grow with their number. Subscriptions with a learned model
+        are scored one by one through evidence().
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        profiles = np.vstack(
-            [s.profile if s.profile is not None else base_profile(s, corpus) for s in subscriptions]
-        ).astype(np.float32)
-        dense = dense_matrix(corpus, profiles, rows)
-        lexical = lexical_matrix(self.store, [s.topic for s in subscriptions], corpus, rows)
-        raw = dense + self.config.lexical_weight * lexical - self.config.calibration_offset
-        scores = logistic(raw)
-        for i, subscription in enumerate(subscriptions):
-            if subscription.model:
-                found = evidence(self.store, subscription, corpus, self.config)
-                scores[i], lexical[i] = found.score[rows], found.lexical[rows]
-        return scores, lexical
+        profiles = profile_matrix(subscriptions, corpus)
+        dense = DenseScorer(corpus, rows)
+        topics = [s.topic for s in subscriptions]
+        lexical = LexicalScorer(self.store, topics, corpus, rows, self.matrix_cells)
+        filters = PaperFilters(papers, columns)
+        found = []
+        size = max(1, self.matrix_cells // len(columns))
+        for start in range(0, len(subscriptions), size):
+            block = slice(start, start + size)
+            raw = dense.scores(profiles[block])
+            shares = lexical.shares(block)
+            raw += self.config.lexical_weight * shares
+            raw -= self.config.calibration_offset
+            for i, subscription in enumerate(subscriptions[block]):
+                if subscription.model:
+                    learned = evidence(self.store, subscription, corpus, self.config)
+                    raw[i], shares[i] = learned.raw[rows], learned.lexical[rows]
+            alerting = raw >= raw_thresholds[block, None]
+            filters.apply(alerting, subscriptions[block])
+            for i, hit_columns in followed.items():
+                if start <= i < start + size:
+                    alerting[i - start, hit_columns] = True
+            block_rows, block_cols = np.nonzero(alerting)
+            found.append(
+                (
+                    block_rows + start,
+                    block_cols,
+                    raw[block_rows, block_cols],
+                    shares[block_rows, block_cols],
+                )
+            )
+        return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
 
     @staticmethod
     def _followed_columns(
@@ -587,54 +711,45 @@ class Matcher:
         return followed
 
 
-def margin_array(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """margin() for arrays of scores and thresholds."""
-    return log_odds(scores) - log_odds(thresholds)
-
-
 def log_odds(p: np.ndarray) -> np.ndarray:
     p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 
 
-def apply_filters(
-    alerting: np.ndarray,
-    subscriptions: list[Subscription],
-    papers: dict[str, Paper],
-    columns: list[str],
-) -> None:
-    """Clear the alerts that fail a subscription's keyword or category filter, in place.
+class PaperFilters:
+    """Keyword and category filters over a batch of papers, each distinct keyword and
+    category list checked once against every paper."""
 
-    Each distinct keyword and category list is checked once against every paper.
-    """
-    texts = [f"{papers[p].title} {papers[p].abstract}" for p in columns]
-    keyword_masks: dict[str, np.ndarray] = {}
-    category_masks: dict[tuple, np.ndarray] = {}
+    def __init__(self, papers: dict[str, Paper], columns: list[str]):
+        self.texts = [f"{papers[p].title} {papers[p].abstract}" for p in columns]
+        self.categories = [
+            set(papers[p].categories) | {papers[p].primary_category} for p in columns
+        ]
+        self.keyword_masks: dict[str, np.ndarray] = {}
+        self.category_masks: dict[tuple, np.ndarray] = {}
 
-    def has(keyword: str) -> np.ndarray:
-        if keyword not in keyword_masks:
-            keyword_masks[keyword] = np.array([contains_keyword(t, keyword) for t in texts])
-        return keyword_masks[keyword]
+    def has(self, keyword: str) -> np.ndarray:
+        if keyword not in self.keyword_masks:
+            self.keyword_masks[keyword] = np.array(
+                [contains_keyword(t, keyword) for t in self.texts]
+            )
+        return self.keyword_masks[keyword]
 
-    for i, subscription in enumerate(subscriptions):
-        if not (subscription.excluded or subscription.required or subscription.categories):
-            continue
-        for keyword in subscription.excluded:
-            alerting[i] &= ~has(keyword)
-        for keyword in subscription.required:
-            alerting[i] &= has(keyword)
-        if subscription.categories:
-            wanted = tuple(sorted(subscription.categories))
-            if wanted not in category_masks:
-                category_masks[wanted] = np.array(
-                    [
-                        bool(
-                            (set(papers[p].categories) | {papers[p].primary_category}) & set(wanted)
-                        )
-                        for p in columns
-                    ]
-                )
-            alerting[i] &= category_masks[wanted]
+    def in_categories(self, categories: list[str]) -> np.ndarray:
+        wanted = tuple(sorted(categories))
+        if wanted not in self.category_masks:
+            self.category_masks[wanted] = np.array([bool(c & set(wanted)) for c in self.categories])
+        return self.category_masks[wanted]
+
+    def apply(self, alerting: np.ndarray, subscriptions: list[Subscription]) -> None:
+        """Clear, in place, the alerts of row i that fail subscriptions[i]'s filters."""
+        for i, subscription in enumerate(subscriptions):
+            for keyword in subscription.excluded:
+                alerting[i] &= ~self.has(keyword)
+            for keyword in subscription.required:
+                alerting[i] &= self.has(keyword)
+            if subscription.categories:
+                alerting[i] &= self.in_categories(subscription.categories)
 
 
 class AlertBuilder:
@@ -655,21 +770,21 @@ class AlertBuilder:
         start, end = d.group_start[group], d.group_end[group]
         paper = d.papers[d.columns[d.group_column[group]]]
         alert = Alert(target=d.targets[d.group_target[group]], paper_id=paper.id)
-        column = int(d.group_column[group])
-        alert.matches = [self.match(int(i), column) for i in d.rows[start:end]]
+        alert.matches = [self.match(j) for j in range(start, end)]
         alert.cadence = sooner_cadence([d.subscriptions[int(i)].cadence for i in d.rows[start:end]])
         return alert
 
-    def match(self, i: int, k: int) -> Match:
-        """The Match of subscription row i for the paper of column k, which alerts for it."""
+    def match(self, j: int) -> Match:
+        """The Match of alerting pair j: subscription row rows[j], paper column cols[j]."""
         d = self.decisions
+        i = int(d.rows[j])
         subscription = d.subscriptions[i]
-        paper = d.papers[d.columns[k]]
-        score, threshold = float(d.scores[i, k]), float(d.thresholds[i])
+        paper = d.papers[d.columns[d.cols[j]]]
+        score, threshold = float(d.pair_scores[j]), float(d.thresholds[i])
         author = followed_author(paper, subscription.authors) if i in d.followed else None
         reasons = [f"author: {author}"] if author is not None else []
-        if score >= threshold:
-            reasons += self.reasons(i, paper, float(d.lexical[i, k]))
+        if d.pair_margins[j] >= 0:
+            reasons += self.reasons(i, paper, float(d.pair_lexical[j]))
         return Match(
             subscription_id=subscription.id,
             topic=subscription.topic,

@@ -245,6 +245,36 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
         assert got[pair] == pytest.approx(score, abs=1e-4)
 
 
+def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus):
+    """Subscriptions are scored a block at a time; where the blocks split changes nothing,
+    for filters, followed authors and a learned model in a later block alike."""
+    from bot.feedback import record_feedback
+    from bot.match import Matcher
+
+    store, embedder = services.store, services.embedder
+    for i, topic in enumerate(["video understanding", "protein folding", "reasoning"] * 3):
+        subscribe(store, embedder, topic=topic, owner=f"U{i}", strictness="broad")
+    subscribe(store, embedder, topic="benchmark", owner="U8", target="C1", required=["model"])
+    subscribe(store, embedder, topic="speech", owner="U9", authors=["Shared Person"])
+    learner = subscribe(store, embedder, topic="multimodal reasoning", owner="U7")
+    ranked = sorted(corpus.values())
+    for paper_id, value in zip(ranked[:8], [1, 1, 1, 1, 1, -1, -1, -1], strict=True):
+        record_feedback(store, "U7", paper_id, learner.id, value, matcher=services.matcher)
+    assert store.get_subscription(learner.id).model is not None
+
+    def decided(matrix_cells):
+        matcher = Matcher(store, embedder.name, services.matcher.config, matrix_cells)
+        return {
+            (m.subscription_id, a.target, a.paper_id): (m.score, m.band, m.reasons)
+            for a in matcher.score(list(corpus.values()))
+            for m in a.matches
+        }
+
+    whole = decided(10**9)
+    assert any(key[0] == learner.id for key in whole)
+    assert decided(len(corpus) * 2) == whole
+
+
 def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corpus):
     """match() caps on the score arrays; it must keep what capping the full alerts keeps."""
     services.matcher.config = dataclasses.replace(
