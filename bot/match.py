@@ -161,10 +161,10 @@ def margin(score: float, threshold: float) -> float:
     return logit(score) - logit(threshold)
 
 
-def band_for(score: float, threshold: float) -> str:
-    """strong / good / borderline, from how far a score is above its threshold."""
+def band_for(margin_above: float) -> str:
+    """strong / good / borderline, from how far a score is above its threshold (margin())."""
     for band, least in BAND_MARGINS:
-        if margin(score, threshold) >= least:
+        if margin_above >= least:
             return band
     return "borderline"
 
@@ -277,8 +277,14 @@ class LexicalScorer:
     def __init__(
         self, store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray, cells: int
     ):
-        terms_of = weighted_terms_of(store, topics)
-        column = {t: j for j, t in enumerate(dict.fromkeys(t for ts in terms_of for t in ts))}
+        words_of = [query_terms(topic) for topic in topics]
+        terms = list(dict.fromkeys(t for ts in words_of for t in ts))
+        term_doc, frequency = term_document_matrix(store, terms, corpus)
+        # As search.weighted_terms(): words in half the papers or more carry no weight.
+        papers = store.fts_row_count()
+        common = {t for t, count in zip(terms, frequency, strict=True) if 2 * count >= papers}
+        terms_of = [[t for t in ts if t not in common] or ts for ts in words_of]
+        column = {t: j for j, t in enumerate(terms)}
         self.topic_term = sparse.csr_matrix(
             (
                 np.ones(sum(len(ts) for ts in terms_of), dtype=np.float32),
@@ -287,7 +293,6 @@ class LexicalScorer:
             ),
             shape=(len(topics), len(column)),
         )
-        term_doc = term_document_matrix(store, list(column), corpus)
         self.papers = term_doc[:, rows].toarray(order="C")
         self.best = np.zeros(len(topics), dtype=np.float32)
         step = max(1, cells // max(1, len(topics)))
@@ -302,18 +307,6 @@ class LexicalScorer:
         return bm25
 
 
-def weighted_terms_of(store: Store, topics: list[str]) -> list[list[str]]:
-    """weighted_terms() of each topic's words, as search uses them, counting each distinct
-    word's papers once."""
-    terms_of = [query_terms(topic) for topic in topics]
-    distinct = list(dict.fromkeys(t for ts in terms_of if len(ts) > 1 for t in ts))
-    counts = dict(
-        zip(distinct, in_threads(lambda t: store.fts_match_count(f'"{t}"'), distinct), strict=True)
-    )
-    papers = store.fts_row_count()
-    return [[t for t in ts if 2 * counts.get(t, 0) < papers] or ts for ts in terms_of]
-
-
 def in_threads(work, items: list) -> list:
     """[work(item) for item in items], the items shared out among FTS_LOOKUP_THREADS threads.
 
@@ -326,8 +319,11 @@ def in_threads(work, items: list) -> list:
         return [result for share in done for result in share]
 
 
-def term_document_matrix(store: Store, terms: list[str], corpus: Corpus) -> sparse.csc_matrix:
-    """The BM25 of each term (rows) for each corpus paper (columns), looked up in FTS5."""
+def term_document_matrix(
+    store: Store, terms: list[str], corpus: Corpus
+) -> tuple[sparse.csc_matrix, np.ndarray]:
+    """The BM25 of each term (rows) for each corpus paper (columns), looked up in FTS5, and
+    how many stored papers each term is in."""
     per_term = in_threads(lambda term: store.fts_rowid_scores(f'"{term}"'), terms)
     term_rows, doc_rows, values = [], [], []
     for j, (rowids, scores) in enumerate(per_term):
@@ -335,13 +331,14 @@ def term_document_matrix(store: Store, terms: list[str], corpus: Corpus) -> spar
         term_rows.append(np.full(int(found.sum()), j))
         doc_rows.append(doc[found])
         values.append(scores[found])
-    return sparse.csc_matrix(
+    matrix = sparse.csc_matrix(
         (
             np.concatenate(values or [[]]).astype(np.float32),
             (np.concatenate(term_rows or [[]]), np.concatenate(doc_rows or [[]])),
         ),
         shape=(len(terms), len(corpus.ids)),
     )
+    return matrix, np.array([len(rowids) for rowids, _ in per_term])
 
 
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
@@ -420,17 +417,18 @@ def reasons_for(
     reasons = ["topic"]
     if closest_seed:
         reasons.append("like: " + closest_seed)
-    text = f"{paper.title} {paper.abstract}"
     if text_words is None:
-        text_words = content_words(text)
+        text_words = content_words(f"{paper.title} {paper.abstract}")
     if topic_words is None:
         topic_words = content_words(subscription.topic)
     shared = [w for w in topic_words if w in text_words]
     if lexical > 0 and shared:
         reasons.append("keywords: " + ", ".join(sorted(shared)[:MAX_KEYWORD_REASONS]))
-    required = [k for k in subscription.required if contains_keyword(text, k)]
-    if required:
-        reasons.append("required: " + ", ".join(required))
+    if subscription.required:
+        text = f"{paper.title} {paper.abstract}"
+        required = [k for k in subscription.required if contains_keyword(text, k)]
+        if required:
+            reasons.append("required: " + ", ".join(required))
     return reasons
 
 
@@ -763,35 +761,41 @@ class AlertBuilder:
         self.seeds = store.get_papers(sorted(seed_ids)) if seed_ids else {}
         self.paper_words: dict[str, set[str]] = {}
         self.topic_words: dict[int, set[str]] = {}
+        # Python lists: reading one element of a list is much cheaper than of an array.
+        self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
+        self.scores, self.lexical = decisions.pair_scores.tolist(), decisions.pair_lexical.tolist()
+        self.margins, self.thresholds = (
+            decisions.pair_margins.tolist(),
+            decisions.thresholds.tolist(),
+        )
 
     def alert(self, group: int) -> Alert:
         """The Alert of one group, its matches best first."""
         d = self.decisions
-        start, end = d.group_start[group], d.group_end[group]
+        start, end = int(d.group_start[group]), int(d.group_end[group])
         paper = d.papers[d.columns[d.group_column[group]]]
         alert = Alert(target=d.targets[d.group_target[group]], paper_id=paper.id)
         alert.matches = [self.match(j) for j in range(start, end)]
-        alert.cadence = sooner_cadence([d.subscriptions[int(i)].cadence for i in d.rows[start:end]])
+        alert.cadence = sooner_cadence([d.subscriptions[i].cadence for i in self.rows[start:end]])
         return alert
 
     def match(self, j: int) -> Match:
         """The Match of alerting pair j: subscription row rows[j], paper column cols[j]."""
         d = self.decisions
-        i = int(d.rows[j])
+        i = self.rows[j]
         subscription = d.subscriptions[i]
-        paper = d.papers[d.columns[d.cols[j]]]
-        score, threshold = float(d.pair_scores[j]), float(d.thresholds[i])
+        paper = d.papers[d.columns[self.cols[j]]]
         author = followed_author(paper, subscription.authors) if i in d.followed else None
         reasons = [f"author: {author}"] if author is not None else []
-        if d.pair_margins[j] >= 0:
-            reasons += self.reasons(i, paper, float(d.pair_lexical[j]))
+        if self.margins[j] >= 0:
+            reasons += self.reasons(i, paper, self.lexical[j])
         return Match(
             subscription_id=subscription.id,
             topic=subscription.topic,
-            score=round(score, 4),
-            band="strong" if author is not None else band_for(score, threshold),
+            score=round(self.scores[j], 4),
+            band="strong" if author is not None else band_for(self.margins[j]),
             reasons=reasons,
-            threshold=round(threshold, 4),
+            threshold=round(self.thresholds[i], 4),
         )
 
     def reasons(self, i: int, paper: Paper, lexical: float) -> list[str]:
