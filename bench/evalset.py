@@ -30,11 +30,14 @@ class EvalSet:
         return {self.ids_by_title[title]: grade for title, grade in query["relevant"].items()}
 
 
-def load_eval(eval_dir: Path, db_path: Path, config: str | None = None) -> EvalSet:
-    """A database holding the evaluation corpus, embedded, with the configured services."""
+def load_eval(eval_dir: Path, db_path: Path, config: str | None = None, embedder=None) -> EvalSet:
+    """A database holding the evaluation corpus, embedded, with the configured services.
+
+    `embedder` replaces the configured one (the encoding benchmark passes its candidates).
+    """
     settings = load_settings(config_path=config, env={})
     settings = replace(settings, database=DatabaseSettings(path=str(db_path)))
-    services = build_services(settings)
+    services = build_services(settings, embedder=embedder)
     corpus = json.loads((eval_dir / "seed_papers.json").read_text())
     queries = json.loads((eval_dir / "dev_queries.json").read_text())
     papers = [
