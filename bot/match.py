@@ -57,7 +57,8 @@ GRAM_CHUNK = 8192
 # Matching works on matrices of at most about this many floats (subscriptions x papers),
 # which bounds its memory and lets the allocator reuse the same blocks.
 MATRIX_CELLS = 4_000_000
-FTS_LOOKUP_THREADS = 2
+# Threads scoring blocks of subscriptions: numpy and BLAS release the GIL.
+WORK_THREADS = 2
 
 
 @dataclass
@@ -252,7 +253,7 @@ class DenseScorer:
 
     def scores(self, profiles: np.ndarray) -> np.ndarray:
         n = self.n
-        average = profiles.astype(np.float64) @ self.centre
+        average = (profiles @ self.centre.astype(np.float32)).astype(np.float64)
         mean = (n * average + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
         # Squared deviations from `mean`: the cosines' own spread plus the mean's shift.
         own = np.einsum("sd,sd->s", profiles @ self.covariance, profiles)
@@ -269,76 +270,72 @@ class LexicalScorer:
     """lexical_scores(store, topic, corpus)[rows] for many topics at once (topics x rows).
 
     FTS5's BM25 of an OR of quoted words is the sum of each word's own BM25, so each
-    distinct word is looked up once, however many topics share it, and a topic's BM25 is
-    the sum of its words' rows of a term-by-paper matrix. Each topic's best BM25 over the
-    whole corpus is found once, a slice of papers at a time so memory stays bounded.
+    distinct word is looked up once, however many topics share it (words the index reads
+    as the same terms, like "model" and "models", once between them), and a topic's BM25
+    is the sum of its words' rows of a term-by-paper matrix. Each topic's best BM25 over
+    the whole corpus is found once, a slice of papers at a time so memory stays bounded.
     """
 
     def __init__(
         self, store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray, cells: int
     ):
         words_of = [query_terms(topic) for topic in topics]
-        terms = list(dict.fromkeys(t for ts in words_of for t in ts))
-        term_doc, frequency = term_document_matrix(store, terms, corpus)
+        words = list(dict.fromkeys(w for ws in words_of for w in ws))
+        tokens_of = dict(zip(words, store.fts_tokens(words), strict=True))
+        first_word = {}
+        for word in words:
+            first_word.setdefault(tokens_of[word], word)
+        column = {tokens: j for j, tokens in enumerate(first_word)}
+        term_doc, frequency = term_document_matrix(store, list(first_word.values()), corpus)
         # As search.weighted_terms(): words in half the papers or more carry no weight.
         papers = store.fts_row_count()
-        common = {t for t, count in zip(terms, frequency, strict=True) if 2 * count >= papers}
-        terms_of = [[t for t in ts if t not in common] or ts for ts in words_of]
-        column = {t: j for j, t in enumerate(terms)}
+        column_of = {w: column[tokens_of[w]] for w in words}
+        weighted = {w for w in words if 2 * frequency[column_of[w]] < papers}
+        terms_of = [
+            [column_of[w] for w in ws if w in weighted] or [column_of[w] for w in ws]
+            for ws in words_of
+        ]
         self.topic_term = sparse.csr_matrix(
             (
                 np.ones(sum(len(ts) for ts in terms_of), dtype=np.float32),
-                [column[t] for ts in terms_of for t in ts],
+                [j for ts in terms_of for j in ts],
                 np.cumsum([0] + [len(ts) for ts in terms_of]),
             ),
             shape=(len(topics), len(column)),
         )
         self.papers = term_doc[:, rows].toarray(order="C")
-        self.best = np.zeros(len(topics), dtype=np.float32)
+        best = np.zeros(len(topics), dtype=np.float32)
         step = max(1, cells // max(1, len(topics)))
         for start in range(0, len(corpus.ids), step):
             bm25 = self.topic_term @ term_doc[:, start : start + step].toarray(order="C")
-            np.maximum(self.best, bm25.max(axis=1, initial=0), out=self.best)
+            np.maximum(best, bm25.max(axis=1, initial=0), out=best)
+        # Each topic's row divided by its best BM25, so a product gives the shares.
+        self.topic_term = sparse.diags(1 / np.where(best > 0, best, 1)) @ self.topic_term
 
     def shares(self, block: slice) -> np.ndarray:
-        bm25 = self.topic_term[block] @ self.papers
-        best = self.best[block]
-        bm25 /= np.where(best > 0, best, 1)[:, None]
-        return bm25
-
-
-def in_threads(work, items: list) -> list:
-    """[work(item) for item in items], the items shared out among FTS_LOOKUP_THREADS threads.
-
-    SQLite runs FTS5 queries without holding the GIL, each thread on its own connection.
-    """
-    size = max(1, -(-len(items) // FTS_LOOKUP_THREADS))
-    shares = [items[start : start + size] for start in range(0, len(items), size)]
-    with ThreadPoolExecutor(max_workers=FTS_LOOKUP_THREADS) as pool:
-        done = pool.map(lambda share: [work(item) for item in share], shares)
-        return [result for share in done for result in share]
+        return self.topic_term[block] @ self.papers
 
 
 def term_document_matrix(
     store: Store, terms: list[str], corpus: Corpus
 ) -> tuple[sparse.csc_matrix, np.ndarray]:
     """The BM25 of each term (rows) for each corpus paper (columns), looked up in FTS5, and
-    how many stored papers each term is in."""
-    per_term = in_threads(lambda term: store.fts_rowid_scores(f'"{term}"'), terms)
-    term_rows, doc_rows, values = [], [], []
-    for j, (rowids, scores) in enumerate(per_term):
-        doc, found = corpus.rows_of(rowids)
-        term_rows.append(np.full(int(found.sum()), j))
-        doc_rows.append(doc[found])
-        values.append(scores[found])
+    how many stored papers each term is in.
+
+    One connection does every lookup: SQLite serialises memory allocation across
+    connections, so two threads made the lookups slower, not faster (measured).
+    """
+    per_term = [store.fts_rowid_scores(f'"{term}"') for term in terms]
+    counts = np.array([len(rowids) for rowids, _ in per_term], dtype=np.int64)
+    term_rows = np.repeat(np.arange(len(terms)), counts)
+    rowids = np.concatenate([rowids for rowids, _ in per_term] or [np.zeros(0, np.int64)])
+    values = np.concatenate([scores for _, scores in per_term] or [np.zeros(0)])
+    doc_rows, found = corpus.rows_of(rowids)
     matrix = sparse.csc_matrix(
-        (
-            np.concatenate(values or [[]]).astype(np.float32),
-            (np.concatenate(term_rows or [[]]), np.concatenate(doc_rows or [[]])),
-        ),
+        (values[found].astype(np.float32), (term_rows[found], doc_rows[found])),
         shape=(len(terms), len(corpus.ids)),
     )
-    return matrix, np.array([len(rowids) for rowids, _ in per_term])
+    return matrix, counts
 
 
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
@@ -570,8 +567,9 @@ class Matcher:
         subscriptions, columns = fields["subscriptions"], fields["columns"]
         targets, target_of = np.unique([s.target for s in subscriptions], return_inverse=True)
         keys = target_of[rows].astype(np.int64) * len(columns) + cols
-        # Stable, so pairs of equal margin stay in subscription order (np.nonzero's).
-        order = np.lexsort((-margins, keys))
+        # Stable, so each group's pairs stay in subscription order (np.nonzero's);
+        # AlertBuilder orders the few pairs of each alert it builds by margin.
+        order = np.argsort(keys, kind="stable")
         rows, cols, keys, margins = rows[order], cols[order], keys[order], margins[order]
         pair_scores, pair_lexical = pair_scores[order], pair_lexical[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
@@ -587,7 +585,7 @@ class Matcher:
             targets=[str(t) for t in targets],
             group_target=target_of[rows[starts]] if len(starts) else starts,
             group_column=cols[starts],
-            group_margin=margins[starts],
+            group_margin=np.maximum.reduceat(margins, starts) if len(starts) else margins,
             group_instant=np.logical_or.reduceat(instant[rows], starts)
             if len(starts)
             else starts.astype(bool),
@@ -651,20 +649,35 @@ class Matcher:
         scores and lexical shares.
 
         Subscriptions are scored a block at a time (at most `matrix_cells` scores), so
-        the memory taken does not grow with their number. Subscriptions with a learned model
-        are scored one by one through evidence().
+        the memory taken does not grow with their number, on WORK_THREADS threads (numpy
+        and BLAS release the GIL). Subscriptions with a learned model are scored one by
+        one through evidence().
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        profiles = profile_matrix(subscriptions, corpus)
-        dense = DenseScorer(corpus, rows)
         topics = [s.topic for s in subscriptions]
-        lexical = LexicalScorer(self.store, topics, corpus, rows, self.matrix_cells)
-        filters = PaperFilters(papers, columns)
-        found = []
         size = max(1, self.matrix_cells // len(columns))
-        for start in range(0, len(subscriptions), size):
+        starts = range(0, len(subscriptions), size)
+        # The FTS lookups run on their own thread while the cosines of the first blocks
+        # are computed: both release the GIL, so the two cores share the work.
+        with ThreadPoolExecutor(max_workers=1) as lookup:
+            lexical_ready = lookup.submit(
+                LexicalScorer, self.store, topics, corpus, rows, self.matrix_cells
+            )
+            profiles = profile_matrix(subscriptions, corpus)
+            dense = DenseScorer(corpus, rows)
+            filters = PaperFilters(papers, columns)
+            ahead = {}
+            for start in starts:
+                if lexical_ready.done():
+                    break
+                ahead[start] = dense.scores(profiles[start : start + size])
+            lexical = lexical_ready.result()
+
+        def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
-            raw = dense.scores(profiles[block])
+            raw = ahead.pop(start, None)
+            if raw is None:
+                raw = dense.scores(profiles[block])
             shares = lexical.shares(block)
             raw += self.config.lexical_weight * shares
             raw -= self.config.calibration_offset
@@ -678,14 +691,11 @@ class Matcher:
                 if start <= i < start + size:
                     alerting[i - start, hit_columns] = True
             block_rows, block_cols = np.nonzero(alerting)
-            found.append(
-                (
-                    block_rows + start,
-                    block_cols,
-                    raw[block_rows, block_cols],
-                    shares[block_rows, block_cols],
-                )
-            )
+            pairs = (block_rows, block_cols)
+            return block_rows + start, block_cols, raw[pairs], shares[pairs]
+
+        with ThreadPoolExecutor(max_workers=WORK_THREADS) as pool:
+            found = list(pool.map(score_block, starts))
         return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
 
     @staticmethod
@@ -775,7 +785,8 @@ class AlertBuilder:
         start, end = int(d.group_start[group]), int(d.group_end[group])
         paper = d.papers[d.columns[d.group_column[group]]]
         alert = Alert(target=d.targets[d.group_target[group]], paper_id=paper.id)
-        alert.matches = [self.match(j) for j in range(start, end)]
+        best_first = sorted(range(start, end), key=lambda j: -self.margins[j])
+        alert.matches = [self.match(j) for j in best_first]
         alert.cadence = sooner_cadence([d.subscriptions[i].cadence for i in self.rows[start:end]])
         return alert
 

@@ -1414,6 +1414,32 @@ class Store:
             "select count(*) from papers_fts where papers_fts match ?", [fts_query]
         ).fetchone()[0]
 
+    def fts_tokens(self, words: list[str]) -> list[tuple[str, ...]]:
+        """The terms the full-text index reads each word as (after the porter stemmer).
+
+        Words with the same terms ("model", "models") match the same papers with the
+        same BM25. The words are tokenized by an FTS5 table in this connection's temporary
+        schema, made with the tokenizer of papers_fts.
+        """
+        db = self.db
+        with db.conn:
+            db.execute(
+                "create virtual table if not exists temp.words using fts5(word, tokenize='porter')"
+            )
+            db.execute(
+                "create virtual table if not exists temp.word_terms "
+                "using fts5vocab('temp', 'words', 'instance')"
+            )
+            db.execute("delete from temp.words")
+            db.conn.executemany(
+                "insert into temp.words (rowid, word) values (?, ?)", enumerate(words)
+            )
+            rows = db.execute("select doc, term from temp.word_terms order by doc, offset")
+            tokens: list[list[str]] = [[] for _ in words]
+            for doc, term in rows:
+                tokens[doc].append(term)
+        return [tuple(t) for t in tokens]
+
     # Benchmarks: bulk loading of generated corpora (issue 7)
 
     def insert_embedded_papers(self, papers: list[Paper], model: str, vectors: np.ndarray) -> None:

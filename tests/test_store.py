@@ -53,6 +53,23 @@ def test_fts_finds_by_title_abstract_and_author(tmp_path):
         assert [pid for pid, _ in store.fts_search(query, 5)] == ["2608.00001"]
 
 
+def test_fts_tokens_are_the_terms_the_index_matches_on(tmp_path):
+    """Words read as the same terms find the same papers with the same BM25."""
+    store = Store(tmp_path / "p.db")
+    store.upsert_papers(
+        [
+            paper("2608.00001", abstract="Language models model language."),
+            paper("2608.00002", abstract="A modeling study of x_ray images."),
+        ]
+    )
+    tokens = store.fts_tokens(["models", "model", "modeling", "x_ray", "images"])
+    assert tokens == [("model",), ("model",), ("model",), ("x", "rai"), ("imag",)]
+    scores = [store.fts_rowid_scores(f'"{word}"') for word in ("models", "model", "modeling")]
+    for rowids, values in scores[1:]:
+        assert rowids.tolist() == scores[0][0].tolist() == [1, 2]
+        assert values.tolist() == scores[0][1].tolist()
+
+
 def test_outbox_is_unique_per_target_and_paper(tmp_path):
     store = Store(tmp_path / "p.db")
     store.upsert_papers([paper()])
