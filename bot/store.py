@@ -1398,7 +1398,7 @@ class Store:
             'CREATE TRIGGER "papers_au" AFTER UPDATE OF "title", "abstract", "authors" '
             'ON "papers" BEGIN\n'
             '  INSERT INTO "papers_fts" ("papers_fts", rowid, "title", "abstract", "authors") '
-            "VALUES('delete', old.rowid, old.\"title\", old.\"abstract\", old.\"authors\");\n"
+            'VALUES(\'delete\', old.rowid, old."title", old."abstract", old."authors");\n'
             '  INSERT INTO "papers_fts" (rowid, "title", "abstract", "authors") '
             'VALUES (new.rowid, new."title", new."abstract", new."authors");\n'
             "END"
