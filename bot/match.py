@@ -542,8 +542,9 @@ class Matcher:
         papers = self.store.get_papers(wanted)
         columns = list(papers)
         thresholds = np.array([threshold_for(s, self.config) for s in subscriptions])
-        # Compared in log-odds, so probabilities are computed only for the pairs that alert.
-        raw_thresholds = log_odds(thresholds)
+        # Compared in log-odds, so probabilities are computed only for the pairs that alert;
+        # in float32 like the scores, so a pair alerts exactly when its margin is >= 0.
+        raw_thresholds = log_odds(thresholds).astype(np.float32)
         followed = self._followed_columns(subscriptions, papers, columns)
         rows, cols, pair_raw, pair_lexical = self._alerting_pairs(
             subscriptions, corpus, papers, columns, raw_thresholds, followed
@@ -558,7 +559,7 @@ class Matcher:
             cols=cols,
             pair_scores=logistic(pair_raw),
             pair_lexical=pair_lexical,
-            margins=pair_raw - raw_thresholds[rows],
+            margins=pair_raw - raw_thresholds[rows].astype(np.float64),
         )
 
     @staticmethod
@@ -690,7 +691,7 @@ class Matcher:
             for i, hit_columns in followed.items():
                 if start <= i < start + size:
                     alerting[i - start, hit_columns] = True
-            block_rows, block_cols = np.nonzero(alerting)
+            block_rows, block_cols = np.divmod(np.flatnonzero(alerting), alerting.shape[1])
             pairs = (block_rows, block_cols)
             return block_rows + start, block_cols, raw[pairs], shares[pairs]
 
