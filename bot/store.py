@@ -301,16 +301,20 @@ class Store:
         """Store papers by canonical id; a known id is an update, never a new paper.
 
         An update changes the stored text only when the feed carries a newer version, so
-        a cross-list or a second feed announcing the same paper changes nothing.
+        a cross-list or a second feed announcing the same paper changes nothing. All in
+        one transaction, the known rows read and the new papers inserted in bulk: a
+        transaction per paper made storing a 2,000-item feed take a second.
         """
         new, updated, unchanged = [], [], 0
         table = self.db["papers"]
-        with self.db.conn:
+        with self.db.atomic():
+            known = self._paper_rows([paper.id for paper in papers])
+            pending: dict[str, dict] = {}
             for paper in papers:
                 row = self._paper_row(paper)
-                existing = next(table.rows_where("id = ?", [paper.id], limit=1), None)
+                existing = pending.get(paper.id) or known.get(paper.id)
                 if existing is None:
-                    table.insert({**row, "first_seen": now_iso()})
+                    pending[paper.id] = {**row, "first_seen": now_iso()}
                     new.append(paper.id)
                 elif (paper.version or 0) > (existing["version"] or 0):
                     changes = {
@@ -318,11 +322,26 @@ class Store:
                     }
                     if changes.get("abstract", existing["abstract"]) != existing["abstract"]:
                         changes.update(embedding=None, embedding_model=None, summary=None)
-                    table.update(paper.id, changes)
+                    if paper.id in pending:
+                        pending[paper.id].update(changes)
+                    else:
+                        table.update(paper.id, changes)
                     updated.append(paper.id)
                 else:
                     unchanged += 1
+            table.insert_all(pending.values())
         return UpsertResult(new=new, updated=updated, unchanged=unchanged)
+
+    def _paper_rows(self, paper_ids: list[str]) -> dict[str, dict]:
+        """The stored rows of these ids, read a few hundred ids per query."""
+        rows = {}
+        for start in range(0, len(paper_ids), 500):
+            chunk = paper_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows.update(
+                (r["id"], r) for r in self.db["papers"].rows_where(f"id in ({marks})", chunk)
+            )
+        return rows
 
     @staticmethod
     def _paper_row(paper: Paper) -> dict:

@@ -35,6 +35,18 @@ def test_same_paper_twice_is_one_row(tmp_path):
     assert store.count_papers() == 1
 
 
+def test_one_batch_with_a_paper_twice_stores_its_newest_version_once(tmp_path):
+    store = Store(tmp_path / "p.db")
+    result = store.upsert_papers(
+        [paper(), paper(version=2, abstract="Revised."), paper("2608.00002"), paper()]
+    )
+    assert result.new == ["2608.00001", "2608.00002"]
+    assert result.updated == ["2608.00001"] and result.unchanged == 1
+    assert store.count_papers() == 2
+    assert store.get_paper("2608.00001").abstract == "Revised."
+    assert [pid for pid, _ in store.fts_search('"revised"', 5)] == ["2608.00001"]
+
+
 def test_new_version_updates_text_and_forgets_embedding(tmp_path):
     store = Store(tmp_path / "p.db")
     store.upsert_papers([paper()])
