@@ -452,13 +452,7 @@ class FakeSlack:
                 if not with_metadata:
                     message.pop("metadata", None)
                 selected.append(message)
-        page, cursor = _paginate(selected, body, self.max_page_size)
-        return {
-            "ok": True,
-            "messages": page,
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _message_page(selected, body, self.max_page_size)
 
     def _api_conversations_replies(self, body: dict) -> dict:
         """A thread, oldest first: its parent message, then the replies in the time range.
@@ -486,13 +480,7 @@ class FakeSlack:
         if not with_metadata:
             for message in selected:
                 message.pop("metadata", None)
-        page, cursor = _paginate(selected, body, self.max_page_size)
-        return {
-            "ok": True,
-            "messages": page,
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _message_page(selected, body, self.max_page_size)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -630,6 +618,17 @@ def _dm_channel(channel: str) -> str:
 def _truthy(value: Any) -> bool:
     """Form bodies carry booleans as "1"/"true"; JSON bodies as true."""
     return value in (True, 1, "1", "true", "True")
+
+
+def _message_page(messages: list, body: dict, max_page_size: int) -> dict:
+    """A conversations.history or conversations.replies answer: one page of `messages`."""
+    page, cursor = _paginate(messages, body, max_page_size)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": bool(cursor),
+        "response_metadata": {"next_cursor": cursor},
+    }
 
 
 def _paginate(items: list, body: dict, max_page_size: int) -> tuple[list, str]:
