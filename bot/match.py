@@ -456,6 +456,7 @@ class Decisions:
     one alert per (target, paper).
     """
 
+    corpus: Corpus
     subscriptions: list[Subscription]
     columns: list[str]
     papers: dict[str, Paper]
@@ -505,7 +506,7 @@ class Matcher:
         if decisions is None:
             return MatchResult(alerts=[], over_cap=[])
         kept = self._within_cap(decisions, now or datetime.now(UTC))
-        builder = AlertBuilder(self.store, self.corpus(), decisions)
+        builder = AlertBuilder(self.store, decisions)
         order = np.lexsort(
             (
                 self._paper_rank(decisions)[decisions.group_column],
@@ -522,7 +523,7 @@ class Matcher:
         decisions = self.decide(paper_ids)
         if decisions is None:
             return []
-        builder = AlertBuilder(self.store, self.corpus(), decisions)
+        builder = AlertBuilder(self.store, decisions)
         return [builder.alert(g) for g in range(len(decisions.group_target))]
 
     def decide(self, paper_ids: list[str]) -> Decisions | None:
@@ -550,6 +551,7 @@ class Matcher:
             subscriptions, corpus, papers, columns, raw_thresholds, followed
         )
         return self._grouped(
+            corpus=corpus,
             subscriptions=subscriptions,
             columns=columns,
             papers=papers,
@@ -764,11 +766,11 @@ class PaperFilters:
 class AlertBuilder:
     """Turns decision groups into Alert objects with their reasons, caching per paper."""
 
-    def __init__(self, store: Store, corpus: Corpus, decisions: Decisions):
-        self.corpus = corpus
+    def __init__(self, store: Store, decisions: Decisions):
+        self.corpus = decisions.corpus
         self.decisions = decisions
         subscriptions = decisions.subscriptions
-        seed_ids = {p for s in subscriptions for p in s.seed_papers if p in corpus.index}
+        seed_ids = {p for s in subscriptions for p in s.seed_papers if p in self.corpus.index}
         self.seeds = store.get_papers(sorted(seed_ids)) if seed_ids else {}
         self.paper_words: dict[str, set[str]] = {}
         self.topic_words: dict[int, set[str]] = {}
