@@ -661,7 +661,8 @@ class Matcher:
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
-        # are computed: both release the GIL, so the two cores share the work.
+        # are computed: SQLite computes BM25 and BLAS multiplies without holding the GIL,
+        # so the two cores share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
             lexical_ready = lookup.submit(
                 LexicalScorer, self.store, topics, corpus, rows, self.matrix_cells
