@@ -124,7 +124,9 @@ def test_killed_mid_batch_and_restarted_posts_each_alert_once(queued, slack):
     # Killed between Slack taking a post and the database recording it.
     assert len(slack.calls_to("chat.postMessage")) > sum(d.status == "sent" for d in rows)
 
-    time.sleep(1.5)  # the dead process's claim (lease_seconds = 1) runs out
+    # The dead process's claim (lease_seconds = 1) runs out. Timestamps are stored in
+    # whole seconds, so a lease of 1 s can take up to 2 s to pass.
+    time.sleep(2.5)
     second = paperbot(services, config, slack, "cycle")
     assert second.wait(timeout=180) == 0, second.stderr.read().decode()
     every_alert_once(services, slack)
