@@ -38,6 +38,7 @@ from bot.search import (
     PRIOR_STD,
     PRIOR_WEIGHT,
     Corpus,
+    carries_weight,
     lexical_scores,
     load_corpus,
     query_terms,
@@ -290,7 +291,7 @@ class LexicalScorer:
         # As search.weighted_terms(): words in half the papers or more carry no weight.
         papers = store.fts_row_count()
         column_of = {w: column[tokens_of[w]] for w in words}
-        weighted = {w for w in words if 2 * frequency[column_of[w]] < papers}
+        weighted = {w for w in words if carries_weight(frequency[column_of[w]], papers)}
         terms_of = [
             [column_of[w] for w in ws if w in weighted] or [column_of[w] for w in ws]
             for ws in words_of

@@ -112,6 +112,16 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - mean) / np.sqrt(variance)
 
 
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown search method {method!r}; use one of {METHODS}")
+
+
+def carries_weight(papers_with_word: int, papers: int) -> bool:
+    """Whether FTS5's BM25 weighs a word found in this many of `papers` (see weighted_terms)."""
+    return 2 * papers_with_word < papers
+
+
 def weighted_terms(store: Store, terms: list[str]) -> list[str]:
     """The words of a query that BM25 gives weight to: those in fewer than half the papers.
 
@@ -125,7 +135,7 @@ def weighted_terms(store: Store, terms: list[str]) -> list[str]:
     if len(terms) < 2:
         return terms
     papers = store.fts_row_count()
-    kept = [term for term in terms if 2 * store.fts_match_count(f'"{term}"') < papers]
+    kept = [t for t in terms if carries_weight(store.fts_match_count(f'"{t}"'), papers)]
     return kept or terms
 
 
@@ -248,8 +258,7 @@ class Search:
         """
         if not query.strip():
             return []
-        if method not in METHODS:
-            raise ValueError(f"unknown search method {method!r}; use one of {METHODS}")
+        check_method(method)
         bm25: Future = self._bm25_workers.submit(bm25_scores, self.store, query)
         vector = self.embedder.encode_one(query)
         corpus = self.corpus()
@@ -262,6 +271,7 @@ class Search:
 
     def similar(self, paper_id: str, limit: int = 5, method: str = "hybrid") -> list[SearchHit]:
         """Stored papers most like the stored paper `paper_id` ("more like this")."""
+        check_method(method)
         paper = self.store.get_paper(paper_id)
         corpus = self.corpus()
         if paper is None or paper_id not in corpus.index:
@@ -287,8 +297,6 @@ class Search:
         bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
         """The best `limit` corpus papers for `text`, given each paper's cosine to it."""
-        if method not in METHODS:
-            raise ValueError(f"unknown search method {method!r}; use one of {METHODS}")
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
         vector_mask, bm25_mask = keep, keep & (lexical > 0)
