@@ -422,23 +422,6 @@ class Store:
             return ids, np.zeros((0, 0), dtype=np.float32)
         return ids, np.vstack([from_blob(row[1]) for row in rows])
 
-    def paper_vectors(self, paper_ids: list[str], model: str) -> tuple[list[str], np.ndarray]:
-        """The embeddings of these papers made by `model`, in the order of the ids found."""
-        found = {}
-        for start in range(0, len(paper_ids), 500):
-            chunk = paper_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"select id, embedding from papers where id in ({marks}) "
-                "and embedding is not null and embedding_model = ?",
-                [*chunk, model],
-            )
-            found.update({row[0]: from_blob(row[1]) for row in rows})
-        ids = [paper_id for paper_id in paper_ids if paper_id in found]
-        if not ids:
-            return ids, np.zeros((0, 0), dtype=np.float32)
-        return ids, np.vstack([found[paper_id] for paper_id in ids])
-
     def unmatched_paper_ids(self) -> list[str]:
         """Papers stored but not yet matched against subscriptions, oldest first."""
         rows = self.db.execute(
@@ -876,13 +859,6 @@ class Store:
         )
         return [self._delivery_from_row(row) for row in rows]
 
-    def digest_targets(self) -> list[str]:
-        """Targets with rows waiting for a digest."""
-        rows = self.db.execute(
-            "select distinct target from deliveries where status = 'digest' order by target"
-        ).fetchall()
-        return [row[0] for row in rows]
-
     # Delivery reliability, scheduling and status (issue 6)
 
     def _create_reliability_schema(self) -> None:
@@ -1134,10 +1110,6 @@ class Store:
         """The outbox rows a digest carries, oldest first."""
         rows = self.db["deliveries"].rows_where("digest_id = ?", [digest_id], order_by="id")
         return [self._delivery_from_row(row) for row in rows]
-
-    def get_digest(self, digest_id: int) -> DigestRun | None:
-        row = next(self.db["digests"].rows_where("id = ?", [digest_id]), None)
-        return self._digest_from_row(row) if row else None
 
     def digests(self) -> list[DigestRun]:
         return [self._digest_from_row(row) for row in self.db["digests"].rows_where(order_by="id")]
