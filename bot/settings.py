@@ -54,8 +54,6 @@ class MatchingSettings:
     max_alerts_per_cycle: int
     strict_threshold: float
     broad_threshold: float
-    calibration_offset: float
-    lexical_weight: float
     daily_cap_dm: int
     daily_cap_channel: int
     feedback_precision: float
