@@ -24,3 +24,4 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/eval_matching.py

@@ -7,15 +7,17 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
 1. Search: nDCG@5 and recall@10 (relevant in the top 10 over min(relevant, 10)) by
    specificity, for every method of `Search.search`.
 2. Alerts with no feedback: the 30 topics subscribed at each strictness, every paper new
-   (`Matcher.score`, before the daily caps): precision, recall, alerts per subscription.
+   (`Matcher.score`, before the daily caps): precision, recall, alerts per subscription;
+   beside two simple global cutoffs (cosine, and cosine + 0.3 x BM25 share of the best).
 3. Calibrated at subscribe time: the day split in two halves of its papers. The first
    half is stored, the topics are subscribed and each judges the five papers its reply
    shows (`subscriptions.preview`), from the grades (unjudged counts as not relevant),
    through `record_feedback` as the buttons do; then the second half arrives and the
    alerts are counted on it alone.
-4. Feedback beyond the first five: the second half arrives in four parts; after each part
-   the subscriber judges every alert it got. Precision and recall on the last part,
-   measured before it is judged, against the judgments made so far.
+4. Feedback beyond the first five: half of the second half arrives in four parts, and
+   after each part the subscriber judges every alert it got; after the five previews and
+   after each part, precision and recall on the other half of the second half, which is
+   never judged.
 
     .venv/bin/python bench/dev_day.py [--dev-day ../shared/eval/dev_day]
 """
@@ -31,9 +33,11 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.feedback import record_feedback
 from bot.match import STRICTNESS_LEVELS
-from bot.search import METHODS
+from bot.search import METHODS, lexical_scores
 from bot.services import Services, build_services
 from bot.settings import DatabaseSettings, load_settings
 from bot.sources import parse_feed
@@ -114,6 +118,21 @@ def print_alert_rows(label: str, rows: dict[str, tuple]) -> None:
         print(f"{label:22} {spec:7} {precision:9.2f} {recall:6.2f} {per_sub:8.1f} {unjudged:8d}")
 
 
+def simple_alternatives(services: Services, topics: list[dict]) -> dict[str, dict]:
+    """Label -> alerts of one global cutoff without judgments, on the same stored papers."""
+    corpus = services.matcher.corpus()
+    cosines = corpus.matrix @ services.embedder.encode([t["query"] for t in topics]).T
+    shares = [lexical_scores(services.store, t["query"], corpus) for t in topics]
+    rules = {
+        "cosine >= 0.40": lambda k: cosines[:, k] >= 0.40,
+        "cos + 0.3 share >= .55": lambda k: cosines[:, k] + 0.3 * shares[k] >= 0.55,
+    }
+    ids = np.array(corpus.ids)
+    return {
+        label: {k: set(ids[rule(k)]) for k in range(len(topics))} for label, rule in rules.items()
+    }
+
+
 def ndcg5(ranked: list[str], judged: dict[str, int]) -> float:
     gain = sum(judged.get(p, 0) / math.log2(i + 2) for i, p in enumerate(ranked[:5]))
     ideal = sorted(judged.values(), reverse=True)[:5]
@@ -168,18 +187,26 @@ def main() -> None:
     parser.add_argument("--config", help="A paperbot TOML file laid over the defaults.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    topics = json.loads((args.dev_day / "judgments.json").read_text())["subscriptions"]
-    papers = load_papers(args.dev_day)
+    report(args.dev_day, args.config)
+
+
+def report(day: Path, config: str | None = None) -> None:
+    """Print the four tables of the module docstring."""
+    topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
+    papers = load_papers(day)
     every = {p.id for p in papers}
     header = f"{'':22} {'':7} {'precision':>9} {'recall':>6} {'per sub':>8} {'unjudged':>8}"
     with tempfile.TemporaryDirectory() as tmp:
-        services = fresh_services(Path(tmp), "day", args.config)
+        services = fresh_services(Path(tmp), "day", config)
         store(services, papers)
         print(f"dev_day: {len(papers)} papers, {len(topics)} subscriptions\n")
         print("Search")
         search_table(services, topics)
         print("\nAlerts, no feedback, every paper new")
         print(header)
+        by_position = dict(enumerate(topics))
+        for label, alerts in simple_alternatives(services, topics).items():
+            print_alert_rows(label, alert_figures(by_position, alerts, every))
         for strictness in STRICTNESS_LEVELS:
             subscribed = subscribe_all(services, topics, strictness)
             alerts = alerts_of(services, sorted(every))
@@ -188,7 +215,7 @@ def main() -> None:
 
         first, second = papers[0::2], papers[1::2]
         second_ids = {p.id for p in second}
-        services = fresh_services(Path(tmp), "halves", args.config)
+        services = fresh_services(Path(tmp), "halves", config)
         store(services, first)
         subscribed = subscribe_all(services, topics)
         previews = previews_of(services, subscribed)
@@ -203,25 +230,24 @@ def main() -> None:
         print_alert_rows("five judged previews", alert_figures(subscribed, after, second_ids))
         services.store.close()
 
-        print("\nFeedback beyond the first five: judged alerts so far, then the last part")
-        services = fresh_services(Path(tmp), "stream", args.config)
+        print("\nFeedback beyond the first five: judged so far, then never-judged papers")
+        services = fresh_services(Path(tmp), "stream", config)
         store(services, first)
         subscribed = subscribe_all(services, topics)
         for subscription_id, shown in previews_of(services, subscribed).items():
             judge(services, subscription_id, subscribed[subscription_id], shown)
-        parts = [second[k::STREAM_PARTS] for k in range(STREAM_PARTS)]
-        last = {p.id for p in parts[-1]}
-        for part in parts[:-1]:
-            store(services, part)
-        store(services, parts[-1])
-        judged_count = 5
+        stream, held_out = second[0::2], second[1::2]
+        parts = [stream[k::STREAM_PARTS] for k in range(STREAM_PARTS)]
+        later = {p.id for p in held_out}
+        store(services, second)
+        judged_count = 5.0
         print(f"{'judged per sub':>14} {'precision':>9} {'recall':>6} {'per sub':>8}")
-        for k in range(STREAM_PARTS):
-            held = alert_figures(subscribed, alerts_of(services, sorted(last)), last)["all"]
+        for part in [*parts, None]:
+            held = alert_figures(subscribed, alerts_of(services, sorted(later)), later)["all"]
             print(f"{judged_count:14.1f} {held[0]:9.2f} {held[1]:6.2f} {held[2]:8.1f}")
-            if k == STREAM_PARTS - 1:
+            if part is None:
                 break
-            alerts = alerts_of(services, [p.id for p in parts[k]])
+            alerts = alerts_of(services, [p.id for p in part])
             for subscription_id, topic in subscribed.items():
                 judge(services, subscription_id, topic, sorted(alerts.get(subscription_id, ())))
             judged_count += sum(len(a) for a in alerts.values()) / len(subscribed)
