@@ -684,6 +684,7 @@ def test_generic_atom_feed():
     assert paper.id == "url:https://preprints.example/1"
     assert paper.pdf_url == "https://preprints.example/1.pdf"
     assert paper.published == "2026-05-31T10:00:00+00:00"
+    assert paper.updated is None  # the entry has no <updated>
     assert paper.categories == ["q-bio"]
 
 
