@@ -822,6 +822,19 @@ def test_latin1_bytes_in_a_utf8_feed_keep_every_item_and_every_other_character()
     assert [p.id for p in result.papers] == [p.id for p in clean]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "iso-8859-1", "windows-1252"])
+def test_a_feed_in_another_declared_encoding_is_read_exactly(encoding):
+    feed = f"""<?xml version="1.0" encoding="{encoding}"?>
+<rss version="2.0"><channel><title>Revue</title><item><title>Caf\u00e9 na\u00efve</title>
+<link>https://journal.example/1</link><description>\u00c9t\u00e9 &amp; hiver</description>
+</item></channel></rss>"""
+    result = parse_feed(feed.encode(encoding))
+    assert (result.status, result.error) == ("ok", None)
+    assert [(p.title, p.abstract) for p in result.papers] == [
+        ("Caf\u00e9 na\u00efve", "\u00c9t\u00e9 & hiver")
+    ]
+
+
 def test_an_undeclared_namespace_prefix_in_one_item_keeps_all_five():
     clean = parse_feed(five_items()).papers
 

@@ -124,8 +124,11 @@ def read_xml(kind: str, content: bytes) -> tuple[XmlFeed | None, FeedResult | No
     if is_html(content):
         return None, parse_error(kind, NOT_A_FEED_HTML)
     damage: list[str] = []
-    content = _utf8(content, damage)
-    content = _bare_ampersands_escaped(content, damage)
+    # The two repairs work on bytes where "<" and "&" are one byte each, as in UTF-8 and
+    # the 8-bit encodings; UTF-16 and UTF-32 documents go to feedparser as they are.
+    if b"\x00" not in content[:4] and not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        content = _utf8(content, damage)
+        content = _bare_ampersands_escaped(content, damage)
     parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
     error = parsed.get("bozo_exception")
     if not parsed.get("version"):
@@ -149,17 +152,8 @@ def _utf8(content: bytes, damage: list[str]) -> bytes:
     except UnicodeDecodeError as error:
         first_bad = error.start
     declared = _DECLARED_ENCODING.match(content)
-    encoding = declared.group(1).decode("ascii", "replace").lower() if declared else "utf-8"
-    # No declaration means UTF-8, unless a UTF-16 or UTF-32 byte order mark or NUL says so.
-    if (
-        encoding not in ("utf-8", "utf8")
-        or b"\x00" in content[:4]
-        or content[:2]
-        in (
-            b"\xff\xfe",
-            b"\xfe\xff",
-        )
-    ):
+    # No declaration means UTF-8.
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         return content
     damage.append(f"not UTF-8 from byte {first_bad}: such bytes read as Windows-1252")
     return content.decode("utf-8", errors="paperbot.cp1252").encode("utf-8")
