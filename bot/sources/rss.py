@@ -82,7 +82,7 @@ def _authors(feed: XmlFeed, entry: dict) -> list[str]:
 
 
 def _find_doi(texts: list[str]) -> str | None:
-    """The first DOI in dc:identifier, prism:doi, guid or link, normalised."""
+    """The first DOI in the guid, dc:identifier, prism:doi or link, normalised."""
     for text in texts:
         match = _DOI.search(text or "")
         if match:
