@@ -1,6 +1,7 @@
 """The paperbot command as a user runs it: output text, JSON and exit codes."""
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -73,6 +74,27 @@ def test_ingest_reports_a_broken_file_and_keeps_going(run, tmp_path):
     result = run("ingest", str(broken), str(good))
     assert result.exit_code == 1
     assert "parse_error" in result.output and "109 items, 109 new" in result.output
+
+
+def test_ingest_keeps_every_item_of_a_broken_feed_and_names_the_damage(run, tmp_path):
+    from tests.conftest import FIXTURES
+
+    good = (FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml").read_bytes()
+    # A bare "&" in the first abstract, and the document cut inside its last item.
+    content = good.replace(b"Abstract: ", b"Abstract: A&T ", 1)[:-200]
+    kept = content.count(b"</item>")
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(content)
+    damage = f"malformed XML, kept {kept} complete items: 1 bare '&' read as text; unclosed token"
+    result = run("ingest", str(broken))
+    assert result.exit_code == 0
+    assert result.output == f"{broken}: ok, {kept} items, {kept} new, 0 updated: {damage}\n"
+    db = sqlite3.connect(tmp_path / "cli.db")
+    assert db.execute("select count(*) from papers").fetchone() == (kept,)
+    (abstract,) = db.execute("select abstract from papers where id = '2608.19199'").fetchone()
+    assert abstract.startswith("A&T We describe the evolution of a virtual assistant")
+    health = db.execute("select last_status, last_error from feeds where url = ?", [str(broken)])
+    assert health.fetchone() == ("ok", damage)
 
 
 def test_cycle_without_token_says_what_to_do(run):
