@@ -56,8 +56,6 @@ class MatchingSettings:
     broad_threshold: float
     daily_cap_dm: int
     daily_cap_channel: int
-    feedback_precision: float
-    feedback_prior_judgments: float
 
 
 @dataclass(frozen=True)
