@@ -10,8 +10,21 @@ from pathlib import Path
 
 import click
 
+from bot.embed import ModelError
 from bot.feeds import READ_STATUSES, active_feeds
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
+from bot.store import StoreError
+
+
+class PaperbotGroup(click.Group):
+    """Shows the errors a user can fix (settings, database, model) as click's one-line
+    "Error: ..." with exit code 1, never as a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (SettingsError, StoreError, ModelError) as error:
+            raise click.ClickException(str(error)) from None
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -42,7 +55,7 @@ def _paper_json(paper) -> dict:
     }
 
 
-@click.group()
+@click.group(cls=PaperbotGroup)
 @click.option("--db", envvar="PAPERBOT_DB", help="SQLite file (default from settings).")
 @click.option("--config", envvar="PAPERBOT_CONFIG", help="TOML file laid over the defaults.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
@@ -309,14 +322,14 @@ def _show_alerts(services, alerts) -> None:
 @click.pass_context
 def run(ctx: click.Context, port: int | None) -> None:
     """Run the Slack app and the scheduler."""
-    from bot.app import serve
+    from bot.app import ServeError, serve
 
     settings = _settings(ctx)
     try:
         settings.slack.require_for_run()
-    except SettingsError as error:
+        serve(settings, click.echo, port=port)
+    except (SettingsError, ServeError) as error:
         raise click.ClickException(str(error)) from None
-    serve(settings, port=port)
 
 
 @cli.command()

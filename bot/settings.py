@@ -193,6 +193,13 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise SettingsError(f"Settings file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise SettingsError(
+            f"Settings file {path} is a folder: point --config (or PAPERBOT_CONFIG) at a "
+            "TOML file, such as mine.toml."
+        ) from None
+    except OSError as error:
+        raise SettingsError(f"Settings file {path} cannot be read: {error.strerror}.") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path} is not valid TOML: {error}.") from None
 

@@ -136,15 +136,37 @@ class Notice:
     created: str
 
 
+def _advice(error: OSError | sqlite3.DatabaseError) -> str:
+    """Why a database file cannot be used, in the error's own words, and what to do."""
+    elsewhere = "choose another file with --db PATH (or PAPERBOT_DB)."
+    if isinstance(error, FileExistsError):
+        return f"{error.filename} is a file, not a folder; {elsewhere}"
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        return f"{error}; {elsewhere}"
+    reason = getattr(error, "strerror", None) or str(error)
+    return f"{reason}. Make the file and its folder writable, or {elsewhere}"
+
+
+class StoreError(Exception):
+    """The database file cannot be opened or written; the message says what to do."""
+
+
 class Store:
     """All reads and writes of paperbot's data."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._local = threading.local()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._create_schema()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Writes (WAL mode, the schema) at once, so a file that cannot be written is
+            # reported here rather than by the first command that changes something.
+            self._create_schema()
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise StoreError(
+                f"paperbot cannot use the database {self.path}: {_advice(error)}"
+            ) from None
 
     @property
     def db(self) -> sqlite_utils.Database:
