@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 import click
@@ -121,8 +123,14 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("--limit", default=5, show_default=True, help="How many papers.")
-@click.option("--since", help="Only papers published on or after this date (YYYY-MM-DD).")
+@click.option(
+    "--limit", default=5, show_default=True, type=click.IntRange(1, 100), help="How many papers."
+)
+@click.option(
+    "--since",
+    callback=lambda ctx, param, value: _iso_date(value),
+    help="Only papers published on or after this date (YYYY-MM-DD).",
+)
 @click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
 @click.option("--author", "authors", multiple=True, help="Only papers by this author (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -164,10 +172,49 @@ def search(
         click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.4f})")
 
 
+def _iso_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date: write it as YYYY-MM-DD, like 2026-08-21."
+        ) from None
+
+
+SLACK_ID = re.compile(r"[A-Z][A-Z0-9]+")
+
+
+def _slack_id(*prefixes: str):
+    """A click callback accepting a Slack id that starts with one of `prefixes`."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None or (SLACK_ID.fullmatch(value) and value.startswith(prefixes)):
+            return value
+        if param.name == "channel":
+            raise click.BadParameter(
+                f"{value!r} is not a channel id: give the id, such as C0123456789, not the "
+                "name. In Slack, open the channel's details: the id is at the bottom of About."
+            )
+        raise click.BadParameter(
+            f"{value!r} is not a user id: give the id, such as U0123456789. In Slack, open "
+            "the person's profile, click ⋮ and choose 'Copy member ID'."
+        )
+
+    return check
+
+
 @cli.command()
 @click.argument("topic", nargs=-1, required=True)
-@click.option("--user", required=True, help="Slack user id of the owner (U...).")
-@click.option("--channel", help="Deliver to this channel id instead of the owner's DM.")
+@click.option(
+    "--user", required=True, callback=_slack_id("U", "W"), help="Slack user id of the owner (U...)."
+)
+@click.option(
+    "--channel",
+    callback=_slack_id("C", "G"),
+    help="Deliver to this channel id (C...) instead of the owner's DM.",
+)
 @click.option("--threshold", type=float, help="Match score needed (0-1); overrides strictness.")
 @click.option("--strictness", type=click.Choice(["strict", "normal", "broad"]), default="normal")
 @click.option("--cadence", type=click.Choice(["instant", "daily", "weekly"]), default="instant")

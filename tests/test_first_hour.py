@@ -207,3 +207,132 @@ def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, slack):
     )
     assert process.returncode == 0
     assert "WARNING" not in stderr and "Traceback" not in stderr
+
+
+# -- (b) input is checked, and the message says what to write ----------------------------
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "p.db")
+
+
+def usage_error(result) -> str:
+    """click's answer to a bad option: exit code 2 and one `Error: ...` line."""
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    return line
+
+
+@pytest.mark.parametrize("since", ["2024-13-45", "yesterday", "2024/01/01"])
+def test_search_since_must_be_a_date(db, since):
+    line = usage_error(paperbot("--db", db, "search", "attention", "--since", since))
+    assert f"'{since}' is not a date: write it as YYYY-MM-DD" in line
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "101"])
+def test_search_limit_must_be_from_1_to_100(db, limit):
+    line = usage_error(paperbot("--db", db, "search", "attention", "--limit", limit))
+    assert "--limit" in line and "1<=x<=100" in line
+
+
+def test_subscribe_channel_must_be_an_id_not_a_name(db):
+    line = usage_error(
+        paperbot("--db", db, "subscribe", "x", "--user", "U1", "--channel", "general")
+    )
+    assert "'general' is not a channel id" in line and "C0123456789" in line
+    assert "No subscriptions yet" in paperbot("--db", db, "subscriptions").output
+
+
+def test_subscribe_user_must_be_an_id(db):
+    line = usage_error(paperbot("--db", db, "subscribe", "x", "--user", "ana"))
+    assert "'ana' is not a user id" in line
+
+
+@pytest.mark.parametrize(
+    "options, says",
+    [
+        (["--like", "9999.99999"], "No stored paper has the id 9999.99999"),
+        (["--require", ""], "A required or excluded keyword is empty"),
+        (["--exclude", "  "], "A required or excluded keyword is empty"),
+        (
+            ["--require", "attention", "--exclude", "Attention"],
+            "'attention' is both required and excluded",
+        ),
+    ],
+)
+def test_subscribe_refuses_what_could_never_match(db, options, says):
+    line = one_error_line(
+        paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1", *options)
+    )
+    assert says in line
+    listed = paperbot("--db", db, "subscriptions")
+    assert "No subscriptions yet" in listed.output
+
+
+def test_subscribe_refuses_a_topic_of_5000_characters(db):
+    line = one_error_line(paperbot("--db", db, "subscribe", "word " * 1000, "--user", "U1"))
+    assert "That topic is 4,999 characters; keep it under 500" in line
+
+
+def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
+    first = paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1")
+    assert first.exit_code == 0
+    again = paperbot(
+        "--db", db, "subscribe", "Sparse  attention", "--user", "U1", "--channel", "C1"
+    )
+    assert "already sends C1 exactly this; nothing was added" in one_error_line(again)
+    daily = ("--cadence", "daily")
+    variant = paperbot(
+        "--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1", *daily
+    )
+    assert variant.exit_code == 0
+    rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
+    assert len(rows) == 2
+
+
+@pytest.mark.parametrize(
+    "toml, says",
+    [
+        (
+            "[schedule]\ndigest_hour = 25",
+            "'schedule.digest_hour' in {file} must be from 0 to 23, like digest_hour = 23; got 25.",
+        ),
+        (
+            '[schedule]\nweekly_digest_day = "monday"',
+            "'schedule.weekly_digest_day' in {file} must be one of 'mon',",
+        ),
+        (
+            '[schedule]\nchannel_timezone = "Mars/Base"',
+            "'schedule.channel_timezone' in {file} must be an IANA timezone name",
+        ),
+        (
+            "[matching]\ndefault_threshold = 7",
+            "'matching.default_threshold' in {file} must be from 0 to 1",
+        ),
+        (
+            "[matching]\ndaily_cap_dm = -1",
+            "'matching.daily_cap_dm' in {file} must be from 1 to 1000, like daily_cap_dm = 1",
+        ),
+        ("[server]\nport = 70000", "'server.port' in {file} must be from 1 to 65535"),
+        (
+            'feeds = ["https://rss.arxiv.org/rss/cs.CL"]',
+            "'feeds' in {file} must be a table; write [[feeds]] on a line of its own, "
+            "then url = 'https://rss.arxiv.org/rss/cs.CL' on the next",
+        ),
+    ],
+)
+def test_doctor_names_the_setting_the_file_and_what_to_write(db, tmp_path, toml, says):
+    config = tmp_path / "mine.toml"
+    config.write_text(toml + "\n")
+    result = paperbot("--db", db, "--config", str(config), "doctor")
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith("[FAIL] settings: ") and says.format(file=config) in first
+
+
+def test_a_long_bad_setting_is_not_echoed_in_full(db, tmp_path):
+    config = tmp_path / "mine.toml"
+    config.write_text(f'[schedule]\nweekly_digest_day = "{"x" * 3000}"\n')
+    line = one_error_line(paperbot("--db", db, "--config", str(config), "status"))
+    assert len(line) < 400
