@@ -7,10 +7,10 @@ import logging
 import re
 import sys
 from dataclasses import asdict
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import click
+from click.core import ParameterSource
 
 from bot.embed import ModelError
 from bot.feeds import READ_STATUSES, active_feeds
@@ -77,22 +77,35 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: bool) -
 @click.pass_context
 def demo(ctx: click.Context, fresh: bool) -> None:
     """Run one offline cycle on the bundled sample feeds and show the alerts."""
-    from bot.demo import run_demo
+    from bot.demo import DEMO_DB, DemoError, run_demo, start_over
+    from bot.services import build_services
 
-    settings = _settings(ctx)
+    # Its own database unless --db says otherwise: never the one configured for the service.
+    given = ctx.parent.get_parameter_source("db") == ParameterSource.COMMANDLINE
+    path = ctx.obj["db"] if given else DEMO_DB
+    settings = load_settings(ctx.obj["config"], path)
     if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(settings.database.path + suffix).unlink(missing_ok=True)
-    services = _services(ctx)
-    click.echo(f"paperbot demo: database {settings.database.path}; no Slack token needed.\n")
+        try:
+            start_over(path)
+        except DemoError as error:
+            raise click.ClickException(str(error)) from None
+    services = build_services(settings)
+    click.echo(f"paperbot demo: database {path}; no Slack token needed.\n")
     report = run_demo(services, click.echo)
     if report.papers_new == 0 and report.sent == 0:
         click.echo("Nothing is new since the last run: no alert was posted twice.")
         click.echo("Run `paperbot demo --fresh` to start over.")
-    click.echo(
+    click.echo(f'Search these papers: paperbot --db {path} search "KV cache compression"')
+    summary = (
         f"Summary: {report.feeds_read} feeds read, {report.papers_new} papers new, "
-        f"{len(report.alerts) + len(report.over_cap)} matches, {report.sent} alerts."
+        f"{len(report.alerts) + len(report.over_cap)} matches, {report.sent} alerts shown"
     )
+    if report.over_cap:
+        summary += (
+            f", {len(report.over_cap)} held back by the daily cap (in Slack, offered as "
+            '"N more matched today")'
+        )
+    click.echo(summary + ".")
 
 
 @cli.command()
@@ -169,7 +182,8 @@ def search(
     if not hits:
         click.echo("No stored paper matches that query.")
     for rank, hit in enumerate(hits, start=1):
-        click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.4f})")
+        # Ranked only: a search score is not the 0-1 match score of alerts (README, Commands).
+        click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}")
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -320,7 +334,16 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
             )
         slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = _services(ctx, slack=slack)
-    report = services.pipeline.run_cycle(active_feeds(settings, services.store), dry_run=dry_run)
+    feeds = active_feeds(settings, services.store)
+    started = datetime.now(UTC)
+    report = services.pipeline.run_cycle(feeds, dry_run=dry_run)
+    if not dry_run:
+        # Recorded like the service's cycles, so `paperbot status` tells of this one.
+        from bot.scheduler import CycleLog
+
+        delivered = services.pipeline.deliverer.last_report
+        cycle_log = CycleLog(started, feeds, report, delivered, report.seconds)
+        services.store.record_cycle(cycle_log.record())
     if as_json:
         _print_json(_cycle_json(services, report))
         return

@@ -147,6 +147,22 @@ def _advice(error: OSError | sqlite3.DatabaseError) -> str:
     return f"{reason}. Make the file and its folder writable, or {elsewhere}"
 
 
+def made_by(path: str | Path) -> str | None:
+    """What made the paperbot database at `path` (see Store.set_made_by), read without
+    changing the file; None for a file that says nothing, or is no paperbot database."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("select value from about where key = 'made_by'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 class StoreError(Exception):
     """The database file cannot be opened or written; the message says what to do."""
 
@@ -739,15 +755,29 @@ class Store:
             )
         return cursor.rowcount > 0
 
-    def saved_papers(self, user: str, limit: int = 50) -> list[Paper]:
-        """A user's saved papers, most recently saved first."""
+    def saved_papers(self, user: str, limit: int = 50, offset: int = 0) -> list[Paper]:
+        """A user's saved papers, most recently saved first; `offset` skips the first ones."""
         rows = self.db.execute(
             "select papers.* from saved join papers on papers.id = saved.paper_id "
-            "where saved.user = ? order by saved.created desc, saved.rowid desc limit ?",
-            [user, limit],
+            "where saved.user = ? order by saved.created desc, saved.rowid desc "
+            "limit ? offset ?",
+            [user, limit, offset],
         )
         columns = [c[0] for c in rows.description]
         return [self._paper_from_row(dict(zip(columns, row, strict=True))) for row in rows]
+
+    def set_made_by(self, maker: str) -> None:
+        """Record what made this database, such as `paperbot demo` (read by made_by())."""
+        with self.db.conn:
+            self.db["about"].upsert({"key": "made_by", "value": maker}, pk="key")
+
+    def count_saved(self, user: str) -> int:
+        """How many stored papers `user` has saved."""
+        return self.db.execute(
+            "select count(*) from saved join papers on papers.id = saved.paper_id "
+            "where saved.user = ?",
+            [user],
+        ).fetchone()[0]
 
     def set_feedback(self, user: str, paper_id: str, subscription_id: int, value: int) -> None:
         """Record +1 / -1 from `user` on a paper sent for a subscription; a new vote replaces."""

@@ -90,7 +90,8 @@ def subscribe(
         )
         if e.target == target and existing == wanted:
             raise SubscriptionError(
-                f"Subscription #{e.id} already sends {target} exactly this; nothing was added."
+                f"Subscription #{e.id} already delivers exactly this topic with these "
+                "settings; nothing was added."
             )
     return store.add_subscription(
         owner=owner,

@@ -281,7 +281,10 @@ def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
     again = paperbot(
         "--db", db, "subscribe", "Sparse  attention", "--user", "U1", "--channel", "C1"
     )
-    assert "already sends C1 exactly this; nothing was added" in one_error_line(again)
+    assert (
+        "already delivers exactly this topic with these settings; nothing was added"
+        in one_error_line(again)
+    )
     daily = ("--cadence", "daily")
     variant = paperbot(
         "--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1", *daily
@@ -336,3 +339,68 @@ def test_a_long_bad_setting_is_not_echoed_in_full(db, tmp_path):
     config.write_text(f'[schedule]\nweekly_digest_day = "{"x" * 3000}"\n')
     line = one_error_line(paperbot("--db", db, "--config", str(config), "status"))
     assert len(line) < 400
+
+
+# -- (c) output that tells the truth -------------------------------------------------------
+
+
+def test_demo_summary_and_status_agree(db):
+    demo = paperbot("--db", db, "demo")
+    summary = demo.output.strip().splitlines()[-1]
+    assert summary.startswith("Summary: 2 feeds read, 322 papers new, 27 matches, ")
+    assert "24 alerts shown, 3 held back by the daily cap" in summary
+    status = paperbot("--db", db, "status").output
+    assert "Last cycle: none yet" not in status
+    assert "2 of 2 feeds read, 322 papers new, 27 matches, 24 sent" in status
+    assert "24 sent, 0 failed, 3 dropped" in status
+    assert "3 dropped: over the daily cap; each target was offered them once" in status
+
+
+def test_status_after_a_cycle_shows_it(db, slack):
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
+    assert paperbot("--db", db, "cycle", **env).exit_code == 0
+    status = paperbot("--db", db, "status").output
+    assert status.startswith("Last cycle: 20") and "0 of 0 feeds read" in status
+
+
+def test_doctor_counts_feeds_added_at_run_time(db, feed_server):
+    from tests.conftest import FIXTURES
+
+    sample = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+    (feed_server.root / "cs.CL.xml").write_bytes(sample.read_bytes())
+    added = paperbot("--db", db, "feeds", "add", feed_server.url + "cs.CL.xml")
+    assert added.exit_code == 0, added.output
+    doctor = paperbot("--db", db, "doctor").output
+    assert "[ok  ] feeds: 1 configured" in doctor
+
+
+def test_search_prints_no_score_on_another_scale_than_the_readme(db):
+    paperbot("--db", db, "demo")
+    result = paperbot("--db", db, "search", "KV cache compression")
+    assert result.output.startswith("1. ") and "score" not in result.output
+
+
+# -- (d) the demo keeps to its own database -------------------------------------------------
+
+
+def test_demo_uses_its_own_database_not_the_configured_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    service_db = tmp_path / "service.db"
+    result = paperbot("demo", PAPERBOT_DB=str(service_db))
+    assert result.exit_code == 0
+    assert result.output.startswith("paperbot demo: database data/demo.db;")
+    assert 'paperbot --db data/demo.db search "KV cache compression"' in result.output
+    assert not service_db.exists()
+    assert Store(tmp_path / "data" / "demo.db").count_papers() == 322
+
+
+def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder):
+    mine = tmp_path / "mine.db"
+    store = Store(mine)
+    store.add_subscription(
+        owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
+    )
+    store.close()
+    line = one_error_line(paperbot("--db", str(mine), "demo", "--fresh"))
+    assert f"{mine} was not made by `paperbot demo`, so --fresh will not delete it" in line
+    assert [s.topic for s in Store(mine).list_subscriptions()] == ["my work"]
