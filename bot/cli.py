@@ -14,6 +14,7 @@ from click.core import ParameterSource
 
 from bot.embed import ModelError
 from bot.feeds import READ_STATUSES, active_feeds
+from bot.progress import embedding_progress, spinner, terminal
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
 from bot.store import StoreError
 
@@ -91,7 +92,7 @@ def demo(ctx: click.Context, fresh: bool) -> None:
             raise click.ClickException(str(error)) from None
     services = build_services(settings)
     click.echo(f"paperbot demo: database {path}; no Slack token needed.\n")
-    report = run_demo(services, click.echo)
+    report = run_demo(services, click.echo, terminal())
     if report.papers_new == 0 and report.sent == 0:
         click.echo("Nothing is new since the last run: no alert was posted twice.")
         click.echo("Run `paperbot demo --fresh` to start over.")
@@ -120,7 +121,8 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
         services.pipeline.ingest_feed(FeedSettings(url=source, kind=kind or ""))
         for source in sources
     ]
-    embedded = services.pipeline.embed_missing()
+    with embedding_progress(terminal(as_json)) as on_progress:
+        embedded = services.pipeline.embed_missing(on_progress)
     if as_json:
         _print_json({"feeds": [asdict(r) for r in reports], "embedded": embedded})
         return
@@ -159,6 +161,8 @@ def search(
 ) -> None:
     """Search the stored papers, as /papers search does."""
     services = _services(ctx)
+    with spinner(terminal(as_json), "Loading the embedding model…"):
+        services.embedder.load()
     hits = services.search.search(
         " ".join(query),
         limit=limit,
@@ -259,6 +263,8 @@ def subscribe(
     from bot.subscriptions import subscribe as add
 
     services = _services(ctx)
+    with spinner(terminal(as_json), "Loading the embedding model…"):
+        services.embedder.load()
     try:
         sub = add(
             services.store,
@@ -336,7 +342,8 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     services = _services(ctx, slack=slack)
     feeds = active_feeds(settings, services.store)
     started = datetime.now(UTC)
-    report = services.pipeline.run_cycle(feeds, dry_run=dry_run)
+    with embedding_progress(terminal(as_json)) as on_progress:
+        report = services.pipeline.run_cycle(feeds, dry_run=dry_run, on_progress=on_progress)
     if not dry_run:
         # Recorded like the service's cycles, so `paperbot status` tells of this one.
         from bot.scheduler import CycleLog

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+
 from bot.blocks import render_for_terminal
 from bot.deliver import DeliveryReport, compose_alert, matches_of
 from bot.pipeline import CycleReport
+from bot.progress import embedding_progress, spinner
 from bot.scheduler import CycleLog
 from bot.services import Services
 from bot.settings import CONFIG_DIR, FeedSettings
@@ -64,17 +67,23 @@ def ensure_subscriptions(services: Services, demo: dict) -> None:
             )
 
 
-def run_demo(services: Services, echo: Callable[[str], None]) -> CycleReport:
-    """Run one cycle on the samples and show each queued alert as Slack would."""
+def run_demo(
+    services: Services, echo: Callable[[str], None], console: Console | None = None
+) -> CycleReport:
+    """Run one cycle on the samples and show each queued alert as Slack would; on a
+    `console`, a spinner while the model loads and a bar while papers are embedded."""
     if services.store.count_papers() == 0 and not services.store.list_subscriptions():
         # An empty database is the demo's own from here on: `demo --fresh` may delete it.
         services.store.set_made_by(MADE_BY_DEMO)
     demo = load_demo()
     names = {s["target"]: s["target_name"] for s in demo["subscriptions"]}
+    with spinner(console, "Loading the embedding model…"):
+        services.embedder.load()
     ensure_subscriptions(services, demo)
     feeds = demo_feeds(demo)
     started = datetime.now(UTC)
-    report = services.pipeline.run_cycle(feeds)
+    with embedding_progress(console) as on_progress:
+        report = services.pipeline.run_cycle(feeds, on_progress=on_progress)
     for delivery in services.store.claim_pending_deliveries(limit=10_000):
         message = compose_alert(
             services.store, services.summarizer, delivery.paper_id, matches_of(delivery)

@@ -1,6 +1,7 @@
 """A new user's first hour (issue 14): every mistake gets one sentence saying what to do,
 never a traceback."""
 
+import json
 import os
 import shutil
 import signal
@@ -404,3 +405,38 @@ def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder)
     line = one_error_line(paperbot("--db", str(mine), "demo", "--fresh"))
     assert f"{mine} was not made by `paperbot demo`, so --fresh will not delete it" in line
     assert [s.topic for s in Store(mine).list_subscriptions()] == ["my work"]
+
+
+# -- (e) progress on a terminal, silence elsewhere --------------------------------------------
+
+
+SAMPLE_FEED = (
+    Path(__file__).parent / "fixtures" / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+)
+
+
+def test_ingest_on_a_terminal_shows_embedding_progress(db):
+    # TTY_COMPATIBLE=1 tells rich that stderr is a terminal, as it is for a person typing.
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), TTY_COMPATIBLE="1")
+    assert result.exit_code == 0
+    assert "Embedding papers" in result.stderr and "109/109" in result.stderr
+    assert "papers/s" in result.stderr
+    assert "109 items, 109 new" in result.stdout and "Embedding" not in result.stdout
+
+
+def test_ingest_json_on_a_terminal_draws_nothing(db):
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), "--json", TTY_COMPATIBLE="1")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["embedded"] == 109
+
+
+def test_ingest_into_a_pipe_draws_nothing(db):
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), TTY_COMPATIBLE="0")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_search_on_a_terminal_shows_a_spinner_while_the_model_loads(db):
+    result = paperbot("--db", db, "search", "attention", TTY_COMPATIBLE="1")
+    assert "Loading the embedding model" in result.stderr
+    quiet = paperbot("--db", db, "search", "attention", "--json", TTY_COMPATIBLE="1")
+    assert quiet.stderr == "" and json.loads(quiet.stdout) == []
