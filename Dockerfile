@@ -9,14 +9,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The CPU wheel of the torch version pinned in pyproject.toml, so the CUDA build never lands.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# Every package at the version and hash in requirements.lock. Its torch is the CPU build
+# (2.13.0+cpu), which PyTorch's CPU index serves, so the CUDA build never lands.
+COPY requirements.lock ./
+RUN pip install --require-hashes --extra-index-url https://download.pytorch.org/whl/cpu \
+    -r requirements.lock
 
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY config ./config
-RUN pip install -e .
+RUN pip install --no-deps --no-build-isolation -e .
 
 RUN useradd --create-home --uid 10001 paperbot \
     && mkdir -p /data && chown paperbot /data

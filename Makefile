@@ -3,16 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench lock
 
 setup: $(VENV)/.installed
 
-# torch==2.13.0 is pinned in pyproject.toml, so pip takes the CPU build in the same install.
-$(VENV)/.installed: pyproject.toml
+# Every package at the version and hash in requirements.lock (the test tools included), then
+# paperbot itself with nothing more; torch there is the CPU build.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# After a change to the pins in pyproject.toml: resolve the whole set again, with hashes.
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools==7.6.2
+	.venv-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --extra test \
+		--strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
 
 demo: setup
 	$(BIN)/paperbot demo
@@ -24,3 +33,4 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/eval_matching.py

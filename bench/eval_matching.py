@@ -4,7 +4,8 @@ Ranks the corpus for every judged query with `Search.search` (topic queries) and
 `Search.similar` (liked-paper queries) under each method, and prints nDCG@5, recall@5 and
 MRR. Then subscribes to each topic query at each strictness, treats all papers as new,
 and prints the precision and recall of "would alert" (grade >= 1 is relevant), as
-`Matcher.score` decides it before daily caps.
+`Matcher.score` decides it before daily caps. Then the dev_day section (bench/dev_day.py),
+when ../shared/eval/dev_day is there.
 
     .venv/bin/python bench/eval_matching.py [--eval-dir ../shared/eval] [--sweep]
 """
@@ -17,6 +18,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from dev_day import report
 from evalset import DEFAULT_EVAL_DIR, EvalSet, load_eval, ndcg_at, recall_at, reciprocal_rank
 
 from bot.match import STRICTNESS_LEVELS, threshold_for
@@ -131,6 +133,10 @@ def main() -> None:
             for threshold, count, precision, recall in sweep(evalset):
                 print(f"{threshold:9.2f} {count:6d} {precision:9.3f} {recall:6.3f}")
         evalset.services.store.close()
+    dev_day = args.eval_dir / "dev_day"
+    if (dev_day / "judgments.json").exists():
+        print()
+        report(dev_day, args.config)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def held_out_alerts(evalset: EvalSet, subscription_id: int, held_out: list[str])
     services = evalset.services
     subscription = services.store.get_subscription(subscription_id)
     corpus = services.matcher.corpus()
-    scores = evidence(services.store, subscription, corpus, services.matcher.config).score
+    scores = evidence(services.store, subscription, corpus).score
     threshold = threshold_for(subscription, services.matcher.config)
     return {p for p in held_out if scores[corpus.index[p]] >= threshold}
 
@@ -94,7 +94,7 @@ def best_unjudged(evalset: EvalSet, subscription_id: int, candidates: set[str]) 
     services = evalset.services
     subscription = services.store.get_subscription(subscription_id)
     corpus = services.matcher.corpus()
-    scores = evidence(services.store, subscription, corpus, services.matcher.config).score
+    scores = evidence(services.store, subscription, corpus).score
     return min(candidates, key=lambda p: (-scores[corpus.index[p]], p))
 
 

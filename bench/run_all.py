@@ -388,7 +388,7 @@ def bench_matching(services, embedder: Embedder) -> None:
     sample = decisions.subscriptions[:100]
     started = time.perf_counter()
     for subscription in sample:
-        evidence(store, subscription, corpus, matcher.config)
+        evidence(store, subscription, corpus)
     per_sub = (time.perf_counter() - started) / len(sample) * len(decisions.subscriptions)
     row(
         f"match {len(paper_ids)} papers x {len(decisions.subscriptions):,} subscriptions",
@@ -452,7 +452,7 @@ def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
         services = build_search_db(db, count, base, embedder)
         built = time.perf_counter() - started
         search = services.search
-        no_encoding = Search(services.store, precomputed, services.settings.matching.lexical_weight)
+        no_encoding = Search(services.store, precomputed)
         started = time.perf_counter()
         search.search(queries[0])
         cold = time.perf_counter() - started

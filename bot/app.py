@@ -84,7 +84,7 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
     services.embedder.load()
     app = build_bolt_app(services)
     scheduler, _ = build_scheduler(services)
-    close_slack = _connect_slack(app, services, settings, port, echo)
+    close_slack, where = _connect_slack(app, services, settings, port)
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:
@@ -95,6 +95,8 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # Said once a signal stops paperbot cleanly.
+    echo(f"paperbot is {where}. Ctrl-C stops it.")
     scheduler.start()
     stop.wait()
     scheduler.pause()
@@ -106,16 +108,16 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
 
 
 def _connect_slack(
-    app: App, services: Services, settings: Settings, port: int | None, echo
-) -> Callable[[], None]:
-    """Start taking Slack's requests in the background; returns what stops it."""
+    app: App, services: Services, settings: Settings, port: int | None
+) -> tuple[Callable[[], None], str]:
+    """Start taking Slack's requests in the background; returns what stops it, and where
+    the requests come from, for the user."""
     import waitress
 
     if settings.slack.app_token:
         handler = SocketModeHandler(app, settings.slack.app_token)
         handler.connect()
-        echo("paperbot is connected to Slack in Socket Mode. Ctrl-C stops it.")
-        return handler.close
+        return handler.close, "connected to Slack in Socket Mode"
     port = port or settings.server.port
     host = settings.server.host
     try:
@@ -128,10 +130,6 @@ def _connect_slack(
             "using that port, or choose another with `paperbot run --port N` "
             "(or [server] port in your settings)."
         ) from None
-    echo(
-        f"paperbot is listening on http://{host}:{port}/slack/events "
-        f"(health check: /healthz). Ctrl-C stops it."
-    )
     # Daemon thread: it ends with the process once serve() has returned.
     threading.Thread(target=server.run, name="http", daemon=True).start()
-    return server.close
+    return server.close, f"listening on http://{host}:{port}/slack/events (health check: /healthz)"

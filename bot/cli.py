@@ -172,7 +172,7 @@ def search(
     encoder = for_settings(settings.model.path, settings.model.precision)
     with spinner(terminal(as_json), "Loading the embedding model…"):
         encoder.load()
-    hits = Search(store, encoder, settings.matching.lexical_weight).search(
+    hits = Search(store, encoder).search(
         " ".join(query),
         limit=limit,
         since=since,
@@ -195,8 +195,8 @@ def search(
     if not hits:
         click.echo("No stored paper matches that query.")
     for rank, hit in enumerate(hits, start=1):
-        # Ranked only: a search score is not the 0-1 match score of alerts (README, Commands).
-        click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}")
+        # The 0-1 score of "How matching works" in the README, as alerts are scored.
+        click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.2f})")
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -268,7 +268,7 @@ def subscribe(
     as_json: bool,
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
-    from bot.subscriptions import SubscriptionError
+    from bot.subscriptions import SubscriptionError, preview
     from bot.subscriptions import subscribe as add
 
     services = _services(ctx)
@@ -292,10 +292,46 @@ def subscribe(
         )
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
+    previews = preview(services.matcher, sub)
     if as_json:
-        _print_json(_subscription_json(sub))
-    else:
-        click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
+        _print_json({**_subscription_json(sub), "previews": [_paper_json(p) for p in previews]})
+        return
+    click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
+    if previews:
+        click.echo(
+            "Are these relevant? Your answers set how picky it is "
+            f"(`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
+        )
+        for paper in previews:
+            click.echo(f"  {paper.id}  {paper.title}")
+
+
+@cli.command()
+@click.argument("subscription_id", type=int)
+@click.argument("paper_id")
+@click.argument("verdict", type=click.Choice(["relevant", "not-relevant"]))
+@click.pass_context
+def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: str) -> None:
+    """Judge a paper for a subscription, as its Relevant / Not relevant buttons do."""
+    from bot.feedback import record_feedback
+    from bot.subscriptions import threshold_of
+
+    services = _services(ctx)
+    sub = services.store.get_subscription(subscription_id)
+    if sub is None:
+        raise click.ClickException(
+            f"There is no subscription {subscription_id}; `paperbot subscriptions` lists them."
+        )
+    if services.store.get_paper(paper_id) is None:
+        raise click.ClickException(f"No stored paper has the id {paper_id!r}.")
+    value = 1 if verdict == "relevant" else -1
+    sub = record_feedback(
+        services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher
+    )
+    click.echo(
+        f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}; "
+        f"its threshold is now {threshold_of(services.matcher, sub):.2f}."
+    )
 
 
 def _subscription_json(sub) -> dict:

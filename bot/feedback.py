@@ -103,7 +103,7 @@ def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[s
     """
     config = matcher.config
     corpus = matcher.corpus()
-    scores = evidence(matcher.store, subscription, corpus, config).score
+    scores = evidence(matcher.store, subscription, corpus).score
     level = strictness_threshold(subscription, config)
     judged_scores = sorted(
         ((float(scores[corpus.index[p]]), v) for p, v in judged.items() if p in corpus.index),
@@ -149,8 +149,8 @@ def fit_model(matcher: Matcher, subscription: Subscription, judged: dict[str, in
     added as negatives, weighted in total like the judged negatives.
     """
     corpus = matcher.corpus()
-    found = evidence(matcher.store, subscription, corpus, matcher.config)
-    features = np.column_stack(model_features(found.dense, found.lexical, corpus, judged))
+    found = evidence(matcher.store, subscription, corpus)
+    features = np.column_stack(model_features(found, corpus, judged))
     index = corpus.index
     rows = [index[p] for p in judged if p in index]
     labels = [1.0 if judged[corpus.ids[r]] > 0 else 0.0 for r in rows]

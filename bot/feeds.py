@@ -6,7 +6,8 @@ place that list is made; every cycle (`paperbot cycle`, the scheduler) takes it 
 
 Health, as `paperbot feeds` shows it and the digest warns about:
 
-    ok            read, with N items
+    ok            read, with N items; a damaged document (cut short, not well-formed) is
+                  ok too, with every item still readable kept and the damage named
     empty         read, no items: arXiv does not announce on Saturdays, Sundays and its
                   holidays, so an empty listing there is a quiet day, not a fault
     not_modified  the server answered 304: nothing new since the last read
@@ -191,7 +192,8 @@ def describe(row: dict) -> str:
     if status is None:
         return "not polled yet"
     if status == "ok":
-        return f"ok, {row.get('last_items') or 0} items"
+        damage = f"; read with damage: {row['last_error']}" if row.get("last_error") else ""
+        return f"ok, {row.get('last_items') or 0} items{damage}"
     if status == "empty":
         checked = row.get("last_checked")
         if (row.get("kind") or "") == "arxiv_listing" and checked:

@@ -1,20 +1,13 @@
 """Scores new papers against subscriptions, applies filters, thresholds and caps, explains.
 
-How a paper is scored for a subscription (also in the README, "How matching works"):
-
-    dense    = cosine(paper, profile), as a z-score against every stored paper's cosine
-               with the same profile. The profile is the topic's embedding averaged with
-               the seed papers' ("like this paper"), then moved by feedback (Rocchio).
-    lexical  = BM25 of the topic text for the paper, divided by the best BM25 any stored
-               paper gets for it (0 to 1). It keeps the exact terms of narrow topics.
-    raw      = dense + lexical_weight * lexical
-    score    = logistic(raw - calibration_offset), from 0 to 1
-
-Raw cosine is not comparable between topics (a broad topic is close to everything), so
-the z-score calibrates each subscription against the corpus it is matched in. Once a
-subscription has enough judgments (5 relevant, 3 not), a small logistic model over these
-features and the closeness to the judged papers gives the score instead: the learned
-probability that the paper is relevant. Either way thresholds are on the same 0-1 scale.
+A paper's score for a subscription is the probability, from bot/relevance.py's model, that
+the subscriber would have picked it: from the cosine of the paper and the subscription's
+profile (raw, and as a z-score against every stored paper), and from how much of the
+topic's rare vocabulary the paper's abstract and title contain. The profile is the
+topic's embedding averaged with the seed papers' ("like this paper"), then moved by
+feedback (Rocchio). Once a subscription has enough judgments (5 relevant, 3 not), a small
+logistic model over these features and the closeness to the judged papers gives the
+score instead (bot/feedback.py). Either way thresholds are on the same 0-1 scale.
 
 A paper alerts when score >= the threshold of the subscription's strictness (strict,
 normal, broad; or the subscription's own threshold), it contains every required keyword
@@ -30,29 +23,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from scipy import sparse
 
+from bot import relevance
 from bot.papers import Paper
-from bot.search import (
-    PRIOR_MEAN,
-    PRIOR_STD,
-    PRIOR_WEIGHT,
-    Corpus,
-    carries_weight,
-    lexical_scores,
-    load_corpus,
-    query_terms,
-    zscore,
-)
+from bot.relevance import Coverage
+from bot.search import PRIOR_MEAN, PRIOR_STD, PRIOR_WEIGHT, Corpus, load_corpus, query_terms, zscore
 from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
-from bot.summarize import content_words
 
 STRICTNESS_LEVELS = ("strict", "normal", "broad")
 # How far above its threshold a score must be for each band; the rest is "borderline".
 BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
+BY_MEANING = "similar in meaning (no distinctive topic word in the text)"
 # Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
 GRAM_CHUNK = 8192
 # Matching works on matrices of at most about this many floats (subscriptions x papers),
@@ -110,8 +94,6 @@ class MatchingConfig:
     """The numbers matching runs on; the defaults live in config/settings.toml."""
 
     thresholds: dict[str, float]
-    calibration_offset: float
-    lexical_weight: float
     daily_cap_dm: int
     daily_cap_channel: int
     cycle_cap: int
@@ -126,8 +108,6 @@ class MatchingConfig:
                 "normal": matching.default_threshold,
                 "broad": matching.broad_threshold,
             },
-            calibration_offset=matching.calibration_offset,
-            lexical_weight=matching.lexical_weight,
             daily_cap_dm=matching.daily_cap_dm,
             daily_cap_channel=matching.daily_cap_channel,
             cycle_cap=matching.max_alerts_per_cycle,
@@ -138,10 +118,12 @@ class MatchingConfig:
 
 @dataclass
 class Evidence:
-    """A subscription's features for every paper of the corpus."""
+    """A subscription's features for every paper of the corpus, and its log-odds."""
 
+    cosine: np.ndarray
     dense: np.ndarray
-    lexical: np.ndarray
+    coverage: np.ndarray
+    title: np.ndarray
     raw: np.ndarray
 
     @property
@@ -203,10 +185,10 @@ def unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def model_features(dense: np.ndarray, lexical: np.ndarray, corpus: Corpus, judged: dict) -> list:
-    """The linear model's inputs: the two features, and closeness to the judged papers."""
+def model_features(found: Evidence, corpus: Corpus, judged: dict) -> list:
+    """The learned model's inputs: the relevance features, and closeness to the judged papers."""
     index = corpus.index
-    features = [dense, lexical]
+    features = [found.cosine, found.dense, found.coverage, found.title]
     for verdict in (1, -1):
         rows = [index[p] for p, v in judged.items() if v == verdict and p in index]
         centroid = unit(corpus.matrix[rows].mean(axis=0))
@@ -214,26 +196,30 @@ def model_features(dense: np.ndarray, lexical: np.ndarray, corpus: Corpus, judge
     return features
 
 
-def evidence(
-    store: Store, subscription: Subscription, corpus: Corpus, config: MatchingConfig
-) -> Evidence:
+def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
     """Score every corpus paper for one subscription (see the module docstring)."""
     profile = subscription.profile
     if profile is None:
         profile = base_profile(subscription, corpus)
-    dense = zscore(corpus.matrix @ profile)
-    lexical = lexical_scores(store, subscription.topic, corpus)
-    raw = dense + config.lexical_weight * lexical - config.calibration_offset
+    cosine = corpus.matrix @ profile
+    dense = zscore(cosine)
+    words = Coverage(store, [query_terms(subscription.topic)], corpus, np.arange(len(corpus.ids)))
+    coverage, title = words.coverage()[0], words.title()[0]
+    raw = relevance.log_odds(cosine, dense, coverage, title)
+    found = Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
     model = subscription.model
     if model:
         judged = store.subscription_feedback(subscription.id)
-        features = model_features(dense, lexical, corpus, judged)
-        raw = model["bias"] + sum(w * f for w, f in zip(model["weights"], features, strict=True))
-    return Evidence(dense=dense, lexical=lexical, raw=raw)
+        features = model_features(found, corpus, judged)
+        found.raw = model["bias"] + sum(
+            w * f for w, f in zip(model["weights"], features, strict=True)
+        )
+    return found
 
 
 class DenseScorer:
-    """zscore(corpus.matrix @ profile)[rows] for many profiles at once (profiles x rows).
+    """Cosines and their z-scores, (corpus.matrix @ profile)[rows] and zscore() of it, for
+    many profiles at once (profiles x rows).
 
     The corpus mean and spread of each profile's cosines come from the corpus's mean
     vector and covariance matrix, computed once, so scoring a block of profiles does not
@@ -252,7 +238,7 @@ class DenseScorer:
         self.covariance = (gram / self.n - np.outer(self.centre, self.centre)).astype(np.float32)
         self.papers = np.ascontiguousarray(matrix[rows].T)
 
-    def scores(self, profiles: np.ndarray) -> np.ndarray:
+    def scores(self, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = self.n
         average = (profiles @ self.centre.astype(np.float32)).astype(np.float64)
         mean = (n * average + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
@@ -260,83 +246,10 @@ class DenseScorer:
         own = np.einsum("sd,sd->s", profiles @ self.covariance, profiles)
         spread = n * (own + (average - mean) ** 2)
         variance = (spread + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
-        # Dividing the profiles first turns the z-score into one product and one subtraction.
-        scale = (1 / np.sqrt(variance)).astype(np.float32)
-        dense = (profiles * scale[:, None]) @ self.papers
-        dense -= (mean * scale)[:, None].astype(np.float32)
-        return dense
-
-
-class LexicalScorer:
-    """lexical_scores(store, topic, corpus)[rows] for many topics at once (topics x rows).
-
-    FTS5's BM25 of an OR of quoted words is the sum of each word's own BM25, so each
-    distinct word is looked up once, however many topics share it (words the index reads
-    as the same terms, like "model" and "models", once between them), and a topic's BM25
-    is the sum of its words' rows of a term-by-paper matrix. Each topic's best BM25 over
-    the whole corpus is found once, a slice of papers at a time so memory stays bounded.
-    """
-
-    def __init__(
-        self, store: Store, topics: list[str], corpus: Corpus, rows: np.ndarray, cells: int
-    ):
-        words_of = [query_terms(topic) for topic in topics]
-        words = list(dict.fromkeys(w for ws in words_of for w in ws))
-        tokens_of = dict(zip(words, store.fts_tokens(words), strict=True))
-        first_word = {}
-        for word in words:
-            first_word.setdefault(tokens_of[word], word)
-        column = {tokens: j for j, tokens in enumerate(first_word)}
-        term_doc, frequency = term_document_matrix(store, list(first_word.values()), corpus)
-        # As search.weighted_terms(): words in half the papers or more carry no weight.
-        papers = store.fts_row_count()
-        column_of = {w: column[tokens_of[w]] for w in words}
-        weighted = {w for w in words if carries_weight(frequency[column_of[w]], papers)}
-        terms_of = [
-            [column_of[w] for w in ws if w in weighted] or [column_of[w] for w in ws]
-            for ws in words_of
-        ]
-        self.topic_term = sparse.csr_matrix(
-            (
-                np.ones(sum(len(ts) for ts in terms_of), dtype=np.float32),
-                [j for ts in terms_of for j in ts],
-                np.cumsum([0] + [len(ts) for ts in terms_of]),
-            ),
-            shape=(len(topics), len(column)),
-        )
-        self.papers = term_doc[:, rows].toarray(order="C")
-        best = np.zeros(len(topics), dtype=np.float32)
-        step = max(1, cells // max(1, len(topics)))
-        for start in range(0, len(corpus.ids), step):
-            bm25 = self.topic_term @ term_doc[:, start : start + step].toarray(order="C")
-            np.maximum(best, bm25.max(axis=1, initial=0), out=best)
-        # Each topic's row divided by its best BM25, so a product gives the shares.
-        self.topic_term = sparse.diags(1 / np.where(best > 0, best, 1)) @ self.topic_term
-
-    def shares(self, block: slice) -> np.ndarray:
-        return self.topic_term[block] @ self.papers
-
-
-def term_document_matrix(
-    store: Store, terms: list[str], corpus: Corpus
-) -> tuple[sparse.csc_matrix, np.ndarray]:
-    """The BM25 of each term (rows) for each corpus paper (columns), looked up in FTS5, and
-    how many stored papers each term is in.
-
-    One connection does every lookup: SQLite serialises memory allocation across
-    connections, so two threads made the lookups slower, not faster (measured).
-    """
-    per_term = [store.fts_rowid_scores(f'"{term}"') for term in terms]
-    counts = np.array([len(rowids) for rowids, _ in per_term], dtype=np.int64)
-    term_rows = np.repeat(np.arange(len(terms)), counts)
-    rowids = np.concatenate([rowids for rowids, _ in per_term] or [np.zeros(0, np.int64)])
-    values = np.concatenate([scores for _, scores in per_term] or [np.zeros(0)])
-    doc_rows, found = corpus.rows_of(rowids)
-    matrix = sparse.csc_matrix(
-        (values[found].astype(np.float32), (term_rows[found], doc_rows[found])),
-        shape=(len(terms), len(corpus.ids)),
-    )
-    return matrix, counts
+        cosine = profiles @ self.papers
+        dense = cosine - mean[:, None].astype(np.float32)
+        dense *= (1 / np.sqrt(variance)).astype(np.float32)[:, None]
+        return cosine, dense
 
 
 def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
@@ -400,28 +313,20 @@ def closest_seed(corpus: Corpus, row: int, seeds: dict[str, Paper]) -> str | Non
 
 
 def reasons_for(
-    paper: Paper,
-    subscription: Subscription,
-    lexical: float,
-    closest_seed: str | None,
-    text_words: set[str] | None = None,
-    topic_words: set[str] | None = None,
+    paper: Paper, subscription: Subscription, keywords: list[str], closest_seed: str | None
 ) -> list[str]:
-    """The evidence an alert shows: topic, closest seed paper, shared and required keywords.
+    """The evidence an alert shows: topic, closest seed paper, the topic's distinctive words
+    the paper contains (Coverage.distinctive_words), required keywords.
 
-    `text_words` and `topic_words` are the paper's and the topic's content words, when the
-    caller has them already.
+    With no distinctive word in common, the match is by meaning alone, and it says so.
     """
     reasons = ["topic"]
     if closest_seed:
         reasons.append("like: " + closest_seed)
-    if text_words is None:
-        text_words = content_words(f"{paper.title} {paper.abstract}")
-    if topic_words is None:
-        topic_words = content_words(subscription.topic)
-    shared = [w for w in topic_words if w in text_words]
-    if lexical > 0 and shared:
-        reasons.append("keywords: " + ", ".join(sorted(shared)[:MAX_KEYWORD_REASONS]))
+    if keywords:
+        reasons.append("keywords: " + ", ".join(keywords[:MAX_KEYWORD_REASONS]))
+    elif not closest_seed:
+        reasons.append(BY_MEANING)
     if subscription.required:
         text = f"{paper.title} {paper.abstract}"
         required = [k for k in subscription.required if contains_keyword(text, k)]
@@ -453,7 +358,7 @@ class Decisions:
     """What matching decided for a batch of papers, as arrays (no per-pair objects yet).
 
     Row i is `subscriptions[i]`, column k is `papers[columns[k]]`; the alerting pairs are
-    (rows[j], cols[j]) with their score, lexical share and margin, and `groups` gather them into
+    (rows[j], cols[j]) with their score and margin, and `groups` gather them into
     one alert per (target, paper).
     """
 
@@ -466,7 +371,7 @@ class Decisions:
     rows: np.ndarray
     cols: np.ndarray
     pair_scores: np.ndarray
-    pair_lexical: np.ndarray
+    coverage: Coverage
     pair_margins: np.ndarray
     # Per alert group: its target's position in `targets`, its column, its best margin,
     # whether any of its subscriptions is instant, and the slice of `rows`/`cols` it owns.
@@ -548,7 +453,7 @@ class Matcher:
         # in float32 like the scores, so a pair alerts exactly when its margin is >= 0.
         raw_thresholds = log_odds(thresholds).astype(np.float32)
         followed = self._followed_columns(subscriptions, papers, columns)
-        rows, cols, pair_raw, pair_lexical = self._alerting_pairs(
+        rows, cols, pair_raw, coverage = self._alerting_pairs(
             subscriptions, corpus, papers, columns, raw_thresholds, followed
         )
         return self._grouped(
@@ -561,12 +466,12 @@ class Matcher:
             rows=rows,
             cols=cols,
             pair_scores=logistic(pair_raw),
-            pair_lexical=pair_lexical,
+            coverage=coverage,
             margins=pair_raw - raw_thresholds[rows].astype(np.float64),
         )
 
     @staticmethod
-    def _grouped(*, rows, cols, pair_scores, pair_lexical, margins, **fields) -> Decisions:
+    def _grouped(*, rows, cols, pair_scores, margins, **fields) -> Decisions:
         """Gather the alerting pairs into one group per (target, paper), best match first."""
         subscriptions, columns = fields["subscriptions"], fields["columns"]
         targets, target_of = np.unique([s.target for s in subscriptions], return_inverse=True)
@@ -575,7 +480,7 @@ class Matcher:
         # AlertBuilder orders the few pairs of each alert it builds by margin.
         order = np.argsort(keys, kind="stable")
         rows, cols, keys, margins = rows[order], cols[order], keys[order], margins[order]
-        pair_scores, pair_lexical = pair_scores[order], pair_lexical[order]
+        pair_scores = pair_scores[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
         ends = np.r_[starts[1:], len(keys)].astype(np.int64)
         instant = np.array([s.cadence == "instant" for s in subscriptions])
@@ -584,7 +489,6 @@ class Matcher:
             rows=rows,
             cols=cols,
             pair_scores=pair_scores,
-            pair_lexical=pair_lexical,
             pair_margins=margins,
             targets=[str(t) for t in targets],
             group_target=target_of[rows[starts]] if len(starts) else starts,
@@ -648,9 +552,9 @@ class Matcher:
         columns: list[str],
         raw_thresholds: np.ndarray,
         followed: dict[int, np.ndarray],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Coverage]:
         """The (subscription row, paper column) pairs that alert, with their log-odds
-        scores and lexical shares.
+        scores, and the word coverage of every topic in every paper (for the reasons).
 
         Subscriptions are scored a block at a time (at most `matrix_cells` scores), so
         the memory taken does not grow with their number, on WORK_THREADS threads (numpy
@@ -658,50 +562,45 @@ class Matcher:
         one through evidence().
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        topics = [s.topic for s in subscriptions]
+        words_of = [query_terms(s.topic) for s in subscriptions]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
-        # are computed: SQLite computes BM25 and BLAS multiplies without holding the GIL,
-        # so the two cores share the work.
+        # are computed: SQLite and BLAS work without holding the GIL, so the two cores
+        # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
-            lexical_ready = lookup.submit(
-                LexicalScorer, self.store, topics, corpus, rows, self.matrix_cells
-            )
+            coverage_ready = lookup.submit(Coverage, self.store, words_of, corpus, rows)
             profiles = profile_matrix(subscriptions, corpus)
             dense = DenseScorer(corpus, rows)
             filters = PaperFilters(papers, columns)
             ahead = {}
             for start in starts:
-                if lexical_ready.done():
+                if coverage_ready.done():
                     break
                 ahead[start] = dense.scores(profiles[start : start + size])
-            lexical = lexical_ready.result()
+            coverage = coverage_ready.result()
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
-            raw = ahead.pop(start, None)
-            if raw is None:
-                raw = dense.scores(profiles[block])
-            shares = lexical.shares(block)
-            raw += self.config.lexical_weight * shares
-            raw -= self.config.calibration_offset
+            cosine, z = ahead.pop(start, None) or dense.scores(profiles[block])
+            raw = relevance.log_odds(cosine, z, coverage.coverage(block), coverage.title(block))
             for i, subscription in enumerate(subscriptions[block]):
                 if subscription.model:
-                    learned = evidence(self.store, subscription, corpus, self.config)
-                    raw[i], shares[i] = learned.raw[rows], learned.lexical[rows]
+                    raw[i] = evidence(self.store, subscription, corpus).raw[rows]
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             for i, hit_columns in followed.items():
                 if start <= i < start + size:
                     alerting[i - start, hit_columns] = True
             block_rows, block_cols = np.divmod(np.flatnonzero(alerting), alerting.shape[1])
-            pairs = (block_rows, block_cols)
-            return block_rows + start, block_cols, raw[pairs], shares[pairs]
+            return block_rows + start, block_cols, raw[block_rows, block_cols]
 
         with ThreadPoolExecutor(max_workers=WORK_THREADS) as pool:
             found = list(pool.map(score_block, starts))
-        return tuple(np.concatenate(arrays) for arrays in zip(*found, strict=True))
+        pair_rows, pair_cols, pair_raw = (
+            np.concatenate(arrays) for arrays in zip(*found, strict=True)
+        )
+        return pair_rows, pair_cols, pair_raw, coverage
 
     @staticmethod
     def _followed_columns(
@@ -774,11 +673,9 @@ class AlertBuilder:
         subscriptions = decisions.subscriptions
         seed_ids = {p for s in subscriptions for p in s.seed_papers if p in self.corpus.index}
         self.seeds = store.get_papers(sorted(seed_ids)) if seed_ids else {}
-        self.paper_words: dict[str, set[str]] = {}
-        self.topic_words: dict[int, set[str]] = {}
         # Python lists: reading one element of a list is much cheaper than of an array.
         self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
-        self.scores, self.lexical = decisions.pair_scores.tolist(), decisions.pair_lexical.tolist()
+        self.scores = decisions.pair_scores.tolist()
         self.margins, self.thresholds = (
             decisions.pair_margins.tolist(),
             decisions.thresholds.tolist(),
@@ -804,7 +701,7 @@ class AlertBuilder:
         author = followed_author(paper, subscription.authors) if i in d.followed else None
         reasons = [f"author: {author}"] if author is not None else []
         if self.margins[j] >= 0:
-            reasons += self.reasons(i, paper, self.lexical[j])
+            reasons += self.reasons(i, paper, self.cols[j])
         return Match(
             subscription_id=subscription.id,
             topic=subscription.topic,
@@ -814,15 +711,10 @@ class AlertBuilder:
             threshold=round(self.thresholds[i], 4),
         )
 
-    def reasons(self, i: int, paper: Paper, lexical: float) -> list[str]:
-        """reasons_for(), with the paper's and the topic's words computed once each."""
+    def reasons(self, i: int, paper: Paper, column: int) -> list[str]:
+        """reasons_for() subscription i and the paper at `column` of the batch."""
         subscription = self.decisions.subscriptions[i]
-        if paper.id not in self.paper_words:
-            self.paper_words[paper.id] = content_words(f"{paper.title} {paper.abstract}")
-        if i not in self.topic_words:
-            self.topic_words[i] = content_words(subscription.topic)
         seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
         closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
-        return reasons_for(
-            paper, subscription, lexical, closest, self.paper_words[paper.id], self.topic_words[i]
-        )
+        keywords = self.decisions.coverage.distinctive_words(i, column)
+        return reasons_for(paper, subscription, keywords, closest)

@@ -1,11 +1,11 @@
-"""Hybrid search: SQLite FTS5 BM25 and embedding cosine, fused; filters by date, category, author.
+"""Hybrid search: embedding cosine and full-text evidence; filters by date, category, author.
 
-Two fusions are offered. Reciprocal rank fusion (RRF) adds 1 / (60 + rank) from each
-ranking. The calibrated fusion, the default, adds the cosine as a z-score against all
-stored papers to `lexical_weight` times the paper's BM25 as a share of the best BM25:
-a query whose exact terms pick out a few papers gives those papers a large lead, while a
-query whose words are everywhere leaves the order to the embeddings. Matching uses the
-same two features (bot/match.py), so search and alerts agree.
+The default ranking ("hybrid") is bot/relevance.py's model, the one alerts decide with:
+the cosine (raw and as a z-score against all stored papers) and the share of the query's
+rare words each paper contains, in its text and in its title. A query whose words pick
+out a few papers gives those papers a large lead, while a query whose words are
+everywhere leaves the order to the embeddings. Reciprocal rank fusion (RRF) of FTS5 BM25
+and cosine, and each of the two alone, are kept for comparison (bench/eval_matching.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from bot import relevance
 from bot.embed import Embedder
 from bot.papers import Paper
 from bot.store import Store
@@ -25,8 +26,6 @@ from bot.store import Store
 # the shared evaluation used.
 RRF_K = 60
 CANDIDATES = 100
-# The default weight of the lexical share next to the cosine z-score; settings override it.
-LEXICAL_WEIGHT = 2.0
 # A typical topic-to-paper cosine distribution of the bundled MiniLM model (measured on
 # the shared evaluation corpus), worth PRIOR_WEIGHT papers when calibrating a score.
 PRIOR_MEAN = 0.3
@@ -212,10 +211,9 @@ class Search:
     release the GIL, so on two cores a search takes about the longer of the two, not the sum.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, lexical_weight: float = LEXICAL_WEIGHT):
+    def __init__(self, store: Store, embedder: Embedder):
         self.store = store
         self.embedder = embedder
-        self.lexical_weight = lexical_weight
         # (change marker, embedding state, Corpus); replaced whole, so threads sharing it
         # see either one.
         self._cached: tuple[tuple, tuple[int, int], Corpus] | None = None
@@ -254,7 +252,7 @@ class Search:
 
         `since` (an ISO date) keeps papers published on or after it, `categories` those in
         any of them, `authors` those with an author whose name contains one of them.
-        `method` is "hybrid" (calibrated fusion), "rrf", "bm25" or "cosine".
+        `method` is "hybrid" (the relevance model), "rrf", "bm25" or "cosine".
         """
         if not query.strip():
             return []
@@ -300,7 +298,7 @@ class Search:
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
         vector_mask, bm25_mask = keep, keep & (lexical > 0)
-        scores, scored = self._scores(method, cosine, lexical, vector_mask, bm25_mask)
+        scores, scored = self._scores(method, text, corpus, cosine, lexical, vector_mask, bm25_mask)
         # Best first, ties broken by paper id.
         ranked = sorted(
             (int(i) for i in contenders(scores, scored, limit)),
@@ -332,7 +330,7 @@ class Search:
             keep[corpus.index[exclude]] = False
         return keep
 
-    def _scores(self, method, cosine, lexical, vector_mask, bm25_mask):
+    def _scores(self, method, text, corpus, cosine, lexical, vector_mask, bm25_mask):
         """Score of every corpus row under `method`, and the mask of rows that match at all."""
         if method == "cosine":
             return cosine, vector_mask
@@ -347,4 +345,11 @@ class Search:
             for ranking in rankings:
                 fused[ranking] += 1.0 / (RRF_K + np.arange(1, len(ranking) + 1))
             return fused, fused > 0
-        return zscore(cosine) + self.lexical_weight * lexical, vector_mask
+        return relevance_scores(self.store, text, corpus, cosine), vector_mask
+
+
+def relevance_scores(store: Store, text: str, corpus: Corpus, cosine: np.ndarray) -> np.ndarray:
+    """bot/relevance.py's probability that each corpus paper is one the query is after."""
+    words = relevance.Coverage(store, [query_terms(text)], corpus, np.arange(len(corpus.ids)))
+    raw = relevance.log_odds(cosine, zscore(cosine), words.coverage()[0], words.title()[0])
+    return 1 / (1 + np.exp(-raw))

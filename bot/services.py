@@ -54,7 +54,7 @@ def build_services(
         settings=settings,
         store=store,
         embedder=embedder,
-        search=Search(store, embedder, settings.matching.lexical_weight),
+        search=Search(store, embedder),
         matcher=matcher,
         summarizer=summarizer,
         fetcher=fetcher,

@@ -65,8 +65,6 @@ class MatchingSettings:
     max_alerts_per_cycle: int = between(1, 1000)
     strict_threshold: float = between(0, 1)
     broad_threshold: float = between(0, 1)
-    calibration_offset: float = between(-10, 10)
-    lexical_weight: float = between(0, 10)
     daily_cap_dm: int = between(1, 1000)
     daily_cap_channel: int = between(1, 1000)
     feedback_precision: float = between(0, 1)

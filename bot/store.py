@@ -1422,6 +1422,21 @@ class Store:
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
         return rowids, np.array([row[1] for row in rows], dtype=np.float64)
 
+    def fts_term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rowids of the papers whose title or abstract contains `word`, and which of them
+        have it in the title.
+
+        BM25 with the abstract's weight set to 0 is non-zero exactly when the title matches.
+        """
+        quoted = '"' + word.replace('"', '""') + '"'
+        rows = self.db.execute(
+            "select rowid, bm25(papers_fts, 1.0, 0.0, 0.0) from papers_fts "
+            "where papers_fts match ?",
+            ["{title abstract} : " + quoted],
+        ).fetchall()
+        rowids = np.array([row[0] for row in rows], dtype=np.int64)
+        return rowids, np.array([row[1] != 0 for row in rows], dtype=bool)
+
     # Search (issue 7): full-text index upkeep and the counts BM25 is made of
 
     def _restrict_fts_update_trigger(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import urllib.parse
 from collections.abc import Callable
 
@@ -14,13 +13,12 @@ from slack_sdk.errors import SlackApiError
 from bot.commands import MAX_TOPIC
 from bot.embed import Embedder
 from bot.fetch import Fetcher
-from bot.match import STRICTNESS_LEVELS, Matcher, evidence, threshold_for
+from bot.match import STRICTNESS_LEVELS, Matcher, evidence, logit, threshold_for
 from bot.papers import Paper, arxiv_id
 from bot.sources import parse_feed
 from bot.store import Store, Subscription
 
 log = logging.getLogger(__name__)
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 CADENCES = ("instant", "daily", "weekly")
 
@@ -134,7 +132,7 @@ def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
 
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
-PREVIEW_SIZE = 3
+PREVIEW_SIZE = 5
 
 MembershipCheck = Callable[[str, str], bool]
 
@@ -275,25 +273,22 @@ def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
 
 
 def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:
-    """The most recent stored papers that `subscription` would have matched, newest first.
+    """Stored papers for a new subscription to judge, chosen to tell its threshold apart.
 
-    Scored the way matching scores new papers (bot.match.evidence), over every stored paper.
+    The papers scored nearest the threshold (in log-odds), as many below it as above: the
+    best-scored papers are relevant to almost any topic, so their verdicts say little about
+    where this topic's threshold belongs, while a verdict on a borderline paper moves it
+    (bot/feedback.py). Best-scored first.
     """
     corpus = matcher.corpus()
     if not corpus.ids or subscription.embedding is None:
         return []
-    scores = evidence(matcher.store, subscription, corpus, matcher.config).score
-    threshold = threshold_of(matcher, subscription)
-    matched = {corpus.ids[i]: int(i) for i in np.nonzero(scores >= threshold)[0]}
-    papers = matcher.store.get_papers(list(matched))
-
-    def recency(paper_id: str) -> tuple[str, int]:
-        # Publication date first; papers without one rank by when they were stored.
-        published = papers[paper_id].published or ""
-        return (published[:10] if ISO_DATE.match(published) else "", matched[paper_id])
-
-    newest = sorted(matched, key=recency, reverse=True)[:limit]
-    return [papers[paper_id] for paper_id in newest]
+    raw = evidence(matcher.store, subscription, corpus).raw
+    distance = np.abs(raw - logit(threshold_of(matcher, subscription)))
+    nearest = np.argsort(distance, kind="stable")[:limit]
+    chosen = sorted(nearest, key=lambda row: -raw[row])
+    papers = matcher.store.get_papers([corpus.ids[row] for row in chosen])
+    return [papers[corpus.ids[row]] for row in chosen]
 
 
 # -- `like <arXiv id or URL>`: a subscription seeded by one paper -------------------

@@ -272,21 +272,44 @@ def subscription_list(
 
 
 def subscribed_message(subscription: Subscription, previews: list[Paper], threshold: float) -> dict:
-    """The reply to a new subscription, with the recent papers it would have matched."""
+    """The reply to a new subscription, with stored papers near its threshold to judge."""
     blocks = [section("Subscribed: " + describe(subscription, threshold))]
     if previews:
-        blocks.append(context("The most recent stored papers it would have matched:"))
+        blocks.append(
+            context(
+                "Would you want papers like these? They are stored papers near its threshold: "
+                "your answers set how picky it is, starting now."
+            )
+        )
         for paper in previews:
-            blocks.extend(paper_blocks(paper))
+            blocks.extend(paper_blocks(paper, feedback_buttons(paper, subscription.id)))
     else:
         blocks.append(
             context(
-                "No stored paper would have matched it yet. If that seems wrong, "
-                f"try broader words or `/papers threshold {subscription.id} looser`."
+                "No paper is stored yet to show what it would match. If its first alerts "
+                f"miss the mark, try `/papers threshold {subscription.id} stricter` or looser."
             )
         )
     blocks.append(actions(subscription_buttons(subscription)))
     return {"text": fit("Subscribed to " + subscription.topic, MAX_FALLBACK), "blocks": blocks}
+
+
+def feedback_buttons(paper: Paper, subscription_id: int) -> list[dict]:
+    """Relevant / Not relevant for a paper shown for a subscription, as on its alerts."""
+    value = paper_value(paper, subscription_id)
+    if value is None:
+        return []
+    return [
+        button(FEEDBACK_LABELS[RELEVANT], RELEVANT, value),
+        button(FEEDBACK_LABELS[NOT_RELEVANT], NOT_RELEVANT, value),
+    ]
+
+
+def feedback_noted(paper: Paper, relevant: bool, threshold: float) -> dict:
+    """The answer to a judgment made on an ephemeral message, which cannot be marked."""
+    verdict = "relevant" if relevant else "not relevant"
+    title = escape(fit(paper.title, 200))
+    return text_message(f"Noted: {title} is {verdict}. Its threshold is now {threshold:.2f}.")
 
 
 def status_message(lines: list[str]) -> dict:

@@ -101,11 +101,14 @@ def feedback(click: Click) -> None:
     store = click.services.store
     subs.subscription_for(store, click.user, subscription_id, click.is_member)
     value = 1 if click.action.get("action_id") == views.RELEVANT else -1
-    record_feedback(
-        store, click.user, paper_id, subscription_id, value, matcher=click.services.matcher
-    )
+    matcher = click.services.matcher
+    learned = record_feedback(store, click.user, paper_id, subscription_id, value, matcher=matcher)
     message = click.body.get("message")
-    if message and click.channel:
+    if not message and learned is not None:
+        # An ephemeral message (a subscription's previews) has no message to mark.
+        paper = store.get_paper(paper_id)
+        click.reply(views.feedback_noted(paper, value > 0, subs.threshold_of(matcher, learned)))
+    elif message and click.channel:
         blocks = views.feedback_marked(
             message.get("blocks") or [], click.action["action_id"], click.user
         )

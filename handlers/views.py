@@ -56,13 +56,14 @@ def register(app: App, services: Services) -> None:
 
 
 def create(client: WebClient, services: Services, user: str, topic: str, values: dict) -> None:
-    """The subscription the modal asks for; a channel only for one of its members."""
+    """The subscription the modal asks for (a channel only for one of its members), and a DM
+    with the papers to judge that a slash command's reply shows."""
     channel = values.get("channel")
     if channel and not subs.slack_membership(client)(user, channel):
         raise subs.SubscriptionError(
             "Only members of a channel can subscribe it: join it and add the subscription again."
         )
-    subs.subscribe(
+    subscription = subs.subscribe(
         services.store,
         services.embedder,
         topic=topic,
@@ -70,6 +71,13 @@ def create(client: WebClient, services: Services, user: str, topic: str, values:
         target=channel or user,
         cadence=values.get("cadence") or "instant",
         strictness=values.get("strictness") or "normal",
+    )
+    # A modal has no response_url: the previews to judge go to the user's DM.
+    matcher = services.matcher
+    previews = subs.preview(matcher, subscription)
+    threshold = subs.threshold_of(matcher, subscription)
+    client.chat_postMessage(
+        channel=user, **views.subscribed_message(subscription, previews, threshold)
     )
 
 

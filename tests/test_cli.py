@@ -1,6 +1,7 @@
 """The paperbot command as a user runs it: output text, JSON and exit codes."""
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -75,6 +76,27 @@ def test_ingest_reports_a_broken_file_and_keeps_going(run, tmp_path):
     assert "parse_error" in result.output and "109 items, 109 new" in result.output
 
 
+def test_ingest_keeps_every_item_of_a_broken_feed_and_names_the_damage(run, tmp_path):
+    from tests.conftest import FIXTURES
+
+    good = (FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml").read_bytes()
+    # A bare "&" in the first abstract, and the document cut inside its last item.
+    content = good.replace(b"Abstract: ", b"Abstract: A&T ", 1)[:-200]
+    kept = content.count(b"</item>")
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(content)
+    damage = f"malformed XML, kept {kept} complete items: 1 bare '&' read as text; unclosed token"
+    result = run("ingest", str(broken))
+    assert result.exit_code == 0
+    assert result.output == f"{broken}: ok, {kept} items, {kept} new, 0 updated: {damage}\n"
+    db = sqlite3.connect(tmp_path / "cli.db")
+    assert db.execute("select count(*) from papers").fetchone() == (kept,)
+    (abstract,) = db.execute("select abstract from papers where id = '2608.19199'").fetchone()
+    assert abstract.startswith("A&T We describe the evolution of a virtual assistant")
+    health = db.execute("select last_status, last_error from feeds where url = ?", [str(broken)])
+    assert health.fetchone() == ("ok", damage)
+
+
 def test_cycle_without_token_says_what_to_do(run):
     result = run("cycle")
     assert result.exit_code == 1 and "SLACK_BOT_TOKEN" in result.output
@@ -100,3 +122,33 @@ def test_bad_settings_file_names_the_key(run, tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(config), "subscriptions"])
     assert result.exit_code == 1
     assert "matching.threshold" in result.output and str(config) in result.output
+
+
+def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_threshold(run):
+    from tests.conftest import FIXTURES
+
+    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    added = json.loads(run("subscribe", "machine translation", "--user", "U1", "--json").output)
+    previews = added["previews"]
+    assert len(previews) == 5 and all(p["id"] and p["title"] for p in previews)
+    shown = run("subscribe", "speech recognition", "--user", "U2")
+    assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
+
+    for paper in previews:
+        result = run("feedback", str(added["id"]), paper["id"], "not-relevant")
+        assert result.exit_code == 0 and "not relevant" in result.output
+    assert "its threshold is now" in result.output
+    threshold = float(result.output.rstrip(".\n").rsplit(" ", 1)[-1])
+    assert threshold > 0.4
+    listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
+    assert listed[added["id"]]["threshold_shift"] > 0
+
+
+def test_feedback_on_unknown_subscription_or_paper_says_so(run):
+    added = json.loads(run("subscribe", "graph neural networks", "--user", "U1", "--json").output)
+    unknown_sub = run("feedback", "999", "2608.00001", "relevant")
+    assert unknown_sub.exit_code == 1 and "no subscription 999" in unknown_sub.output
+    unknown_paper = run("feedback", str(added["id"]), "2608.00001", "relevant")
+    assert unknown_paper.exit_code == 1 and "No stored paper" in unknown_paper.output
+    wrong_verdict = run("feedback", str(added["id"]), "2608.00001", "meh")
+    assert wrong_verdict.exit_code == 2 and "relevant" in wrong_verdict.output

@@ -15,7 +15,7 @@ def corpus(eval_corpus):
 def scores(services, subscription_id):
     subscription = services.store.get_subscription(subscription_id)
     corpus = services.matcher.corpus()
-    found = evidence(services.store, subscription, corpus, services.matcher.config)
+    found = evidence(services.store, subscription, corpus)
     return {paper_id: float(found.score[i]) for i, paper_id in enumerate(corpus.ids)}
 
 
@@ -54,7 +54,7 @@ def test_enough_judgments_fit_a_linear_model_that_separates_them(services, corpu
     for paper_id in negatives[:2]:
         assert judge(services, sub, paper_id, -1).model is None
     learned = judge(services, sub, negatives[2], -1)
-    assert learned.model is not None and len(learned.model["weights"]) == 4
+    assert learned.model is not None and len(learned.model["weights"]) == 6
     after = scores(services, sub.id)
     assert min(after[p] for p in positives) > max(after[p] for p in negatives)
 

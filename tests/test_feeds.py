@@ -164,6 +164,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     assert rows["broken"]["consecutive_errors"] == 1
     # The broken document's validators are not kept, so the whole feed is read again.
     assert rows["truncated"]["etag"] is None
+    assert describe(rows["truncated"]) == (f"ok, 2 items; read with damage: {errors['truncated']}")
     warnings = feed_health_warnings(services.store, feeds)
     assert len(warnings) == 3
     assert any(w.startswith("broken is failing since") and "HTTP 500" in w for w in warnings)
@@ -184,6 +185,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     rows = {row["name"]: row for row in services.store.feed_states()}
     assert rows["broken"]["consecutive_errors"] == 2
     assert rows["etag"]["last_items"] == 1  # a 304 changes nothing
+    assert describe(rows["truncated"]) == "ok, 3 items"
     conditional_requests = [h for path, h in server.requests if path == "/etag"]
     assert conditional_requests[-1]["if-none-match"] == '"e1"'
 

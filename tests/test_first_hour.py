@@ -3,6 +3,7 @@ never a traceback."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -345,16 +346,25 @@ def test_a_long_bad_setting_is_not_echoed_in_full(db, tmp_path):
 # -- (c) output that tells the truth -------------------------------------------------------
 
 
-def test_demo_summary_and_status_agree(db):
-    demo = paperbot("--db", db, "demo")
+def test_demo_summary_and_status_agree(db, tmp_path):
+    # A cap of one alert a day per target, so that the demo's cap holds some back.
+    config = tmp_path / "cap.toml"
+    config.write_text("[matching]\ndaily_cap_dm = 1\ndaily_cap_channel = 1\n")
+    demo = paperbot("--db", db, "--config", str(config), "demo")
     summary = demo.output.strip().splitlines()[-1]
-    assert summary.startswith("Summary: 2 feeds read, 322 papers new, 27 matches, ")
-    assert "24 alerts shown, 3 held back by the daily cap" in summary
+    found = re.fullmatch(
+        r"Summary: 2 feeds read, 322 papers new, (\d+) matches, 3 alerts shown, (\d+) held "
+        r'back by the daily cap \(in Slack, offered as "N more matched today"\)\.',
+        summary,
+    )
+    assert found, summary
+    matches, held = int(found[1]), int(found[2])
+    assert matches == 3 + held
     status = paperbot("--db", db, "status").output
     assert "Last cycle: none yet" not in status
-    assert "2 of 2 feeds read, 322 papers new, 27 matches, 24 sent" in status
-    assert "24 sent, 0 failed, 3 dropped" in status
-    assert "3 dropped: over the daily cap; each target was offered them once" in status
+    assert f"2 of 2 feeds read, 322 papers new, {matches} matches, 3 sent" in status
+    assert f"3 sent, 0 failed, {held} dropped" in status
+    assert f"{held} dropped: over the daily cap; each target was offered them once" in status
 
 
 def test_status_after_a_cycle_shows_it(db, slack):
@@ -375,10 +385,12 @@ def test_doctor_counts_feeds_added_at_run_time(db, feed_server):
     assert "[ok  ] feeds: 1 configured" in doctor
 
 
-def test_search_prints_no_score_on_another_scale_than_the_readme(db):
+def test_search_scores_are_on_the_readmes_0_to_1_scale(db):
     paperbot("--db", db, "demo")
     result = paperbot("--db", db, "search", "KV cache compression")
-    assert result.output.startswith("1. ") and "score" not in result.output
+    scores = [float(s) for s in re.findall(r"\(score (\S+)\)", result.output)]
+    assert len(scores) == 5 and all(0 <= s <= 1 for s in scores)
+    assert scores == sorted(scores, reverse=True)
 
 
 # -- (d) the demo keeps to its own database -------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest import build_digest, more_matches_offer, show_more
-from bot.match import OVER_CAP_REASON
+from bot.match import BY_MEANING, OVER_CAP_REASON
 from bot.papers import Paper
 from bot.store import Store
 from bot.subscriptions import subscribe
@@ -232,7 +232,7 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
     papers = store.get_papers(list(corpus.values()))
     expected = {}
     for sub in store.list_subscriptions(active_only=True):
-        scores = evidence(store, sub, matcher_corpus, services.matcher.config).score
+        scores = evidence(store, sub, matcher_corpus).score
         threshold = threshold_for(sub, services.matcher.config)
         for paper_id, paper in papers.items():
             score = float(scores[matcher_corpus.index[paper_id]])
@@ -304,3 +304,48 @@ def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corp
     assert kept == expected_kept
     assert kept | held == {(a.target, a.paper_id) for a in every}
     assert all(a.matches and a.matches[0].reasons for a in result.alerts + result.over_cap)
+
+
+def test_explanations_cite_the_distinctive_words_never_generic_ones(services, corpus):
+    from bot.relevance import GENERIC_SHARE
+
+    store = services.store
+    papers = store.fts_row_count()
+    generic = [
+        w
+        for w in ("language", "models")
+        if store.fts_match_count(f'"{w}"') > GENERIC_SHARE * papers
+    ]
+    assert generic, "the eval corpus should have generic words for this test"
+    sub = subscribe(
+        services.store,
+        services.embedder,
+        topic="language models for 3D point cloud understanding",
+        owner="U1",
+        strictness="broad",
+    )
+    found = alerted(services, corpus, sub)
+    cited = {paper_id: cited_keywords(m) for paper_id, m in found.items()}
+    assert "3d" in cited[by_title(corpus, "ULIP-2")]
+    assert not any(set(words) & set(generic) for words in cited.values())
+
+
+def cited_keywords(match) -> list[str]:
+    for reason in match.reasons:
+        if reason.startswith("keywords: "):
+            return reason.removeprefix("keywords: ").split(", ")
+    return []
+
+
+def test_a_match_on_generic_words_alone_says_it_is_by_meaning(services, corpus):
+    sub = subscribe(
+        services.store,
+        services.embedder,
+        topic="large language models",
+        owner="U1",
+        strictness="broad",
+    )
+    found = alerted(services, corpus, sub)
+    assert found
+    assert all(BY_MEANING in m.reasons for m in found.values())
+    assert not any(r.startswith("keywords:") for m in found.values() for r in m.reasons)

@@ -80,11 +80,12 @@ def by_id(result: FeedResult) -> dict:
         (API_ZERO, "arxiv_api", "empty", 0),
         (HF_DAILY, "hf_daily", "ok", 30),
         (BIORXIV, "rss", "ok", 1),
-        ("malformed/feedparser_aaa_illformed.xml", "rss", "parse_error", 0),
+        # Broken documents: read as far as they go, the damage in `error`.
+        ("malformed/feedparser_aaa_illformed.xml", "rss", "ok", 0),
         ("malformed/feedparser_rss_empty_document.xml", "rss", "parse_error", 0),
-        ("malformed/feedparser_rss_incomplete_cdata.xml", "rss", "parse_error", 0),
-        ("malformed/feedparser_undeclared_namespace.xml", "rss", "parse_error", 0),
-        ("malformed/feedparser_bozo_invalid-bytes-with-bom.xml", "rss", "parse_error", 0),
+        ("malformed/feedparser_rss_incomplete_cdata.xml", "rss", "ok", 0),
+        ("malformed/feedparser_undeclared_namespace.xml", "rss", "ok", 0),
+        ("malformed/feedparser_bozo_invalid-bytes-with-bom.xml", "rss", "ok", 0),
     ],
 )
 def test_every_fixture_parses_to_its_kind_status_and_count(name, kind, status, count):
@@ -92,7 +93,7 @@ def test_every_fixture_parses_to_its_kind_status_and_count(name, kind, status, c
     assert detect_kind(content) == kind
     result = parse_feed(content, url="https://feeds.example/x")
     assert (result.kind, result.status, len(result.papers)) == (kind, status, count)
-    assert (result.error is None) == (status != "parse_error")
+    assert (result.error is None) == (status != "parse_error" and "malformed/" not in name)
     assert all(p.source == "https://feeds.example/x" for p in result.papers)
 
 
@@ -683,6 +684,7 @@ def test_generic_atom_feed():
     assert paper.id == "url:https://preprints.example/1"
     assert paper.pdf_url == "https://preprints.example/1.pdf"
     assert paper.published == "2026-05-31T10:00:00+00:00"
+    assert paper.updated is None  # the entry has no <updated>
     assert paper.categories == ["q-bio"]
 
 
@@ -700,35 +702,41 @@ def test_truncated_listing_keeps_the_complete_items():
     assert result.papers == full[:complete]
 
 
-def test_truncated_listing_before_any_item_is_a_parse_error():
+def test_truncated_listing_before_any_item_is_ok_with_the_damage_not_a_quiet_day():
     content = read(RSS2_CL_2026)
     result = parse_feed(content[: content.index(b"<item>") + 20])
-    assert result.status == "parse_error"
-    assert result.error.startswith("malformed XML: ")
+    assert (result.status, result.papers) == ("ok", [])
+    assert result.error == "malformed XML, kept 0 complete items: no element found"
     assert result.title == "cs.CL updates on arXiv.org"
 
 
 @pytest.mark.parametrize(
     ("name", "error"),
     [
-        ("malformed/feedparser_aaa_illformed.xml", "malformed XML: unclosed token: line 6"),
-        ("malformed/feedparser_rss_empty_document.xml", "empty document"),
-        (
-            "malformed/feedparser_rss_incomplete_cdata.xml",
-            "malformed XML: XML or text declaration not at start of entity",
-        ),
-        ("malformed/feedparser_undeclared_namespace.xml", "malformed XML: unbound prefix"),
+        ("malformed/feedparser_aaa_illformed.xml", "unclosed token"),
+        ("malformed/feedparser_rss_incomplete_cdata.xml", "XML or text declaration not at start"),
+        ("malformed/feedparser_undeclared_namespace.xml", "unbound prefix"),
         (
             "malformed/feedparser_bozo_invalid-bytes-with-bom.xml",
-            "malformed XML: not well-formed (invalid token)",
+            "not UTF-8 from byte 203: such bytes read as Windows-1252; unclosed token",
         ),
     ],
 )
-def test_malformed_fixtures_give_a_reason(name, error):
-    for kind in ("rss", "arxiv_listing", "arxiv_api"):
+def test_malformed_fixtures_are_read_with_the_damage_named(name, error):
+    for kind in ("rss", "arxiv_listing"):
         result = parse_feed(read(name), kind=kind)
-        assert (result.status, result.papers) == ("parse_error", [])
-        assert result.error.startswith(error)
+        assert (result.status, result.papers) == ("ok", [])
+        assert result.error.startswith(f"malformed XML, kept 0 complete items: {error}")
+    # An RSS document is no arXiv API answer, broken or not.
+    assert parse_feed(read(name), kind="arxiv_api").error == (
+        "not an arXiv API response: a rss20 feed"
+    )
+
+
+def test_an_empty_document_is_not_a_feed():
+    for kind in KINDS:
+        result = parse_feed(read("malformed/feedparser_rss_empty_document.xml"), kind=kind)
+        assert (result.status, result.error) == ("parse_error", "empty document")
 
 
 HTML_PAGE = b"""<!DOCTYPE html>
@@ -747,8 +755,8 @@ def test_an_html_page_is_not_a_feed(kind):
 def test_empty_and_odd_inputs_never_raise():
     assert parse_feed(b"").error == "empty document"
     assert parse_feed(b"   \n").error == "empty document"
-    assert parse_feed(b"<foo/>").error == "not a feed: root element <foo>"
-    assert parse_feed(b"<rss version='2.0'/>").status == "parse_error"
+    assert parse_feed(b"<foo/>").error == "not a feed (no RSS, Atom or RDF document)"
+    assert parse_feed(b"<rss version='2.0'/>").status == "empty"
     assert parse_feed(b"\x00\xff\xfe garbage").status == "parse_error"
     assert parse_feed(read(RSS2_CL_2026), kind="arxiv_api").status == "parse_error"
     assert parse_feed(read(API_2026), kind="hf_daily").error.startswith("malformed JSON")
@@ -780,6 +788,157 @@ def test_undefined_html_entities_are_read():
     assert result.title == "Revue d\u00e9mo"
     assert result.papers[0].title == "A title \u2014 with entities"
     assert result.papers[0].abstract == "x < y"
+
+
+# --- broken feeds: every item a lenient reader finds is kept, the damage is named --------
+
+
+def five_items(damage=lambda items: items) -> bytes:
+    """The first five items of RSS2_CL_2026 as a feed, after `damage` changed their bytes."""
+    head, *items = read(RSS2_CL_2026).split(b"<item>")
+    items = [b"<item>" + item for item in items[:5]]
+    items[-1] = items[-1][: items[-1].index(b"</item>") + len(b"</item>")]
+    return head + b"".join(damage(items)) + b"</channel></rss>"
+
+
+def prefixed(items: list[bytes], index: int, text: bytes) -> list[bytes]:
+    """The items with `text` put at the start of one item's abstract."""
+    items[index] = items[index].replace(b"Abstract: ", b"Abstract: " + text, 1)
+    return items
+
+
+def test_latin1_bytes_in_a_utf8_feed_keep_every_item_and_every_other_character():
+    clean = parse_feed(five_items()).papers
+
+    def damage(items):
+        prefixed(items, 3, "B\u00fc\u015fra's ".encode())  # correct UTF-8
+        return prefixed(items, 1, "Caf\u00e9 na\u00efve ".encode("latin-1"))
+
+    result = parse_feed(five_items(damage))
+    assert result.status == "ok"
+    assert result.error.startswith("malformed XML, kept 5 complete items: not UTF-8 from byte ")
+    assert result.papers[1].abstract == "Caf\u00e9 na\u00efve " + clean[1].abstract
+    assert result.papers[3].abstract == "B\u00fc\u015fra's " + clean[3].abstract
+    assert [p.id for p in result.papers] == [p.id for p in clean]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "iso-8859-1", "windows-1252"])
+def test_a_feed_in_another_declared_encoding_is_read_exactly(encoding):
+    feed = f"""<?xml version="1.0" encoding="{encoding}"?>
+<rss version="2.0"><channel><title>Revue</title><item><title>Caf\u00e9 na\u00efve</title>
+<link>https://journal.example/1</link><description>\u00c9t\u00e9 &amp; hiver</description>
+</item></channel></rss>"""
+    result = parse_feed(feed.encode(encoding))
+    assert (result.status, result.error) == ("ok", None)
+    assert [(p.title, p.abstract) for p in result.papers] == [
+        ("Caf\u00e9 na\u00efve", "\u00c9t\u00e9 & hiver")
+    ]
+
+
+def test_an_undeclared_namespace_prefix_in_one_item_keeps_all_five():
+    clean = parse_feed(five_items()).papers
+
+    def damage(items):
+        items[1] = items[1].replace(b"</item>", b"<media:thumbnail url='x.png'/></item>")
+        return items
+
+    result = parse_feed(five_items(damage))
+    assert (result.status, result.error) == (
+        "ok",
+        "malformed XML, kept 5 complete items: unbound prefix",
+    )
+    assert result.papers == clean
+
+
+def test_a_bare_ampersand_is_text_and_every_item_is_kept():
+    clean = parse_feed(five_items()).papers
+    result = parse_feed(five_items(lambda items: prefixed(items, 2, b"A&T, R&D and 5 & 6: ")))
+    assert (result.status, result.error) == (
+        "ok",
+        "malformed XML, kept 5 complete items: 3 bare '&' read as text",
+    )
+    assert result.papers[2].abstract == "A&T, R&D and 5 & 6: " + clean[2].abstract
+    assert [p.abstract for p in result.papers[:2] + result.papers[3:]] == [
+        p.abstract for p in clean[:2] + clean[3:]
+    ]
+
+
+def test_an_entry_cut_after_its_id_is_not_kept():
+    content = read(API_2026)
+    # The fourth entry, 2204.08348: its <id> is complete, its summary is not.
+    cut = content.index(b"<summary>", content.index(b"2204.08348")) + 40
+    result = parse_feed(content[:cut], url="https://feeds.example/test")
+    assert result.status == "ok"
+    assert result.error == "malformed XML, kept 3 complete items: no element found"
+    assert [p.id for p in result.papers] == ["2202.12139", "2405.13786", "2005.14124"]
+    assert result.papers == parse(API_2026).papers[:3]
+
+
+@pytest.mark.parametrize(
+    "name", [RSS2_CL_2026, RSS2_LG_2024, RSS2_CL_2024, RDF_LEGACY, API_2016, API_2026, BIORXIV]
+)
+def test_a_feed_cut_after_its_last_item_gives_the_same_papers(name):
+    # Without its closing tags the document is read by feedparser's lenient parser.
+    content = read(name)
+    end = max(content.rfind(b"</item>") + 7, content.rfind(b"</entry>") + 8)
+    whole, cut = parse(name), parse_feed(content[:end], url="https://feeds.example/test")
+    assert cut.status == "ok"
+    assert cut.error.startswith(f"malformed XML, kept {len(whole.papers)} complete items: ")
+    assert cut.papers == whole.papers
+
+
+def test_legacy_rdf_abstracts_of_several_paragraphs_keep_no_tags():
+    papers = by_id(parse(RDF_LEGACY))
+    assert "changed characters within an interaction. Methodology: Based on a model" in (
+        papers["2007.06258"].abstract
+    )
+    assert "entirely rewritten to avoid detection. We study the robustness" in (
+        papers["2306.04634"].abstract
+    )
+    assert not any("<p>" in p.abstract or "</p>" in p.abstract for p in papers.values())
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>Laughs</title>
+<item><title>A title &lol9;</title><link>https://journal.example/1</link>
+<description>An abstract &lol9;</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("kind", ["rss", "arxiv_listing"])
+def test_a_billion_laughs_expands_nothing(kind):
+    result = parse_feed(BILLION_LAUGHS, url="https://journal.example/rss", kind=kind)
+    text = "".join(p.title + p.abstract for p in result.papers)
+    assert "lollol" not in text and len(text) < 100
+
+
+def test_an_external_entity_reads_no_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-CONTENT")
+    for doctype in (
+        f'<!DOCTYPE rss [ <!ENTITY xxe SYSTEM "{secret.as_uri()}"> ]>',
+        f'<!DOCTYPE rss SYSTEM "{secret.as_uri()}">',
+    ):
+        feed = f"""<?xml version="1.0"?>
+{doctype}
+<rss version="2.0"><channel><title>XXE</title>
+<item><title>A title &xxe;</title><link>https://journal.example/1</link>
+<description>An abstract &xxe;</description></item></channel></rss>""".encode()
+        result = parse_feed(feed, url="https://journal.example/rss")
+        assert [p.title for p in result.papers] == ["A title &xxe;"]
+        assert "SECRET" not in result.papers[0].abstract
 
 
 def test_leading_whitespace_before_the_xml_declaration_is_tolerated():

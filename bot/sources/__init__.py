@@ -66,9 +66,10 @@ def detect_kind(content: bytes, url: str = "") -> str:
 def parse_feed(content: bytes, url: str = "", kind: str | None = None) -> FeedResult:
     """Turn one fetched feed document into Papers, detecting its kind unless given.
 
-    Never raises on bad input: an HTML page, an empty or malformed document, or an API
-    error document gives status "parse_error" with a short reason in `error`. A malformed
-    document from which complete items could be read gives "ok" with the damage in `error`.
+    Never raises on bad input: an HTML page, an empty document, a document in no feed
+    format, or an API error document gives status "parse_error" with a short reason in
+    `error`. A damaged feed gives "ok" with the damage in `error` and every complete item
+    a lenient reader finds in it.
     """
     if isinstance(content, str):
         content = content.encode("utf-8")

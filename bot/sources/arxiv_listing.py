@@ -1,36 +1,25 @@
 """arXiv's daily listing feeds: rss.arxiv.org RSS 2.0 and Atom, and the pre-2024 RSS 1.0/RDF.
 
-The XML is read with the standard library parser rather than feedparser, whose HTML
-sanitizer deletes tag-like text ("<user>", "<item path, feature path, value>") from the
-descriptions that carry the abstracts.
+feedparser reads the XML (bot/sources/xmlfeed.py); this module adds arXiv's meaning: ids and
+versions, announce types, categories and cross-lists, and the legacy RDF conventions.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import xml.etree.ElementTree as ET
 
 from bot.papers import Paper, arxiv_id, clean_abstract, normalize_doi, split_authors
 from bot.sources.base import (
-    ARXIV,
-    ATOM,
-    DC,
-    RSS1,
     FeedResult,
     arxiv_abs_url,
     arxiv_pdf_url,
-    child_text,
     finish,
     https,
     iso_date,
-    local,
-    no_channel,
-    read_xml,
     squash,
-    text_of,
-    wrong_root,
 )
+from bot.sources.xmlfeed import XmlFeed, pdf_link, read_xml
 
 KIND = "arxiv_listing"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
@@ -43,21 +32,25 @@ _LEGACY_TITLE = re.compile(
 )
 _FEED_CATEGORY = re.compile(r"^(\S+) updates on arXiv\.org")
 _ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S | re.I)
+_PARAGRAPH_TAG = re.compile(r"</?p>", re.I)
 
 
 def parse(content: bytes, url: str = "") -> FeedResult:
     """Read an arXiv listing feed in any of its three formats into Papers."""
-    doc, failed = read_xml(KIND, content)
+    feed, failed = read_xml(KIND, content)
     if failed:
         return failed
-    root, name = doc.root, local(doc.root.tag)
-    if name == "rss":
-        return _parse_rss2(root, url, doc.error)
-    if name == "feed" and root.tag.startswith(f"{{{ATOM}}}"):
-        return _parse_atom(root, url, doc.error)
-    if name == "RDF":
-        return _parse_rdf(root, url, doc.error)
-    return wrong_root(KIND, doc, "an arXiv listing feed")
+    read = _legacy_paper if feed.version == "rss10" else _current_paper
+    feed_category = _FEED_CATEGORY.match(feed.title or "")
+    channel_date = iso_date(feed.channel_date_text())
+    papers, skipped = [], 0
+    for entry in feed.entries:
+        paper = read(feed, entry, url, feed_category and feed_category.group(1), channel_date)
+        if paper:
+            papers.append(paper)
+        else:
+            skipped += 1
+    return finish(KIND, papers, feed.title, feed.damage, skipped)
 
 
 def _paper(
@@ -96,102 +89,46 @@ def _paper(
     )
 
 
-def _announce_type(elem: ET.Element, description: str) -> str | None:
+def _announce_type(entry: dict, description: str) -> str | None:
     """arxiv:announce_type, or the "Announce Type:" written into the description."""
-    value = child_text(elem, ARXIV, "announce_type")
+    value = (entry.get("arxiv_announce_type") or "").strip()
     if not value:
         match = _ANNOUNCE_IN_TEXT.search(description)
         value = match.group(1) if match else ""
     return value or None
 
 
-def _parse_rss2(root: ET.Element, url: str, xml_error: str | None) -> FeedResult:
-    """rss.arxiv.org RSS 2.0: one dc:creator string, guid "oai:arXiv.org:IDvN"."""
-    channel = root.find("channel")
-    if channel is None:
-        return no_channel(KIND, xml_error)
-    title = child_text(channel, "", "title") or None
-    # Per-item pubDate only appeared in August 2024; before that the channel's date is the
-    # announcement date of every item.
-    channel_date = iso_date(child_text(channel, "", "pubDate"))
-    papers, skipped = [], 0
-    for item in channel.findall("item"):
-        description = text_of(item.find("description"))
-        paper = _paper(
-            child_text(item, "", "guid") or child_text(item, "", "link") or description[:80],
-            title=text_of(item.find("title")),
-            abstract=clean_abstract(description, unescape=False),
-            authors=split_authors(child_text(item, DC, "creator")),
-            categories=[squash(text_of(c)) for c in item.findall("category") if text_of(c)],
-            announce_type=_announce_type(item, description),
-            published=iso_date(child_text(item, "", "pubDate")) or channel_date,
-            source=url,
-            doi=child_text(item, ARXIV, "DOI"),
-        )
-        if paper:
-            papers.append(paper)
-        else:
-            skipped += 1
-    return finish(KIND, papers, title, xml_error, skipped)
-
-
-def _atom_authors(entry: ET.Element) -> list[str]:
-    """Atom listing authors: one dc:creator string, or one <author> per person."""
-    creator = child_text(entry, DC, "creator")
-    if creator:
-        return split_authors(creator)
-    return [
-        squash(child_text(author, ATOM, "name"))
-        for author in entry.findall(f"{{{ATOM}}}author")
-        if child_text(author, ATOM, "name")
-    ]
-
-
-def _atom_pdf(entry: ET.Element) -> str | None:
-    """The entry's PDF link, if it gives one."""
-    for link in entry.findall(f"{{{ATOM}}}link"):
-        if link.get("type") == "application/pdf" or link.get("title") == "pdf":
-            return link.get("href")
-    return None
-
-
-def _parse_atom(root: ET.Element, url: str, xml_error: str | None) -> FeedResult:
-    """rss.arxiv.org Atom: the same items as the RSS 2.0 feed, in Atom elements."""
-    title = squash(child_text(root, ATOM, "title")) or None
-    feed_date = iso_date(child_text(root, ATOM, "updated"))
-    papers, skipped = [], 0
-    for entry in root.findall(f"{{{ATOM}}}entry"):
-        summary = text_of(entry.find(f"{{{ATOM}}}summary"))
-        paper = _paper(
-            child_text(entry, ATOM, "id") or summary[:80],
-            title=text_of(entry.find(f"{{{ATOM}}}title")),
-            abstract=clean_abstract(summary, unescape=False),
-            authors=_atom_authors(entry),
-            categories=[
-                c.get("term") for c in entry.findall(f"{{{ATOM}}}category") if c.get("term")
-            ],
-            announce_type=_announce_type(entry, summary),
-            published=iso_date(child_text(entry, ATOM, "published")) or feed_date,
-            source=url,
-            doi=child_text(entry, ARXIV, "DOI"),
-            updated=iso_date(child_text(entry, ATOM, "updated")),
-            pdf_url=_atom_pdf(entry),
-        )
-        if paper:
-            papers.append(paper)
-        else:
-            skipped += 1
-    return finish(KIND, papers, title, xml_error, skipped)
+def _current_paper(
+    feed: XmlFeed, entry: dict, url: str, feed_category: str | None, channel_date: str | None
+) -> Paper | None:
+    """An rss.arxiv.org item (RSS 2.0 or Atom): id "oai:arXiv.org:IDvN", one dc:creator
+    string for all authors. Per-item dates only appeared in August 2024; before that the
+    channel's date is the announcement date of every item."""
+    description = entry.get("summary") or ""
+    names = [squash(name) for name in feed.authors(entry)]
+    published, updated = feed.date_text(entry)
+    return _paper(
+        entry.get("id") or entry.get("link") or description[:80],
+        title=entry.get("title") or "",
+        abstract=clean_abstract(description, unescape=False),
+        authors=split_authors(names[0]) if len(names) == 1 else names,
+        categories=[squash(t.get("term")) for t in entry.get("tags") or [] if t.get("term")],
+        announce_type=_announce_type(entry, description),
+        published=iso_date(published) or channel_date,
+        source=url,
+        doi=entry.get("arxiv_doi"),
+        updated=iso_date(updated),
+        pdf_url=pdf_link(entry),
+    )
 
 
 def _legacy_html_text(markup: str) -> str:
-    """The text of the legacy description: "<p>abstract</p>" whose abstract is HTML-escaped.
+    """The text of the legacy description: paragraphs "<p>...</p>" whose text is HTML-escaped.
 
-    Only the wrapping paragraph tags are removed, then entities are decoded once, so text
-    such as "&lt;user&gt;" in the feed comes out as "<user>".
+    Only the paragraph tags are removed (a space between two paragraphs), then entities
+    are decoded once, so text such as "&lt;user&gt;" in the feed comes out as "<user>".
     """
-    markup = re.sub(r"^\s*<p>|</p>\s*$", "", markup.strip())
-    return clean_abstract(markup, unescape=True)
+    return clean_abstract(_PARAGRAPH_TAG.sub(" ", markup), unescape=True)
 
 
 def _legacy_authors(creator: str) -> list[str]:
@@ -211,38 +148,27 @@ def _legacy_announce_type(primary: str, feed_category: str | None, updated: bool
     return "cross" if cross else "new"
 
 
-def _parse_rdf(root: ET.Element, url: str, xml_error: str | None) -> FeedResult:
-    """The pre-2024 RSS 1.0/RDF listing: id, version, primary category and UPDATED are in
-    the title; the description and dc:creator are escaped HTML."""
-    channel = root.find(f"{{{RSS1}}}channel")
-    title = child_text(channel, RSS1, "title") if channel is not None else ""
-    match = _FEED_CATEGORY.match(title)
-    feed_category = match.group(1) if match else None
-    channel_date = iso_date(child_text(channel, DC, "date")) if channel is not None else None
-    papers, skipped = [], 0
-    for item in root.findall(f"{{{RSS1}}}item"):
-        raw_title = squash(text_of(item.find(f"{{{RSS1}}}title")))
-        parts = _LEGACY_TITLE.match(raw_title)
-        if not parts:
-            skipped += 1
-            continue
-        primary = parts.group("cat").strip()
-        categories = [primary]
-        announce_type = _legacy_announce_type(primary, feed_category, bool(parts.group("updated")))
-        if announce_type.endswith("cross"):
-            categories.append(feed_category)
-        paper = _paper(
-            parts.group("id"),
-            title=parts.group("title"),
-            abstract=_legacy_html_text(text_of(item.find(f"{{{RSS1}}}description"))),
-            authors=_legacy_authors(text_of(item.find(f"{{{DC}}}creator"))),
-            categories=categories,
-            announce_type=announce_type,
-            published=iso_date(child_text(item, DC, "date")) or channel_date,
-            source=url,
-        )
-        if paper:
-            papers.append(paper)
-        else:
-            skipped += 1
-    return finish(KIND, papers, title or None, xml_error, skipped)
+def _legacy_paper(
+    feed: XmlFeed, entry: dict, url: str, feed_category: str | None, channel_date: str | None
+) -> Paper | None:
+    """A pre-2024 RSS 1.0/RDF item: id, version, primary category and UPDATED are in the
+    title; the description and dc:creator are escaped HTML."""
+    parts = _LEGACY_TITLE.match(squash(entry.get("title")))
+    if not parts:
+        return None
+    primary = parts.group("cat").strip()
+    categories = [primary]
+    announce_type = _legacy_announce_type(primary, feed_category, bool(parts.group("updated")))
+    if announce_type.endswith("cross"):
+        categories.append(feed_category)
+    published, _ = feed.date_text(entry)
+    return _paper(
+        parts.group("id"),
+        title=parts.group("title"),
+        abstract=_legacy_html_text(entry.get("summary") or ""),
+        authors=_legacy_authors(" ".join(feed.authors(entry))),
+        categories=categories,
+        announce_type=announce_type,
+        published=iso_date(published) or channel_date,
+        source=url,
+    )

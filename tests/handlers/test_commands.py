@@ -64,15 +64,34 @@ def test_search_filters(slack_app):
     assert "since:7d" in response_text(slack_app.next_response())
 
 
-def test_subscribe_to_dm_previews_recent_matches(slack_app):
+def button_values(response: dict, action_id: str) -> list[str]:
+    return [
+        element["value"]
+        for block in response.get("blocks", [])
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    ]
+
+
+def test_subscribe_reply_shows_papers_to_judge_and_a_judgment_counts(slack_app):
     slack_app.command('subscribe "Large Language Models"')
-    text = response_text(slack_app.next_response())
-    assert "Subscribed" in text and "your DM" in text
+    reply = slack_app.next_response()
+    text = response_text(reply)
+    assert "Subscribed" in text and "your DM" in text and "near its threshold" in text
     assert "arxiv.org/abs/" in text
     [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
     assert subscription.target == "U1" and subscription.topic == "Large Language Models"
     home = slack_app.wait_for_call("views.publish")[-1]
     assert home["user_id"] == "U1" and "Large Language Models" in json.dumps(home["view"])
+
+    relevant = button_values(reply, "paper_relevant")
+    assert len(relevant) == 5 == len(button_values(reply, "paper_not_relevant"))
+    value = json.loads(relevant[0])
+    assert value["sub"] == subscription.id
+    slack_app.click("paper_not_relevant", relevant[0])
+    assert "Noted" in response_text(slack_app.next_response())
+    assert slack_app.services.store.subscription_feedback(subscription.id) == {value["paper"]: -1}
 
 
 def test_subscribe_here_needs_channel_membership(slack_app):

@@ -57,10 +57,16 @@ def modal(topic, channel=None, cadence="daily", strictness="strict"):
     }
 
 
-def test_modal_submission_subscribes_and_refreshes_home(slack_app):
+def test_modal_submission_subscribes_dms_papers_to_judge_and_refreshes_home(slack_app):
     assert slack_app.submit_view(modal("graph neural networks")).status == 200
     home = slack_app.wait_for_call("views.publish")[-1]
     assert "graph neural networks" in json.dumps(home["view"])
+    [dm] = slack_app.wait_for_call("chat.postMessage")
+    assert dm["channel"] == "U1" and "Subscribed" in dm["text"]
+    actions = [
+        e["action_id"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions.count("paper_relevant") == 5 == actions.count("paper_not_relevant")
     [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
     assert (subscription.target, subscription.cadence, subscription.strictness) == (
         "U1",

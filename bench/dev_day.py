@@ -1,0 +1,258 @@
+"""Matching quality on one real arXiv day (../shared/eval/dev_day), through paperbot's own code.
+
+The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow.
+Grade >= 1 counts as relevant; a paper never judged for a subscription is unknown, so
+precision is over judged alerts and the alerts on unjudged papers are counted apart.
+
+1. Search: nDCG@5 and recall@10 (relevant in the top 10 over min(relevant, 10)) by
+   specificity, for every method of `Search.search`.
+2. Alerts with no feedback: the 30 topics subscribed at each strictness, every paper new
+   (`Matcher.score`, before the daily caps): precision, recall, alerts per subscription;
+   beside two simple global cutoffs (cosine, and cosine + 0.3 x BM25 share of the best).
+3. Calibrated at subscribe time: the day split in two halves of its papers. The first
+   half is stored, the topics are subscribed and each judges the five papers its reply
+   shows (`subscriptions.preview`), from the grades (unjudged counts as not relevant),
+   through `record_feedback` as the buttons do; then the second half arrives and the
+   alerts are counted on it alone.
+4. Feedback beyond the first five: half of the second half arrives in four parts, and
+   after each part the subscriber judges every alert it got; after the five previews and
+   after each part, precision and recall on the other half of the second half, which is
+   never judged.
+
+    .venv/bin/python bench/dev_day.py [--dev-day ../shared/eval/dev_day]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import tempfile
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.feedback import record_feedback
+from bot.match import STRICTNESS_LEVELS
+from bot.search import METHODS, lexical_scores
+from bot.services import Services, build_services
+from bot.settings import DatabaseSettings, load_settings
+from bot.sources import parse_feed
+from bot.subscriptions import preview, subscribe
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev_day"
+SPECIFICITIES = ("broad", "medium", "narrow")
+STREAM_PARTS = 4
+
+
+def load_papers(day: Path) -> list:
+    """Every distinct paper of the day's feeds, in id order."""
+    papers = {}
+    for path in sorted((day / "feeds").iterdir()):
+        for paper in parse_feed(path.read_bytes(), str(path)).papers:
+            papers.setdefault(paper.id, paper)
+    return [papers[paper_id] for paper_id in sorted(papers)]
+
+
+def fresh_services(tmp: Path, name: str, config: str | None) -> Services:
+    settings = load_settings(config_path=config, env={})
+    settings = replace(settings, database=DatabaseSettings(path=str(tmp / f"{name}.db")))
+    return build_services(settings)
+
+
+def store(services: Services, papers: list) -> None:
+    services.store.upsert_papers(papers)
+    services.pipeline.embed_missing()
+
+
+def subscribe_all(services: Services, topics: list[dict], strictness: str = "normal") -> dict:
+    """Subscription id -> its judged topic, one user each."""
+    for subscription in services.store.list_subscriptions():
+        services.store.remove_subscription(subscription.id)
+    subscribed = {}
+    for topic in topics:
+        subscription = subscribe(
+            services.store,
+            services.embedder,
+            topic=topic["query"],
+            owner=f"U{topic['qid'].upper()}",
+            strictness=strictness,
+        )
+        subscribed[subscription.id] = topic
+    return subscribed
+
+
+def alerts_of(services: Services, paper_ids: list[str]) -> dict[int, set[str]]:
+    """Subscription id -> the papers among `paper_ids` it alerts, before the daily caps."""
+    found = defaultdict(set)
+    for alert in services.matcher.score(paper_ids):
+        for match in alert.matches:
+            found[match.subscription_id].add(alert.paper_id)
+    return found
+
+
+def alert_figures(subscribed: dict, alerts: dict, among: set[str]) -> dict[str, tuple]:
+    """Per specificity and 'all': precision, recall, alerts per subscription, unjudged alerts."""
+    rows = {}
+    for spec in (*SPECIFICITIES, "all"):
+        ids = [s for s, t in subscribed.items() if spec in ("all", t["specificity"])]
+        hits = wrong = unjudged = relevant = sent = 0
+        for s in ids:
+            judged = {p: g for p, g in subscribed[s]["judged"].items() if p in among}
+            mine = alerts.get(s, set())
+            sent += len(mine)
+            hits += sum(1 for p in mine if judged.get(p, 0) >= 1)
+            wrong += sum(1 for p in mine if judged.get(p) == 0)
+            unjudged += sum(1 for p in mine if p not in judged)
+            relevant += sum(1 for g in judged.values() if g >= 1)
+        precision = hits / (hits + wrong) if hits + wrong else 0.0
+        rows[spec] = (precision, hits / relevant if relevant else 0.0, sent / len(ids), unjudged)
+    return rows
+
+
+def print_alert_rows(label: str, rows: dict[str, tuple]) -> None:
+    for spec, (precision, recall, per_sub, unjudged) in rows.items():
+        print(f"{label:22} {spec:7} {precision:9.2f} {recall:6.2f} {per_sub:8.1f} {unjudged:8d}")
+
+
+def simple_alternatives(services: Services, topics: list[dict]) -> dict[str, dict]:
+    """Label -> alerts of one global cutoff without judgments, on the same stored papers."""
+    corpus = services.matcher.corpus()
+    cosines = corpus.matrix @ services.embedder.encode([t["query"] for t in topics]).T
+    shares = [lexical_scores(services.store, t["query"], corpus) for t in topics]
+    rules = {
+        "cosine >= 0.40": lambda k: cosines[:, k] >= 0.40,
+        "cos + 0.3 share >= .55": lambda k: cosines[:, k] + 0.3 * shares[k] >= 0.55,
+    }
+    ids = np.array(corpus.ids)
+    return {
+        label: {k: set(ids[rule(k)]) for k in range(len(topics))} for label, rule in rules.items()
+    }
+
+
+def ndcg5(ranked: list[str], judged: dict[str, int]) -> float:
+    gain = sum(judged.get(p, 0) / math.log2(i + 2) for i, p in enumerate(ranked[:5]))
+    ideal = sorted(judged.values(), reverse=True)[:5]
+    best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return gain / best if best else 0.0
+
+
+def search_table(services: Services, topics: list[dict]) -> None:
+    print(
+        f"{'method':8} "
+        + " ".join(f"{s + ' nDCG@5':>13} {'R@10':>5}" for s in (*SPECIFICITIES, "all"))
+    )
+    for method in METHODS:
+        scores = defaultdict(list)
+        for topic in topics:
+            ranked = [h.paper.id for h in services.search.search(topic["query"], 10, method=method)]
+            relevant = {p for p, g in topic["judged"].items() if g >= 1}
+            recall = len(relevant & set(ranked)) / min(len(relevant), 10) if relevant else 0.0
+            for key in (topic["specificity"], "all"):
+                scores[key].append((ndcg5(ranked, topic["judged"]), recall))
+        cells = []
+        for spec in (*SPECIFICITIES, "all"):
+            pairs = scores[spec]
+            ndcg = sum(a for a, _ in pairs) / len(pairs)
+            recall = sum(b for _, b in pairs) / len(pairs)
+            cells.append(f"{ndcg:13.3f} {recall:5.3f}")
+        print(f"{method:8} " + " ".join(cells))
+
+
+def previews_of(services: Services, subscribed: dict) -> dict[int, list[str]]:
+    """Subscription id -> the ids of the papers its reply shows to judge."""
+    shown = {}
+    for subscription_id in subscribed:
+        subscription = services.store.get_subscription(subscription_id)
+        shown[subscription_id] = [p.id for p in preview(services.matcher, subscription)]
+    return shown
+
+
+def judge(services: Services, subscription_id: int, topic: dict, paper_ids) -> None:
+    """The subscriber's verdicts from the grades; an unjudged paper counts as not relevant."""
+    owner = f"U{topic['qid'].upper()}"
+    for paper_id in paper_ids:
+        value = 1 if topic["judged"].get(paper_id, 0) >= 1 else -1
+        record_feedback(
+            services.store, owner, paper_id, subscription_id, value, matcher=services.matcher
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dev-day", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--config", help="A paperbot TOML file laid over the defaults.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    report(args.dev_day, args.config)
+
+
+def report(day: Path, config: str | None = None) -> None:
+    """Print the four tables of the module docstring."""
+    topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
+    papers = load_papers(day)
+    every = {p.id for p in papers}
+    header = f"{'':22} {'':7} {'precision':>9} {'recall':>6} {'per sub':>8} {'unjudged':>8}"
+    with tempfile.TemporaryDirectory() as tmp:
+        services = fresh_services(Path(tmp), "day", config)
+        store(services, papers)
+        print(f"dev_day: {len(papers)} papers, {len(topics)} subscriptions\n")
+        print("Search")
+        search_table(services, topics)
+        print("\nAlerts, no feedback, every paper new")
+        print(header)
+        by_position = dict(enumerate(topics))
+        for label, alerts in simple_alternatives(services, topics).items():
+            print_alert_rows(label, alert_figures(by_position, alerts, every))
+        for strictness in STRICTNESS_LEVELS:
+            subscribed = subscribe_all(services, topics, strictness)
+            alerts = alerts_of(services, sorted(every))
+            print_alert_rows(strictness, alert_figures(subscribed, alerts, every))
+        services.store.close()
+
+        first, second = papers[0::2], papers[1::2]
+        second_ids = {p.id for p in second}
+        services = fresh_services(Path(tmp), "halves", config)
+        store(services, first)
+        subscribed = subscribe_all(services, topics)
+        previews = previews_of(services, subscribed)
+        store(services, second)
+        print("\nThe second half of the day, before and after five subscribe-time judgments")
+        print(header)
+        before = alerts_of(services, sorted(second_ids))
+        print_alert_rows("no feedback", alert_figures(subscribed, before, second_ids))
+        for subscription_id, topic in subscribed.items():
+            judge(services, subscription_id, topic, previews[subscription_id])
+        after = alerts_of(services, sorted(second_ids))
+        print_alert_rows("five judged previews", alert_figures(subscribed, after, second_ids))
+        services.store.close()
+
+        print("\nFeedback beyond the first five: judged so far, then never-judged papers")
+        services = fresh_services(Path(tmp), "stream", config)
+        store(services, first)
+        subscribed = subscribe_all(services, topics)
+        for subscription_id, shown in previews_of(services, subscribed).items():
+            judge(services, subscription_id, subscribed[subscription_id], shown)
+        stream, held_out = second[0::2], second[1::2]
+        parts = [stream[k::STREAM_PARTS] for k in range(STREAM_PARTS)]
+        later = {p.id for p in held_out}
+        store(services, second)
+        judged_count = 5.0
+        print(f"{'judged per sub':>14} {'precision':>9} {'recall':>6} {'per sub':>8}")
+        for part in [*parts, None]:
+            held = alert_figures(subscribed, alerts_of(services, sorted(later)), later)["all"]
+            print(f"{judged_count:14.1f} {held[0]:9.2f} {held[1]:6.2f} {held[2]:8.1f}")
+            if part is None:
+                break
+            alerts = alerts_of(services, [p.id for p in part])
+            for subscription_id, topic in subscribed.items():
+                judge(services, subscription_id, topic, sorted(alerts.get(subscription_id, ())))
+            judged_count += sum(len(a) for a in alerts.values()) / len(subscribed)
+        services.store.close()
+
+
+if __name__ == "__main__":
+    main()
