@@ -191,7 +191,8 @@ class CandidateEmbedder:
         self.model = model
         self.name = name
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], on_progress=None) -> np.ndarray:
+        """As Embedder.encode; progress is not reported (a benchmark draws no bar)."""
         import torch
 
         vectors = self.model.encode(

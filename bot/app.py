@@ -11,6 +11,7 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 import handlers
 from bot.deliver import make_slack_client
@@ -21,9 +22,20 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class ServeError(Exception):
+    """`paperbot run` cannot start; the message says what to change."""
+
+
+def _not_token_skipped(record: logging.LogRecord) -> bool:
+    """bolt reads SLACK_BOT_TOKEN itself and warns that the client passed in wins over it:
+    the client carries that same token, so the warning says nothing."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_bolt_app(services: Services) -> App:
     """The bolt App with every paperbot listener registered on it."""
     slack = services.settings.slack
+    logging.getLogger("slack_bolt.App").addFilter(_not_token_skipped)
     app = App(
         client=services.slack,
         signing_secret=slack.signing_secret or None,
@@ -58,9 +70,9 @@ def wsgi_app(app: App, status: Callable[[], dict]):
     return application
 
 
-def serve(settings: Settings, port: int | None = None) -> None:
-    """Run paperbot until SIGTERM or SIGINT: the model loads first, then the scheduler,
-    then the Slack connection.
+def serve(settings: Settings, echo: Callable[[str], None], port: int | None = None) -> None:
+    """Run paperbot until SIGTERM or SIGINT: the model loads first, then the Slack
+    connection (`echo` says where paperbot listens), then the scheduler.
 
     On the signal: no job starts any more, the alert being posted is finished and the
     rest of its batch goes back to the queue, the running job ends, the scheduler and
@@ -72,6 +84,7 @@ def serve(settings: Settings, port: int | None = None) -> None:
     services.embedder.load()
     app = build_bolt_app(services)
     scheduler, _ = build_scheduler(services)
+    close_slack, where = _connect_slack(app, services, settings, port)
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:
@@ -82,8 +95,9 @@ def serve(settings: Settings, port: int | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # Said once a signal stops paperbot cleanly.
+    echo(f"paperbot is {where}. Ctrl-C stops it.")
     scheduler.start()
-    close_slack = _connect_slack(app, services, settings, port)
     stop.wait()
     scheduler.pause()
     if services.pipeline.deliverer is not None:
@@ -93,20 +107,29 @@ def serve(settings: Settings, port: int | None = None) -> None:
     log.info("stopped")
 
 
-def _connect_slack(app: App, services: Services, settings: Settings, port: int | None):
-    """Start taking Slack's requests in the background; returns what stops it."""
+def _connect_slack(
+    app: App, services: Services, settings: Settings, port: int | None
+) -> tuple[Callable[[], None], str]:
+    """Start taking Slack's requests in the background; returns what stops it, and where
+    the requests come from, for the user."""
     import waitress
 
     if settings.slack.app_token:
-        log.info("connecting to Slack in Socket Mode")
         handler = SocketModeHandler(app, settings.slack.app_token)
         handler.connect()
-        return handler.close
+        return handler.close, "connected to Slack in Socket Mode"
     port = port or settings.server.port
-    server = waitress.create_server(
-        wsgi_app(app, lambda: health(services)), host=settings.server.host, port=port
-    )
-    log.info("serving Slack requests on http://%s:%d/slack/events", settings.server.host, port)
+    host = settings.server.host
+    try:
+        server = waitress.create_server(
+            wsgi_app(app, lambda: health(services)), host=host, port=port
+        )
+    except OSError as error:
+        raise ServeError(
+            f"paperbot cannot listen on {host}:{port} ({error.strerror}): stop the program "
+            "using that port, or choose another with `paperbot run --port N` "
+            "(or [server] port in your settings)."
+        ) from None
     # Daemon thread: it ends with the process once serve() has returned.
     threading.Thread(target=server.run, name="http", daemon=True).start()
-    return server.close
+    return server.close, f"listening on http://{host}:{port}/slack/events (health check: /healthz)"

@@ -78,6 +78,11 @@ def short_authors(authors: list[str], keep: int = 3) -> str:
     return ", ".join(authors[:keep]) + " et al."
 
 
+def bold(text: str) -> str:
+    """`*text*` in mrkdwn. A `*` inside would end the bold early, so it becomes `∗` (U+2217)."""
+    return "*" + text.replace("*", "\u2217") + "*"
+
+
 def fit(text: str, limit: int) -> str:
     """Truncate then escape, so the escaped text is within `limit`.
 
@@ -142,7 +147,7 @@ def explain(match: Match) -> str:
     The band (strong / good / borderline) stands in for the number, which means little
     to a reader; the reasons say what in the paper met the subscription.
     """
-    parts = [f"Matched *{fit(' '.join(match.topic.split()), MAX_TOPIC)}*"]
+    parts = ["Matched " + bold(fit(" ".join(match.topic.split()), MAX_TOPIC))]
     if match.band:
         parts.append(match.band)
     parts += [fit(" ".join(r.split()), MAX_REASON) for r in match.reasons if r != "topic"]
@@ -251,7 +256,7 @@ def render_digest(
     if not groups:
         messages[0].append(_section("No new papers matched your subscriptions."))
     for group in groups:
-        heading = _section(f"*{fit(' '.join(group.topic.split()), MAX_TOPIC)}*")
+        heading = _section(bold(fit(" ".join(group.topic.split()), MAX_TOPIC)))
         _append(messages, [{"type": "divider"}, heading])
         for entry in group.entries:
             _append(messages, [_digest_entry(entry)])

@@ -84,6 +84,7 @@ class Command:
     query: SearchQuery | None = None
     error: str | None = None
     unknown: str | None = None  # the word typed when it was no subcommand
+    page: int = 1  # list, saved: which page of a long list
 
 
 def parse(text: str | None, today: datetime | None = None) -> Command:
@@ -250,6 +251,19 @@ def parse_like(rest: str, today: datetime) -> Command:
     return Command("like", text=text[:300])
 
 
+def _page_command(name: str):
+    """`list`, `list 2`: a list shown a page at a time."""
+
+    def parse_page(rest: str, today: datetime) -> Command:
+        if not rest:
+            return Command(name)
+        if rest.isdigit() and int(rest) >= 1:
+            return Command(name, page=int(rest))
+        return Command(name, error=f"Say `/papers {name}`, or `/papers {name} 2` for page 2.")
+
+    return parse_page
+
+
 _PARSERS = {
     "search": parse_search,
     "subscribe": parse_subscribe,
@@ -259,4 +273,6 @@ _PARSERS = {
     "threshold": _id_command("threshold", "threshold 12 stricter", takes_value=True),
     "digest": _id_command("digest", "digest 12 daily", takes_value=True),
     "like": parse_like,
+    "list": _page_command("list"),
+    "saved": _page_command("saved"),
 }

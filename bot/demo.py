@@ -4,17 +4,44 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+
 from bot.blocks import render_for_terminal
-from bot.deliver import compose_alert, matches_of
+from bot.deliver import DeliveryReport, compose_alert, matches_of
 from bot.pipeline import CycleReport
+from bot.progress import embedding_progress, spinner
+from bot.scheduler import CycleLog
 from bot.services import Services
 from bot.settings import CONFIG_DIR, FeedSettings
+from bot.store import made_by
 from bot.subscriptions import subscribe
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 DEMO_FILE = CONFIG_DIR / "demo.toml"
+# The demo's own database, unless `paperbot --db PATH demo` names another.
+DEMO_DB = "data/demo.db"
+MADE_BY_DEMO = "paperbot demo"
+
+
+class DemoError(Exception):
+    """The demo will not run as asked; the message says why and what to do."""
+
+
+def start_over(path: str) -> None:
+    """Delete the demo database at `path` (`demo --fresh`), only if the demo made it."""
+    if not Path(path).exists():
+        return
+    if made_by(path) != MADE_BY_DEMO:
+        raise DemoError(
+            f"{path} was not made by `paperbot demo`, so --fresh will not delete it. "
+            f"Run `paperbot demo --fresh` for the demo's own {DEMO_DB}, or delete the file "
+            "yourself if you mean to."
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 def load_demo(path: Path = DEMO_FILE) -> dict:
@@ -40,12 +67,23 @@ def ensure_subscriptions(services: Services, demo: dict) -> None:
             )
 
 
-def run_demo(services: Services, echo: Callable[[str], None]) -> CycleReport:
-    """Run one cycle on the samples and show each queued alert as Slack would."""
+def run_demo(
+    services: Services, echo: Callable[[str], None], console: Console | None = None
+) -> CycleReport:
+    """Run one cycle on the samples and show each queued alert as Slack would; on a
+    `console`, a spinner while the model loads and a bar while papers are embedded."""
+    if services.store.count_papers() == 0 and not services.store.list_subscriptions():
+        # An empty database is the demo's own from here on: `demo --fresh` may delete it.
+        services.store.set_made_by(MADE_BY_DEMO)
     demo = load_demo()
     names = {s["target"]: s["target_name"] for s in demo["subscriptions"]}
+    with spinner(console, "Loading the embedding model…"):
+        services.embedder.load()
     ensure_subscriptions(services, demo)
-    report = services.pipeline.run_cycle(demo_feeds(demo))
+    feeds = demo_feeds(demo)
+    started = datetime.now(UTC)
+    with embedding_progress(console) as on_progress:
+        report = services.pipeline.run_cycle(feeds, on_progress=on_progress)
     for delivery in services.store.claim_pending_deliveries(limit=10_000):
         message = compose_alert(
             services.store, services.summarizer, delivery.paper_id, matches_of(delivery)
@@ -55,4 +93,7 @@ def run_demo(services: Services, echo: Callable[[str], None]) -> CycleReport:
         echo("")
         services.store.finish_delivery(delivery.id, "sent", channel="terminal")
         report.sent += 1
+    # Recorded like a service cycle, so `paperbot status` tells of this one.
+    shown = DeliveryReport(sent=report.sent)
+    services.store.record_cycle(CycleLog(started, feeds, report, shown, report.seconds).record())
     return report

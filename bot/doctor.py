@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.deliver import make_slack_client
 from bot.embed import Embedder, ModelError
+from bot.feeds import active_feeds
 from bot.settings import SettingsError, load_settings
-from bot.store import Store
+from bot.store import Store, StoreError
 
 
 @dataclass
@@ -33,8 +35,9 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
         yield Check(
             "database", True, f"{settings.database.path}, {store.count_papers()} papers stored"
         )
-    except Exception as error:  # any failure to open the file is worth reporting verbatim
-        yield Check("database", False, f"{settings.database.path}: {error}")
+    except StoreError as error:
+        store = None
+        yield Check("database", False, str(error))
     try:
         embedder = Embedder(
             settings.model.path, settings.model.batch_size, settings.model.precision
@@ -45,10 +48,16 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
         yield Check("precision", True, f"{precision.name} ({precision.reason})")
     except ModelError as error:
         yield Check("model", False, str(error))
-    if settings.feeds:
-        yield Check("feeds", True, f"{len(settings.feeds)} configured")
+    # Feeds added with `paperbot feeds add` live in the database, beside the declared ones.
+    feeds = active_feeds(settings, store) if store else settings.feeds
+    if feeds:
+        yield Check("feeds", True, f"{len(feeds)} configured")
     else:
-        yield Check("feeds", False, "none configured: add [[feeds]] entries to your settings")
+        yield Check(
+            "feeds",
+            False,
+            "none configured: add [[feeds]] entries to your settings, or `paperbot feeds add URL`",
+        )
     yield _slack_check(settings)
 
 
@@ -57,12 +66,26 @@ def _slack_check(settings) -> Check:
         settings.slack.require_for_run()
     except SettingsError as error:
         return Check("slack", False, f"{error} (not needed for `paperbot demo`)")
-    client = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
+    # One try, not the service's retries, and no log lines: the check reports what failed.
+    client = WebClient(
+        token=settings.slack.bot_token,
+        base_url=settings.slack.api_base_url or WebClient.BASE_URL,
+        timeout=10,
+        logger=logging.Logger("paperbot.doctor.slack", level=logging.CRITICAL),
+    )
     try:
         identity = client.auth_test()
     except SlackApiError as error:
         return Check("slack", False, f"auth.test answered {error.response.get('error')}")
-    except SlackClientError as error:
-        return Check("slack", False, f"could not reach Slack: {error}")
+    except (SlackClientError, OSError) as error:
+        # urllib's URLError (no network, DNS, refused) is an OSError.
+        where = client.base_url
+        reason = getattr(error, "reason", None) or error
+        return Check(
+            "slack",
+            False,
+            f"could not reach Slack at {where} ({reason}): check this machine's network "
+            "connection and proxy settings, or SLACK_API_BASE_URL, then run doctor again",
+        )
     mode = "Socket Mode" if settings.slack.app_token else "HTTP mode"
     return Check("slack", True, f"signed in as {identity['user']} in {identity['team']}; {mode}")

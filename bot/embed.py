@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,10 +164,30 @@ class Embedder:
     @property
     def dimension(self) -> int:
         self.load()
-        return self._model.get_sentence_embedding_dimension()
+        return self._model.get_embedding_dimension()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Encode texts in batches; returns an (n, dim) float32 array of unit vectors."""
+    def encode(
+        self, texts: list[str], on_progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """Encode texts in batches; returns an (n, dim) float32 array of unit vectors.
+
+        `on_progress(done, total)` is called before the model loads (with 0) and after each
+        batch. The texts then go longest first, as sentence-transformers orders the batches
+        of one call, so that each batch pads its texts as little.
+        """
+        if on_progress is None or not texts:
+            return self._encode(texts)
+        on_progress(0, len(texts))
+        self.load()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            vectors[rows] = self._encode([texts[i] for i in rows])
+            on_progress(start + len(rows), len(texts))
+        return vectors
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -209,18 +209,23 @@ class Pipeline:
         if self.deliverer is not None:
             post_update_notices(self.store, self.deliverer.client)
 
-    def embed_missing(self) -> int:
-        """Embed every stored paper that has no embedding from the current model."""
+    def embed_missing(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Embed every stored paper that has no embedding from the current model;
+        `on_progress(done, total)` hears how far it got (bot/progress.py draws it)."""
         papers = self.store.papers_without_embedding(self.embedder.name)
         if papers:
-            vectors = self.embedder.encode([p.text_for_embedding for p in papers])
+            vectors = self.embedder.encode([p.text_for_embedding for p in papers], on_progress)
             self.store.set_embeddings(
                 self.embedder.name, {p.id: v for p, v in zip(papers, vectors, strict=True)}
             )
         return len(papers)
 
     def run_cycle(
-        self, feeds: list[FeedSettings], dry_run: bool = False, now: datetime | None = None
+        self,
+        feeds: list[FeedSettings],
+        dry_run: bool = False,
+        now: datetime | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> CycleReport:
         """Fetch every feed, match the papers not matched yet, queue and post the alerts.
 
@@ -228,7 +233,8 @@ class Pipeline:
         target's daily cap are recorded as dropped with OVER_CAP_REASON, to be offered as
         "N more matched today". A dry run fetches, stores and embeds, but queues and posts
         nothing and leaves the papers unmatched, so a real cycle later still alerts on them.
-        `now` (for tests) is the time the daily cap counts from.
+        `now` (for tests) is the time the daily cap counts from; `on_progress` goes to
+        embed_missing.
         """
         started = mark = self.timer()
         report = CycleReport()
@@ -238,7 +244,7 @@ class Pipeline:
             report.papers_new += feed_report.new
             report.papers_updated += feed_report.updated
         report.fetch_seconds, mark = lap(self.timer, mark)
-        report.embedded = self.embed_missing()
+        report.embedded = self.embed_missing(on_progress)
         report.embed_seconds, mark = lap(self.timer, mark)
         paper_ids = self.store.unmatched_paper_ids()
         result = self.matcher.match(paper_ids, now=now)

@@ -14,11 +14,22 @@ import tomllib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
 # The values [model] precision accepts.
 MODEL_PRECISIONS = ("auto", "float32", "bfloat16")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def between(low: float, high: float) -> typing.Any:
+    """A setting that must lie from `low` to `high`, both included."""
+    return dataclasses.field(metadata={"range": (low, high)})
+
+
+def one_of(*choices: str) -> typing.Any:
+    return dataclasses.field(metadata={"choices": choices})
 
 
 class SettingsError(Exception):
@@ -32,7 +43,7 @@ class FeedSettings:
     kind: str = ""
     include_cross_lists: bool = True
     # Minutes between polls of this feed; 0 means [schedule] poll_minutes.
-    poll_minutes: int = 0
+    poll_minutes: int = dataclasses.field(default=0, metadata={"range": (0, 10080)})
 
 
 @dataclass(frozen=True)
@@ -43,61 +54,62 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class ModelSettings:
     path: str
-    batch_size: int
+    batch_size: int = between(1, 1024)
     # "auto", "float32" or "bfloat16": the number format the model computes in (bot/embed.py).
-    precision: str = dataclasses.field(metadata={"choices": MODEL_PRECISIONS})
+    precision: str = one_of(*MODEL_PRECISIONS)
 
 
 @dataclass(frozen=True)
 class MatchingSettings:
-    default_threshold: float
-    max_alerts_per_cycle: int
-    strict_threshold: float
-    broad_threshold: float
-    daily_cap_dm: int
-    daily_cap_channel: int
+    default_threshold: float = between(0, 1)
+    max_alerts_per_cycle: int = between(1, 1000)
+    strict_threshold: float = between(0, 1)
+    broad_threshold: float = between(0, 1)
+    daily_cap_dm: int = between(1, 1000)
+    daily_cap_channel: int = between(1, 1000)
 
 
 @dataclass(frozen=True)
 class SummarySettings:
-    max_chars: int
+    max_chars: int = between(50, 3000)
     llm_url: str
     llm_model: str
     llm_api_key_env: str
-    llm_timeout: float
+    llm_timeout: float = between(1, 600)
 
 
 @dataclass(frozen=True)
 class FetchSettings:
     user_agent: str
-    connect_timeout: float
-    read_timeout: float
-    max_attempts: int
+    connect_timeout: float = between(0.1, 300)
+    read_timeout: float = between(0.1, 600)
+    max_attempts: int = between(1, 100)
     arxiv_api_url: str
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    poll_minutes: int
-    tick_seconds: int
-    arxiv_repoll_minutes: int
-    arxiv_repoll_window_minutes: int
-    feed_error_backoff_max_minutes: int
-    digest_hour: int
-    weekly_digest_day: str
-    channel_timezone: str
+    poll_minutes: int = between(1, 10080)
+    tick_seconds: int = between(1, 3600)
+    arxiv_repoll_minutes: int = between(1, 1440)
+    arxiv_repoll_window_minutes: int = between(0, 1440)
+    feed_error_backoff_max_minutes: int = between(1, 10080)
+    digest_hour: int = between(0, 23)
+    weekly_digest_day: str = one_of(*WEEKDAYS)
+    # An IANA timezone name, checked when the settings load.
+    channel_timezone: str = dataclasses.field(metadata={"timezone": True})
 
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    batch_size: int
-    max_attempts: int
-    retry_base_seconds: float
-    retry_max_seconds: float
-    channel_interval_seconds: float
-    post_timeout_seconds: int
-    lease_seconds: int
-    max_rate_limit_waits: int
+    batch_size: int = between(1, 1000)
+    max_attempts: int = between(1, 100)
+    retry_base_seconds: float = between(0, 86400)
+    retry_max_seconds: float = between(0, 604800)
+    channel_interval_seconds: float = between(0, 60)
+    post_timeout_seconds: int = between(1, 600)
+    lease_seconds: int = between(1, 86400)
+    max_rate_limit_waits: int = between(0, 100)
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ class IngestSettings:
 @dataclass(frozen=True)
 class ServerSettings:
     host: str
-    port: int
+    port: int = between(1, 65535)
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,13 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise SettingsError(f"Settings file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise SettingsError(
+            f"Settings file {path} is a folder: point --config (or PAPERBOT_CONFIG) at a "
+            "TOML file, such as mine.toml."
+        ) from None
+    except OSError as error:
+        raise SettingsError(f"Settings file {path} cannot be read: {error.strerror}.") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path} is not valid TOML: {error}.") from None
 
@@ -207,6 +226,13 @@ def _build(cls: type, data: typing.Any, source: str, prefix: str) -> typing.Any:
     """Build dataclass `cls` from `data`, checking each value against the field's type."""
     where = prefix.rstrip(".") or "the top level"
     if not isinstance(data, dict):
+        if where.endswith("]"):  # an entry of a list of tables, such as feeds[0]
+            first = dataclasses.fields(cls)[0].name
+            raise SettingsError(
+                f"Each entry of '{where.split('[')[0]}' in {source} must be a table; write "
+                f"[[{where.split('[')[0]}]] on a line of its own, then "
+                f"{first} = {_shown(data)} on the next."
+            )
         raise SettingsError(f"'{where}' in {source} must be a table, like [{where}].")
     hints = typing.get_type_hints(cls)
     values = {}
@@ -219,18 +245,46 @@ def _build(cls: type, data: typing.Any, source: str, prefix: str) -> typing.Any:
                 continue
             raise SettingsError(f"Setting '{key}' is missing from {source}: add it.")
         values[field.name] = _convert(hints[field.name], data[field.name], source, key)
-        choices = field.metadata.get("choices")
-        if choices and values[field.name] not in choices:
-            raise SettingsError(
-                f"Setting '{key}' in {source} must be one of {', '.join(map(repr, choices))}; "
-                f"got {values[field.name]!r}."
-            )
+        _check(field, values[field.name], source, key)
     known = [f.name for f in dataclasses.fields(cls) if f.name != "slack"]
     for name in sorted(set(data) - set(known)):
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean '{prefix}{close[0]}'?" if close else f"known keys: {known}"
         raise SettingsError(f"Unknown setting '{prefix}{name}' in {source}: {hint}")
     return cls(**values)
+
+
+def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -> None:
+    """Check a value against its field's range, choices or kind; say what to write if not."""
+    name = key.rsplit(".", 1)[-1]
+    choices = field.metadata.get("choices")
+    if choices and value not in choices:
+        raise SettingsError(
+            f"Setting '{key}' in {source} must be one of {', '.join(map(repr, choices))}, "
+            f"like {name} = {choices[0]!r}; got {_shown(value)}."
+        )
+    if "range" in field.metadata:
+        low, high = field.metadata["range"]
+        if not low <= value <= high:
+            nearest = low if value < low else high
+            raise SettingsError(
+                f"Setting '{key}' in {source} must be from {low} to {high}, "
+                f"like {name} = {nearest}; got {value}."
+            )
+    if field.metadata.get("timezone"):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"Setting '{key}' in {source} must be an IANA timezone name, "
+                f'like {name} = "Europe/Berlin"; got {_shown(value)}.'
+            ) from None
+
+
+def _shown(value: typing.Any) -> str:
+    """A value as the user wrote it, cut short: an error message must not echo a whole file."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _convert(hint: typing.Any, value: typing.Any, source: str, key: str) -> typing.Any:
@@ -248,7 +302,7 @@ def _convert(hint: typing.Any, value: typing.Any, source: str, key: str) -> typi
         example = {float: "0.5", int: "10", str: '"text"', bool: "true"}[hint]
         raise SettingsError(
             f"Setting '{key}' in {source} must be {_type_name(hint)}, "
-            f"like {key.rsplit('.', 1)[-1]} = {example}; got {value!r}."
+            f"like {key.rsplit('.', 1)[-1]} = {example}; got {_shown(value)}."
         )
     return float(value) if hint is float else value
 

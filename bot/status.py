@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from bot.match import OVER_CAP_REASON
 from bot.store import Store
 
 # Statuses shown in the outbox counts, in the order a row moves through them.
@@ -63,6 +64,13 @@ def status_text(report: dict) -> str:
     lines = [_cycle_line(report["last_cycle"])]
     counts = report["deliveries"]
     lines.append("Alerts: " + ", ".join(f"{counts[s]} {s}" for s in OUTBOX_STATUSES))
+    if counts["digest"]:
+        lines.append(f"  {counts['digest']} digest: held for daily or weekly digests.")
+    if counts["dropped"]:
+        lines.append(
+            f"  {counts['dropped']} dropped: {OVER_CAP_REASON}; each target was offered them "
+            'once as "N more matched today", and Show more sends them.'
+        )
     if report["pending"]:
         lines.append("Pending:")
         lines += [

@@ -136,15 +136,53 @@ class Notice:
     created: str
 
 
+def _advice(error: OSError | sqlite3.DatabaseError) -> str:
+    """Why a database file cannot be used, in the error's own words, and what to do."""
+    elsewhere = "choose another file with --db PATH (or PAPERBOT_DB)."
+    if isinstance(error, FileExistsError):
+        return f"{error.filename} is a file, not a folder; {elsewhere}"
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        return f"{error}; {elsewhere}"
+    reason = getattr(error, "strerror", None) or str(error)
+    return f"{reason}. Make the file and its folder writable, or {elsewhere}"
+
+
+def made_by(path: str | Path) -> str | None:
+    """What made the paperbot database at `path` (see Store.set_made_by), read without
+    changing the file; None for a file that says nothing, or is no paperbot database."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("select value from about where key = 'made_by'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+class StoreError(Exception):
+    """The database file cannot be opened or written; the message says what to do."""
+
+
 class Store:
     """All reads and writes of paperbot's data."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._local = threading.local()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._create_schema()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Writes (WAL mode, the schema) at once, so a file that cannot be written is
+            # reported here rather than by the first command that changes something.
+            self._create_schema()
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise StoreError(
+                f"paperbot cannot use the database {self.path}: {_advice(error)}"
+            ) from None
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -717,15 +755,29 @@ class Store:
             )
         return cursor.rowcount > 0
 
-    def saved_papers(self, user: str, limit: int = 50) -> list[Paper]:
-        """A user's saved papers, most recently saved first."""
+    def saved_papers(self, user: str, limit: int = 50, offset: int = 0) -> list[Paper]:
+        """A user's saved papers, most recently saved first; `offset` skips the first ones."""
         rows = self.db.execute(
             "select papers.* from saved join papers on papers.id = saved.paper_id "
-            "where saved.user = ? order by saved.created desc, saved.rowid desc limit ?",
-            [user, limit],
+            "where saved.user = ? order by saved.created desc, saved.rowid desc "
+            "limit ? offset ?",
+            [user, limit, offset],
         )
         columns = [c[0] for c in rows.description]
         return [self._paper_from_row(dict(zip(columns, row, strict=True))) for row in rows]
+
+    def set_made_by(self, maker: str) -> None:
+        """Record what made this database, such as `paperbot demo` (read by made_by())."""
+        with self.db.conn:
+            self.db["about"].upsert({"key": "made_by", "value": maker}, pk="key")
+
+    def count_saved(self, user: str) -> int:
+        """How many stored papers `user` has saved."""
+        return self.db.execute(
+            "select count(*) from saved join papers on papers.id = saved.paper_id "
+            "where saved.user = ?",
+            [user],
+        ).fetchone()[0]
 
     def set_feedback(self, user: str, paper_id: str, subscription_id: int, value: int) -> None:
         """Record +1 / -1 from `user` on a paper sent for a subscription; a new vote replaces."""

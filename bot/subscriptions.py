@@ -10,6 +10,7 @@ import numpy as np
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.commands import MAX_TOPIC
 from bot.embed import Embedder
 from bot.fetch import Fetcher
 from bot.match import STRICTNESS_LEVELS, Matcher, evidence, logit, threshold_for
@@ -49,17 +50,50 @@ def subscribe(
     alerts; `categories` limit alerts to those categories (see bot/match.py).
     """
     topic = " ".join(topic.split())
+    target = target or owner
     if not topic:
         raise SubscriptionError("A subscription needs a topic, e.g. 'diffusion models for video'.")
+    if len(topic) > MAX_TOPIC:
+        raise SubscriptionError(
+            f"That topic is {len(topic):,} characters; keep it under {MAX_TOPIC}: a phrase "
+            "or a sentence works best."
+        )
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise SubscriptionError(f"The threshold must be between 0 and 1, not {threshold}.")
     if cadence not in CADENCES:
         raise SubscriptionError(f"The cadence must be one of {', '.join(CADENCES)}.")
     if strictness not in STRICTNESS_LEVELS:
         raise SubscriptionError(f"The strictness must be one of {', '.join(STRICTNESS_LEVELS)}.")
+    _check_keywords(required, excluded)
+    missing = sorted(set(seed_papers) - set(store.get_papers(list(seed_papers))))
+    if missing:
+        raise SubscriptionError(
+            f"No stored paper has the id {missing[0]}: give the id of a stored paper, as "
+            "search results show them."
+        )
+    wanted = _compared(
+        topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
+    )
+    for e in store.subscriptions_for(owner=owner, channel=target):
+        existing = _compared(
+            e.topic,
+            e.threshold,
+            e.cadence,
+            e.strictness,
+            e.seed_papers,
+            e.required,
+            e.excluded,
+            e.authors,
+            e.categories,
+        )
+        if e.target == target and existing == wanted:
+            raise SubscriptionError(
+                f"Subscription #{e.id} already delivers exactly this topic with these "
+                "settings; nothing was added."
+            )
     return store.add_subscription(
         owner=owner,
-        target=target or owner,
+        target=target,
         topic=topic,
         embedding=embedder.encode_one(topic),
         threshold=threshold,
@@ -71,6 +105,22 @@ def subscribe(
         authors=authors,
         categories=categories,
     )
+
+
+def _check_keywords(required: list[str], excluded: list[str]) -> None:
+    if any(not word.strip() for word in [*required, *excluded]):
+        raise SubscriptionError("A required or excluded keyword is empty: give a word or drop it.")
+    both = {w.strip().lower() for w in required} & {w.strip().lower() for w in excluded}
+    if both:
+        raise SubscriptionError(
+            f"'{sorted(both)[0]}' is both required and excluded, so no paper could match: "
+            "keep it in one of the two."
+        )
+
+
+def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
+    """What two subscriptions are compared on to find an exact duplicate."""
+    return (topic.lower(), threshold, cadence, strictness, *(sorted(x) for x in lists))
 
 
 # -- managing subscriptions from Slack -----------------------------------------
@@ -196,7 +246,11 @@ def set_threshold(
                 f"e.g. `/papers threshold {subscription_id} 0.45`."
             ) from None
         if not 0.0 <= new <= 1.0:
-            raise SubscriptionError(f"The threshold must be between 0 and 1, not {value}.")
+            # Not echoed: the value can be thousands of characters long.
+            raise SubscriptionError(
+                "The threshold must be a number between 0 and 1, "
+                f"e.g. `/papers threshold {subscription_id} 0.45`."
+            )
     new = round(min(1.0, max(0.0, new)), 4)
     return store.update_subscription(subscription_id, threshold=new)
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 
-from bot.blocks import escape, fit, link, short_authors, truncate
+from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.store import Subscription
@@ -28,6 +28,9 @@ MAX_SUMMARY_LINE = 200
 MAX_TOPIC = 200
 PAGE_SIZE = 5
 HOME_SUBSCRIPTIONS = 25
+# `/papers list` and `/papers saved` show a page at a time, inside one message's 50 blocks.
+LIST_PAGE = 20
+SAVED_PAGE = 15
 HOME_PAPERS = 10
 
 # Action ids. The alert buttons (paper_relevant, paper_not_relevant, paper_save) are
@@ -55,14 +58,14 @@ HELP_LINES = (
     ("subscribe <topic>", "subscribe diffusion models for video"),
     ("subscribe here <topic>", "subscribe here protein structure prediction"),
     ("subscribe #channel <topic>", "subscribe #vision-papers video generation"),
-    ("list", "list"),
+    ("list [page]", "list"),
     ("unsubscribe <id or topic>", "unsubscribe 12"),
     ("pause <id>", "pause 12"),
     ("resume <id>", "resume 12"),
     ("threshold <id> stricter|looser|<0-1>", "threshold 12 stricter"),
     ("digest <id> instant|daily|weekly", "digest 12 daily"),
     ("like <arXiv id or URL>", "like https://arxiv.org/abs/2608.19199"),
-    ("saved", "saved"),
+    ("saved [page]", "saved"),
     ("status", "status"),
 )
 ThresholdOf = Callable[[Subscription], float]
@@ -168,14 +171,38 @@ def one_line(abstract: str) -> str:
     return truncate(sentence, MAX_SUMMARY_LINE)
 
 
-def papers_message(title: str, papers: list[Paper], buttons=None, empty: str = "") -> dict:
-    """A titled list of papers (saved papers, more like this), each with optional buttons."""
+def papers_message(
+    title: str, papers: list[Paper], buttons=None, empty: str = "", note: str = ""
+) -> dict:
+    """A titled list of papers (saved papers, more like this), each with optional buttons,
+    and a `note` under them (such as which page this is)."""
     if not papers:
         return text_message(empty or "Nothing to show.")
     blocks = [section(title)]
-    for paper in papers[: (MAX_MESSAGE_BLOCKS - 1) // 3]:
+    for paper in papers[: (MAX_MESSAGE_BLOCKS - 2) // 3]:
         blocks.extend(paper_blocks(paper, buttons(paper) if buttons else None))
+    if note:
+        blocks.append(context(note))
     return {"text": title, "blocks": blocks}
+
+
+def page_note(name: str, page: int, shown: int, size: int, total: int) -> str:
+    """`Showing 21–40 of 60. `/papers list 3` shows the next 20.`; empty when all fit."""
+    start = (page - 1) * size
+    if page == 1 and shown == total:
+        return ""
+    note = f"Showing {start + 1}–{start + shown} of {total}."
+    rest = total - start - shown
+    if rest > 0:
+        note += f" `/papers {name} {page + 1}` shows the next {min(rest, size)}."
+    return note
+
+
+def no_such_page(name: str, page: int, total: int, size: int) -> dict:
+    pages = -(-total // size)
+    return text_message(
+        f"There is no page {page}: {total} fit on {pages} pages; try `/papers {name} {pages}`."
+    )
 
 
 def saved_buttons(paper: Paper) -> list[dict]:
@@ -194,7 +221,7 @@ def where(subscription: Subscription) -> str:
 def describe(subscription: Subscription, threshold: float) -> str:
     """`#12 *topic* → your DM · daily · threshold 0.45 · paused`."""
     parts = [
-        f"#{subscription.id} *{fit(subscription.topic, MAX_TOPIC)}* → {where(subscription)}",
+        f"#{subscription.id} {bold(fit(subscription.topic, MAX_TOPIC))} → {where(subscription)}",
         subscription.cadence,
         f"threshold {threshold:.2f}",
     ]
@@ -220,20 +247,28 @@ def subscription_buttons(subscription: Subscription) -> list[dict]:
     return [toggle, remove]
 
 
-def subscription_list(subscriptions: list[Subscription], threshold_of: ThresholdOf) -> dict:
-    """`/papers list`: each subscription with its settings and pause/remove buttons."""
+def subscription_list(
+    subscriptions: list[Subscription], threshold_of: ThresholdOf, page: int = 1
+) -> dict:
+    """`/papers list [page]`: each subscription with its settings and pause/remove buttons,
+    LIST_PAGE at a time."""
+    total = len(subscriptions)
     if not subscriptions:
         return text_message(
             "No subscriptions here yet. Start one with `/papers subscribe <topic>`."
         )
+    start = (page - 1) * LIST_PAGE
+    if start >= total:
+        return no_such_page("list", page, total, LIST_PAGE)
+    shown = subscriptions[start : start + LIST_PAGE]
     blocks = [section("*Subscriptions* (yours, and this channel's):")]
-    room = (MAX_MESSAGE_BLOCKS - 2) // 2
-    for subscription in subscriptions[:room]:
+    for subscription in shown:
         blocks.append(section(describe(subscription, threshold_of(subscription))))
         blocks.append(actions(subscription_buttons(subscription)))
-    if len(subscriptions) > room:
-        blocks.append(context(f"and {len(subscriptions) - room} more: see the Home tab."))
-    return {"text": f"{len(subscriptions)} subscriptions", "blocks": blocks}
+    note = page_note("list", page, len(shown), LIST_PAGE, total)
+    if note:
+        blocks.append(context(note))
+    return {"text": f"{total} subscriptions", "blocks": blocks}
 
 
 def subscribed_message(subscription: Subscription, previews: list[Paper], threshold: float) -> dict:
@@ -322,8 +357,10 @@ def home_view(
     saved: list[Paper],
     recent: list[Paper],
     threshold_of: ThresholdOf,
+    saved_total: int = 0,
 ) -> dict:
-    """The Home tab: subscriptions with controls, saved papers, recent alerts."""
+    """The Home tab: subscriptions with controls, saved papers (`saved_total` of them in
+    all), recent alerts. Longer lists say how many are not shown and where to see them."""
     blocks = [
         header("Your paper alerts"),
         actions([button("Add subscription", HOME_ADD, "add", style="primary")]),
@@ -334,8 +371,14 @@ def home_view(
     for subscription in subscriptions[:HOME_SUBSCRIPTIONS]:
         blocks.append(section(describe(subscription, threshold_of(subscription))))
         blocks.append(actions(subscription_buttons(subscription)))
+    if len(subscriptions) > HOME_SUBSCRIPTIONS:
+        hidden = len(subscriptions) - HOME_SUBSCRIPTIONS
+        blocks.append(context(f"and {hidden} more: `/papers list` shows every one, by pages."))
     blocks.append(header("Saved papers"))
     blocks.extend(_paper_lines(saved, "Nothing saved yet: press Save on an alert."))
+    if saved_total > len(saved[:HOME_PAPERS]):
+        hidden = saved_total - len(saved[:HOME_PAPERS])
+        blocks.append(context(f"and {hidden} more: `/papers saved` shows every one, by pages."))
     blocks.append(header("Recent alerts"))
     blocks.extend(_paper_lines(recent, "No alerts sent to you yet."))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot import subscriptions as subs
 from bot import views
-from bot.blocks import SHOW_MORE_ACTION
+from bot.blocks import SHOW_MORE_ACTION, bold
 from bot.commands import SearchQuery
 from bot.digest import show_more
 from bot.discover import more_like_this, search_page
@@ -155,7 +155,7 @@ def mute(click: Click) -> None:
         click.services.store, click.user, subscription_id, click.is_member, "muted from an alert"
     )
     click.reply.text(
-        f"Muted *{views.quote(muted.topic)}*. `/papers resume {muted.id}` turns it back on."
+        f"Muted {bold(views.quote(muted.topic))}. `/papers resume {muted.id}` turns it back on."
     )
     refresh_home(click.client, click.services, click.user)
 

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot import subscriptions as subs
 from bot import views
+from bot.blocks import bold
 from bot.commands import Command, parse
 from bot.discover import search_page
 from bot.services import Services
@@ -113,7 +114,7 @@ def list_subscriptions(command: Command, caller: Caller) -> None:
     found = subs.visible_subscriptions(
         caller.services.store, caller.user, caller.channel, caller.is_member
     )
-    caller.reply(views.subscription_list(found, threshold_getter(caller.services)))
+    caller.reply(views.subscription_list(found, threshold_getter(caller.services), command.page))
 
 
 def unsubscribe(command: Command, caller: Caller) -> None:
@@ -124,7 +125,7 @@ def unsubscribe(command: Command, caller: Caller) -> None:
         removed = subs.unsubscribe_topic(
             store, caller.user, caller.channel, command.text, caller.is_member
         )
-    caller.reply.text(f"Removed #{removed.id} *{views.quote(removed.topic)}*.")
+    caller.reply.text(f"Removed #{removed.id} {bold(views.quote(removed.topic))}.")
     refresh_home(caller.client, caller.services, caller.user)
 
 
@@ -179,13 +180,19 @@ def like(command: Command, caller: Caller) -> None:
 
 
 def saved(command: Command, caller: Caller) -> None:
-    papers = caller.services.store.saved_papers(caller.user)
+    store, size = caller.services.store, views.SAVED_PAGE
+    total = store.count_saved(caller.user)
+    papers = store.saved_papers(caller.user, limit=size, offset=(command.page - 1) * size)
+    if total and not papers:
+        caller.reply(views.no_such_page("saved", command.page, total, size))
+        return
     caller.reply(
         views.papers_message(
             "*Your saved papers:*",
             papers,
             views.saved_buttons,
             empty="You have no saved papers yet: press *Save* on an alert or a search result.",
+            note=views.page_note("saved", command.page, len(papers), size, total),
         )
     )
 

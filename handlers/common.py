@@ -79,7 +79,9 @@ def publish_home(client: WebClient, services: Services, user: str) -> None:
     recent_ids = [d.paper_id for d in store.recent_deliveries(user, limit=views.HOME_PAPERS)]
     found = store.get_papers(recent_ids)
     recent = [found[i] for i in recent_ids if i in found]
-    view = views.home_view(subscriptions, saved, recent, threshold_getter(services))
+    view = views.home_view(
+        subscriptions, saved, recent, threshold_getter(services), store.count_saved(user)
+    )
     client.views_publish(user_id=user, view=view)
 
 

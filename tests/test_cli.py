@@ -35,7 +35,7 @@ def test_demo_shows_alerts_then_nothing_new(run):
     second = run("demo")
     assert "Nothing is new since the last run" in second.output
     assert "── to" not in second.output
-    assert second.output.strip().endswith("0 papers new, 0 matches, 0 alerts.")
+    assert second.output.strip().endswith("0 papers new, 0 matches, 0 alerts shown.")
 
     fresh = run("demo", "--fresh")
     assert "322 papers new" in fresh.output

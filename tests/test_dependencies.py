@@ -14,7 +14,6 @@ FIRST_PARTY = {"bot", "handlers", "tests", "bench"}
 # Declared but not imported by name, each for a reason.
 NOT_IMPORTED = {
     "sqlalchemy": "APScheduler's SQLAlchemyJobStore (bot/scheduler.py) needs it undeclared",
-    "rich": "the progress bar of issue 14",
 }
 
 

@@ -1,0 +1,454 @@
+"""A new user's first hour (issue 14): every mistake gets one sentence saying what to do,
+never a traceback."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.embed import Embedder
+from bot.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+ENV_NAMES = (
+    "PAPERBOT_CONFIG",
+    "PAPERBOT_DB",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_BASE_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, embedder):
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    # Share the session's loaded model instead of loading it again per command.
+    monkeypatch.setattr("bot.services.Embedder", lambda *args, **kwargs: embedder)
+    monkeypatch.setattr("bot.doctor.Embedder", lambda *args, **kwargs: embedder)
+
+
+def paperbot(*args, **env):
+    """Run the command in this process as a user would; exceptions are not caught for us."""
+    return CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def one_error_line(result) -> str:
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    return line
+
+
+# -- (a) tracebacks become one sentence --------------------------------------------------
+
+
+def test_doctor_without_network_says_slack_is_unreachable(tmp_path):
+    result = paperbot(
+        "--db",
+        str(tmp_path / "p.db"),
+        "doctor",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_API_BASE_URL=f"http://127.0.0.1:{closed_port()}/api/",
+    )
+    assert result.exit_code == 1
+    slack = [line for line in result.output.splitlines() if line.startswith("[FAIL] slack")]
+    assert slack and "could not reach Slack" in slack[0] and "network" in slack[0]
+    assert "Traceback" not in result.output
+
+
+COMMANDS_ON_THE_DATABASE = [
+    ("status",),
+    ("search", "attention"),
+    ("subscribe", "attention", "--user", "U1"),
+    ("demo",),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=lambda c: c[0])
+def test_a_database_in_a_folder_that_cannot_exist(tmp_path, command):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file")
+    line = one_error_line(paperbot("--db", str(not_a_folder / "p.db"), *command))
+    assert f"{not_a_folder} is a file, not a folder" in line and "--db PATH" in line
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=lambda c: c[0])
+def test_a_file_that_is_not_a_database(tmp_path, command):
+    junk = tmp_path / "p.db"
+    junk.write_text("not sqlite at all " * 100)
+    line = one_error_line(paperbot("--db", str(junk), *command))
+    assert "file is not a database" in line and "--db PATH" in line
+
+
+@pytest.fixture
+def read_only_db():
+    """A paperbot database that the user may read but not write, in a folder likewise."""
+    # Not under pytest's tmp_path: its parents are closed to other users.
+    folder = Path(tempfile.mkdtemp())
+    Store(folder / "p.db").close()
+    (folder / "p.db").chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    folder.chmod(0o555)
+    yield folder / "p.db"
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def as_user(*args: str) -> subprocess.CompletedProcess:
+    """`paperbot ARGS` in a fresh process, as a user who is not root (nobody, if we are root)."""
+    drop = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to run as a user other than root")
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    return subprocess.run(
+        [*drop, sys.executable, "-c", "from bot.cli import main; main()", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=lambda c: c[0])
+def test_a_read_only_database(read_only_db, command):
+    result = as_user("--db", str(read_only_db), *command)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "attempt to write a readonly database" in result.stderr
+    assert "Make the file and its folder writable" in result.stderr
+
+
+def test_config_pointing_at_a_folder(tmp_path):
+    line = one_error_line(paperbot("--config", str(tmp_path), "status"))
+    assert f"Settings file {tmp_path} is a folder" in line and "TOML file" in line
+
+
+def test_search_with_a_model_path_that_is_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.services.Embedder", Embedder)  # the real one checks the path
+    config = tmp_path / "mine.toml"
+    config.write_text('[model]\npath = "/no/such/model"\n')
+    line = one_error_line(
+        paperbot("--db", str(tmp_path / "p.db"), "--config", str(config), "search", "x")
+    )
+    assert "[model] path = '/no/such/model' is not a folder" in line
+
+
+def test_run_on_a_port_in_use(tmp_path):
+    config = tmp_path / "mine.toml"
+    config.write_text('[server]\nhost = "127.0.0.1"\n')
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = paperbot(
+            "--db",
+            str(tmp_path / "p.db"),
+            "--config",
+            str(config),
+            "run",
+            "--port",
+            str(port),
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="secret",
+        )
+    line = one_error_line(result)
+    assert f"cannot listen on 127.0.0.1:{port}" in line and "--port N" in line
+
+
+def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, slack):
+    config = tmp_path / "mine.toml"
+    config.write_text('[server]\nhost = "127.0.0.1"\n')
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_BASE_URL=slack.base_url,
+    )
+    port = closed_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "--db", str(tmp_path / "p.db")]
+        + ["--config", str(config), "run", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert first_line.strip() == (
+        f"paperbot is listening on http://127.0.0.1:{port}/slack/events "
+        "(health check: /healthz). Ctrl-C stops it."
+    )
+    assert process.returncode == 0
+    assert "WARNING" not in stderr and "Traceback" not in stderr
+
+
+# -- (b) input is checked, and the message says what to write ----------------------------
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "p.db")
+
+
+def usage_error(result) -> str:
+    """click's answer to a bad option: exit code 2 and one `Error: ...` line."""
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    return line
+
+
+@pytest.mark.parametrize("since", ["2024-13-45", "yesterday", "2024/01/01"])
+def test_search_since_must_be_a_date(db, since):
+    line = usage_error(paperbot("--db", db, "search", "attention", "--since", since))
+    assert f"'{since}' is not a date: write it as YYYY-MM-DD" in line
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "101"])
+def test_search_limit_must_be_from_1_to_100(db, limit):
+    line = usage_error(paperbot("--db", db, "search", "attention", "--limit", limit))
+    assert "--limit" in line and "1<=x<=100" in line
+
+
+def test_subscribe_channel_must_be_an_id_not_a_name(db):
+    line = usage_error(
+        paperbot("--db", db, "subscribe", "x", "--user", "U1", "--channel", "general")
+    )
+    assert "'general' is not a channel id" in line and "C0123456789" in line
+    assert "No subscriptions yet" in paperbot("--db", db, "subscriptions").output
+
+
+def test_subscribe_user_must_be_an_id(db):
+    line = usage_error(paperbot("--db", db, "subscribe", "x", "--user", "ana"))
+    assert "'ana' is not a user id" in line
+
+
+@pytest.mark.parametrize(
+    "options, says",
+    [
+        (["--like", "9999.99999"], "No stored paper has the id 9999.99999"),
+        (["--require", ""], "A required or excluded keyword is empty"),
+        (["--exclude", "  "], "A required or excluded keyword is empty"),
+        (
+            ["--require", "attention", "--exclude", "Attention"],
+            "'attention' is both required and excluded",
+        ),
+    ],
+)
+def test_subscribe_refuses_what_could_never_match(db, options, says):
+    line = one_error_line(
+        paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1", *options)
+    )
+    assert says in line
+    listed = paperbot("--db", db, "subscriptions")
+    assert "No subscriptions yet" in listed.output
+
+
+def test_subscribe_refuses_a_topic_of_5000_characters(db):
+    line = one_error_line(paperbot("--db", db, "subscribe", "word " * 1000, "--user", "U1"))
+    assert "That topic is 4,999 characters; keep it under 500" in line
+
+
+def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
+    first = paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1")
+    assert first.exit_code == 0
+    again = paperbot(
+        "--db", db, "subscribe", "Sparse  attention", "--user", "U1", "--channel", "C1"
+    )
+    assert (
+        "already delivers exactly this topic with these settings; nothing was added"
+        in one_error_line(again)
+    )
+    daily = ("--cadence", "daily")
+    variant = paperbot(
+        "--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1", *daily
+    )
+    assert variant.exit_code == 0
+    rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
+    assert len(rows) == 2
+
+
+@pytest.mark.parametrize(
+    "toml, says",
+    [
+        (
+            "[schedule]\ndigest_hour = 25",
+            "'schedule.digest_hour' in {file} must be from 0 to 23, like digest_hour = 23; got 25.",
+        ),
+        (
+            '[schedule]\nweekly_digest_day = "monday"',
+            "'schedule.weekly_digest_day' in {file} must be one of 'mon',",
+        ),
+        (
+            '[schedule]\nchannel_timezone = "Mars/Base"',
+            "'schedule.channel_timezone' in {file} must be an IANA timezone name",
+        ),
+        (
+            "[matching]\ndefault_threshold = 7",
+            "'matching.default_threshold' in {file} must be from 0 to 1",
+        ),
+        (
+            "[matching]\ndaily_cap_dm = -1",
+            "'matching.daily_cap_dm' in {file} must be from 1 to 1000, like daily_cap_dm = 1",
+        ),
+        ("[server]\nport = 70000", "'server.port' in {file} must be from 1 to 65535"),
+        (
+            'feeds = ["https://rss.arxiv.org/rss/cs.CL"]',
+            "'feeds' in {file} must be a table; write [[feeds]] on a line of its own, "
+            "then url = 'https://rss.arxiv.org/rss/cs.CL' on the next",
+        ),
+    ],
+)
+def test_doctor_names_the_setting_the_file_and_what_to_write(db, tmp_path, toml, says):
+    config = tmp_path / "mine.toml"
+    config.write_text(toml + "\n")
+    result = paperbot("--db", db, "--config", str(config), "doctor")
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith("[FAIL] settings: ") and says.format(file=config) in first
+
+
+def test_a_long_bad_setting_is_not_echoed_in_full(db, tmp_path):
+    config = tmp_path / "mine.toml"
+    config.write_text(f'[schedule]\nweekly_digest_day = "{"x" * 3000}"\n')
+    line = one_error_line(paperbot("--db", db, "--config", str(config), "status"))
+    assert len(line) < 400
+
+
+# -- (c) output that tells the truth -------------------------------------------------------
+
+
+def test_demo_summary_and_status_agree(db, tmp_path):
+    # A cap of one alert a day per target, so that the demo's cap holds some back.
+    config = tmp_path / "cap.toml"
+    config.write_text("[matching]\ndaily_cap_dm = 1\ndaily_cap_channel = 1\n")
+    demo = paperbot("--db", db, "--config", str(config), "demo")
+    summary = demo.output.strip().splitlines()[-1]
+    found = re.fullmatch(
+        r"Summary: 2 feeds read, 322 papers new, (\d+) matches, 3 alerts shown, (\d+) held "
+        r'back by the daily cap \(in Slack, offered as "N more matched today"\)\.',
+        summary,
+    )
+    assert found, summary
+    matches, held = int(found[1]), int(found[2])
+    assert matches == 3 + held
+    status = paperbot("--db", db, "status").output
+    assert "Last cycle: none yet" not in status
+    assert f"2 of 2 feeds read, 322 papers new, {matches} matches, 3 sent" in status
+    assert f"3 sent, 0 failed, {held} dropped" in status
+    assert f"{held} dropped: over the daily cap; each target was offered them once" in status
+
+
+def test_status_after_a_cycle_shows_it(db, slack):
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
+    assert paperbot("--db", db, "cycle", **env).exit_code == 0
+    status = paperbot("--db", db, "status").output
+    assert status.startswith("Last cycle: 20") and "0 of 0 feeds read" in status
+
+
+def test_doctor_counts_feeds_added_at_run_time(db, feed_server):
+    from tests.conftest import FIXTURES
+
+    sample = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+    (feed_server.root / "cs.CL.xml").write_bytes(sample.read_bytes())
+    added = paperbot("--db", db, "feeds", "add", feed_server.url + "cs.CL.xml")
+    assert added.exit_code == 0, added.output
+    doctor = paperbot("--db", db, "doctor").output
+    assert "[ok  ] feeds: 1 configured" in doctor
+
+
+def test_search_scores_are_on_the_readmes_0_to_1_scale(db):
+    paperbot("--db", db, "demo")
+    result = paperbot("--db", db, "search", "KV cache compression")
+    scores = [float(s) for s in re.findall(r"\(score (\S+)\)", result.output)]
+    assert len(scores) == 5 and all(0 <= s <= 1 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+# -- (d) the demo keeps to its own database -------------------------------------------------
+
+
+def test_demo_uses_its_own_database_not_the_configured_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    service_db = tmp_path / "service.db"
+    result = paperbot("demo", PAPERBOT_DB=str(service_db))
+    assert result.exit_code == 0
+    assert result.output.startswith("paperbot demo: database data/demo.db;")
+    assert 'paperbot --db data/demo.db search "KV cache compression"' in result.output
+    assert not service_db.exists()
+    assert Store(tmp_path / "data" / "demo.db").count_papers() == 322
+
+
+def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder):
+    mine = tmp_path / "mine.db"
+    store = Store(mine)
+    store.add_subscription(
+        owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
+    )
+    store.close()
+    line = one_error_line(paperbot("--db", str(mine), "demo", "--fresh"))
+    assert f"{mine} was not made by `paperbot demo`, so --fresh will not delete it" in line
+    assert [s.topic for s in Store(mine).list_subscriptions()] == ["my work"]
+
+
+# -- (e) progress on a terminal, silence elsewhere --------------------------------------------
+
+
+SAMPLE_FEED = (
+    Path(__file__).parent / "fixtures" / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+)
+
+
+def test_ingest_on_a_terminal_shows_embedding_progress(db):
+    # TTY_COMPATIBLE=1 tells rich that stderr is a terminal, as it is for a person typing.
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), TTY_COMPATIBLE="1")
+    assert result.exit_code == 0
+    assert "Embedding papers" in result.stderr and "109/109" in result.stderr
+    assert "papers/s" in result.stderr
+    assert "109 items, 109 new" in result.stdout and "Embedding" not in result.stdout
+
+
+def test_ingest_json_on_a_terminal_draws_nothing(db):
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), "--json", TTY_COMPATIBLE="1")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["embedded"] == 109
+
+
+def test_ingest_into_a_pipe_draws_nothing(db):
+    result = paperbot("--db", db, "ingest", str(SAMPLE_FEED), TTY_COMPATIBLE="0")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_search_on_a_terminal_shows_a_spinner_while_the_model_loads(db):
+    result = paperbot("--db", db, "search", "attention", TTY_COMPATIBLE="1")
+    assert "Loading the embedding model" in result.stderr
+    quiet = paperbot("--db", db, "search", "attention", "--json", TTY_COMPATIBLE="1")
+    assert quiet.stderr == "" and json.loads(quiet.stdout) == []
