@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import textwrap
+import urllib.parse
 from dataclasses import dataclass
 
 from bot.match import Match
@@ -23,6 +24,12 @@ MAX_BUTTON_VALUE = 2000
 MAX_BLOCK_ID = 255
 # Longer URLs are left unlinked so the title section stays within its limit.
 MAX_URL = 2000
+# Only web addresses become links. Anything else in a feed's link (`!channel`, `@U123`,
+# `#C123`, `javascript:`) would be a mention or a trap inside `<...|...>`.
+LINK_SCHEMES = ("http", "https")
+# What a URL keeps as it is; the rest (spaces, `<`, `>`, `|`, quotes, control characters)
+# is percent-encoded, so nothing in it can end the link or start another.
+URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
 
 # Our own limits, well inside Slack's, so an alert stays short and far from the
 # undocumented msg_blocks_too_long refusal near 13,000 characters.
@@ -99,12 +106,28 @@ def fit(text: str, limit: int) -> str:
 
 
 def link(url: str, label: str) -> str:
-    """A mrkdwn link `<url|label>` that no character in the label or URL can break."""
+    """A mrkdwn link `<url|label>` that no character in the label or URL can break.
+
+    A URL that is not an absolute http(s) address, or is too long, leaves the label as
+    plain text.
+    """
     safe_label = fit(" ".join(label.split()), MAX_TITLE).replace("|", PIPE_LOOKALIKE)
-    safe_url = escape(url.strip()).replace("|", "%7C").replace(" ", "%20")
-    if not safe_url or len(safe_url) > MAX_URL:
-        return safe_label
-    return f"<{safe_url}|{safe_label}>"
+    url = _safe_url(url)
+    return f"<{url}|{safe_label}>" if url else safe_label
+
+
+def _safe_url(url: str | None) -> str | None:
+    """`url` percent-encoded and escaped for mrkdwn, or None unless it is an absolute
+    http(s) URL within MAX_URL."""
+    url = (url or "").strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.hostname:
+        return None
+    quoted = escape(urllib.parse.quote(url, safe=URL_SAFE))
+    return quoted if len(quoted) <= MAX_URL else None
 
 
 def render_alert(paper: Paper, matches: list[Match], summary: str) -> dict:

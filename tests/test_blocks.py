@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.blocks import (
     DigestEntry,
     DigestGroup,
@@ -84,6 +86,8 @@ def test_hostile_title_is_escaped_everywhere():
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in title
     assert message["text"].startswith("New paper: &lt;!channel&gt; &amp;")
     assert "&lt;models&gt;" in raw
+    for text in texts(message):
+        assert_safe_mrkdwn(text)
 
 
 def test_link_url_cannot_break_out():
@@ -91,7 +95,45 @@ def test_link_url_cannot_break_out():
 
     title = render_alert(paper, MATCHES, "s")["blocks"][0]["text"]["text"]
 
-    assert title.startswith("*<https://example.org/a?x=1&amp;y=&lt;2&gt;%7Cevil|")
+    assert title.startswith("*<https://example.org/a?x=1&amp;y=%3C2%3E%7Cevil|")
+    assert_safe_mrkdwn(title)
+
+
+# Feed links that are not web addresses: inside `<...|...>` each would ping, link a
+# channel or run a script.
+HOSTILE_LINKS = [
+    "!channel",
+    "@U0ADMIN",
+    "!subteam^S0X",
+    "#C0GENERAL",
+    "javascript:alert(1)",
+    "  !here",
+    "mailto:a@b.c",
+    "https://",
+    "//example.org/x",
+]
+
+
+def assert_safe_mrkdwn(text: str) -> None:
+    """Every `<` opens an http(s) link, and every `&` starts one of the three entities."""
+    for start in (i for i, char in enumerate(text) if char == "<"):
+        assert text.startswith(("<https://", "<http://"), start), text
+    for start in (i for i, char in enumerate(text) if char == "&"):
+        assert text.startswith(("&amp;", "&lt;", "&gt;"), start), text
+
+
+@pytest.mark.parametrize("url", HOSTILE_LINKS)
+def test_a_link_that_is_not_a_web_address_is_shown_as_text(url):
+    paper = make_paper(url=url, title="A & B")
+    digest = render_digest("Digest", [DigestGroup("t", [DigestEntry(paper, MATCHES, "")])])
+
+    alert_title = render_alert(paper, MATCHES, "s")["blocks"][0]["text"]["text"]
+    digest_entry = digest[0]["blocks"][-1]["text"]["text"]
+
+    assert alert_title == "*A &amp; B*"
+    assert digest_entry.startswith("*A &amp; B*\n")
+    for text in (alert_title, digest_entry):
+        assert "<" not in text and ">" not in text
 
 
 def test_long_summary_and_title_fit_slack_limits():
