@@ -297,7 +297,11 @@ class Deliverer:
         posting = False
         try:
             channel = run.slack_channel or self._channel_for(run.target)
-            messages = digest_of_run(self.store, self.summarizer, run).messages
+            try:
+                messages = digest_of_run(self.store, self.summarizer, run).messages
+            except Exception as error:
+                log.exception("digest %s could not be made", run.id)
+                return self._fail(run, f"the digest could not be made: {error!r}")
             part, thread_ts = run.parts_posted, run.slack_ts
             if run.uncertain and part < len(messages):
                 ts = self._find_digest_part(channel, run, part)
@@ -384,9 +388,14 @@ class Deliverer:
                     log.info("delivery %s had landed before (ts %s)", delivery.id, ts)
                     self.store.finish_delivery(delivery.id, "sent", slack_ts=ts, channel=channel)
                     return "sent"
-            message = compose_alert(
-                self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
-            )
+            try:
+                message = compose_alert(
+                    self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
+                )
+            except Exception as error:
+                # The same on every try: this row fails alone and the queue moves on.
+                log.exception("delivery %s: the alert could not be made", delivery.id)
+                return self._fail(delivery, f"the alert could not be made: {error!r}")
             if not self.store.start_posting(delivery.id, delivery.claim, iso(self.clock())):
                 log.warning("delivery %s was taken over by another process", delivery.id)
                 return "released"

@@ -256,6 +256,32 @@ def test_long_url_id_gets_a_short_block_id():
     assert json.loads(actions["elements"][0]["value"])["paper"] == paper.id
 
 
+def test_an_id_too_long_for_a_button_leaves_the_buttons_off():
+    paper = make_paper(id="url:https://example.org/" + "a" * 2100)
+
+    message = render_alert(paper, MATCHES, "s")
+
+    assert [b["type"] for b in message["blocks"]] == ["section", "context", "section", "context"]
+
+
+def test_a_digest_entry_with_many_long_matches_fits_a_section():
+    long_topic = "graph neural networks for " + "molecular property prediction " * 10
+    matches = [
+        Match(i, f"{long_topic} {i}", 0.6, band="strong", reasons=["keywords: " + "w " * 200])
+        for i in range(7)
+    ]
+    paper = make_paper(title="Title word " * 60, url="https://example.org/" + "p" * 1900)
+    entry = DigestEntry(paper, matches, "summary " * 100)
+
+    messages = render_digest("Digest", [DigestGroup(long_topic, [entry])])
+
+    section = messages[0]["blocks"][-1]["text"]["text"]
+    assert len(section) <= 3000
+    assert section.startswith("*<https://example.org/ppp")
+    assert section.count("Matched *") >= 1
+    assert "more of your topics" in section
+
+
 def test_terminal_rendering_reads_like_slack():
     message = render_alert(make_paper(title=HOSTILE_TITLE), MATCHES, "A summary & more. " * 20)
 

@@ -1,12 +1,14 @@
 """The outbox worker against a fake Slack that fails on purpose, on a controlled clock."""
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.deliver import ALERT_EVENT_TYPE, ChannelPacer, Deliverer, iso, make_slack_client
 from bot.papers import Paper
+from bot.sources import parse_feed
 from bot.summarize import ExtractiveSummarizer
 
 
@@ -295,3 +297,59 @@ def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, ou
     assert {d.status for d in outbox.deliveries()} == {"sent"}
     # Only the row whose post had started needed a look at the history.
     assert len(slack.calls_to("conversations.history")) == 1
+
+
+def test_a_paper_with_a_2000_character_url_is_posted_and_the_rest_after_it(services, slack, clock):
+    """An RSS item with no DOI and a very long link: its id is shortened, so the alert
+    (buttons included) fits Slack, and the alerts queued behind it go out too."""
+    store = services.store
+    link = "https://journal.example/article?ref=" + "x" * 2100
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>J</title>"
+        f"<item><title>A long-linked paper</title><link>{link}</link>"
+        "<description>We propose X.</description></item></channel></rss>"
+    )
+    (paper,) = parse_feed(feed.encode(), "https://journal.example/rss").papers
+    store.upsert_papers([paper])
+    queue(store, "C1", paper.id)
+    queue(store, "C1", add_paper(store, 2))
+
+    report = deliverer(services, slack, clock, channel_interval_seconds=0).deliver_pending()
+
+    assert report.sent == 2
+    assert alerts_in(slack, "C1") == [paper.id, "2608.00002"]
+    first = slack.messages_in("C1")[0]
+    assert json.loads(first["blocks"][-1]["elements"][0]["value"])["paper"] == paper.id
+
+
+class FailingSummarizer(ExtractiveSummarizer):
+    """Fails on one paper's title, as a rendering bug would."""
+
+    def summarize(self, title, abstract, topic=None):
+        if title == "Paper 1":
+            raise ValueError("cannot summarise this one")
+        return super().summarize(title, abstract, topic)
+
+
+def test_an_alert_that_cannot_be_made_fails_alone_and_the_queue_moves_on(
+    services, outbox, slack, clock
+):
+    queue(outbox, "C1", add_paper(outbox, 2))
+    settings = dataclasses.replace(services.settings.delivery, channel_interval_seconds=0)
+    worker = Deliverer(
+        outbox,
+        make_slack_client("xoxb-test", slack.base_url),
+        FailingSummarizer(),
+        settings,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    report = worker.deliver_pending()
+
+    assert (report.sent, report.failed) == (1, 2)
+    assert alerts_in(slack, "C1") == ["2608.00002"]
+    failed = outbox.deliveries("failed")
+    assert {d.target for d in failed} == {"C1", "C2"}
+    assert all("cannot summarise this one" in d.last_error for d in failed)
+    assert outbox.deliveries("sending") == [] and outbox.deliveries("pending") == []
