@@ -34,9 +34,9 @@ def register(app: App, services: Services) -> None:
     def papers_command(ack, body, client):
         ack()
         caller = Caller(body, client, services)
-        command = parse(body.get("text"))
-        log.info("/papers %s from %s", command.name, caller.user)
-        with apologising(caller.reply, f"/papers {command.name}"):
+        with apologising(caller.reply, "/papers"):
+            command = parse(body.get("text"))
+            log.info("/papers %s from %s", command.name, caller.user)
             run(command, caller)
 
     app.command("/papers")(papers_command)

@@ -62,6 +62,9 @@ def test_search_filters(slack_app):
     assert "No stored papers match" in response_text(slack_app.next_response())
     slack_app.command("search language models since:yesterday")
     assert "since:7d" in response_text(slack_app.next_response())
+    # Further back than the calendar goes: still an answer, saying what to write.
+    slack_app.command("search x since:9999y")
+    assert "since:7d" in response_text(slack_app.next_response())
 
 
 def test_subscribe_to_dm_previews_recent_matches(slack_app):
