@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import signal
 import threading
 from collections.abc import Callable
 
+import waitress
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
 import handlers
 from bot.deliver import make_slack_client
@@ -19,6 +22,10 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Slack's requests are a few kilobytes (an alert's button click carries the alert: ~40 KB
+# at most). waitress refuses a larger body with 413 from its Content-Length, unread.
+MAX_BODY_BYTES = 512 * 1024
 
 
 def build_bolt_app(services: Services) -> App:
@@ -44,18 +51,52 @@ def health(services: Services) -> dict:
     return {"ok": True, "papers": services.store.count_papers()}
 
 
-def wsgi_app(app: App, status: Callable[[], dict]):
-    """Slack's requests on POST /slack/events, and GET /healthz for load balancers."""
+def wsgi_app(app: App, signing_secret: str, status: Callable[[], dict]):
+    """Slack's requests on POST /slack/events, and GET /healthz for load balancers.
+
+    A request to /slack/events whose signature does not check out is answered 401 here,
+    before bolt sees it: bolt answers 500 to a timestamp that is not a number, and logs
+    the whole body of a refused request.
+    """
     slack_handler = SlackRequestHandler(app, path="/slack/events")
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
             body = json.dumps(status()).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("REQUEST_METHOD") == "POST" and verifier is not None:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            if not signed_by_slack(verifier, body, environ):
+                log.info("refused a request with a bad signature (%d bytes)", len(body))
+                start_response("401 Unauthorized", [("Content-Type", "application/json")])
+                return [b'{"error": "invalid request"}']
+            environ["wsgi.input"] = io.BytesIO(body)
         return slack_handler(environ, start_response)
 
     return application
+
+
+def signed_by_slack(verifier: SignatureVerifier, body: bytes, environ: dict) -> bool:
+    """Whether the request carries Slack's signature of `body`, made in the last 5 minutes."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    try:
+        return verifier.is_valid(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE", ""))
+    except ValueError:  # a timestamp that is not a number
+        return False
+
+
+def http_server(app: App, services: Services, host: str, port: int, **options):
+    """The waitress server for HTTP mode; `options` are waitress's (threads, ...)."""
+    return waitress.create_server(
+        wsgi_app(app, services.settings.slack.signing_secret, lambda: health(services)),
+        host=host,
+        port=port,
+        max_request_body_size=MAX_BODY_BYTES,
+        **options,
+    )
 
 
 def serve(settings: Settings, port: int | None = None) -> None:
@@ -95,17 +136,13 @@ def serve(settings: Settings, port: int | None = None) -> None:
 
 def _connect_slack(app: App, services: Services, settings: Settings, port: int | None):
     """Start taking Slack's requests in the background; returns what stops it."""
-    import waitress
-
     if settings.slack.app_token:
         log.info("connecting to Slack in Socket Mode")
         handler = SocketModeHandler(app, settings.slack.app_token)
         handler.connect()
         return handler.close
     port = port or settings.server.port
-    server = waitress.create_server(
-        wsgi_app(app, lambda: health(services)), host=settings.server.host, port=port
-    )
+    server = http_server(app, services, settings.server.host, port)
     log.info("serving Slack requests on http://%s:%d/slack/events", settings.server.host, port)
     # Daemon thread: it ends with the process once serve() has returned.
     threading.Thread(target=server.run, name="http", daemon=True).start()
