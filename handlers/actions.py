@@ -220,6 +220,8 @@ def show_more_matches(click: Click) -> None:
     if not click.channel:
         raise subs.SubscriptionError("That button is out of date.")
     target = click.user if click.channel.startswith("D") else click.channel
+    if target != click.user and not click.is_member(click.user, target):
+        raise subs.SubscriptionError("Only members of this channel can ask for more of its papers.")
     queued = show_more(click.services.store, target, offer_day(click), SHOW_MORE_LIMIT)
     if not queued:
         click.reply.text("Nothing more is held back; you have seen every match.")
