@@ -166,6 +166,11 @@ def short_id(ident: str) -> str:
     return f"{ident[: MAX_ID - len(digest) - 1]}~{digest}"
 
 
+def is_arxiv_id(ident: str) -> bool:
+    """Whether a canonical id is an arXiv id (not a "doi:" or "url:" one)."""
+    return not ident.startswith(("doi:", "url:"))
+
+
 def _split_top_level(text: str, separator: str = ",") -> list[str]:
     """Split on `separator` where it is not inside (), [] or {} (affiliations, TeX groups)."""
     parts, current, depth = [], [], 0

@@ -21,6 +21,9 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+# The feeds that speak for arXiv ids (see Store.upsert_papers).
+ARXIV_KINDS = ("arxiv_listing", "arxiv_api")
+
 
 @dataclass
 class FeedReport:
@@ -179,7 +182,7 @@ class Pipeline:
             paper_id: paper.version
             for paper_id, paper in self.store.get_papers([p.id for p in papers]).items()
         }
-        result = self.store.upsert_papers(papers)
+        result = self.store.upsert_papers(papers, arxiv_source=parsed.kind in ARXIV_KINDS)
         replaced = {p.id for p in papers if p.is_update}
         self.store.mark_matched([paper_id for paper_id in result.new if paper_id in replaced])
         if self.notify_updates:

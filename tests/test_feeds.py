@@ -233,6 +233,43 @@ def test_cross_lists_are_new_unless_the_feed_leaves_them_out(services, server):
     assert stored_ids(services.store) == ["2608.60001", "2608.60002"]
 
 
+def journal(guid: str, title: str) -> bytes:
+    """A plain RSS feed with one item whose guid and link point at arXiv."""
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>A journal</title>"
+        f"<item><title>{escape(title)}</title><guid>{guid}</guid><link>{guid}</link>"
+        "<description>Something else entirely.</description></item></channel></rss>"
+    ).encode()
+
+
+def test_only_arxiv_speaks_for_an_arxiv_id(services, server):
+    arxiv_title = "Sparse attention for long contexts"
+    server.routes = {
+        "/arxiv": [Reply(200, listing(item("2608.19199", title=arxiv_title)))],
+        "/journal": [
+            Reply(200, journal("https://arxiv.org/abs/2608.19199v9", "<!channel> HIJACKED"))
+        ],
+        "/journal-first": [Reply(200, journal("https://arxiv.org/abs/2608.19200v9", "Early copy"))],
+        "/arxiv-later": [Reply(200, listing(item("2608.19200", title="arXiv's own title")))],
+    }
+    services.pipeline.fetcher = quick_fetcher([])
+    ingest = services.pipeline.ingest_feed
+
+    ingest(FeedSettings(url=server.url("/arxiv")))
+    hijack = ingest(FeedSettings(url=server.url("/journal"), kind="rss"))
+
+    paper = services.store.get_paper("2608.19199")
+    assert (paper.title, paper.version) == (arxiv_title, 1)
+    assert (hijack.new, hijack.updated) == (0, 0)
+
+    # A journal's arXiv link seen first is a reference; arXiv's record then replaces it.
+    assert ingest(FeedSettings(url=server.url("/journal-first"), kind="rss")).new == 1
+    later = ingest(FeedSettings(url=server.url("/arxiv-later")))
+    assert (later.new, later.updated) == (0, 1)
+    paper = services.store.get_paper("2608.19200")
+    assert (paper.title, paper.version) == ("arXiv's own title", 1)
+
+
 def alerted_services(settings, embedder, slack, notify_updates: bool):
     settings = dataclasses.replace(settings, ingest=IngestSettings(notify_updates=notify_updates))
     client = make_slack_client("xoxb-test", slack.base_url)

@@ -97,3 +97,18 @@ def test_like_reports_a_paper_arxiv_does_not_have(services, feed_server):
         subs.find_arxiv_paper(
             services.store, services.fetcher, feed_server.url + "query", "2608.99999"
         )
+
+
+def test_a_paper_fetched_for_like_is_never_alerted_as_new(services, feed_server):
+    shutil.copy(API_ENTRY, feed_server.root / "query")
+    paper = subs.find_arxiv_paper(
+        services.store, services.fetcher, feed_server.url + "query", "astro-ph/0601001"
+    )
+    subs.like(services.store, services.embedder, paper, owner="U1")
+    # Someone else's subscription that the old paper matches as well as anything can.
+    subs.subscribe(services.store, services.embedder, topic=paper.title, owner="U2")
+
+    report = services.pipeline.run_cycle([])
+
+    assert report.alerts == [] and report.over_cap == []
+    assert services.store.deliveries() == []
