@@ -45,6 +45,8 @@ def build_services(
         connect_timeout=settings.fetch.connect_timeout,
         read_timeout=settings.fetch.read_timeout,
         max_attempts=settings.fetch.max_attempts,
+        total_timeout=settings.fetch.total_timeout,
+        allow_private_addresses=settings.fetch.allow_private_addresses,
     )
     matcher = Matcher(store, embedder.name, MatchingConfig.from_settings(settings.matching))
     deliverer = (

@@ -77,6 +77,8 @@ class FetchSettings:
     connect_timeout: float
     read_timeout: float
     max_attempts: int
+    total_timeout: float
+    allow_private_addresses: bool
     arxiv_api_url: str
 
 

@@ -404,9 +404,6 @@ def test_a_stuck_feed_becomes_stale_and_is_warned_about(services, server):
 
 
 def test_feeds_added_and_removed_at_run_time(settings, server):
-    settings = dataclasses.replace(
-        settings, feeds=(FeedSettings(url=server.url("/declared"), name="declared"),)
-    )
     store = Store(settings.database.path)
     server.routes = {
         "/good": [Reply(200, listing(item("2608.90001")))],
@@ -414,6 +411,15 @@ def test_feeds_added_and_removed_at_run_time(settings, server):
         "/gone": [Reply(404, b"no")],
     }
     fetcher = quick_fetcher([])
+    # A feed on the bot's own network is refused unless the settings allow it.
+    with pytest.raises(FeedError, match=r"127.0.0.1 is a private address"):
+        add_feed(settings, store, fetcher, server.url("/good"))
+    assert active_feeds(settings, store) == [] and server.requests == []
+    settings = dataclasses.replace(
+        settings,
+        feeds=(FeedSettings(url=server.url("/declared"), name="declared"),),
+        fetch=dataclasses.replace(settings.fetch, allow_private_addresses=True),
+    )
 
     added = add_feed(settings, store, fetcher, server.url("/good"), include_cross_lists=False)
     assert (added.name, added.kind) == ("cs.CL updates on arXiv.org", "arxiv_listing")
@@ -445,10 +451,13 @@ def test_feeds_command_lists_adds_and_refuses(tmp_path, server):
     good = FIXTURES / "arxiv_rss2" / "arxiv_rss2_cs.AI_empty_weekend_2024-03-09.xml"
     server.routes["/html"] = [Reply(200, b"<!DOCTYPE html><html></html>")]
     runner = CliRunner()
+    config = tmp_path / "local.toml"
+    config.write_text("[fetch]\nallow_private_addresses = true\n")
+    base = ["--db", db, "--config", str(config)]
 
-    added = runner.invoke(cli, ["--db", db, "feeds", "add", str(good), "--name", "cs.AI"])
-    refused = runner.invoke(cli, ["--db", db, "feeds", "add", server.url("/html")])
-    listed = runner.invoke(cli, ["--db", db, "feeds", "--json"])
+    added = runner.invoke(cli, [*base, "feeds", "add", str(good), "--name", "cs.AI"])
+    refused = runner.invoke(cli, [*base, "feeds", "add", server.url("/html")])
+    listed = runner.invoke(cli, [*base, "feeds", "--json"])
 
     assert added.exit_code == 0, added.output
     assert refused.exit_code == 1
