@@ -200,7 +200,8 @@ def describe(row: dict) -> str:
     if status is None:
         return "not polled yet"
     if status == "ok":
-        return f"ok, {row.get('last_items') or 0} items"
+        read = f"ok, {row.get('last_items') or 0} items"
+        return f"{read} ({row['last_error']})" if row.get("last_error") else read
     if status == "empty":
         checked = row.get("last_checked")
         if (row.get("kind") or "") == "arxiv_listing" and checked:

@@ -67,6 +67,7 @@ def build_services(
             matcher,
             deliverer,
             notify_updates=settings.ingest.notify_updates,
+            max_items_per_feed=settings.ingest.max_items_per_feed,
         ),
         slack=slack,
     )

@@ -109,6 +109,7 @@ class DeliverySettings:
 @dataclass(frozen=True)
 class IngestSettings:
     notify_updates: bool
+    max_items_per_feed: int
 
 
 @dataclass(frozen=True)

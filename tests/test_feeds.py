@@ -30,7 +30,7 @@ from bot.feeds import (
 )
 from bot.fetch import Fetcher
 from bot.services import build_services
-from bot.settings import FeedSettings, IngestSettings
+from bot.settings import FeedSettings
 from bot.store import Store
 from bot.subscriptions import subscribe
 from tests.feed_server import FeedServer, Reply
@@ -233,6 +233,22 @@ def test_cross_lists_are_new_unless_the_feed_leaves_them_out(services, server):
     assert stored_ids(services.store) == ["2608.60001", "2608.60002"]
 
 
+def test_items_past_the_per_feed_cap_are_left_out_and_reported(services, server):
+    server.routes["/huge"] = [Reply(200, listing(*(item(f"2608.{n:05d}") for n in range(1, 8))))]
+    services.pipeline.fetcher = quick_fetcher([])
+    services.pipeline.max_items_per_feed = 5
+
+    report = services.pipeline.ingest_feed(FeedSettings(url=server.url("/huge"), name="huge"))
+
+    assert (report.status, report.items, report.new) == ("ok", 7, 5)
+    assert len(stored_ids(services.store)) == 5
+    row = services.store.get_feed_state(server.url("/huge"))
+    assert describe(row) == (
+        "ok, 7 items (7 items, over the limit of 5 (ingest.max_items_per_feed): "
+        "the rest were left out)"
+    )
+
+
 def journal(guid: str, title: str) -> bytes:
     """A plain RSS feed with one item whose guid and link point at arXiv."""
     return (
@@ -271,7 +287,9 @@ def test_only_arxiv_speaks_for_an_arxiv_id(services, server):
 
 
 def alerted_services(settings, embedder, slack, notify_updates: bool):
-    settings = dataclasses.replace(settings, ingest=IngestSettings(notify_updates=notify_updates))
+    settings = dataclasses.replace(
+        settings, ingest=dataclasses.replace(settings.ingest, notify_updates=notify_updates)
+    )
     client = make_slack_client("xoxb-test", slack.base_url)
     services = build_services(settings, slack=client, embedder=embedder)
     services.pipeline.fetcher = quick_fetcher([])
