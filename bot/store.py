@@ -6,6 +6,7 @@ threads); WAL mode and a busy timeout let the Slack listeners read while a cycle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -157,6 +158,20 @@ class Store:
             db.enable_wal()
             self._local.db = db
         return db
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """A transaction holding the write lock from its start. One that reads and then
+        writes fails at once ("database is locked"), whatever the busy timeout, when
+        another connection wrote in between."""
+        db = self.db
+        db.execute("begin immediate")
+        try:
+            yield
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.conn.commit()
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -315,7 +330,7 @@ class Store:
         new, updated, unchanged = [], [], 0
         table = self.db["papers"]
         stamp = now_iso()
-        with self.db.atomic():
+        with self._writing():
             known = self._paper_rows([paper.id for paper in papers])
             pending: dict[str, dict] = {}
             for paper in papers:
