@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import waitress
 from slack_bolt import App
@@ -26,17 +27,21 @@ log = logging.getLogger(__name__)
 # Slack's requests are a few kilobytes (an alert's button click carries the alert: ~40 KB
 # at most). waitress refuses a larger body with 413 from its Content-Length, unread.
 MAX_BODY_BYTES = 512 * 1024
+# Threads answering commands, buttons and events after their ack.
+WORK_THREADS = 8
 
 
 def build_bolt_app(services: Services) -> App:
-    """The bolt App with every paperbot listener registered on it."""
+    """The bolt App with every paperbot listener registered on it; the listeners' work
+    after their ack runs on a pool of its own (see handlers/__init__.py)."""
     slack = services.settings.slack
     app = App(
         client=services.slack,
         signing_secret=slack.signing_secret or None,
         token_verification_enabled=False,
     )
-    handlers.register(app, services)
+    work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
+    handlers.register(app, services, work)
     app.error(log_listener_error)
     return app
 

@@ -13,7 +13,8 @@ a fault that repeats on the spot, and the next polling cycle is the retry.
 
 Each fetch ends within `total_timeout` seconds, whatever the server does (a body dripped
 a byte at a time, Retry-After): waiting for the host, retries and reading included.
-Requests to one host go one at a time; another host never waits for them.
+Requests to a host that asks for spacing (arXiv) go one at a time; another host never
+waits for them.
 
 Redirects are followed by hand, a few at most, and one to a loopback, link-local or
 private address is refused unless `allow_private_addresses`: a feed must not make the
@@ -86,7 +87,8 @@ class _Attempt:
 
 
 class Fetcher:
-    """Fetches feed URLs and local feed files politely; one request at a time."""
+    """Fetches feed URLs and local feed files politely: one request at a time to a host
+    that asks for spacing."""
 
     def __init__(
         self,
@@ -130,12 +132,11 @@ class Fetcher:
         self._locks_guard = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._last_request_end: dict[str, float] = {}
-        timeout = httpx.Timeout(
+        self._timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
         self._client = httpx.Client(
             headers={"User-Agent": user_agent},
-            timeout=timeout,
             transport=transport,
         )
 
@@ -158,6 +159,8 @@ class Fetcher:
             return self._read_file(url, path)
         deadline = self._clock() + self.total_timeout
         host_key, interval = self._spacing_for(urlsplit(url).hostname or "")
+        if interval <= 0:
+            return self._fetch_http(url, etag, last_modified, host_key, interval, deadline)
         # The lock spans the waits too: spacing is only meaningful if nobody jumps the queue.
         lock = self._host_lock(host_key)
         if not lock.acquire(timeout=self.total_timeout):
@@ -220,7 +223,15 @@ class Fetcher:
     ) -> _Attempt:
         """Make one request, following a few redirects, and classify what came back."""
         try:
-            request = self._client.build_request("GET", url, headers=headers)
+            # No single wait (to connect, for the next bytes) may go past the deadline.
+            left = max(deadline - self._clock(), 0.001)
+            timeout = httpx.Timeout(
+                connect=min(self._timeout.connect, left),
+                read=min(self._timeout.read, left),
+                write=min(self._timeout.write, left),
+                pool=min(self._timeout.pool, left),
+            )
+            request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
             for _ in range(MAX_REDIRECTS + 1):
                 response = self._client.send(request, stream=True)
                 try:

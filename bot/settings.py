@@ -78,6 +78,7 @@ class FetchSettings:
     read_timeout: float
     max_attempts: int
     total_timeout: float
+    command_timeout: float
     allow_private_addresses: bool
     arxiv_api_url: str
 

@@ -186,9 +186,9 @@ def test_default_spacing_covers_arxiv_subdomains(clock):
         fetcher.close()
 
 
-def test_one_request_at_a_time(server):
+def test_one_request_at_a_time_to_a_spaced_host(server):
     server.routes["/feed"] = [Reply(200, b"ok", delay=0.2)]
-    with Fetcher(user_agent=UA, min_interval_by_host={}) as fetcher:
+    with Fetcher(user_agent=UA, min_interval_by_host={"127.0.0.1": 0.01}) as fetcher:
         threads = [
             threading.Thread(target=fetcher.fetch, args=(server.url("/feed"),)) for _ in range(3)
         ]
@@ -240,7 +240,8 @@ def test_a_slow_host_does_not_hold_up_another(server):
     """127.0.0.1 and localhost are two hosts to the fetcher (the same server here)."""
     server.routes["/slow"] = [Reply(200, b"slow", delay=1.0)]
     server.routes["/fast"] = [Reply(200, b"fast")]
-    with Fetcher(user_agent=UA, min_interval_by_host={}) as fetcher:
+    spaced = {"127.0.0.1": 0.01, "localhost": 0.01}
+    with Fetcher(user_agent=UA, min_interval_by_host=spaced) as fetcher:
         slow = threading.Thread(target=fetcher.fetch, args=(server.url("/slow"),))
         slow.start()
         while server.in_flight == 0:
@@ -268,3 +269,11 @@ def test_a_redirect_is_followed_where_the_settings_allow_private_addresses(serve
     with make_fetcher(clock, allow_private_addresses=True) as fetcher:
         result = fetcher.fetch(server.url("/feed"))
     assert (result.status, result.content) == ("ok", b"<rss>ok</rss>")
+
+
+def test_a_server_slow_to_answer_is_cut_off_at_the_total_timeout(server):
+    server.routes["/late"] = [Reply(200, b"<rss/>", delay=3.0)]
+    with Fetcher(user_agent=UA, min_interval_by_host={}, total_timeout=0.5) as fetcher:
+        result = fetcher.fetch(server.url("/late"))
+    assert (result.status, result.content) == ("network_error", None)
+    assert result.error.startswith("timed out reading")
