@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 import handlers
 from bot.deliver import make_slack_client
+from bot.instance import take_over
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -115,6 +116,7 @@ def serve(settings: Settings, port: int | None = None) -> None:
     """
     slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = build_services(settings, slack=slack)
+    lock = take_over(settings.database.path, services.pipeline.deliverer)
     services.embedder.load()
     app = build_bolt_app(services)
     scheduler, _ = build_scheduler(services)
@@ -136,6 +138,8 @@ def serve(settings: Settings, port: int | None = None) -> None:
         services.pipeline.deliverer.request_stop()
     stop_scheduler(scheduler)
     close_slack()
+    if lock is not None:
+        lock.release()
     log.info("stopped")
 
 

@@ -250,6 +250,7 @@ def unsubscribe(ctx: click.Context, subscription_id: int) -> None:
 def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Run one fetch-match-deliver cycle now."""
     from bot.deliver import make_slack_client
+    from bot.instance import take_over
 
     settings = _settings(ctx)
     slack = None
@@ -260,7 +261,10 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
             )
         slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = _services(ctx, slack=slack)
+    lock = None if dry_run else take_over(settings.database.path, services.pipeline.deliverer)
     report = services.pipeline.run_cycle(active_feeds(settings, services.store), dry_run=dry_run)
+    if lock is not None:
+        lock.release()
     if as_json:
         _print_json(_cycle_json(services, report))
         return

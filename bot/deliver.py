@@ -241,12 +241,7 @@ class Deliverer:
         started = time.monotonic()
         report = DeliveryReport()
         self._halt_batch = False
-        lease = timedelta(seconds=self.settings.lease_seconds)
-        requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
-        requeued += self.store.requeue_stale_digests(iso(self.clock() - lease))
-        requeued += self.store.requeue_stale_notices(iso(self.clock() - lease))
-        if requeued:
-            log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
+        self._requeue_claimed_before(self.clock() - timedelta(seconds=self.settings.lease_seconds))
         while not self._stop.is_set() and not self._halt_batch:
             batch = self.store.claim_pending_deliveries(
                 self.settings.batch_size, iso(self.clock()), claim=uuid.uuid4().hex
@@ -273,6 +268,20 @@ class Deliverer:
         report.seconds = round(time.monotonic() - started, 3)
         self.last_report = report
         return report
+
+    def take_over_claims(self) -> None:
+        """Requeue every post left claimed, lease or not: for the holder of the instance
+        lock (bot/instance.py), whoever claimed them is gone. A post that had started is
+        looked for in Slack's history before it is made again, as after a lease."""
+        self._requeue_claimed_before(self.clock() + timedelta(seconds=1))
+
+    def _requeue_claimed_before(self, moment: datetime) -> None:
+        before = iso(moment)
+        requeued = self.store.requeue_stale_sending(before)
+        requeued += self.store.requeue_stale_digests(before)
+        requeued += self.store.requeue_stale_notices(before)
+        if requeued:
+            log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
 
     def _deliver_digests(self, report: DeliveryReport) -> None:
         """Post every digest that is due; each counts once in the report."""

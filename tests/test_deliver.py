@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.deliver import ALERT_EVENT_TYPE, ChannelPacer, Deliverer, iso, make_slack_client
+from bot.instance import InstanceLock, take_over
 from bot.papers import Paper
 from bot.sources import parse_feed
 from bot.summarize import ExtractiveSummarizer
@@ -353,3 +354,33 @@ def test_an_alert_that_cannot_be_made_fails_alone_and_the_queue_moves_on(
     assert {d.target for d in failed} == {"C1", "C2"}
     assert all("cannot summarise this one" in d.last_error for d in failed)
     assert outbox.deliveries("sending") == [] and outbox.deliveries("pending") == []
+
+
+# -- the instance lock: posts left claimed are taken over at once by the sole process
+
+
+@pytest.fixture
+def claimed(outbox):
+    """Both queued alerts claimed a moment ago, as by a process that then died."""
+    outbox.claim_pending_deliveries(10)
+    return outbox
+
+
+def test_the_sole_process_takes_over_claims_at_once(services, claimed, slack, clock):
+    worker = deliverer(services, slack, clock)
+
+    lock = take_over(claimed.path, worker)
+
+    assert lock is not None
+    assert {d.status for d in claimed.deliveries()} == {"pending"}
+    lock.release()
+
+
+def test_while_another_process_holds_the_lock_the_lease_decides(services, claimed, slack, clock):
+    other = InstanceLock(claimed.path + ".lock")
+    assert other.acquire()
+    worker = deliverer(services, slack, clock)
+
+    assert take_over(claimed.path, worker) is None
+    assert {d.status for d in claimed.deliveries()} == {"sending"}
+    other.release()
