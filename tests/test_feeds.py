@@ -129,7 +129,12 @@ def test_cycle_survives_every_kind_of_fault(services, server):
         "/broken": [Reply(500, b"oops")],
         "/slow": [Reply(200, listing(item("2608.40001")), delay=1.5)],
         "/html": [Reply(200, b"<!DOCTYPE html><html><body>Sign in</body></html>")],
-        "/truncated": [Reply(200, truncated), Reply(200, full)],
+        "/truncated": [
+            Reply(
+                200, truncated, {"ETag": '"t1"', "Last-Modified": "Mon, 17 Aug 2026 04:00:00 GMT"}
+            ),
+            Reply(200, full, {"ETag": '"t2"', "Last-Modified": "Mon, 17 Aug 2026 05:00:00 GMT"}),
+        ],
     }
     names = ["etag", "busy", "broken", "slow", "html", "truncated"]
     feeds = [FeedSettings(url=server.url(f"/{n}"), name=n) for n in names]
@@ -163,7 +168,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     assert {name: row["last_status"] for name, row in rows.items()} == statuses
     assert rows["broken"]["consecutive_errors"] == 1
     # The broken document's validators are not kept, so the whole feed is read again.
-    assert rows["truncated"]["etag"] is None
+    assert (rows["truncated"]["etag"], rows["truncated"]["last_modified"]) == (None, None)
     warnings = feed_health_warnings(services.store, feeds)
     assert len(warnings) == 3
     assert any(w.startswith("broken is failing since") and "HTTP 500" in w for w in warnings)
@@ -186,6 +191,10 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     assert rows["etag"]["last_items"] == 1  # a 304 changes nothing
     conditional_requests = [h for path, h in server.requests if path == "/etag"]
     assert conditional_requests[-1]["if-none-match"] == '"e1"'
+    # The whole document was asked for again; read in full, its validators are kept.
+    again = [h for path, h in server.requests if path == "/truncated"][-1]
+    assert "if-none-match" not in again and "if-modified-since" not in again
+    assert rows["truncated"]["etag"] == '"t2"'
 
 
 def test_arxiv_api_error_document_is_reported_with_its_message(services, server):
