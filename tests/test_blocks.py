@@ -210,6 +210,15 @@ def test_short_digest_is_one_message_grouped_by_subscription():
     assert messages[0]["text"] == "Your daily digest, 2026-11-26: 6 papers"
 
 
+def test_digest_topic_headings_are_escaped():
+    group = DigestGroup("<!channel> & <@U1>", [DigestEntry(make_paper(), MATCHES, "")])
+
+    blocks = render_digest("Digest", [group])[0]["blocks"]
+
+    heading = next(b for b in blocks if b["type"] == "section")
+    assert heading["text"]["text"] == "*&lt;!channel&gt; &amp; &lt;@U1&gt;*"
+
+
 def test_long_digest_is_split_within_slack_limits():
     messages = render_digest("Your daily digest", digest_groups(30))
     assert len(messages) > 1

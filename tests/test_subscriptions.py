@@ -112,3 +112,18 @@ def test_a_paper_fetched_for_like_is_never_alerted_as_new(services, feed_server)
 
     assert report.alerts == [] and report.over_cap == []
     assert services.store.deliveries() == []
+
+
+def test_membership_is_read_from_every_page_and_an_error_is_not_membership():
+    from slack_sdk import WebClient
+
+    from tests.fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        fake.max_page_size = 2
+        fake.members["C1"] = ["U1", "U2", "U3", "U4", "U5"]
+        is_member = subs.slack_membership(WebClient(token="xoxb-test", base_url=fake.base_url))
+
+        assert is_member("U5", "C1") and not is_member("U9", "C1")
+        fake.fail_next("conversations.members", error="channel_not_found")
+        assert not is_member("U1", "C1")

@@ -104,6 +104,24 @@ def test_mute_pauses_the_matching_subscription(slack_app):
     assert services.store.get_subscription(mine.id).paused
 
 
+def test_mute_reply_escapes_the_topic(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    mine = subscribe(services.store, services.embedder, topic="<!channel> & co", owner="U1")
+    slack_app.click("paper_mute_topic", value(paper, mine))
+    text = slack_app.next_response()["text"]
+    assert "*&lt;!channel&gt; &amp; co*" in text and "<!channel>" not in text
+
+
+def test_mute_of_someone_elses_subscription_is_refused(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    theirs = subscribe(services.store, services.embedder, topic="language models", owner="U2")
+    slack_app.click("paper_mute_topic", value(paper, theirs), user="U1")
+    assert f"no subscription #{theirs.id}" in response_text(slack_app.next_response())
+    assert not services.store.get_subscription(theirs.id).paused
+
+
 def test_subscribe_to_a_search_result(slack_app):
     paper = first_paper(slack_app)
     slack_app.click("paper_subscribe", value(paper))
