@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench bench-hostile
 
 setup: $(VENV)/.installed
 
@@ -24,3 +24,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# Time and peak memory of the hostile cases of issue 12 (about 4 minutes on 2 cores).
+bench-hostile: setup
+	$(BIN)/python bench/hostile.py
