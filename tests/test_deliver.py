@@ -384,3 +384,30 @@ def test_while_another_process_holds_the_lock_the_lease_decides(services, claime
     assert take_over(claimed.path, worker) is None
     assert {d.status for d in claimed.deliveries()} == {"sending"}
     other.release()
+
+
+def test_a_hostile_feed_item_reaches_slack_as_plain_text(services, slack, clock):
+    """A link of `!channel` and markup in the title: what Slack gets pings nobody."""
+    from tests.test_blocks import assert_safe_mrkdwn
+
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>J</title>"
+        "<item><title>&lt;!channel&gt; &amp; &lt;@U0ADMIN&gt; win</title><link>!channel</link>"
+        "<guid>https://j.example/1</guid>"
+        "<description>See &lt;#C0GENERAL&gt; &amp; more.</description></item></channel></rss>"
+    )
+    (paper,) = parse_feed(feed.encode(), "https://j.example/rss").papers
+    services.store.upsert_papers([paper])
+    queue(services.store, "C1", paper.id)
+
+    assert deliverer(services, slack, clock).deliver_pending().sent == 1
+
+    [message] = slack.messages_in("C1")
+    texts = [message["text"]] + [
+        element.get("text", "") if isinstance(element.get("text"), str) else ""
+        for block in message["blocks"]
+        for element in [block.get("text") or {}, *block.get("elements", [])]
+    ]
+    for text in texts:
+        assert_safe_mrkdwn(text)
+    assert message["blocks"][0]["text"]["text"].startswith("*&lt;!channel&gt; &amp;")
