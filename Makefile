@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench lock
+.PHONY: setup demo test bench bench-hostile lock
 
 setup: $(VENV)/.installed
 
@@ -34,3 +34,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/eval_matching.py
+
+# Time and peak memory of the hostile cases of issue 12 (about 4 minutes on 2 cores).
+bench-hostile: setup
+	$(BIN)/python bench/hostile.py

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+import waitress
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.signature import SignatureVerifier
 
 import handlers
 from bot.deliver import make_slack_client
+from bot.instance import take_over
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.services import Services, build_services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Slack's requests are a few kilobytes (an alert's button click carries the alert: ~40 KB
+# at most). waitress refuses a larger body with 413 from its Content-Length, unread.
+MAX_BODY_BYTES = 512 * 1024
+# Threads answering commands, buttons and events after their ack.
+WORK_THREADS = 8
 
 
 class ServeError(Exception):
@@ -33,7 +44,8 @@ def _not_token_skipped(record: logging.LogRecord) -> bool:
 
 
 def build_bolt_app(services: Services) -> App:
-    """The bolt App with every paperbot listener registered on it."""
+    """The bolt App with every paperbot listener registered on it; the listeners' work
+    after their ack runs on a pool of its own (see handlers/__init__.py)."""
     slack = services.settings.slack
     logging.getLogger("slack_bolt.App").addFilter(_not_token_skipped)
     app = App(
@@ -41,7 +53,8 @@ def build_bolt_app(services: Services) -> App:
         signing_secret=slack.signing_secret or None,
         token_verification_enabled=False,
     )
-    handlers.register(app, services)
+    work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
+    handlers.register(app, services, work)
     app.error(log_listener_error)
     return app
 
@@ -56,18 +69,52 @@ def health(services: Services) -> dict:
     return {"ok": True, "papers": services.store.count_papers()}
 
 
-def wsgi_app(app: App, status: Callable[[], dict]):
-    """Slack's requests on POST /slack/events, and GET /healthz for load balancers."""
+def wsgi_app(app: App, signing_secret: str, status: Callable[[], dict]):
+    """Slack's requests on POST /slack/events, and GET /healthz for load balancers.
+
+    A request to /slack/events whose signature does not check out is answered 401 here,
+    before bolt sees it: bolt answers 500 to a timestamp that is not a number, and logs
+    the whole body of a refused request.
+    """
     slack_handler = SlackRequestHandler(app, path="/slack/events")
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
             body = json.dumps(status()).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("REQUEST_METHOD") == "POST" and verifier is not None:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            if not signed_by_slack(verifier, body, environ):
+                log.info("refused a request with a bad signature (%d bytes)", len(body))
+                start_response("401 Unauthorized", [("Content-Type", "application/json")])
+                return [b'{"error": "invalid request"}']
+            environ["wsgi.input"] = io.BytesIO(body)
         return slack_handler(environ, start_response)
 
     return application
+
+
+def signed_by_slack(verifier: SignatureVerifier, body: bytes, environ: dict) -> bool:
+    """Whether the request carries Slack's signature of `body`, made in the last 5 minutes."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    try:
+        return verifier.is_valid(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE", ""))
+    except ValueError:  # a timestamp that is not a number
+        return False
+
+
+def http_server(app: App, services: Services, host: str, port: int, **options):
+    """The waitress server for HTTP mode; `options` are waitress's (threads, ...)."""
+    return waitress.create_server(
+        wsgi_app(app, services.settings.slack.signing_secret, lambda: health(services)),
+        host=host,
+        port=port,
+        max_request_body_size=MAX_BODY_BYTES,
+        **options,
+    )
 
 
 def serve(settings: Settings, echo: Callable[[str], None], port: int | None = None) -> None:
@@ -81,6 +128,7 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
     """
     slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = build_services(settings, slack=slack)
+    lock = take_over(settings.database.path, services.pipeline.deliverer)
     services.embedder.load()
     app = build_bolt_app(services)
     scheduler, _ = build_scheduler(services)
@@ -104,6 +152,8 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
         services.pipeline.deliverer.request_stop()
     stop_scheduler(scheduler)
     close_slack()
+    if lock is not None:
+        lock.release()
     log.info("stopped")
 
 
@@ -112,8 +162,6 @@ def _connect_slack(
 ) -> tuple[Callable[[], None], str]:
     """Start taking Slack's requests in the background; returns what stops it, and where
     the requests come from, for the user."""
-    import waitress
-
     if settings.slack.app_token:
         handler = SocketModeHandler(app, settings.slack.app_token)
         handler.connect()
@@ -121,9 +169,7 @@ def _connect_slack(
     port = port or settings.server.port
     host = settings.server.host
     try:
-        server = waitress.create_server(
-            wsgi_app(app, lambda: health(services)), host=host, port=port
-        )
+        server = http_server(app, services, host, port)
     except OSError as error:
         raise ServeError(
             f"paperbot cannot listen on {host}:{port} ({error.strerror}): stop the program "

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import textwrap
+import urllib.parse
 from dataclasses import dataclass
 
 from bot.match import Match
@@ -23,6 +24,12 @@ MAX_BUTTON_VALUE = 2000
 MAX_BLOCK_ID = 255
 # Longer URLs are left unlinked so the title section stays within its limit.
 MAX_URL = 2000
+# Only web addresses become links. Anything else in a feed's link (`!channel`, `@U123`,
+# `#C123`, `javascript:`) would be a mention or a trap inside `<...|...>`.
+LINK_SCHEMES = ("http", "https")
+# What a URL keeps as it is; the rest (spaces, `<`, `>`, `|`, quotes, control characters)
+# is percent-encoded, so nothing in it can end the link or start another.
+URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
 
 # Our own limits, well inside Slack's, so an alert stays short and far from the
 # undocumented msg_blocks_too_long refusal near 13,000 characters.
@@ -32,6 +39,7 @@ MAX_TOPIC = 150
 MAX_FALLBACK = 300
 MAX_MATCH_LINES = 5
 MAX_REASON = 200
+MAX_EXPLANATION = 600
 
 # A title's `|` would end a link's text in `<url|text>`; Slack decodes only &amp;
 # &lt; &gt;, so `&#124;` would show literally. A lookalike reads the same.
@@ -104,12 +112,28 @@ def fit(text: str, limit: int) -> str:
 
 
 def link(url: str, label: str) -> str:
-    """A mrkdwn link `<url|label>` that no character in the label or URL can break."""
+    """A mrkdwn link `<url|label>` that no character in the label or URL can break.
+
+    A URL that is not an absolute http(s) address, or is too long, leaves the label as
+    plain text.
+    """
     safe_label = fit(" ".join(label.split()), MAX_TITLE).replace("|", PIPE_LOOKALIKE)
-    safe_url = escape(url.strip()).replace("|", "%7C").replace(" ", "%20")
-    if not safe_url or len(safe_url) > MAX_URL:
-        return safe_label
-    return f"<{safe_url}|{safe_label}>"
+    url = _safe_url(url)
+    return f"<{url}|{safe_label}>" if url else safe_label
+
+
+def _safe_url(url: str | None) -> str | None:
+    """`url` percent-encoded and escaped for mrkdwn, or None unless it is an absolute
+    http(s) URL within MAX_URL."""
+    url = (url or "").strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.hostname:
+        return None
+    quoted = escape(urllib.parse.quote(url, safe=URL_SAFE))
+    return quoted if len(quoted) <= MAX_URL else None
 
 
 def render_alert(paper: Paper, matches: list[Match], summary: str) -> dict:
@@ -121,7 +145,7 @@ def render_alert(paper: Paper, matches: list[Match], summary: str) -> dict:
     if summary.strip():
         blocks.append(_section(fit(" ".join(summary.split()), MAX_SUMMARY)))
     blocks.extend(_match_blocks(matches))
-    blocks.append(_actions(paper, matches))
+    blocks.extend(_actions(paper, matches))
     # At most 10 blocks by construction (MAX_MATCH_LINES), far below Slack's 50.
     return {"text": _fallback_text(paper), "blocks": blocks}
 
@@ -142,16 +166,18 @@ def _byline(paper: Paper) -> str:
 
 
 def explain(match: Match) -> str:
-    """`Matched *topic* · strong · like: Title · keywords: a, b`, escaped.
+    """`Matched *topic* · strong · like: Title · keywords: a, b`, escaped, at most
+    MAX_EXPLANATION characters.
 
     The band (strong / good / borderline) stands in for the number, which means little
     to a reader; the reasons say what in the paper met the subscription.
     """
-    parts = ["Matched " + bold(fit(" ".join(match.topic.split()), MAX_TOPIC))]
-    if match.band:
-        parts.append(match.band)
-    parts += [fit(" ".join(r.split()), MAX_REASON) for r in match.reasons if r != "topic"]
-    return " · ".join(parts)
+    head = "Matched " + bold(fit(" ".join(match.topic.split()), MAX_TOPIC))
+    rest = [match.band] if match.band else []
+    rest += [truncate(" ".join(r.split()), MAX_REASON) for r in match.reasons if r != "topic"]
+    if not rest:
+        return head
+    return f"{head} · {fit(' · '.join(rest), MAX_EXPLANATION - len(head) - 3)}"
 
 
 def _match_blocks(matches: list[Match]) -> list[dict]:
@@ -162,12 +188,16 @@ def _match_blocks(matches: list[Match]) -> list[dict]:
     return [_context(line) for line in lines]
 
 
-def _actions(paper: Paper, matches: list[Match]) -> dict:
-    """The feedback buttons; their value tells the handler which paper and subscription."""
+def _actions(paper: Paper, matches: list[Match]) -> list[dict]:
+    """The feedback buttons; their value tells the handler which paper and subscription.
+
+    No buttons for a paper whose id is too long for a button value (stored before ids were
+    shortened, see papers.short_id): that alert goes out without buttons.
+    """
     subscription = matches[0].subscription_id if matches else None
     value = json.dumps({"paper": paper.id, "sub": subscription})
     if len(value) > MAX_BUTTON_VALUE:
-        raise ValueError(f"paper id too long for a button value: {paper.id[:80]}…")
+        return []
     elements = []
     for action_id, label, style in BUTTONS:
         button = {
@@ -179,7 +209,7 @@ def _actions(paper: Paper, matches: list[Match]) -> dict:
         if style:
             button["style"] = style
         elements.append(button)
-    return {"type": "actions", "block_id": _paper_block_id(paper.id), "elements": elements}
+    return [{"type": "actions", "block_id": _paper_block_id(paper.id), "elements": elements}]
 
 
 def _paper_block_id(paper_id: str) -> str:
@@ -286,11 +316,22 @@ def _append(messages: list[list[dict]], blocks: list[dict]) -> None:
 
 
 def _digest_entry(entry: DigestEntry) -> dict:
-    lines = [f"*{link(entry.paper.url, entry.paper.title)}*"]
-    lines += [explain(m) for m in entry.matches[:MAX_MATCH_LINES]]
-    if entry.summary.strip():
-        lines.append(fit(" ".join(entry.summary.split()), MAX_DIGEST_SUMMARY))
-    return _section("\n".join(lines))
+    """The paper's link, explanations and summary in one section; the explanations that
+    would take it past Slack's limit are counted instead of shown."""
+    first = f"*{link(entry.paper.url, entry.paper.title)}*"
+    summary = fit(" ".join(entry.summary.split()), MAX_DIGEST_SUMMARY)
+    # Room for the title, the summary, the line breaks and an "and N more" line.
+    room = MAX_SECTION_TEXT - len(first) - len(summary) - 50
+    lines = []
+    for match in entry.matches:
+        line = explain(match)
+        if len(lines) == MAX_MATCH_LINES or len(line) + 1 > room:
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    if len(lines) < len(entry.matches):
+        lines.append(f"and {len(entry.matches) - len(lines)} more of your topics")
+    return _section("\n".join([first, *lines, *([summary] if summary else [])]))
 
 
 def render_more_matches(count: int, day: str) -> dict:

@@ -376,6 +376,7 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Run one fetch-match-deliver cycle now."""
     from bot.deliver import make_slack_client
     from bot.feeds import active_feeds
+    from bot.instance import take_over
 
     settings = _settings(ctx)
     slack = None
@@ -387,6 +388,7 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
         slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
     services = _services(ctx, slack=slack)
     feeds = active_feeds(settings, services.store)
+    lock = None if dry_run else take_over(settings.database.path, services.pipeline.deliverer)
     started = datetime.now(UTC)
     with embedding_progress(terminal(as_json)) as on_progress:
         report = services.pipeline.run_cycle(feeds, dry_run=dry_run, on_progress=on_progress)
@@ -397,6 +399,8 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
         delivered = services.pipeline.deliverer.last_report
         cycle_log = CycleLog(started, feeds, report, delivered, report.seconds)
         services.store.record_cycle(cycle_log.record())
+    if lock is not None:
+        lock.release()
     if as_json:
         _print_json(_cycle_json(services, report))
         return

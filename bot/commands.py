@@ -168,7 +168,10 @@ def since_date(value: str, today: datetime) -> str | None:
     relative = SINCE.match(value)
     if relative:
         days = int(relative.group(1)) * SINCE_UNITS[relative.group(2).lower()]
-        return (today - timedelta(days=days)).date().isoformat()
+        try:
+            return (today - timedelta(days=days)).date().isoformat()
+        except OverflowError:  # before year 1
+            return None
     try:
         return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
     except ValueError:

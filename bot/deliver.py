@@ -241,12 +241,7 @@ class Deliverer:
         started = time.monotonic()
         report = DeliveryReport()
         self._halt_batch = False
-        lease = timedelta(seconds=self.settings.lease_seconds)
-        requeued = self.store.requeue_stale_sending(iso(self.clock() - lease))
-        requeued += self.store.requeue_stale_digests(iso(self.clock() - lease))
-        requeued += self.store.requeue_stale_notices(iso(self.clock() - lease))
-        if requeued:
-            log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
+        self._requeue_claimed_before(self.clock() - timedelta(seconds=self.settings.lease_seconds))
         while not self._stop.is_set() and not self._halt_batch:
             batch = self.store.claim_pending_deliveries(
                 self.settings.batch_size, iso(self.clock()), claim=uuid.uuid4().hex
@@ -274,6 +269,20 @@ class Deliverer:
         self.last_report = report
         return report
 
+    def take_over_claims(self) -> None:
+        """Requeue every post left claimed, lease or not: for the holder of the instance
+        lock (bot/instance.py), whoever claimed them is gone. A post that had started is
+        looked for in Slack's history before it is made again, as after a lease."""
+        self._requeue_claimed_before(self.clock() + timedelta(seconds=1))
+
+    def _requeue_claimed_before(self, moment: datetime) -> None:
+        before = iso(moment)
+        requeued = self.store.requeue_stale_sending(before)
+        requeued += self.store.requeue_stale_digests(before)
+        requeued += self.store.requeue_stale_notices(before)
+        if requeued:
+            log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
+
     def _deliver_digests(self, report: DeliveryReport) -> None:
         """Post every digest that is due; each counts once in the report."""
         if self._stop.is_set() or self._halt_batch:
@@ -297,7 +306,11 @@ class Deliverer:
         posting = False
         try:
             channel = run.slack_channel or self._channel_for(run.target)
-            messages = digest_of_run(self.store, self.summarizer, run).messages
+            try:
+                messages = digest_of_run(self.store, self.summarizer, run).messages
+            except Exception as error:
+                log.exception("digest %s could not be made", run.id)
+                return self._fail(run, f"the digest could not be made: {error!r}")
             part, thread_ts = run.parts_posted, run.slack_ts
             if run.uncertain and part < len(messages):
                 ts = self._find_digest_part(channel, run, part)
@@ -384,9 +397,14 @@ class Deliverer:
                     log.info("delivery %s had landed before (ts %s)", delivery.id, ts)
                     self.store.finish_delivery(delivery.id, "sent", slack_ts=ts, channel=channel)
                     return "sent"
-            message = compose_alert(
-                self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
-            )
+            try:
+                message = compose_alert(
+                    self.store, self.summarizer, delivery.paper_id, matches_of(delivery)
+                )
+            except Exception as error:
+                # The same on every try: this row fails alone and the queue moves on.
+                log.exception("delivery %s: the alert could not be made", delivery.id)
+                return self._fail(delivery, f"the alert could not be made: {error!r}")
             if not self.store.start_posting(delivery.id, delivery.claim, iso(self.clock())):
                 log.warning("delivery %s was taken over by another process", delivery.id)
                 return "released"

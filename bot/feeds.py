@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -27,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import link
-from bot.fetch import Fetcher
+from bot.fetch import Fetcher, private_address
 from bot.papers import Paper
 from bot.settings import FeedSettings, Settings
 from bot.sources import parse_feed
@@ -86,11 +87,19 @@ def add_feed(
 ) -> FeedSettings:
     """Fetch `url` once and start polling it if it answers with a feed; else FeedError.
 
-    An empty feed is accepted (an arXiv listing on a Saturday is empty and fine).
+    An empty feed is accepted (an arXiv listing on a Saturday is empty and fine). A host
+    on a loopback, link-local or private address is refused unless the settings allow it.
     """
     url = url.strip()
     if url in {feed.url for feed in active_feeds(settings, store)}:
         raise FeedError(f"{url} is already polled; `paperbot feeds` lists the feeds.")
+    host = urllib.parse.urlsplit(url).hostname
+    address = private_address(host) if host else None
+    if address and not settings.fetch.allow_private_addresses:
+        raise FeedError(
+            f"{host} is a private address ({address}); set fetch.allow_private_addresses "
+            "= true in the settings to poll feeds there."
+        )
     fetched = fetcher.fetch(url)
     if fetched.status != "ok":
         raise FeedError(f"{url} did not answer with a feed: {fetched.error or fetched.status}.")

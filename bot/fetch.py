@@ -10,12 +10,23 @@ otherwise exponential backoff with full jitter. A `Retry-After` longer than
 so the scheduler can come back later instead of holding a worker for an hour.
 500 and every other 4xx/5xx are reported at once: a 500 from a feed server is usually
 a fault that repeats on the spot, and the next polling cycle is the retry.
+
+Each fetch ends within `total_timeout` seconds, whatever the server does (a body dripped
+a byte at a time, Retry-After): waiting for the host, retries and reading included.
+Requests to a host that asks for spacing (arXiv) go one at a time; another host never
+waits for them.
+
+Redirects are followed by hand, a few at most, and one to a loopback, link-local or
+private address is refused unless `allow_private_addresses`: a feed must not make the
+bot read its own network (169.254.169.254, 127.0.0.1).
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +43,7 @@ import httpx
 DEFAULT_MIN_INTERVAL_BY_HOST = {"arxiv.org": 3.0}
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_REDIRECTS = 5
 
 _TIMEOUT_REASONS = {
     httpx.ConnectTimeout: "timed out connecting",
@@ -62,6 +74,10 @@ class FetchResult:
     retry_after: float | None = None
 
 
+class _PastDeadline(Exception):
+    """The fetch ran out of its total time while reading."""
+
+
 @dataclass
 class _Attempt:
     """One request's outcome and whether another request may help."""
@@ -71,7 +87,8 @@ class _Attempt:
 
 
 class Fetcher:
-    """Fetches feed URLs and local feed files politely; one request at a time."""
+    """Fetches feed URLs and local feed files politely: one request at a time to a host
+    that asks for spacing."""
 
     def __init__(
         self,
@@ -88,6 +105,8 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         max_retry_after: float = 120.0,
         rng: random.Random | None = None,
+        total_timeout: float = 60.0,
+        allow_private_addresses: bool = False,
     ) -> None:
         """Build a fetcher.
 
@@ -102,21 +121,22 @@ class Fetcher:
         self.max_attempts = max(1, max_attempts)
         self.backoff_base = backoff_base
         self.max_retry_after = max_retry_after
+        self.total_timeout = total_timeout
+        self.allow_private_addresses = allow_private_addresses
         if min_interval_by_host is None:
             min_interval_by_host = DEFAULT_MIN_INTERVAL_BY_HOST
         self._intervals = {host.lower(): float(s) for host, s in min_interval_by_host.items()}
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
-        self._lock = threading.Lock()
+        self._locks_guard = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
         self._last_request_end: dict[str, float] = {}
-        timeout = httpx.Timeout(
+        self._timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
         self._client = httpx.Client(
             headers={"User-Agent": user_agent},
-            timeout=timeout,
-            follow_redirects=True,
             transport=transport,
         )
 
@@ -137,23 +157,43 @@ class Fetcher:
         path = _local_path(url)
         if path is not None:
             return self._read_file(url, path)
+        deadline = self._clock() + self.total_timeout
+        host_key, interval = self._spacing_for(urlsplit(url).hostname or "")
+        if interval <= 0:
+            return self._fetch_http(url, etag, last_modified, host_key, interval, deadline)
         # The lock spans the waits too: spacing is only meaningful if nobody jumps the queue.
-        with self._lock:
-            return self._fetch_http(url, etag, last_modified)
+        lock = self._host_lock(host_key)
+        if not lock.acquire(timeout=self.total_timeout):
+            return _network_error(url, f"timed out waiting for another request to {host_key}")
+        try:
+            return self._fetch_http(url, etag, last_modified, host_key, interval, deadline)
+        finally:
+            lock.release()
 
-    def _fetch_http(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-        """Request url until it succeeds, fails for good, or attempts run out."""
+    def _host_lock(self, host_key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._host_locks.setdefault(host_key, threading.Lock())
+
+    def _fetch_http(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        host_key: str,
+        interval: float,
+        deadline: float,
+    ) -> FetchResult:
+        """Request url until it succeeds, fails for good, attempts or time run out."""
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host_key, interval = self._spacing_for(urlsplit(url).hostname or "")
         attempts = 0
         while True:
             attempts += 1
             self._wait_for_host(host_key, interval)
-            attempt = self._request(url, headers, etag, last_modified)
+            attempt = self._request(url, headers, etag, last_modified, deadline)
             self._last_request_end[host_key] = self._clock()
             result = attempt.result
             result.attempts = attempts
@@ -165,28 +205,71 @@ class Fetcher:
             elif delay > self.max_retry_after:
                 result.error += f"; server asked to wait {delay:.0f} s"
                 return result
+            if self._clock() + delay > deadline:
+                result.error += f"; no time left to retry within {self.total_timeout:.0f} s"
+                break
             self._sleep(delay)
         if attempts > 1 and result.error:
             result.error += f" after {attempts} attempts"
         return result
 
     def _request(
-        self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
     ) -> _Attempt:
-        """Make one request and classify what came back."""
+        """Make one request, following a few redirects, and classify what came back."""
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                return self._read_response(url, response, etag, last_modified)
+            # No single wait (to connect, for the next bytes) may go past the deadline.
+            left = max(deadline - self._clock(), 0.001)
+            timeout = httpx.Timeout(
+                connect=min(self._timeout.connect, left),
+                read=min(self._timeout.read, left),
+                write=min(self._timeout.write, left),
+                pool=min(self._timeout.pool, left),
+            )
+            request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self._client.send(request, stream=True)
+                try:
+                    if response.next_request is None:
+                        return self._read_response(url, response, etag, last_modified, deadline)
+                    request = response.next_request
+                finally:
+                    response.close()
+                refused = self._refused_redirect(request.url.host)
+                if refused:
+                    return _Attempt(_network_error(url, refused))
+            return _Attempt(_network_error(url, "request failed: too many redirects"))
         except httpx.TimeoutException as exc:
             return _Attempt(_network_error(url, _TIMEOUT_REASONS.get(type(exc), "timed out")), True)
+        except _PastDeadline:
+            return _Attempt(_network_error(url, f"timed out: over {self.total_timeout:.0f} s"))
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             return _Attempt(_network_error(url, f"connection failed: {_describe(exc)}"), True)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            # Bad scheme, redirect loop, undecodable body: asking again will not help.
+            # Bad scheme, undecodable body: asking again will not help.
             return _Attempt(_network_error(url, f"request failed: {_describe(exc)}"))
 
+    def _refused_redirect(self, host: str) -> str | None:
+        """Why a redirect to `host` is not followed, or None when it may be."""
+        if self.allow_private_addresses:
+            return None
+        address = private_address(host)
+        if address is None:
+            return None
+        return f"refused a redirect to {host}: a private address ({address})"
+
     def _read_response(
-        self, url: str, response: httpx.Response, etag: str | None, last_modified: str | None
+        self,
+        url: str,
+        response: httpx.Response,
+        etag: str | None,
+        last_modified: str | None,
+        deadline: float,
     ) -> _Attempt:
         """Turn a response into a result, reading at most max_bytes of its body."""
         status = response.status_code
@@ -199,7 +282,7 @@ class Fetcher:
                 FetchResult(url, "not_modified", 304, None, etag, last_modified, None, 0)
             )
         ok = 200 <= status < 300
-        body = self._read_body(response)
+        body = self._read_body(response, deadline)
         if body is None and ok:
             error = f"body larger than {self.max_bytes} bytes"
             return _Attempt(FetchResult(url, "too_large", status, None, None, None, error, 0))
@@ -220,8 +303,9 @@ class Fetcher:
         )
         return _Attempt(result, retryable=status in RETRY_STATUSES)
 
-    def _read_body(self, response: httpx.Response) -> bytes | None:
-        """Return the body, or None once it passes max_bytes.
+    def _read_body(self, response: httpx.Response, deadline: float) -> bytes | None:
+        """Return the body, or None once it passes max_bytes; _PastDeadline when reading
+        goes on past `deadline`.
 
         Counting decoded bytes also stops a small gzip body that inflates to gigabytes.
         """
@@ -234,6 +318,8 @@ class Fetcher:
             total += len(chunk)
             if total > self.max_bytes:
                 return None
+            if self._clock() > deadline:
+                raise _PastDeadline
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -293,6 +379,20 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def private_address(host: str) -> str | None:
+    """The loopback, link-local, private or otherwise non-public address `host` resolves
+    to, if any; None for a public host or one that does not resolve."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return None
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def _local_path(url: str) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import urllib.parse
@@ -68,6 +69,9 @@ _DOI_PREFIXES = (
     "doi.org/",
     "dx.doi.org/",
 )
+# Ids go into Slack button values and block ids. A longer one (a URL of 2,000 characters,
+# an odd DOI) is kept as a stable short key: its start, to read, and a hash of all of it.
+MAX_ID = 200
 _ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*Abstract:\s*", re.I)
 # Name parts that belong to the name before them: "Kukla, D." (bioRxiv) or "Smith, Jr.".
 _INITIALS = re.compile(r"^(?:[A-Z]\.\s*-?\s*)+$")
@@ -135,7 +139,8 @@ def canonical_id(arxiv: str | None = None, doi: str | None = None, url: str | No
     """The one id a paper is stored under, whichever feed it came from.
 
     The bare arXiv id when there is one; else "doi:" + the lower-cased DOI (an arXiv DataCite
-    DOI counts as the arXiv id); else "url:" + the normalised URL.
+    DOI counts as the arXiv id); else "url:" + the normalised URL. A DOI or URL id longer
+    than MAX_ID is shortened to a stable key (see short_id).
     """
     found = arxiv_id(arxiv)
     if found:
@@ -146,10 +151,24 @@ def canonical_id(arxiv: str | None = None, doi: str | None = None, url: str | No
             found = arxiv_id(clean_doi[len(_ARXIV_DOI_PREFIX) :])
             if found:
                 return found[0]
-        return "doi:" + clean_doi
+        return short_id("doi:" + clean_doi)
     if url and url.strip():
-        return "url:" + normalize_url(url)
+        return short_id("url:" + normalize_url(url))
     raise ValueError("canonical_id needs an arXiv id, a DOI or a URL")
+
+
+def short_id(ident: str) -> str:
+    """`ident` if it is at most MAX_ID characters, else its start, "~" and a hash of it all;
+    the same id always gives the same key."""
+    if len(ident) <= MAX_ID:
+        return ident
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:40]
+    return f"{ident[: MAX_ID - len(digest) - 1]}~{digest}"
+
+
+def is_arxiv_id(ident: str) -> bool:
+    """Whether a canonical id is an arXiv id (not a "doi:" or "url:" one)."""
+    return not ident.startswith(("doi:", "url:"))
 
 
 def _split_top_level(text: str, separator: str = ",") -> list[str]:

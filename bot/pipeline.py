@@ -21,6 +21,9 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+# The feeds that speak for arXiv ids (see Store.upsert_papers).
+ARXIV_KINDS = ("arxiv_listing", "arxiv_api")
+
 
 @dataclass
 class FeedReport:
@@ -100,6 +103,7 @@ class Pipeline:
         deliverer=None,
         *,
         notify_updates: bool = False,
+        max_items_per_feed: int = 3000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timer: Callable[[], float] = time.monotonic,
     ):
@@ -109,6 +113,7 @@ class Pipeline:
         self.matcher = matcher
         self.deliverer = deliverer
         self.notify_updates = notify_updates
+        self.max_items_per_feed = max_items_per_feed
         # Feed health counts weekday announcements, so tests set the day.
         self.clock = clock
         # Stage durations are read from it, so tests can say how long a stage took.
@@ -167,19 +172,26 @@ class Pipeline:
 
         New and cross-listed papers (unless the feed leaves cross-lists out) are new.
         Replacements update a stored paper and are never new: one we had never seen is
-        stored for search and marked matched, so it does not alert.
+        stored for search and marked matched, so it does not alert. Items past
+        max_items_per_feed are left out, and the report's error says so.
         """
         parsed = parse_feed(content, url=feed.url, kind=feed.kind or None)
         if parsed.status == "parse_error":
             return FeedReport(feed.url, name, "parse_error", error=parsed.error), None
-        papers = [_with_update_time(p) for p in parsed.papers]
+        error = parsed.error
+        if len(parsed.papers) > self.max_items_per_feed:
+            error = (
+                f"{len(parsed.papers)} items, over the limit of {self.max_items_per_feed} "
+                "(ingest.max_items_per_feed): the rest were left out"
+            )
+        papers = [_with_update_time(p) for p in parsed.papers[: self.max_items_per_feed]]
         if not feed.include_cross_lists:
             papers = [p for p in papers if p.announce_type not in ("cross", "replace-cross")]
         known_versions = {
             paper_id: paper.version
             for paper_id, paper in self.store.get_papers([p.id for p in papers]).items()
         }
-        result = self.store.upsert_papers(papers)
+        result = self.store.upsert_papers(papers, arxiv_source=parsed.kind in ARXIV_KINDS)
         replaced = {p.id for p in papers if p.is_update}
         self.store.mark_matched([paper_id for paper_id in result.new if paper_id in replaced])
         if self.notify_updates:
@@ -189,13 +201,13 @@ class Pipeline:
             name,
             parsed.status,
             kind=parsed.kind,
-            error=parsed.error,
+            error=error,
             items=len(parsed.papers),
             new=len(result.new),
             updated=len(result.updated),
         )
         # Only a document read in full says what the feed's content is.
-        return report, None if parsed.error else content_hash(parsed.papers)
+        return report, None if error else content_hash(parsed.papers)
 
     def _queue_update_notices(
         self, papers: list[Paper], updated: list[str], known_versions: dict[str, int | None]

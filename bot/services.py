@@ -27,6 +27,9 @@ class Services:
     matcher: Matcher
     summarizer: Summarizer
     fetcher: Fetcher
+    # For lookups a person waits for (`/papers like`): a short deadline, no retries, and
+    # no spacing lock that polling or another person's lookup would wait on.
+    command_fetcher: Fetcher
     pipeline: Pipeline
     slack: WebClient | None = None
 
@@ -45,6 +48,8 @@ def build_services(
         connect_timeout=settings.fetch.connect_timeout,
         read_timeout=settings.fetch.read_timeout,
         max_attempts=settings.fetch.max_attempts,
+        total_timeout=settings.fetch.total_timeout,
+        allow_private_addresses=settings.fetch.allow_private_addresses,
     )
     matcher = Matcher(store, embedder.name, MatchingConfig.from_settings(settings.matching))
     deliverer = (
@@ -58,6 +63,15 @@ def build_services(
         matcher=matcher,
         summarizer=summarizer,
         fetcher=fetcher,
+        command_fetcher=Fetcher(
+            user_agent=settings.fetch.user_agent,
+            connect_timeout=settings.fetch.connect_timeout,
+            read_timeout=settings.fetch.read_timeout,
+            max_attempts=1,
+            min_interval_by_host={},
+            total_timeout=settings.fetch.command_timeout,
+            allow_private_addresses=settings.fetch.allow_private_addresses,
+        ),
         pipeline=Pipeline(
             store,
             embedder,
@@ -65,6 +79,7 @@ def build_services(
             matcher,
             deliverer,
             notify_updates=settings.ingest.notify_updates,
+            max_items_per_feed=settings.ingest.max_items_per_feed,
         ),
         slack=slack,
     )

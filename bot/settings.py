@@ -84,6 +84,9 @@ class FetchSettings:
     connect_timeout: float = between(0.1, 300)
     read_timeout: float = between(0.1, 600)
     max_attempts: int = between(1, 100)
+    total_timeout: float = between(1, 3600)
+    command_timeout: float = between(0.1, 300)
+    allow_private_addresses: bool
     arxiv_api_url: str
 
 
@@ -115,6 +118,7 @@ class DeliverySettings:
 @dataclass(frozen=True)
 class IngestSettings:
     notify_updates: bool
+    max_items_per_feed: int
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks import fit
@@ -56,8 +57,10 @@ def next_cycle(last_checked: str, poll_minutes: int) -> str:
 
 
 def feed_line(feed: dict) -> str:
-    """`• ✅ arXiv cs.CL: ok, last good 2026-08-21T04:00` (or what is wrong)."""
-    name = fit(feed.get("name") or feed["url"], 120)
+    """`• ✅ arXiv cs.CL: ok, last good 2026-08-21T04:00`, or `http_error, 3 failures in a
+    row`. Any member may read this: the feed's address (a local path, perhaps) and its
+    error text stay for `paperbot feeds` on the server."""
+    name = fit(feed_name(feed), 120)
     errors = feed.get("consecutive_errors") or 0
     mark = "✅" if not errors else "⚠️"
     text = f"• {mark} {name}: {fit(feed.get('last_status') or 'not polled yet', 60)}"
@@ -65,9 +68,15 @@ def feed_line(feed: dict) -> str:
         text += f", last good {feed['last_ok']}"
     if errors:
         text += f", {errors} failures in a row"
-        if feed.get("last_error"):
-            text += f" ({fit(feed['last_error'], 200)})"
     return text
+
+
+def feed_name(feed: dict) -> str:
+    """The feed's name, else its web host, else "a local feed file"; never a path."""
+    name = feed.get("name") or ""
+    if name and name != feed["url"]:
+        return name
+    return urllib.parse.urlsplit(feed["url"]).hostname or "a local feed file"
 
 
 def your_alerts(store: Store, user: str) -> str:

@@ -6,6 +6,7 @@ threads); WAL mode and a busy timeout let the Slack listeners read while a cycle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from bot.papers import Paper
+from bot.papers import Paper, is_arxiv_id
 
 BUSY_TIMEOUT_MS = 10_000
 # "digest": held for a daily or weekly digest; the deliverer posts only "pending" rows.
@@ -196,6 +197,20 @@ class Store:
             self._local.db = db
         return db
 
+    @contextlib.contextmanager
+    def _writing(self):
+        """A transaction holding the write lock from its start. One that reads and then
+        writes fails at once ("database is locked"), whatever the busy timeout, when
+        another connection wrote in between."""
+        db = self.db
+        db.execute("begin immediate")
+        try:
+            yield
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.conn.commit()
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -335,26 +350,38 @@ class Store:
 
     # Papers
 
-    def upsert_papers(self, papers: list[Paper]) -> UpsertResult:
+    def upsert_papers(
+        self, papers: list[Paper], *, arxiv_source: bool = True, matched: bool = False
+    ) -> UpsertResult:
         """Store papers by canonical id; a known id is an update, never a new paper.
 
         An update changes the stored text only when the feed carries a newer version, so
-        a cross-list or a second feed announcing the same paper changes nothing. All in
-        one transaction, the known rows read and the new papers inserted in bulk: a
-        transaction per paper made storing a 2,000-item feed take a second.
+        a cross-list or a second feed announcing the same paper changes nothing. Only an
+        arXiv source (`arxiv_source`) speaks for an arXiv id: another feed's paper with an
+        arXiv id is stored if unknown, without a version, so that arXiv's own record
+        replaces its text, and otherwise changes nothing. `matched` papers (fetched on
+        demand, not announced) are stored as matched already: they never alert as new.
+
+        All in one transaction, the known rows read and the new papers inserted in bulk:
+        a transaction per paper made storing a 2,000-item feed take a second.
         """
         new, updated, unchanged = [], [], 0
         table = self.db["papers"]
-        with self.db.atomic():
+        stamp = now_iso()
+        with self._writing():
             known = self._paper_rows([paper.id for paper in papers])
             pending: dict[str, dict] = {}
             for paper in papers:
                 row = self._paper_row(paper)
+                foreign = not arxiv_source and is_arxiv_id(paper.id)
+                if foreign:
+                    row["version"] = None
                 existing = pending.get(paper.id) or known.get(paper.id)
                 if existing is None:
-                    pending[paper.id] = {**row, "first_seen": now_iso()}
+                    matched_at = stamp if matched else None
+                    pending[paper.id] = {**row, "first_seen": stamp, "matched_at": matched_at}
                     new.append(paper.id)
-                elif (paper.version or 0) > (existing["version"] or 0):
+                elif not foreign and (paper.version or 0) > (existing["version"] or 0):
                     changes = {
                         k: row[k] for k in ("title", "abstract", "version", "updated") if row[k]
                     }

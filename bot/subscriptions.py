@@ -317,7 +317,8 @@ def find_arxiv_paper(store: Store, fetcher: Fetcher, api_url: str, text: str) ->
     papers = [p for p in feed.papers if p.id == paper_id]
     if not papers:
         raise SubscriptionError(f"arXiv has no paper {paper_id}; check the id.")
-    store.upsert_papers(papers)
+    # Fetched for this one request, it may be years old: never alerted as new.
+    store.upsert_papers(papers, matched=True)
     return papers[0]
 
 

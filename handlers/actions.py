@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -59,14 +60,11 @@ class Click:
         return int(value)
 
 
-def register(app: App, services: Services) -> None:
-    def listen(action_id: str, work) -> None:
+def register(app: App, services: Services, work: Executor) -> None:
+    def listen(action_id: str, handle) -> None:
         def listener(ack, body, client):
             ack()
-            click = Click(body, client, services)
-            log.info("button %s from %s", action_id, click.user)
-            with apologising(click.reply, f"button {action_id}"):
-                work(click)
+            work.submit(press, action_id, handle, Click(body, client, services))
 
         app.action(action_id)(listener)
 
@@ -83,6 +81,12 @@ def register(app: App, services: Services) -> None:
     listen(views.SUB_REMOVE, remove)
     listen(views.HOME_ADD, open_add_modal)
     listen(SHOW_MORE_ACTION, show_more_matches)
+
+
+def press(action_id: str, handle, click: Click) -> None:
+    log.info("button %s from %s", action_id, click.user)
+    with apologising(click.reply, f"button {action_id}"):
+        handle(click)
 
 
 def known_paper(click: Click) -> tuple[str, int | None]:
@@ -223,6 +227,8 @@ def show_more_matches(click: Click) -> None:
     if not click.channel:
         raise subs.SubscriptionError("That button is out of date.")
     target = click.user if click.channel.startswith("D") else click.channel
+    if target != click.user and not click.is_member(click.user, target):
+        raise subs.SubscriptionError("Only members of this channel can ask for more of its papers.")
     queued = show_more(click.services.store, target, offer_day(click), SHOW_MORE_LIMIT)
     if not queued:
         click.reply.text("Nothing more is held back; you have seen every match.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -31,16 +32,19 @@ class Caller:
         self.is_member = subs.slack_membership(client)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, work: Executor) -> None:
     def papers_command(ack, body, client):
         ack()
-        caller = Caller(body, client, services)
-        command = parse(body.get("text"))
-        log.info("/papers %s from %s", command.name, caller.user)
-        with apologising(caller.reply, f"/papers {command.name}"):
-            run(command, caller)
+        work.submit(answer, Caller(body, client, services), body.get("text"))
 
     app.command("/papers")(papers_command)
+
+
+def answer(caller: Caller, text: str | None) -> None:
+    with apologising(caller.reply, "/papers"):
+        command = parse(text)
+        log.info("/papers %s from %s", command.name, caller.user)
+        run(command, caller)
 
 
 def run(command: Command, caller: Caller) -> None:
@@ -172,7 +176,10 @@ def answer_changed(subscription, note: str, caller: Caller) -> None:
 def like(command: Command, caller: Caller) -> None:
     services = caller.services
     paper = subs.find_arxiv_paper(
-        services.store, services.fetcher, services.settings.fetch.arxiv_api_url, command.text
+        services.store,
+        services.command_fetcher,
+        services.settings.fetch.arxiv_api_url,
+        command.text,
     )
     services.pipeline.embed_missing()
     subscription = subs.like(services.store, services.embedder, paper, owner=caller.user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 
@@ -12,11 +13,11 @@ from handlers.common import refresh_home
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, work: Executor) -> None:
     def home_opened(ack, event, client):
         ack()
         # The same event comes for the Messages tab; only Home has something to draw.
         if event.get("tab", "home") == "home" and event.get("user"):
-            refresh_home(client, services, event["user"])
+            work.submit(refresh_home, client, services, event["user"])
 
     app.event("app_home_opened")(home_opened)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -30,7 +31,7 @@ def form_values(view: dict) -> dict:
     return values
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, work: Executor) -> None:
     def add_subscription(ack, body, client):
         values = form_values(body.get("view") or {})
         topic = unquote(values.get("topic") or "")
@@ -43,16 +44,21 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         user = (body.get("user") or {}).get("id", "")
-        try:
-            create(client, services, user, topic, values)
-        except subs.SubscriptionError as error:
-            tell(client, user, str(error))
-        except Exception:
-            log.exception("adding a subscription from the modal failed")
-            tell(client, user, views.apology())
-        refresh_home(client, services, user)
+        work.submit(add, client, services, user, topic, values)
 
     app.view(views.ADD_SUBSCRIPTION_MODAL)(add_subscription)
+
+
+def add(client: WebClient, services: Services, user: str, topic: str, values: dict) -> None:
+    """Create the subscription the modal asked for, or tell the user why not, by DM."""
+    try:
+        create(client, services, user, topic, values)
+    except subs.SubscriptionError as error:
+        tell(client, user, str(error))
+    except Exception:
+        log.exception("adding a subscription from the modal failed")
+        tell(client, user, views.apology())
+    refresh_home(client, services, user)
 
 
 def create(client: WebClient, services: Services, user: str, topic: str, values: dict) -> None:

@@ -18,6 +18,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_length: bool = True
+    # Seconds between bytes of the body: a server that drips its answer.
+    drip: float = 0.0
 
 
 Script = list[Reply] | Callable[[dict[str, str]], Reply]
@@ -68,7 +70,12 @@ class FeedServer:
                     if reply.content_length:
                         self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    if reply.status != 304:
+                    if reply.status != 304 and reply.drip:
+                        for byte in reply.body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                    elif reply.status != 304:
                         self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout or size limit), as the test intends

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.blocks import (
     DigestEntry,
     DigestGroup,
@@ -84,6 +86,8 @@ def test_hostile_title_is_escaped_everywhere():
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in title
     assert message["text"].startswith("New paper: &lt;!channel&gt; &amp;")
     assert "&lt;models&gt;" in raw
+    for text in texts(message):
+        assert_safe_mrkdwn(text)
 
 
 def test_link_url_cannot_break_out():
@@ -91,7 +95,45 @@ def test_link_url_cannot_break_out():
 
     title = render_alert(paper, MATCHES, "s")["blocks"][0]["text"]["text"]
 
-    assert title.startswith("*<https://example.org/a?x=1&amp;y=&lt;2&gt;%7Cevil|")
+    assert title.startswith("*<https://example.org/a?x=1&amp;y=%3C2%3E%7Cevil|")
+    assert_safe_mrkdwn(title)
+
+
+# Feed links that are not web addresses: inside `<...|...>` each would ping, link a
+# channel or run a script.
+HOSTILE_LINKS = [
+    "!channel",
+    "@U0ADMIN",
+    "!subteam^S0X",
+    "#C0GENERAL",
+    "javascript:alert(1)",
+    "  !here",
+    "mailto:a@b.c",
+    "https://",
+    "//example.org/x",
+]
+
+
+def assert_safe_mrkdwn(text: str) -> None:
+    """Every `<` opens an http(s) link, and every `&` starts one of the three entities."""
+    for start in (i for i, char in enumerate(text) if char == "<"):
+        assert text.startswith(("<https://", "<http://"), start), text
+    for start in (i for i, char in enumerate(text) if char == "&"):
+        assert text.startswith(("&amp;", "&lt;", "&gt;"), start), text
+
+
+@pytest.mark.parametrize("url", HOSTILE_LINKS)
+def test_a_link_that_is_not_a_web_address_is_shown_as_text(url):
+    paper = make_paper(url=url, title="A & B")
+    digest = render_digest("Digest", [DigestGroup("t", [DigestEntry(paper, MATCHES, "")])])
+
+    alert_title = render_alert(paper, MATCHES, "s")["blocks"][0]["text"]["text"]
+    digest_entry = digest[0]["blocks"][-1]["text"]["text"]
+
+    assert alert_title == "*A &amp; B*"
+    assert digest_entry.startswith("*A &amp; B*\n")
+    for text in (alert_title, digest_entry):
+        assert "<" not in text and ">" not in text
 
 
 def test_long_summary_and_title_fit_slack_limits():
@@ -168,6 +210,15 @@ def test_short_digest_is_one_message_grouped_by_subscription():
     assert messages[0]["text"] == "Your daily digest, 2026-11-26: 6 papers"
 
 
+def test_digest_topic_headings_are_escaped():
+    group = DigestGroup("<!channel> & <@U1>", [DigestEntry(make_paper(), MATCHES, "")])
+
+    blocks = render_digest("Digest", [group])[0]["blocks"]
+
+    heading = next(b for b in blocks if b["type"] == "section")
+    assert heading["text"]["text"] == "*&lt;!channel&gt; &amp; &lt;@U1&gt;*"
+
+
 def test_long_digest_is_split_within_slack_limits():
     messages = render_digest("Your daily digest", digest_groups(30))
     assert len(messages) > 1
@@ -212,6 +263,32 @@ def test_long_url_id_gets_a_short_block_id():
 
     assert len(actions["block_id"]) <= 255
     assert json.loads(actions["elements"][0]["value"])["paper"] == paper.id
+
+
+def test_an_id_too_long_for_a_button_leaves_the_buttons_off():
+    paper = make_paper(id="url:https://example.org/" + "a" * 2100)
+
+    message = render_alert(paper, MATCHES, "s")
+
+    assert [b["type"] for b in message["blocks"]] == ["section", "context", "section", "context"]
+
+
+def test_a_digest_entry_with_many_long_matches_fits_a_section():
+    long_topic = "graph neural networks for " + "molecular property prediction " * 10
+    matches = [
+        Match(i, f"{long_topic} {i}", 0.6, band="strong", reasons=["keywords: " + "w " * 200])
+        for i in range(7)
+    ]
+    paper = make_paper(title="Title word " * 60, url="https://example.org/" + "p" * 1900)
+    entry = DigestEntry(paper, matches, "summary " * 100)
+
+    messages = render_digest("Digest", [DigestGroup(long_topic, [entry])])
+
+    section = messages[0]["blocks"][-1]["text"]["text"]
+    assert len(section) <= 3000
+    assert section.startswith("*<https://example.org/ppp")
+    assert section.count("Matched *") >= 1
+    assert "more of your topics" in section
 
 
 def test_terminal_rendering_reads_like_slack():

@@ -35,6 +35,7 @@ def test_since_forms(since, expected):
 
 def test_bad_since_and_empty_query_explain():
     assert "since:7d" in parse("search x since:soon", TODAY).error
+    assert "since:7d" in parse("search x since:9999y", TODAY).error
     assert "Tell me what to search" in parse("search cat:cs.CL", TODAY).error
 
 

@@ -157,3 +157,21 @@ def test_sigterm_finishes_the_post_in_flight_and_exits_zero(queued, slack):
     rest = paperbot(services, config, slack, "cycle")
     assert rest.wait(timeout=180) == 0, rest.stderr.read().decode()
     every_alert_once(services, slack)
+
+
+def test_restarted_after_a_kill_takes_over_at_once_not_after_the_lease(queued, slack):
+    """The lease is 5 minutes; the instance lock tells the new process the old one is gone."""
+    services, config = queued
+    config.write_text(config.read_text().replace("lease_seconds = 1", "lease_seconds = 300"))
+    slack.fail_next("chat.postMessage", delay=0.3, times=1000)
+    first = paperbot(services, config, slack, "cycle")
+    wait_for_posts(slack, 5, first)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert any(d.status == "sending" for d in services.store.deliveries())
+
+    second = paperbot(services, config, slack, "cycle")
+    assert second.wait(timeout=180) == 0, second.stderr.read().decode()
+
+    every_alert_once(services, slack)
+    assert len(services.store.deliveries("sent")) == len(CHANNELS) * PAPERS

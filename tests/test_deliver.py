@@ -1,12 +1,15 @@
 """The outbox worker against a fake Slack that fails on purpose, on a controlled clock."""
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.deliver import ALERT_EVENT_TYPE, ChannelPacer, Deliverer, iso, make_slack_client
+from bot.instance import InstanceLock, take_over
 from bot.papers import Paper
+from bot.sources import parse_feed
 from bot.summarize import ExtractiveSummarizer
 
 
@@ -295,3 +298,116 @@ def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, ou
     assert {d.status for d in outbox.deliveries()} == {"sent"}
     # Only the row whose post had started needed a look at the history.
     assert len(slack.calls_to("conversations.history")) == 1
+
+
+def test_a_paper_with_a_2000_character_url_is_posted_and_the_rest_after_it(services, slack, clock):
+    """An RSS item with no DOI and a very long link: its id is shortened, so the alert
+    (buttons included) fits Slack, and the alerts queued behind it go out too."""
+    store = services.store
+    link = "https://journal.example/article?ref=" + "x" * 2100
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>J</title>"
+        f"<item><title>A long-linked paper</title><link>{link}</link>"
+        "<description>We propose X.</description></item></channel></rss>"
+    )
+    (paper,) = parse_feed(feed.encode(), "https://journal.example/rss").papers
+    store.upsert_papers([paper])
+    queue(store, "C1", paper.id)
+    queue(store, "C1", add_paper(store, 2))
+
+    report = deliverer(services, slack, clock, channel_interval_seconds=0).deliver_pending()
+
+    assert report.sent == 2
+    assert alerts_in(slack, "C1") == [paper.id, "2608.00002"]
+    first = slack.messages_in("C1")[0]
+    assert json.loads(first["blocks"][-1]["elements"][0]["value"])["paper"] == paper.id
+
+
+class FailingSummarizer(ExtractiveSummarizer):
+    """Fails on one paper's title, as a rendering bug would."""
+
+    def summarize(self, title, abstract, topic=None):
+        if title == "Paper 1":
+            raise ValueError("cannot summarise this one")
+        return super().summarize(title, abstract, topic)
+
+
+def test_an_alert_that_cannot_be_made_fails_alone_and_the_queue_moves_on(
+    services, outbox, slack, clock
+):
+    queue(outbox, "C1", add_paper(outbox, 2))
+    settings = dataclasses.replace(services.settings.delivery, channel_interval_seconds=0)
+    worker = Deliverer(
+        outbox,
+        make_slack_client("xoxb-test", slack.base_url),
+        FailingSummarizer(),
+        settings,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    report = worker.deliver_pending()
+
+    assert (report.sent, report.failed) == (1, 2)
+    assert alerts_in(slack, "C1") == ["2608.00002"]
+    failed = outbox.deliveries("failed")
+    assert {d.target for d in failed} == {"C1", "C2"}
+    assert all("cannot summarise this one" in d.last_error for d in failed)
+    assert outbox.deliveries("sending") == [] and outbox.deliveries("pending") == []
+
+
+# -- the instance lock: posts left claimed are taken over at once by the sole process
+
+
+@pytest.fixture
+def claimed(outbox):
+    """Both queued alerts claimed a moment ago, as by a process that then died."""
+    outbox.claim_pending_deliveries(10)
+    return outbox
+
+
+def test_the_sole_process_takes_over_claims_at_once(services, claimed, slack, clock):
+    worker = deliverer(services, slack, clock)
+
+    lock = take_over(claimed.path, worker)
+
+    assert lock is not None
+    assert {d.status for d in claimed.deliveries()} == {"pending"}
+    lock.release()
+
+
+def test_while_another_process_holds_the_lock_the_lease_decides(services, claimed, slack, clock):
+    other = InstanceLock(claimed.path + ".lock")
+    assert other.acquire()
+    worker = deliverer(services, slack, clock)
+
+    assert take_over(claimed.path, worker) is None
+    assert {d.status for d in claimed.deliveries()} == {"sending"}
+    other.release()
+
+
+def test_a_hostile_feed_item_reaches_slack_as_plain_text(services, slack, clock):
+    """A link of `!channel` and markup in the title: what Slack gets pings nobody."""
+    from tests.test_blocks import assert_safe_mrkdwn
+
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>J</title>"
+        "<item><title>&lt;!channel&gt; &amp; &lt;@U0ADMIN&gt; win</title><link>!channel</link>"
+        "<guid>https://j.example/1</guid>"
+        "<description>See &lt;#C0GENERAL&gt; &amp; more.</description></item></channel></rss>"
+    )
+    (paper,) = parse_feed(feed.encode(), "https://j.example/rss").papers
+    services.store.upsert_papers([paper])
+    queue(services.store, "C1", paper.id)
+
+    assert deliverer(services, slack, clock).deliver_pending().sent == 1
+
+    [message] = slack.messages_in("C1")
+    texts = [message["text"]] + [
+        element.get("text", "") if isinstance(element.get("text"), str) else ""
+        for block in message["blocks"]
+        for element in [block.get("text") or {}, *block.get("elements", [])]
+    ]
+    for text in texts:
+        assert_safe_mrkdwn(text)
+    assert message["blocks"][0]["text"]["text"].startswith("*&lt;!channel&gt; &amp;")

@@ -9,7 +9,7 @@ import pytest
 from bot.deliver import DIGEST_EVENT_TYPE
 from bot.match import OVER_CAP_REASON
 from bot.scheduler import release_digest
-from tests.test_deliver import FakeClock, add_paper, deliverer
+from tests.test_deliver import FailingSummarizer, FakeClock, add_paper, deliverer
 
 
 @pytest.fixture
@@ -226,3 +226,21 @@ def test_offer_that_could_not_be_posted_is_made_next_cycle(services, slack, cloc
     worker.deliver_pending()
     [offer] = slack.messages_in("C1")
     assert offer["text"].startswith("2 more papers matched")
+
+
+def test_a_digest_that_cannot_be_made_fails_alone_and_the_next_one_goes_out(services, slack, clock):
+    store = services.store
+    hold_for_digest(store, "C1", 1)  # "Paper 1", which FailingSummarizer cannot summarise
+    store.add_subscription(owner="U1", target="C7", topic="speech", embedding=[1.0])
+    store.save_feed_state("https://f.example/rss", name="F", last_status="http_error")
+    release_digest(store.path, "C1", "daily")
+    release_digest(store.path, "C7", "daily")
+    worker = deliverer(services, slack, clock)
+    worker.summarizer = FailingSummarizer()
+
+    report = worker.deliver_pending()
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert digest_parts(slack, "C1") == [] and len(digest_parts(slack, "C7")) == 1
+    [row] = store.deliveries()
+    assert row.status == "failed" and "cannot summarise this one" in row.last_error

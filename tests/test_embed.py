@@ -29,6 +29,23 @@ def test_tampered_weights_are_refused_with_a_clear_message(tmp_path):
     assert "Refusing to run" in str(error.value) and BUNDLED_SHA256 in str(error.value)
 
 
+def test_loading_the_bundled_model_refuses_tampered_weights(tmp_path, monkeypatch):
+    """Not the checker alone: Embedder.load() runs it on the weights it is about to load."""
+    bundled = bundled_model_dir()
+    for item in bundled.iterdir():
+        if item.name != "model.safetensors":
+            (tmp_path / item.name).symlink_to(item)
+    weights = tmp_path / "model.safetensors"
+    shutil.copy(bundled / "model.safetensors", weights)
+    with open(weights, "r+b") as f:
+        f.seek(1000)
+        f.write(b"\x00\x01\x02")
+    monkeypatch.setattr("bot.embed.bundled_model_dir", lambda: tmp_path)
+
+    with pytest.raises(ModelError, match="Refusing to run"):
+        Embedder("bundled").load()
+
+
 def test_a_model_path_that_is_not_a_folder_is_refused(tmp_path):
     with pytest.raises(ModelError, match="is not a folder"):
         Embedder(str(tmp_path / "missing")).load()

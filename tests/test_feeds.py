@@ -30,7 +30,7 @@ from bot.feeds import (
 )
 from bot.fetch import Fetcher
 from bot.services import build_services
-from bot.settings import FeedSettings, IngestSettings
+from bot.settings import FeedSettings
 from bot.store import Store
 from bot.subscriptions import subscribe
 from tests.feed_server import FeedServer, Reply
@@ -129,7 +129,12 @@ def test_cycle_survives_every_kind_of_fault(services, server):
         "/broken": [Reply(500, b"oops")],
         "/slow": [Reply(200, listing(item("2608.40001")), delay=1.5)],
         "/html": [Reply(200, b"<!DOCTYPE html><html><body>Sign in</body></html>")],
-        "/truncated": [Reply(200, truncated), Reply(200, full)],
+        "/truncated": [
+            Reply(
+                200, truncated, {"ETag": '"t1"', "Last-Modified": "Mon, 17 Aug 2026 04:00:00 GMT"}
+            ),
+            Reply(200, full, {"ETag": '"t2"', "Last-Modified": "Mon, 17 Aug 2026 05:00:00 GMT"}),
+        ],
     }
     names = ["etag", "busy", "broken", "slow", "html", "truncated"]
     feeds = [FeedSettings(url=server.url(f"/{n}"), name=n) for n in names]
@@ -163,7 +168,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     assert {name: row["last_status"] for name, row in rows.items()} == statuses
     assert rows["broken"]["consecutive_errors"] == 1
     # The broken document's validators are not kept, so the whole feed is read again.
-    assert rows["truncated"]["etag"] is None
+    assert (rows["truncated"]["etag"], rows["truncated"]["last_modified"]) == (None, None)
     assert describe(rows["truncated"]) == (f"ok, 2 items; read with damage: {errors['truncated']}")
     warnings = feed_health_warnings(services.store, feeds)
     assert len(warnings) == 3
@@ -188,6 +193,10 @@ def test_cycle_survives_every_kind_of_fault(services, server):
     assert describe(rows["truncated"]) == "ok, 3 items"
     conditional_requests = [h for path, h in server.requests if path == "/etag"]
     assert conditional_requests[-1]["if-none-match"] == '"e1"'
+    # The whole document was asked for again; read in full, its validators are kept.
+    again = [h for path, h in server.requests if path == "/truncated"][-1]
+    assert "if-none-match" not in again and "if-modified-since" not in again
+    assert rows["truncated"]["etag"] == '"t2"'
 
 
 def test_arxiv_api_error_document_is_reported_with_its_message(services, server):
@@ -235,8 +244,63 @@ def test_cross_lists_are_new_unless_the_feed_leaves_them_out(services, server):
     assert stored_ids(services.store) == ["2608.60001", "2608.60002"]
 
 
+def test_items_past_the_per_feed_cap_are_left_out_and_reported(services, server):
+    server.routes["/huge"] = [Reply(200, listing(*(item(f"2608.{n:05d}") for n in range(1, 8))))]
+    services.pipeline.fetcher = quick_fetcher([])
+    services.pipeline.max_items_per_feed = 5
+
+    report = services.pipeline.ingest_feed(FeedSettings(url=server.url("/huge"), name="huge"))
+
+    assert (report.status, report.items, report.new) == ("ok", 7, 5)
+    assert len(stored_ids(services.store)) == 5
+    row = services.store.get_feed_state(server.url("/huge"))
+    assert describe(row) == (
+        "ok, 7 items; read with damage: 7 items, over the limit of 5 "
+        "(ingest.max_items_per_feed): the rest were left out"
+    )
+
+
+def journal(guid: str, title: str) -> bytes:
+    """A plain RSS feed with one item whose guid and link point at arXiv."""
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>A journal</title>"
+        f"<item><title>{escape(title)}</title><guid>{guid}</guid><link>{guid}</link>"
+        "<description>Something else entirely.</description></item></channel></rss>"
+    ).encode()
+
+
+def test_only_arxiv_speaks_for_an_arxiv_id(services, server):
+    arxiv_title = "Sparse attention for long contexts"
+    server.routes = {
+        "/arxiv": [Reply(200, listing(item("2608.19199", title=arxiv_title)))],
+        "/journal": [
+            Reply(200, journal("https://arxiv.org/abs/2608.19199v9", "<!channel> HIJACKED"))
+        ],
+        "/journal-first": [Reply(200, journal("https://arxiv.org/abs/2608.19200v9", "Early copy"))],
+        "/arxiv-later": [Reply(200, listing(item("2608.19200", title="arXiv's own title")))],
+    }
+    services.pipeline.fetcher = quick_fetcher([])
+    ingest = services.pipeline.ingest_feed
+
+    ingest(FeedSettings(url=server.url("/arxiv")))
+    hijack = ingest(FeedSettings(url=server.url("/journal"), kind="rss"))
+
+    paper = services.store.get_paper("2608.19199")
+    assert (paper.title, paper.version) == (arxiv_title, 1)
+    assert (hijack.new, hijack.updated) == (0, 0)
+
+    # A journal's arXiv link seen first is a reference; arXiv's record then replaces it.
+    assert ingest(FeedSettings(url=server.url("/journal-first"), kind="rss")).new == 1
+    later = ingest(FeedSettings(url=server.url("/arxiv-later")))
+    assert (later.new, later.updated) == (0, 1)
+    paper = services.store.get_paper("2608.19200")
+    assert (paper.title, paper.version) == ("arXiv's own title", 1)
+
+
 def alerted_services(settings, embedder, slack, notify_updates: bool):
-    settings = dataclasses.replace(settings, ingest=IngestSettings(notify_updates=notify_updates))
+    settings = dataclasses.replace(
+        settings, ingest=dataclasses.replace(settings.ingest, notify_updates=notify_updates)
+    )
     client = make_slack_client("xoxb-test", slack.base_url)
     services = build_services(settings, slack=client, embedder=embedder)
     services.pipeline.fetcher = quick_fetcher([])
@@ -369,9 +433,6 @@ def test_a_stuck_feed_becomes_stale_and_is_warned_about(services, server):
 
 
 def test_feeds_added_and_removed_at_run_time(settings, server):
-    settings = dataclasses.replace(
-        settings, feeds=(FeedSettings(url=server.url("/declared"), name="declared"),)
-    )
     store = Store(settings.database.path)
     server.routes = {
         "/good": [Reply(200, listing(item("2608.90001")))],
@@ -379,6 +440,15 @@ def test_feeds_added_and_removed_at_run_time(settings, server):
         "/gone": [Reply(404, b"no")],
     }
     fetcher = quick_fetcher([])
+    # A feed on the bot's own network is refused unless the settings allow it.
+    with pytest.raises(FeedError, match=r"127.0.0.1 is a private address"):
+        add_feed(settings, store, fetcher, server.url("/good"))
+    assert active_feeds(settings, store) == [] and server.requests == []
+    settings = dataclasses.replace(
+        settings,
+        feeds=(FeedSettings(url=server.url("/declared"), name="declared"),),
+        fetch=dataclasses.replace(settings.fetch, allow_private_addresses=True),
+    )
 
     added = add_feed(settings, store, fetcher, server.url("/good"), include_cross_lists=False)
     assert (added.name, added.kind) == ("cs.CL updates on arXiv.org", "arxiv_listing")
@@ -410,10 +480,13 @@ def test_feeds_command_lists_adds_and_refuses(tmp_path, server):
     good = FIXTURES / "arxiv_rss2" / "arxiv_rss2_cs.AI_empty_weekend_2024-03-09.xml"
     server.routes["/html"] = [Reply(200, b"<!DOCTYPE html><html></html>")]
     runner = CliRunner()
+    config = tmp_path / "local.toml"
+    config.write_text("[fetch]\nallow_private_addresses = true\n")
+    base = ["--db", db, "--config", str(config)]
 
-    added = runner.invoke(cli, ["--db", db, "feeds", "add", str(good), "--name", "cs.AI"])
-    refused = runner.invoke(cli, ["--db", db, "feeds", "add", server.url("/html")])
-    listed = runner.invoke(cli, ["--db", db, "feeds", "--json"])
+    added = runner.invoke(cli, [*base, "feeds", "add", str(good), "--name", "cs.AI"])
+    refused = runner.invoke(cli, [*base, "feeds", "add", server.url("/html")])
+    listed = runner.invoke(cli, [*base, "feeds", "--json"])
 
     assert added.exit_code == 0, added.output
     assert refused.exit_code == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -185,9 +186,9 @@ def test_default_spacing_covers_arxiv_subdomains(clock):
         fetcher.close()
 
 
-def test_one_request_at_a_time(server):
+def test_one_request_at_a_time_to_a_spaced_host(server):
     server.routes["/feed"] = [Reply(200, b"ok", delay=0.2)]
-    with Fetcher(user_agent=UA, min_interval_by_host={}) as fetcher:
+    with Fetcher(user_agent=UA, min_interval_by_host={"127.0.0.1": 0.01}) as fetcher:
         threads = [
             threading.Thread(target=fetcher.fetch, args=(server.url("/feed"),)) for _ in range(3)
         ]
@@ -217,3 +218,62 @@ def test_parse_retry_after():
     assert parse_retry_after("Mon, 01 Sep 2025 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_a_body_dripped_a_byte_at_a_time_is_cut_off_at_the_total_timeout(server):
+    server.routes["/drip"] = [Reply(200, b"<rss>" + b" " * 100 + b"</rss>", drip=0.05)]
+    with Fetcher(user_agent=UA, min_interval_by_host={}, total_timeout=0.5) as fetcher:
+        result = fetcher.fetch(server.url("/drip"))
+    assert (result.status, result.content) == ("network_error", None)
+    assert result.error.startswith("timed out: over")
+
+
+def test_a_retry_after_past_the_total_timeout_is_not_waited_out(server, clock):
+    server.routes["/busy"] = [Reply(429, b"later", {"Retry-After": "100"})]
+    with make_fetcher(clock, total_timeout=60) as fetcher:
+        result = fetcher.fetch(server.url("/busy"))
+    assert clock.sleeps == [] and len(server.requests) == 1
+    assert result.status == "http_error" and result.retry_after == 100
+
+
+def test_a_slow_host_does_not_hold_up_another(server):
+    """127.0.0.1 and localhost are two hosts to the fetcher (the same server here)."""
+    server.routes["/slow"] = [Reply(200, b"slow", delay=1.0)]
+    server.routes["/fast"] = [Reply(200, b"fast")]
+    spaced = {"127.0.0.1": 0.01, "localhost": 0.01}
+    with Fetcher(user_agent=UA, min_interval_by_host=spaced) as fetcher:
+        slow = threading.Thread(target=fetcher.fetch, args=(server.url("/slow"),))
+        slow.start()
+        while server.in_flight == 0:
+            time.sleep(0.01)
+        fast = fetcher.fetch(server.url("/fast").replace("127.0.0.1", "localhost"))
+        slow.join()
+    assert fast.status == "ok" and server.max_in_flight == 2
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "/inside"])
+def test_a_redirect_to_a_private_address_is_refused(server, clock, target):
+    location = target if target.startswith("http") else server.url(target)
+    server.routes["/feed"] = [Reply(302, b"", {"Location": location})]
+    server.routes["/inside"] = [Reply(200, b"<rss>secret</rss>")]
+    with make_fetcher(clock) as fetcher:
+        result = fetcher.fetch(server.url("/feed"))
+    assert result.status == "network_error" and result.content is None
+    assert "refused a redirect" in result.error and "private address" in result.error
+    assert [path for path, _ in server.requests] == ["/feed"]
+
+
+def test_a_redirect_is_followed_where_the_settings_allow_private_addresses(server, clock):
+    server.routes["/feed"] = [Reply(301, b"", {"Location": "/inside"})]
+    server.routes["/inside"] = [Reply(200, b"<rss>ok</rss>")]
+    with make_fetcher(clock, allow_private_addresses=True) as fetcher:
+        result = fetcher.fetch(server.url("/feed"))
+    assert (result.status, result.content) == ("ok", b"<rss>ok</rss>")
+
+
+def test_a_server_slow_to_answer_is_cut_off_at_the_total_timeout(server):
+    server.routes["/late"] = [Reply(200, b"<rss/>", delay=3.0)]
+    with Fetcher(user_agent=UA, min_interval_by_host={}, total_timeout=0.5) as fetcher:
+        result = fetcher.fetch(server.url("/late"))
+    assert (result.status, result.content) == ("network_error", None)
+    assert result.error.startswith("timed out reading")

@@ -7,16 +7,18 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.digest import build_digest, more_matches_offer, show_more
-from bot.match import BY_MEANING, OVER_CAP_REASON
+from bot.match import BY_MEANING, OVER_CAP_REASON, logit
 from bot.papers import Paper
 from bot.store import Store
 from bot.subscriptions import subscribe
 
 SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+# The store stamps rows with the real clock, so the day the daily cap counts is today.
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -349,3 +351,29 @@ def test_a_match_on_generic_words_alone_says_it_is_by_meaning(services, corpus):
     assert found
     assert all(BY_MEANING in m.reasons for m in found.values())
     assert not any(r.startswith("keywords:") for m in found.values() for r in m.reasons)
+
+
+def test_a_subscriptions_own_threshold_decides(services, corpus):
+    store, embedder = services.store, services.embedder
+    everything = subscribe(store, embedder, topic="video understanding", owner="U1", threshold=0.0)
+    nothing = subscribe(store, embedder, topic="video understanding", owner="U2", threshold=1.0)
+
+    assert set(alerted(services, corpus, everything)) == set(corpus.values())
+    assert alerted(services, corpus, nothing) == {}
+
+
+def test_a_paper_scoring_exactly_the_threshold_alerts(services, corpus):
+    """A score equal to the threshold alerts (>=), one a hair below it does not."""
+    store = services.store
+    sub = subscribe(store, services.embedder, topic="3D point cloud", owner="U1", threshold=0.0)
+    ulip = by_title(corpus, "ULIP-2")
+    decisions = services.matcher.decide(list(corpus.values()))
+    j = decisions.columns.index(ulip)
+    pair = int(np.flatnonzero(decisions.cols == j)[0])
+    raw = decisions.pair_margins[pair] + float(np.float32(logit(0.0)))
+    exact = float(1 / (1 + np.exp(-raw)))
+
+    store.update_subscription(sub.id, threshold=exact)
+    assert ulip in alerted(services, corpus, sub)
+    store.update_subscription(sub.id, threshold=float(np.nextafter(np.float32(exact), 1)))
+    assert ulip not in alerted(services, corpus, sub)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.papers import (
+    MAX_ID,
     Paper,
     arxiv_id,
     canonical_id,
@@ -85,6 +86,16 @@ def test_canonical_id_prefers_arxiv_then_doi_then_url():
     )
     with pytest.raises(ValueError):
         canonical_id()
+
+
+def test_long_ids_are_shortened_to_a_stable_key():
+    long_url = "https://journal.example/article?" + "x" * 2100
+    ident = canonical_id(url=long_url)
+
+    assert len(ident) <= MAX_ID and ident.startswith("url:https://journal.example/article?x")
+    assert canonical_id(url=long_url) == ident
+    assert canonical_id(url=long_url + "y") != ident
+    assert len(canonical_id(doi="10.1000/" + "z" * 500)) <= MAX_ID
 
 
 def test_normalize_doi_and_url():

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.sources import KINDS, FeedResult, detect_kind, parse_feed
+from tests.test_feeds import item, listing
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 RSS2_CL_2026 = "arxiv_rss2/arxiv_rss2_cs.CL_2026-08-21.xml"
@@ -184,6 +185,10 @@ def test_rss2_listing_keeps_entities_decoded_once():
     # The feed has "(R&amp;D)": one decode gives "(R&D)".
     assert any("Research and Development (R&D)" in p.abstract for p in papers.values())
     assert all("&amp;" not in p.abstract for p in papers.values())
+    # An abstract whose text shows an entity keeps it: decoding twice would make it markup.
+    literal = "We write &lt;user&gt; for the tag &amp; &#36; for the sign."
+    [paper] = parse_feed(listing(item("2608.00001", abstract=literal))).papers
+    assert paper.abstract == literal
 
 
 def test_rss2_listing_old_style_id_as_a_cross_list():

@@ -185,3 +185,29 @@ def test_cycles_of_an_older_database_gain_the_stage_columns(tmp_path):
     store.db.execute("delete from cycles where id = 2")
     cycle_line = status_text(status_report(store)).splitlines()[0]
     assert cycle_line.endswith("5 papers new, 1 matches, 1 sent, 0 failed, 0 to retry, in 7.5s")
+
+
+def test_slash_status_shows_feed_names_and_short_states_only(services):
+    store = services.store
+    secret = "/srv/paperbot/private/feeds/journal.xml"
+    store.save_feed_state(
+        secret,
+        name=secret,
+        last_status="network_error",
+        last_error=f"cannot read {secret}: Permission denied",
+        consecutive_errors=2,
+    )
+    store.save_feed_state(
+        "https://internal.example/rss?token=s3cret",
+        name="Journal",
+        last_status="http_error",
+        last_error="HTTP 500 stack trace at db.internal:5432",
+        consecutive_errors=1,
+    )
+
+    text = "\n".join(status_lines(store, 60, "U1"))
+
+    assert "• ⚠️ a local feed file: network_error, 2 failures in a row" in text
+    assert "• ⚠️ Journal: http_error, 1 failures in a row" in text
+    for detail in ("/srv/paperbot", "Permission denied", "s3cret", "db.internal"):
+        assert detail not in text

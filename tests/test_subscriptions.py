@@ -104,3 +104,33 @@ def test_like_reports_a_paper_arxiv_does_not_have(services, feed_server):
         subs.find_arxiv_paper(
             services.store, services.fetcher, feed_server.url + "query", "2608.99999"
         )
+
+
+def test_a_paper_fetched_for_like_is_never_alerted_as_new(services, feed_server):
+    shutil.copy(API_ENTRY, feed_server.root / "query")
+    paper = subs.find_arxiv_paper(
+        services.store, services.fetcher, feed_server.url + "query", "astro-ph/0601001"
+    )
+    subs.like(services.store, services.embedder, paper, owner="U1")
+    # Someone else's subscription that the old paper matches as well as anything can.
+    subs.subscribe(services.store, services.embedder, topic=paper.title, owner="U2")
+
+    report = services.pipeline.run_cycle([])
+
+    assert report.alerts == [] and report.over_cap == []
+    assert services.store.deliveries() == []
+
+
+def test_membership_is_read_from_every_page_and_an_error_is_not_membership():
+    from slack_sdk import WebClient
+
+    from tests.fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        fake.max_page_size = 2
+        fake.members["C1"] = ["U1", "U2", "U3", "U4", "U5"]
+        is_member = subs.slack_membership(WebClient(token="xoxb-test", base_url=fake.base_url))
+
+        assert is_member("U5", "C1") and not is_member("U9", "C1")
+        fake.fail_next("conversations.members", error="channel_not_found")
+        assert not is_member("U1", "C1")

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import waitress
 from waitress import wasyncore
 
-from bot.app import build_bolt_app, health, wsgi_app
+from bot.app import build_bolt_app, http_server
 from bot.deliver import make_slack_client
 from bot.services import Services, build_services
 from bot.settings import SlackSettings, load_settings
@@ -251,9 +250,7 @@ def slack_app(settings, embedder, fake, sample_database, monkeypatch):
     client = make_slack_client("xoxb-test", fake.base_url)
     services = build_services(settings, slack=client, embedder=embedder)
     app = build_bolt_app(services)
-    server = waitress.create_server(
-        wsgi_app(app, lambda: health(services)), host="127.0.0.1", port=0, threads=4
-    )
+    server = http_server(app, services, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield SlackApp(services, fake, f"http://127.0.0.1:{server.effective_port}")

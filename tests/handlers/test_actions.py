@@ -104,6 +104,24 @@ def test_mute_pauses_the_matching_subscription(slack_app):
     assert services.store.get_subscription(mine.id).paused
 
 
+def test_mute_reply_escapes_the_topic(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    mine = subscribe(services.store, services.embedder, topic="<!channel> & co", owner="U1")
+    slack_app.click("paper_mute_topic", value(paper, mine))
+    text = slack_app.next_response()["text"]
+    assert "*&lt;!channel&gt; &amp; co*" in text and "<!channel>" not in text
+
+
+def test_mute_of_someone_elses_subscription_is_refused(slack_app):
+    services = slack_app.services
+    paper = first_paper(slack_app)
+    theirs = subscribe(services.store, services.embedder, topic="language models", owner="U2")
+    slack_app.click("paper_mute_topic", value(paper, theirs), user="U1")
+    assert f"no subscription #{theirs.id}" in response_text(slack_app.next_response())
+    assert not services.store.get_subscription(theirs.id).paused
+
+
 def test_subscribe_to_a_search_result(slack_app):
     paper = first_paper(slack_app)
     slack_app.click("paper_subscribe", value(paper))
@@ -178,3 +196,29 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
     assert sorted(posted) == sorted(held)
     slack_app.click("show_more_matches", today, channel="DU1")
     assert "Nothing more is held back" in response_text(slack_app.next_response())
+
+
+def test_show_more_in_a_channel_is_for_its_members_only(slack_app):
+    services = slack_app.services
+    store = services.store
+    team = subscribe(store, services.embedder, topic="language models", owner="U1", target="C1")
+    held = store.paper_embeddings(services.embedder.name)[0][:2]
+    for paper_id in held:
+        store.enqueue_delivery(
+            target="C1",
+            paper_id=paper_id,
+            subscription_id=team.id,
+            score=0.5,
+            matches=[{"subscription_id": team.id, "topic": team.topic, "score": 0.5}],
+            dropped_reason=OVER_CAP_REASON,
+        )
+    slack_app.fake.members["C1"] = ["U1"]
+    today = json.dumps({"day": datetime.now(UTC).date().isoformat()})
+
+    slack_app.click("show_more_matches", today, user="U2", channel="C1")
+
+    assert "Only members" in response_text(slack_app.next_response())
+    assert store.deliveries("pending") == []
+    slack_app.click("show_more_matches", today, user="U1", channel="C1")
+    assert "2 more papers on the way" in response_text(slack_app.next_response())
+    assert sorted(d.paper_id for d in store.deliveries("pending")) == sorted(held)

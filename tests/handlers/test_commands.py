@@ -1,11 +1,16 @@
 """/papers over signed HTTP: every subcommand's normal use and hostile input."""
 
+import dataclasses
 import json
+import threading
 
 import pytest
 
 from bot.subscriptions import subscribe
-from tests.handlers.conftest import response_text
+from tests.feed_server import FeedServer, Reply
+from tests.handlers.conftest import FEEDS, response_text, wait_until
+
+API_ENTRY = FEEDS / "arxiv_api_atom" / "arxiv_api_2026_idlist_oldstyle_id_affiliations.xml"
 
 
 def test_help_for_empty_or_unknown_command(slack_app):
@@ -61,6 +66,9 @@ def test_search_filters(slack_app):
     slack_app.command("search language models since:2030-01-01")
     assert "No stored papers match" in response_text(slack_app.next_response())
     slack_app.command("search language models since:yesterday")
+    assert "since:7d" in response_text(slack_app.next_response())
+    # Further back than the calendar goes: still an answer, saying what to write.
+    slack_app.command("search x since:9999y")
     assert "since:7d" in response_text(slack_app.next_response())
 
 
@@ -235,3 +243,50 @@ def test_saved_and_status(slack_app):
     slack_app.command("status")
     text = response_text(slack_app.next_response())
     assert "Papers stored:" in text and "Last cycle" in text
+
+
+@pytest.fixture
+def slow_arxiv(slack_app):
+    """The arXiv API answering `like` lookups after 4 seconds."""
+    api = FeedServer()
+    api.thread.start()
+    api.routes["/api/query?id_list=astro-ph%2F0601001"] = [
+        Reply(200, API_ENTRY.read_bytes(), delay=4.0)
+    ]
+    services = slack_app.services
+    fetch = dataclasses.replace(services.settings.fetch, arxiv_api_url=api.url("/api/query"))
+    services.settings = dataclasses.replace(services.settings, fetch=fetch)
+    yield api
+    api.httpd.shutdown()
+    api.httpd.server_close()
+
+
+def test_slow_lookups_leave_other_peoples_commands_answered(slack_app, slow_arxiv):
+    """Six people's `like` wait on a slow arXiv; a seventh person's help is still
+    acknowledged and answered (bolt acknowledges on a pool of five threads)."""
+    likes = [
+        threading.Thread(
+            target=slack_app.command, args=("like astro-ph/0601001",), kwargs={"user": f"U{n}"}
+        )
+        for n in range(2, 8)
+    ]
+    for like in likes:
+        like.start()
+    wait_until(lambda: slow_arxiv.in_flight == 6, "six lookups in flight")
+
+    assert slack_app.command("help", user="U9").status == 200
+
+    replies = [response_text(slack_app.next_response()) for _ in range(7)]
+    assert "/papers search" in replies[0]
+    assert sum("Subscribed" in reply for reply in replies) == 6
+    for like in likes:
+        like.join()
+
+
+def test_a_lookup_slower_than_its_deadline_is_answered_with_a_retry_hint(slack_app, slow_arxiv):
+    slack_app.services.command_fetcher.total_timeout = 1.0
+
+    slack_app.command("like astro-ph/0601001")
+
+    assert "arXiv did not answer" in response_text(slack_app.next_response())
+    assert slack_app.services.store.get_paper("astro-ph/0601001") is None
