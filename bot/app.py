@@ -131,7 +131,7 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
     lock = take_over(settings.database.path, services.pipeline.deliverer)
     services.embedder.load()
     app = build_bolt_app(services)
-    scheduler, _ = build_scheduler(services)
+    scheduler, ticker = build_scheduler(services)
     close_slack, where = _connect_slack(app, services, settings, port)
     stop = threading.Event()
 
@@ -150,6 +150,7 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
     scheduler.pause()
     if services.pipeline.deliverer is not None:
         services.pipeline.deliverer.request_stop()
+    ticker.stop()
     stop_scheduler(scheduler)
     close_slack()
     if lock is not None:

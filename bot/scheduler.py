@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time as monotonic_time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,18 +251,34 @@ class Ticker:
         self.scheduler = scheduler
         self.clock = clock
         self._zones_checked: set[str] = set()
+        self._ticking = threading.Lock()
+        self._stopping = False
 
     def tick(self) -> dict | None:
         """Poll due feeds, deliver, keep digest jobs in step; never raises."""
-        try:
-            self.sync_digest_jobs()
-        except Exception:
-            log.exception("could not update the digest jobs; trying again next tick")
-        try:
-            return self.run_cycle()
-        except Exception:
-            log.exception("cycle failed; the next one runs as scheduled")
-            return None
+        with self._ticking:
+            if self._stopping:
+                return None
+            try:
+                self.sync_digest_jobs()
+            except Exception:
+                log.exception("could not update the digest jobs; trying again next tick")
+            try:
+                return self.run_cycle()
+            except Exception:
+                log.exception("cycle failed; the next one runs as scheduled")
+                return None
+
+    def stop(self) -> None:
+        """Wait for a running tick to end; no tick runs after this returns.
+
+        APScheduler's shutdown holds its job-store lock while it waits for running jobs,
+        and a tick reads the job store (sync_digest_jobs): a SIGTERM during a tick
+        deadlocked until the ticks stopped first.
+        """
+        self._stopping = True
+        with self._ticking:
+            pass
 
     def run_cycle(self) -> dict | None:
         """One cycle; returns its record, or None when there was nothing to do."""
