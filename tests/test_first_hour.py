@@ -374,14 +374,18 @@ def test_status_after_a_cycle_shows_it(db, slack):
     assert status.startswith("Last cycle: 20") and "0 of 0 feeds read" in status
 
 
-def test_doctor_counts_feeds_added_at_run_time(db, feed_server):
+def test_doctor_counts_feeds_added_at_run_time(db, feed_server, tmp_path):
     from tests.conftest import FIXTURES
 
     sample = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
     (feed_server.root / "cs.CL.xml").write_bytes(sample.read_bytes())
-    added = paperbot("--db", db, "feeds", "add", feed_server.url + "cs.CL.xml")
+    # The feed server is on loopback, which feeds added at run time may use only when allowed.
+    config = tmp_path / "mine.toml"
+    config.write_text("[fetch]\nallow_private_addresses = true\n")
+    settings = ("--db", db, "--config", str(config))
+    added = paperbot(*settings, "feeds", "add", feed_server.url + "cs.CL.xml")
     assert added.exit_code == 0, added.output
-    doctor = paperbot("--db", db, "doctor").output
+    doctor = paperbot(*settings, "doctor").output
     assert "[ok  ] feeds: 1 configured" in doctor
 
 
