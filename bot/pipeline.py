@@ -170,10 +170,10 @@ class Pipeline:
     ) -> tuple[FeedReport, str | None]:
         """Parse and store one document; returns the report and the content's hash.
 
-        New and cross-listed papers (unless the feed leaves cross-lists out) are new.
-        Replacements update a stored paper and are never new: one we had never seen is
-        stored for search and marked matched, so it does not alert. Items past
-        max_items_per_feed are left out, and the report's error says so.
+        New and cross-listed papers (unless the feed leaves cross-lists out) are new, and
+        so is a replacement (a new version) of a paper never stored before: nobody here
+        has been told of it. A replacement of a stored paper updates it and is never new.
+        Items past max_items_per_feed are left out, and the report's error says so.
         """
         parsed = parse_feed(content, url=feed.url, kind=feed.kind or None)
         if parsed.status == "parse_error":
@@ -192,8 +192,6 @@ class Pipeline:
             for paper_id, paper in self.store.get_papers([p.id for p in papers]).items()
         }
         result = self.store.upsert_papers(papers, arxiv_source=parsed.kind in ARXIV_KINDS)
-        replaced = {p.id for p in papers if p.is_update}
-        self.store.mark_matched([paper_id for paper_id in result.new if paper_id in replaced])
         if self.notify_updates:
             self._queue_update_notices(papers, result.updated, known_versions)
         report = FeedReport(

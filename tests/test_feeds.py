@@ -354,6 +354,21 @@ def test_new_version_of_an_alerted_paper_posts_nothing(settings, embedder, serve
     assert services.store.update_notices() == []
 
 
+def test_new_version_of_a_paper_never_stored_alerts_once(settings, embedder, server, slack):
+    services = alerted_services(settings, embedder, slack, notify_updates=False)
+    feeds = kv_days(server)
+    server.routes["/day"] = server.routes["/day"][1:]
+
+    first = services.pipeline.run_cycle(feeds)
+    second = services.pipeline.run_cycle(feeds)
+
+    assert (first.papers_new, first.sent) == (1, 1)
+    assert (second.papers_new, second.sent) == (0, 0)
+    [posted] = slack.calls_to("chat.postMessage")
+    assert "Sparse attention" in posted["text"]
+    assert services.store.get_paper("2608.70001").version == 2
+
+
 def test_notify_updates_replies_in_the_original_alerts_thread(settings, embedder, server, slack):
     services = alerted_services(settings, embedder, slack, notify_updates=True)
     feeds = kv_days(server)
