@@ -7,16 +7,15 @@ is the same as casting it:
   relevant papers - 0.5 x the mean of the not relevant ones, normalised. Matching uses it
   in place of the topic's embedding from the first judgment on.
 - Once a subscription has at least 5 relevant and 3 not relevant judgments, a small
-  logistic model is fitted over the matching features (calibrated similarity to the
-  profile, BM25 share, closeness to the relevant and to the not relevant papers). Its
-  probability becomes the subscription's score (bot/match.py).
+  logistic model is fitted over the matching features (bot/relevance.py's four, and
+  closeness to the relevant and to the not relevant papers). Its probability becomes the
+  subscription's score (bot/match.py).
 - Threshold: the judged papers are re-scored with what was learned, and the threshold
-  rises to the lowest score at which they are at least `feedback_precision` relevant
-  (never below the strictness level's). With n judgments the move, in log-odds, is
-  shrunk by n / (n + `feedback_prior_judgments`), so one vote cannot silence a
-  subscription. Not relevant votes thus cut the alerts like the ones judged, which a
-  moved profile alone does not: the profile's scores are re-calibrated against the
-  corpus, so about as many papers clear the threshold as before.
+  moves by the shift that best explains the verdicts (threshold_shift): not relevant
+  votes on papers above it raise it, relevant votes on papers below it lower it (never
+  below the "broad" level). The shift has a prior around 0, so one vote moves it part of
+  the way. The five papers a new subscription shows (subscriptions.preview) are chosen
+  near the threshold, where a verdict says most about where it belongs.
 """
 
 from __future__ import annotations
@@ -47,9 +46,10 @@ MIN_NEGATIVE = 3
 L2_PENALTY = 0.1
 STEPS = 500
 LEARNING_RATE = 0.5
-# How far (log-odds) above the best-scored not relevant paper a threshold goes when no
-# threshold makes the judged alerts precise enough.
-ABOVE_NEGATIVE = 0.1
+# The prior spread (log-odds) of a subscription's threshold shift: how much the first
+# judgments may move it.
+CALIBRATION_PRIOR_SD = 1.0
+NEWTON_STEPS = 20
 
 
 def record_feedback(
@@ -95,50 +95,32 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
 
 
 def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> float:
-    """How far (log-odds) to raise the strictness threshold, from the judged papers' scores.
+    """How far (log-odds) to move the strictness threshold, from the judged papers' scores.
 
-    The raw shift reaches the lowest threshold at which the judged papers scoring at or
-    above it are at least `feedback_precision` relevant; it is then shrunk towards 0 by
-    the number of judgments.
+    The judgments calibrate the subscription: the shift d that best explains them, as
+    the probabilities logistic(score's log-odds - d) with d's prior a normal distribution
+    around 0 (CALIBRATION_PRIOR_SD), so the first votes move it part of the way and many
+    votes the whole way. Not relevant votes on papers scored above the threshold raise it;
+    relevant votes on papers scored below lower it, but never below the "broad" level.
     """
-    config = matcher.config
     corpus = matcher.corpus()
-    scores = evidence(matcher.store, subscription, corpus).score
-    level = strictness_threshold(subscription, config)
-    judged_scores = sorted(
-        ((float(scores[corpus.index[p]]), v) for p, v in judged.items() if p in corpus.index),
-        reverse=True,
-    )
-    if not judged_scores:
+    raw = evidence(matcher.store, subscription, corpus).raw
+    pairs = [(float(raw[corpus.index[p]]), v > 0) for p, v in judged.items() if p in corpus.index]
+    if not pairs:
         return 0.0
-    wanted = precise_threshold(judged_scores, level, config.feedback_precision)
-    weight = len(judged_scores) / (len(judged_scores) + config.feedback_prior)
-    return round(weight * (logit(wanted) - logit(level)), 6)
-
-
-def precise_threshold(judged_scores: list[tuple[float, int]], level: float, target: float) -> float:
-    """The lowest threshold >= level at which the judged alerts reach `target` precision.
-
-    `judged_scores` are (score, +1/-1), best first. A threshold is placed half-way (in
-    log-odds) between the last paper it keeps and the first it drops, so it does not sit
-    on one judged paper's score. When no threshold reaches the target, it goes just above
-    the best-scored not relevant paper.
-    """
-    alerted = [(score, verdict) for score, verdict in judged_scores if score >= level]
-    if not alerted:
-        return level
-    cut = None
-    relevant = 0
-    for seen, (_, verdict) in enumerate(alerted, start=1):
-        relevant += verdict > 0
-        if relevant / seen >= target:
-            cut = seen
-    if cut == len(alerted):
-        return level
-    if cut is None:
-        return float(logistic(logit(alerted[0][0]) + ABOVE_NEGATIVE))
-    midpoint = (logit(alerted[cut - 1][0]) + logit(alerted[cut][0])) / 2
-    return max(level, float(logistic(midpoint)))
+    scores = np.array([score for score, _ in pairs])
+    relevant = np.array([verdict for _, verdict in pairs], dtype=float)
+    shift = 0.0
+    # Newton's method on the log-posterior, which is concave: a few steps converge.
+    for _ in range(NEWTON_STEPS):
+        probability = logistic(scores - shift)
+        gradient = (probability - relevant).sum() - shift / CALIBRATION_PRIOR_SD**2
+        curvature = (probability * (1 - probability)).sum() + 1 / CALIBRATION_PRIOR_SD**2
+        shift += gradient / curvature
+    config = matcher.config
+    level = logit(strictness_threshold(subscription, config))
+    lowest = logit(config.thresholds["broad"]) - level
+    return round(max(shift, min(0.0, lowest)), 6)
 
 
 def fit_model(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> dict:

@@ -97,8 +97,6 @@ class MatchingConfig:
     daily_cap_dm: int
     daily_cap_channel: int
     cycle_cap: int
-    feedback_precision: float
-    feedback_prior: float
 
     @classmethod
     def from_settings(cls, matching: MatchingSettings) -> MatchingConfig:
@@ -111,8 +109,6 @@ class MatchingConfig:
             daily_cap_dm=matching.daily_cap_dm,
             daily_cap_channel=matching.daily_cap_channel,
             cycle_cap=matching.max_alerts_per_cycle,
-            feedback_precision=matching.feedback_precision,
-            feedback_prior=matching.feedback_prior_judgments,
         )
 
 

@@ -67,8 +67,6 @@ class MatchingSettings:
     broad_threshold: float = between(0, 1)
     daily_cap_dm: int = between(1, 1000)
     daily_cap_channel: int = between(1, 1000)
-    feedback_precision: float = between(0, 1)
-    feedback_prior_judgments: float = between(0, 1000)
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,19 @@ def test_threshold_steps_and_cadence(services):
     )
 
 
-def test_preview_is_the_most_recent_matches(stored):
+def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
+    from bot.match import evidence, logit
+
     mine = subs.subscribe(stored.store, stored.embedder, topic="large language models", owner="U1")
-    previews = subs.preview(stored.matcher, mine)
-    assert 1 <= len(previews) <= 3
-    dates = [p.published for p in previews]
-    assert dates == sorted(dates, reverse=True)
+    previews = [p.id for p in subs.preview(stored.matcher, mine)]
+    corpus = stored.matcher.corpus()
+    raw = evidence(stored.store, mine, corpus).raw
+    distance = abs(raw - logit(subs.threshold_of(stored.matcher, mine)))
+    shown = [corpus.index[p] for p in previews]
+    others = [row for row in range(len(corpus.ids)) if row not in shown]
+    assert len(previews) == 5
+    assert max(distance[shown]) <= min(distance[others])
+    assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
 
 
 def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server):
