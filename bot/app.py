@@ -143,9 +143,9 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    # Said once a signal stops paperbot cleanly.
-    echo(f"paperbot is {where}. Ctrl-C stops it.")
     scheduler.start()
+    # Said once everything runs, and a signal stops paperbot cleanly.
+    echo(f"paperbot is {where}. Ctrl-C stops it.")
     stop.wait()
     scheduler.pause()
     if services.pipeline.deliverer is not None:
