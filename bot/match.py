@@ -26,7 +26,6 @@ import numpy as np
 
 from bot import relevance
 from bot.papers import Paper
-from bot.relevance import Coverage
 from bot.search import PRIOR_MEAN, PRIOR_STD, PRIOR_WEIGHT, Corpus, load_corpus, query_terms, zscore
 from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
@@ -199,7 +198,8 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
         profile = base_profile(subscription, corpus)
     cosine = corpus.matrix @ profile
     dense = zscore(cosine)
-    words = Coverage(store, [query_terms(subscription.topic)], corpus, np.arange(len(corpus.ids)))
+    every_row = np.arange(len(corpus.ids))
+    words = relevance.Coverage(store, [query_terms(subscription.topic)], corpus, every_row)
     coverage, title = words.coverage()[0], words.title()[0]
     raw = relevance.log_odds(cosine, dense, coverage, title)
     found = Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
@@ -312,7 +312,7 @@ def reasons_for(
     paper: Paper, subscription: Subscription, keywords: list[str], closest_seed: str | None
 ) -> list[str]:
     """The evidence an alert shows: topic, closest seed paper, the topic's distinctive words
-    the paper contains (Coverage.distinctive_words), required keywords.
+    the paper contains (relevance.Coverage.distinctive_words), required keywords.
 
     With no distinctive word in common, the match is by meaning alone, and it says so.
     """
@@ -367,7 +367,7 @@ class Decisions:
     rows: np.ndarray
     cols: np.ndarray
     pair_scores: np.ndarray
-    coverage: Coverage
+    coverage: relevance.Coverage
     pair_margins: np.ndarray
     # Per alert group: its target's position in `targets`, its column, its best margin,
     # whether any of its subscriptions is instant, and the slice of `rows`/`cols` it owns.
@@ -548,7 +548,7 @@ class Matcher:
         columns: list[str],
         raw_thresholds: np.ndarray,
         followed: dict[int, np.ndarray],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Coverage]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, relevance.Coverage]:
         """The (subscription row, paper column) pairs that alert, with their log-odds
         scores, and the word coverage of every topic in every paper (for the reasons).
 
@@ -565,7 +565,7 @@ class Matcher:
         # are computed: SQLite and BLAS work without holding the GIL, so the two cores
         # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
-            coverage_ready = lookup.submit(Coverage, self.store, words_of, corpus, rows)
+            coverage_ready = lookup.submit(relevance.Coverage, self.store, words_of, corpus, rows)
             profiles = profile_matrix(subscriptions, corpus)
             dense = DenseScorer(corpus, rows)
             filters = PaperFilters(papers, columns)
