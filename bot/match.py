@@ -26,7 +26,16 @@ import numpy as np
 
 from bot import relevance
 from bot.papers import Paper
-from bot.search import PRIOR_MEAN, PRIOR_STD, PRIOR_WEIGHT, Corpus, load_corpus, query_terms, zscore
+from bot.search import (
+    PRIOR_MEAN,
+    PRIOR_STD,
+    PRIOR_WEIGHT,
+    Corpus,
+    load_corpus,
+    query_terms,
+    relevance_features,
+    zscore,
+)
 from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
 
@@ -197,10 +206,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     if profile is None:
         profile = base_profile(subscription, corpus)
     cosine = corpus.matrix @ profile
-    dense = zscore(cosine)
-    every_row = np.arange(len(corpus.ids))
-    words = relevance.Coverage(store, [query_terms(subscription.topic)], corpus, every_row)
-    coverage, title = words.coverage()[0], words.title()[0]
+    dense, coverage, title = relevance_features(store, subscription.topic, corpus, cosine)
     raw = relevance.log_odds(cosine, dense, coverage, title)
     found = Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
     model = subscription.model

@@ -348,8 +348,16 @@ class Search:
         return relevance_scores(self.store, text, corpus, cosine), vector_mask
 
 
+def relevance_features(
+    store: Store, text: str, corpus: Corpus, cosine: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """bot/relevance.py's z, coverage and title features of every corpus paper for `text`,
+    given each paper's cosine to it."""
+    words = relevance.Coverage(store, [query_terms(text)], corpus, np.arange(len(corpus.ids)))
+    return zscore(cosine), words.coverage()[0], words.title()[0]
+
+
 def relevance_scores(store: Store, text: str, corpus: Corpus, cosine: np.ndarray) -> np.ndarray:
     """bot/relevance.py's probability that each corpus paper is one the query is after."""
-    words = relevance.Coverage(store, [query_terms(text)], corpus, np.arange(len(corpus.ids)))
-    raw = relevance.log_odds(cosine, zscore(cosine), words.coverage()[0], words.title()[0])
+    raw = relevance.log_odds(cosine, *relevance_features(store, text, corpus, cosine))
     return 1 / (1 + np.exp(-raw))
