@@ -4,7 +4,11 @@ The default ranking ("hybrid") is bot/relevance.py's model, the one alerts decid
 the cosine (raw and as a z-score against all stored papers) and the share of the query's
 rare words each paper contains, in its text and in its title. A query whose words pick
 out a few papers gives those papers a large lead, while a query whose words are
-everywhere leaves the order to the embeddings. Reciprocal rank fusion (RRF) of FTS5 BM25
+everywhere leaves the order to the embeddings. A search has no judgments to learn from,
+so it takes its own best papers as if judged relevant (pseudo-relevance feedback): the
+query's vector moves towards the mean of its first PSEUDO_RELEVANT papers, as a judged
+subscription's profile does (bot/feedback.py), and the papers are scored again with the
+moved vector. Reciprocal rank fusion (RRF) of FTS5 BM25
 and cosine, and each of the two alone, are kept for comparison (bench/eval_matching.py).
 """
 
@@ -31,6 +35,12 @@ CANDIDATES = 100
 PRIOR_MEAN = 0.3
 PRIOR_STD = 0.08
 PRIOR_WEIGHT = 3
+# Pseudo-relevance feedback: how many of the first ranking count as relevant, and the
+# weight of their mean against the query's own vector. On dev_day (bench/dev_day.py) it lifts
+# hybrid nDCG@5 from 0.863 to 0.877 over the 30 topics and from 0.866 to 0.902 on the
+# narrow ones, where BM25 alone has 0.890; 5 papers or weight 1 did about as well.
+PSEUDO_RELEVANT = 10
+PSEUDO_WEIGHT = 0.5
 # "More like this" queries BM25 with the liked paper's title and the start of its abstract.
 SIMILAR_QUERY_CHARS = 600
 METHODS = ("hybrid", "rrf", "bm25", "cosine")
@@ -262,10 +272,9 @@ class Search:
         corpus = self.corpus()
         if not corpus.ids:
             return []
-        # The cosines and the filters are worked out while the BM25 lookup may still run.
-        cosine = corpus.matrix @ vector
+        # The filters are worked out while the BM25 lookup may still run.
         allowed = self._allowed(since, categories, authors)
-        return self._rank(query, cosine, limit, allowed, method, None, corpus, bm25.result())
+        return self._rank(query, vector, limit, allowed, method, None, corpus, bm25.result())
 
     def similar(self, paper_id: str, limit: int = 5, method: str = "hybrid") -> list[SearchHit]:
         """Stored papers most like the stored paper `paper_id` ("more like this")."""
@@ -275,8 +284,8 @@ class Search:
         if paper is None or paper_id not in corpus.index:
             return []
         text = f"{paper.title}. {paper.abstract}"[:SIMILAR_QUERY_CHARS]
-        cosine = corpus.matrix @ corpus.matrix[corpus.index[paper_id]]
-        return self._rank(text, cosine, limit, None, method, paper_id, corpus)
+        vector = corpus.matrix[corpus.index[paper_id]]
+        return self._rank(text, vector, limit, None, method, paper_id, corpus)
 
     def _allowed(self, since, categories, authors) -> set[str] | None:
         if not (since or categories or authors):
@@ -286,7 +295,7 @@ class Search:
     def _rank(
         self,
         text: str,
-        cosine: np.ndarray,
+        vector: np.ndarray,
         limit: int,
         allowed: set[str] | None,
         method: str,
@@ -294,11 +303,14 @@ class Search:
         corpus: Corpus,
         bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
-        """The best `limit` corpus papers for `text`, given each paper's cosine to it."""
+        """The best `limit` corpus papers for `text`, whose embedding is `vector`."""
+        cosine = corpus.matrix @ vector
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
         vector_mask, bm25_mask = keep, keep & (lexical > 0)
-        scores, scored = self._scores(method, text, corpus, cosine, lexical, vector_mask, bm25_mask)
+        scores, scored = self._scores(
+            method, text, corpus, vector, cosine, lexical, vector_mask, bm25_mask
+        )
         # Best first, ties broken by paper id.
         ranked = sorted(
             (int(i) for i in contenders(scores, scored, limit)),
@@ -330,7 +342,7 @@ class Search:
             keep[corpus.index[exclude]] = False
         return keep
 
-    def _scores(self, method, text, corpus, cosine, lexical, vector_mask, bm25_mask):
+    def _scores(self, method, text, corpus, vector, cosine, lexical, vector_mask, bm25_mask):
         """Score of every corpus row under `method`, and the mask of rows that match at all."""
         if method == "cosine":
             return cosine, vector_mask
@@ -345,7 +357,7 @@ class Search:
             for ranking in rankings:
                 fused[ranking] += 1.0 / (RRF_K + np.arange(1, len(ranking) + 1))
             return fused, fused > 0
-        return relevance_scores(self.store, text, corpus, cosine), vector_mask
+        return relevance_scores(self.store, text, corpus, vector, vector_mask), vector_mask
 
 
 def relevance_features(
@@ -357,7 +369,22 @@ def relevance_features(
     return zscore(cosine), words.coverage()[0], words.title()[0]
 
 
-def relevance_scores(store: Store, text: str, corpus: Corpus, cosine: np.ndarray) -> np.ndarray:
-    """bot/relevance.py's probability that each corpus paper is one the query is after."""
-    raw = relevance.log_odds(cosine, *relevance_features(store, text, corpus, cosine))
+def relevance_scores(
+    store: Store, text: str, corpus: Corpus, vector: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """bot/relevance.py's probability that each corpus paper is one the query is after,
+    after one round of pseudo-relevance feedback from the best papers in `keep`.
+
+    The word features do not depend on the vector, so only the cosine and its z-score are
+    worked out again for the moved vector.
+    """
+    cosine = corpus.matrix @ vector
+    z, coverage, title = relevance_features(store, text, corpus, cosine)
+    first = relevance.log_odds(cosine, z, coverage, title)
+    best = top_rows(first, keep, PSEUDO_RELEVANT)
+    if not len(best):
+        return 1 / (1 + np.exp(-first))
+    moved = vector + PSEUDO_WEIGHT * corpus.matrix[best].mean(axis=0)
+    cosine = corpus.matrix @ (moved / np.linalg.norm(moved))
+    raw = relevance.log_odds(cosine, zscore(cosine), coverage, title)
     return 1 / (1 + np.exp(-raw))
