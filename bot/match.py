@@ -5,9 +5,7 @@ the subscriber would have picked it: from the cosine of the paper and the subscr
 profile (raw, and as a z-score against every stored paper), and from how much of the
 topic's rare vocabulary the paper's abstract and title contain. The profile is the
 topic's embedding averaged with the seed papers' ("like this paper"), then moved by
-feedback (Rocchio). Once a subscription has enough judgments (5 relevant, 3 not), a small
-logistic model over these features and the closeness to the judged papers gives the
-score instead (bot/feedback.py). Either way thresholds are on the same 0-1 scale.
+feedback (Rocchio, bot/feedback.py), which also shifts the subscription's threshold.
 
 A paper alerts when score >= the threshold of the subscription's strictness (strict,
 normal, broad; or the subscription's own threshold), it contains every required keyword
@@ -34,7 +32,6 @@ from bot.search import (
     load_corpus,
     query_terms,
     relevance_features,
-    zscore,
 )
 from bot.settings import MatchingSettings
 from bot.store import Store, Subscription
@@ -189,17 +186,6 @@ def unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def model_features(found: Evidence, corpus: Corpus, judged: dict) -> list:
-    """The learned model's inputs: the relevance features, and closeness to the judged papers."""
-    index = corpus.index
-    features = [found.cosine, found.dense, found.coverage, found.title]
-    for verdict in (1, -1):
-        rows = [index[p] for p, v in judged.items() if v == verdict and p in index]
-        centroid = unit(corpus.matrix[rows].mean(axis=0))
-        features.append(zscore(corpus.matrix @ centroid))
-    return features
-
-
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
     """Score every corpus paper for one subscription (see the module docstring)."""
     profile = subscription.profile
@@ -208,15 +194,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     cosine = corpus.matrix @ profile
     dense, coverage, title = relevance_features(store, subscription.topic, corpus, cosine)
     raw = relevance.log_odds(cosine, dense, coverage, title)
-    found = Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
-    model = subscription.model
-    if model:
-        judged = store.subscription_feedback(subscription.id)
-        features = model_features(found, corpus, judged)
-        found.raw = model["bias"] + sum(
-            w * f for w, f in zip(model["weights"], features, strict=True)
-        )
-    return found
+    return Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
 
 
 class DenseScorer:
@@ -560,8 +538,7 @@ class Matcher:
 
         Subscriptions are scored a block at a time (at most `matrix_cells` scores), so
         the memory taken does not grow with their number, on WORK_THREADS threads (numpy
-        and BLAS release the GIL). Subscriptions with a learned model are scored one by
-        one through evidence().
+        and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
         words_of = [query_terms(s.topic) for s in subscriptions]
@@ -586,9 +563,6 @@ class Matcher:
             block = slice(start, start + size)
             cosine, z = ahead.pop(start, None) or dense.scores(profiles[block])
             raw = relevance.log_odds(cosine, z, coverage.coverage(block), coverage.title(block))
-            for i, subscription in enumerate(subscriptions[block]):
-                if subscription.model:
-                    raw[i] = evidence(self.store, subscription, corpus).raw[rows]
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             for i, hit_columns in followed.items():

@@ -249,7 +249,7 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
 
 def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus):
     """Subscriptions are scored a block at a time; where the blocks split changes nothing,
-    for filters, followed authors and a learned model in a later block alike."""
+    for filters, followed authors and a profile learned from feedback in a later block alike."""
     from bot.feedback import record_feedback
     from bot.match import Matcher
 
@@ -262,7 +262,7 @@ def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus
     ranked = sorted(corpus.values())
     for paper_id, value in zip(ranked[:8], [1, 1, 1, 1, 1, -1, -1, -1], strict=True):
         record_feedback(store, "U7", paper_id, learner.id, value, matcher=services.matcher)
-    assert store.get_subscription(learner.id).model is not None
+    assert store.get_subscription(learner.id).profile is not None
 
     def decided(matrix_cells):
         matcher = Matcher(store, embedder.name, services.matcher.config, matrix_cells)
