@@ -30,7 +30,7 @@ from bot.search import (
     PRIOR_WEIGHT,
     Corpus,
     load_corpus,
-    query_terms,
+    query_facets,
     relevance_features,
 )
 from bot.settings import MatchingSettings
@@ -119,12 +119,8 @@ class MatchingConfig:
 
 @dataclass
 class Evidence:
-    """A subscription's features for every paper of the corpus, and its log-odds."""
+    """A subscription's log-odds for every paper of the corpus."""
 
-    cosine: np.ndarray
-    dense: np.ndarray
-    coverage: np.ndarray
-    title: np.ndarray
     raw: np.ndarray
 
     @property
@@ -192,9 +188,8 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     if profile is None:
         profile = base_profile(subscription, corpus)
     cosine = corpus.matrix @ profile
-    dense, coverage, title = relevance_features(store, subscription.topic, corpus, cosine)
-    raw = relevance.log_odds(cosine, dense, coverage, title)
-    return Evidence(cosine=cosine, dense=dense, coverage=coverage, title=title, raw=raw)
+    features = relevance_features(store, query_facets(subscription.topic), corpus, cosine)
+    return Evidence(raw=relevance.log_odds(cosine, *features))
 
 
 class DenseScorer:
@@ -541,14 +536,14 @@ class Matcher:
         and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        words_of = [query_terms(s.topic) for s in subscriptions]
+        facets_of = [query_facets(s.topic) for s in subscriptions]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
         # are computed: SQLite and BLAS work without holding the GIL, so the two cores
         # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
-            coverage_ready = lookup.submit(relevance.Coverage, self.store, words_of, corpus, rows)
+            coverage_ready = lookup.submit(relevance.Coverage, self.store, facets_of, corpus, rows)
             profiles = profile_matrix(subscriptions, corpus)
             dense = DenseScorer(corpus, rows)
             filters = PaperFilters(papers, columns)
@@ -562,7 +557,9 @@ class Matcher:
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
             cosine, z = ahead.pop(start, None) or dense.scores(profiles[block])
-            raw = relevance.log_odds(cosine, z, coverage.coverage(block), coverage.title(block))
+            raw = relevance.log_odds(
+                cosine, z, coverage.coverage(block), coverage.title(block), coverage.facet(block)
+            )
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             for i, hit_columns in followed.items():

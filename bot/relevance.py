@@ -8,14 +8,18 @@ Four features, each computed against the papers stored so far:
     coverage  the share of the topic's words found in the paper's title or abstract, each word
               weighted by its rarity among the stored papers (BM25's IDF); 0 to 1
     title     the same share, counting only the words found in the title
+    facet     the coverage of the topic's best-covered part, where "and", "or" and commas
+              split it: "RAG and agentic search" is about either
 
-    probability = logistic(BIAS + COSINE * cosine + Z * z + COVERAGE * coverage + TITLE * title)
+    probability = logistic(BIAS + COSINE * cosine + Z * z + COVERAGE * coverage
+                           + TITLE * title + FACET * facet)
 
 Why these: a raw cosine says how close, but a broad topic is close to everything; the
 z-score says how unusual the closeness is for this topic, but taken alone it makes every
 topic alert the same share of papers; coverage asks for evidence of the rare words that
 make a narrow topic narrow ("speculative", "SQL") while a word in half the papers weighs
-nothing; the title is where a paper says what it is about. The coefficients are a logistic
+nothing; the title is where a paper says what it is about; a paper on one part of a topic of
+several misses the other parts' words, but covers its own part. The coefficients are a logistic
 regression fitted once on judged topic-paper pairs of a real arXiv day (2,196 pairs, 30
 topics from broad to narrow; bench/dev_day.py measures it). Held out one topic at a time,
 the model at the default threshold kept its precision and recall within 0.02 of the fit.
@@ -33,19 +37,20 @@ from bot.store import Store
 if TYPE_CHECKING:
     from bot.search import Corpus
 
-BIAS = -4.479
-COSINE = 1.356
-Z = 0.664
-COVERAGE = 3.327
-TITLE = 1.069
+BIAS = -5.431
+COSINE = 2.283
+Z = 0.637
+COVERAGE = 0.814
+TITLE = 1.023
+FACET = 3.025
 # A word found in more than this share of the stored papers is generic ("model", "learning",
 # "based" in a machine-learning corpus): an alert's explanation never cites it.
 GENERIC_SHARE = 0.1
 
 
-def log_odds(cosine, z, coverage, title):
+def log_odds(cosine, z, coverage, title, facet):
     """The model's log-odds of relevance; arrays broadcast."""
-    return BIAS + COSINE * cosine + Z * z + COVERAGE * coverage + TITLE * title
+    return BIAS + COSINE * cosine + Z * z + COVERAGE * coverage + TITLE * title + FACET * facet
 
 
 def idf(papers_with_word: np.ndarray, papers: int) -> np.ndarray:
@@ -56,14 +61,19 @@ def idf(papers_with_word: np.ndarray, papers: int) -> np.ndarray:
 
 
 class Coverage:
-    """The coverage and title features of many topics for chosen corpus rows.
+    """The coverage, title and facet features of many topics for chosen corpus rows.
 
-    Each distinct word of all the topics is looked up in the full-text index once (words
-    the index reads as the same terms, like "model" and "models", once between them), so
-    a thousand subscriptions sharing words cost a few hundred lookups.
+    `facets_of` holds each topic's parts, each a list of words (search.query_facets); a
+    topic's words are those of all its parts. Each distinct word of all the topics is
+    looked up in the full-text index once (words the index reads as the same terms, like
+    "model" and "models", once between them), so a thousand subscriptions sharing words
+    cost a few hundred lookups.
     """
 
-    def __init__(self, store: Store, words_of: list[list[str]], corpus: Corpus, rows: np.ndarray):
+    def __init__(
+        self, store: Store, facets_of: list[list[list[str]]], corpus: Corpus, rows: np.ndarray
+    ):
+        words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
         tokens = dict(zip(words, store.fts_tokens(words), strict=True))
         first_word: dict[tuple, str] = {}
@@ -88,19 +98,26 @@ class Coverage:
         self.column = {w: j for j, w in enumerate(words)}
         self.weight = idf(counts, papers)
         self.generic = counts > GENERIC_SHARE * max(papers, 1)
-        # Each topic's words weighted by rarity, the weights of a topic summing to 1. A topic
-        # made only of words in half the papers or more weighs them alike, as BM25 search
-        # keeps them all then (search.weighted_terms): they still say what it is about.
-        topic_word = np.zeros((len(words_of), len(words)), dtype=np.float32)
-        for i, ws in enumerate(words_of):
-            columns = [self.column[w] for w in ws]
+        self.topic_word = self._shares(words_of)
+        self.facet_word = self._shares([facet for facets in facets_of for facet in facets])
+        # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
+        self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
+        self.anywhere, self.in_title = anywhere, in_title
+
+    def _shares(self, groups: list[list[str]]) -> sparse.csr_matrix:
+        """Groups x words: each group's words weighted by rarity, the weights of a group
+        summing to 1. A group made only of words in half the papers or more weighs them
+        alike, as BM25 search keeps them all then (search.weighted_terms): they still say
+        what it is about."""
+        shares = np.zeros((len(groups), len(self.column)), dtype=np.float32)
+        for i, group in enumerate(groups):
+            columns = [self.column[w] for w in group]
             weights = self.weight[columns]
             if weights.sum() == 0:
                 weights = np.ones(len(columns))
             if len(columns):
-                topic_word[i, columns] = weights / weights.sum()
-        self.topic_word = sparse.csr_matrix(topic_word)
-        self.anywhere, self.in_title = anywhere, in_title
+                shares[i, columns] = weights / weights.sum()
+        return sparse.csr_matrix(shares)
 
     def coverage(self, block: slice = slice(None)) -> np.ndarray:
         """Topics (of `block`) x rows: the weighted share of each topic's words in the paper."""
@@ -109,6 +126,13 @@ class Coverage:
     def title(self, block: slice = slice(None)) -> np.ndarray:
         """Topics (of `block`) x rows: the same share, counting words in the title only."""
         return self.topic_word[block] @ self.in_title
+
+    def facet(self, block: slice = slice(None)) -> np.ndarray:
+        """Topics (of `block`) x rows: the coverage of each topic's best-covered part."""
+        first, stop, _ = block.indices(len(self.words_of))
+        offsets = self.facet_offsets[first : stop + 1]
+        per_facet = self.facet_word[offsets[0] : offsets[-1]] @ self.anywhere
+        return np.maximum.reduceat(per_facet, offsets[:-1] - offsets[0], axis=0)
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,

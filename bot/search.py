@@ -108,6 +108,22 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))
 
 
+def query_facets(text: str) -> list[list[str]]:
+    """The parts of a topic that "and", "or", commas and semicolons join, each as its query
+    terms: "retrieval-augmented generation and agentic search" is about either part.
+
+    The parts' words together are the topic's query terms; a topic of one part is one
+    facet, and so is one whose parts would leave some of its terms out (or that has none).
+    """
+    terms = query_terms(text)
+    parts = re.split(r"[,;]|\b(?:and|or)\b", text.lower())
+    facets = [[w for w in dict.fromkeys(re.findall(r"\w+", part)) if w in terms] for part in parts]
+    facets = [facet for facet in facets if facet]
+    if not facets or {w for facet in facets for w in facet} != set(terms):
+        return [terms]
+    return facets
+
+
 def zscore(values: np.ndarray) -> np.ndarray:
     """Values as standard deviations above their mean, calibrated against the corpus.
 
@@ -274,7 +290,10 @@ class Search:
             return []
         # The filters are worked out while the BM25 lookup may still run.
         allowed = self._allowed(since, categories, authors)
-        return self._rank(query, vector, limit, allowed, method, None, corpus, bm25.result())
+        facets = query_facets(query)
+        return self._rank(
+            query, facets, vector, limit, allowed, method, None, corpus, bm25.result()
+        )
 
     def similar(self, paper_id: str, limit: int = 5, method: str = "hybrid") -> list[SearchHit]:
         """Stored papers most like the stored paper `paper_id` ("more like this")."""
@@ -285,7 +304,9 @@ class Search:
             return []
         text = f"{paper.title}. {paper.abstract}"[:SIMILAR_QUERY_CHARS]
         vector = corpus.matrix[corpus.index[paper_id]]
-        return self._rank(text, vector, limit, None, method, paper_id, corpus)
+        # A paragraph is one facet: splitting it at every "and" finds no parts of a topic.
+        facets = [query_terms(text)]
+        return self._rank(text, facets, vector, limit, None, method, paper_id, corpus)
 
     def _allowed(self, since, categories, authors) -> set[str] | None:
         if not (since or categories or authors):
@@ -295,6 +316,7 @@ class Search:
     def _rank(
         self,
         text: str,
+        facets: list[list[str]],
         vector: np.ndarray,
         limit: int,
         allowed: set[str] | None,
@@ -303,13 +325,14 @@ class Search:
         corpus: Corpus,
         bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
-        """The best `limit` corpus papers for `text`, whose embedding is `vector`."""
+        """The best `limit` corpus papers for `text`, whose embedding is `vector` and whose
+        parts are `facets` (query_facets)."""
         cosine = corpus.matrix @ vector
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
         vector_mask, bm25_mask = keep, keep & (lexical > 0)
         scores, scored = self._scores(
-            method, text, corpus, vector, cosine, lexical, vector_mask, bm25_mask
+            method, facets, corpus, vector, cosine, lexical, vector_mask, bm25_mask
         )
         # Best first, ties broken by paper id.
         ranked = sorted(
@@ -342,7 +365,7 @@ class Search:
             keep[corpus.index[exclude]] = False
         return keep
 
-    def _scores(self, method, text, corpus, vector, cosine, lexical, vector_mask, bm25_mask):
+    def _scores(self, method, facets, corpus, vector, cosine, lexical, vector_mask, bm25_mask):
         """Score of every corpus row under `method`, and the mask of rows that match at all."""
         if method == "cosine":
             return cosine, vector_mask
@@ -357,20 +380,21 @@ class Search:
             for ranking in rankings:
                 fused[ranking] += 1.0 / (RRF_K + np.arange(1, len(ranking) + 1))
             return fused, fused > 0
-        return relevance_scores(self.store, text, corpus, vector, vector_mask), vector_mask
+        return relevance_scores(self.store, facets, corpus, vector, vector_mask), vector_mask
 
 
 def relevance_features(
-    store: Store, text: str, corpus: Corpus, cosine: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """bot/relevance.py's z, coverage and title features of every corpus paper for `text`,
-    given each paper's cosine to it."""
-    words = relevance.Coverage(store, [query_terms(text)], corpus, np.arange(len(corpus.ids)))
-    return zscore(cosine), words.coverage()[0], words.title()[0]
+    store: Store, facets: list[list[str]], corpus: Corpus, cosine: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """bot/relevance.py's features after the cosine (z, coverage, title, facet) of every
+    corpus paper for a query of these `facets` (query_facets), given each paper's cosine
+    to it."""
+    words = relevance.Coverage(store, [facets], corpus, np.arange(len(corpus.ids)))
+    return zscore(cosine), words.coverage()[0], words.title()[0], words.facet()[0]
 
 
 def relevance_scores(
-    store: Store, text: str, corpus: Corpus, vector: np.ndarray, keep: np.ndarray
+    store: Store, facets: list[list[str]], corpus: Corpus, vector: np.ndarray, keep: np.ndarray
 ) -> np.ndarray:
     """bot/relevance.py's probability that each corpus paper is one the query is after,
     after one round of pseudo-relevance feedback from the best papers in `keep`.
@@ -379,12 +403,12 @@ def relevance_scores(
     worked out again for the moved vector.
     """
     cosine = corpus.matrix @ vector
-    z, coverage, title = relevance_features(store, text, corpus, cosine)
-    first = relevance.log_odds(cosine, z, coverage, title)
+    z, *words = relevance_features(store, facets, corpus, cosine)
+    first = relevance.log_odds(cosine, z, *words)
     best = top_rows(first, keep, PSEUDO_RELEVANT)
     if not len(best):
         return 1 / (1 + np.exp(-first))
     moved = vector + PSEUDO_WEIGHT * corpus.matrix[best].mean(axis=0)
     cosine = corpus.matrix @ (moved / np.linalg.norm(moved))
-    raw = relevance.log_odds(cosine, zscore(cosine), coverage, title)
+    raw = relevance.log_odds(cosine, zscore(cosine), *words)
     return 1 / (1 + np.exp(-raw))

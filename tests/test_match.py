@@ -254,7 +254,9 @@ def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus
     from bot.match import Matcher
 
     store, embedder = services.store, services.embedder
-    for i, topic in enumerate(["video understanding", "protein folding", "reasoning"] * 3):
+    for i, topic in enumerate(
+        ["video understanding", "protein folding and speech", "reasoning"] * 3
+    ):
         subscribe(store, embedder, topic=topic, owner=f"U{i}", strictness="broad")
     subscribe(store, embedder, topic="benchmark", owner="U8", target="C1", required=["model"])
     subscribe(store, embedder, topic="speech", owner="U9", authors=["Shared Person"])
@@ -330,6 +332,20 @@ def test_explanations_cite_the_distinctive_words_never_generic_ones(services, co
     cited = {paper_id: cited_keywords(m) for paper_id, m in found.items()}
     assert "3d" in cited[by_title(corpus, "ULIP-2")]
     assert not any(set(words) & set(generic) for words in cited.values())
+
+
+def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
+    """Facet coverage: "point cloud understanding and speech recognition" is about either,
+    so a point cloud paper covers all of its part while missing half the topic's words."""
+    from bot.relevance import Coverage
+    from bot.search import load_corpus, query_facets
+
+    matrix = load_corpus(services.store, services.embedder.name)
+    topic = "point cloud understanding and speech recognition"
+    words = Coverage(services.store, [query_facets(topic)], matrix, np.arange(len(matrix.ids)))
+    row = matrix.index[by_title(corpus, "ULIP-2")]
+    assert words.facet()[0, row] == pytest.approx(1.0)
+    assert words.coverage()[0, row] < 0.8
 
 
 def cited_keywords(match) -> list[str]:

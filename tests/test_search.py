@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from bot.papers import Paper
-from bot.search import fts_query
+from bot.search import fts_query, query_facets
 from bot.store import Store
 
 
@@ -12,6 +12,18 @@ def test_fts_query_quotes_every_word():
     assert fts_query('NEAR(a b) "x* -y OR z') == '"near" OR "b" OR "x" OR "y" OR "z"'
     assert fts_query("the and") == '"the" OR "and"'
     assert fts_query("  *** ") is None
+
+
+def test_query_facets_split_a_topic_at_and_or_and_commas():
+    assert query_facets("retrieval-augmented generation and agentic search") == [
+        ["retrieval", "augmented", "generation"],
+        ["agentic", "search"],
+    ]
+    assert query_facets("ECG, EEG or EMG signals") == [["ecg"], ["eeg"], ["emg", "signals"]]
+    assert query_facets("speculative decoding") == [["speculative", "decoding"]]
+    # Only stopwords between the separators: the topic stays whole.
+    assert query_facets("the and of") == [["the", "and", "of"]]
+    assert query_facets('"') == [[]]
 
 
 @pytest.fixture
