@@ -22,7 +22,8 @@ nothing; the title is where a paper says what it is about; a paper on one part o
 several misses the other parts' words, but covers its own part. The coefficients are a logistic
 regression fitted once on judged topic-paper pairs of a real arXiv day (2,196 pairs, 30
 topics from broad to narrow; bench/dev_day.py measures it). Held out one topic at a time,
-the model at the default threshold kept its precision and recall within 0.02 of the fit.
+precision / recall at the default threshold (0.42) went from 0.68 / 0.65 to 0.66 / 0.64,
+and at strict (0.80) from 0.91 / 0.22 to 0.88 / 0.23.
 """
 
 from __future__ import annotations
