@@ -1,6 +1,7 @@
 import threading
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from bot.papers import Paper
@@ -112,6 +113,22 @@ def test_similar_finds_related_papers_but_not_itself(services, corpus):
     assert ulip not in ids(hits) and len(hits) == 5
     titles = [corpus[i] for i in ids(hits)]
     assert any("Meta-Transformer" in t or "3D" in t for t in titles[:3])
+
+
+def test_a_small_collection_is_searched_without_pseudo_relevance_feedback(services, corpus):
+    """Under 100 papers, the first ten would be much of the collection: the scores are the
+    relevance model's for the query itself."""
+    from bot import relevance
+    from bot.search import load_corpus, relevance_features
+
+    query = "3D point cloud understanding"
+    hits = services.search.search(query, limit=3)
+    matrix = load_corpus(services.store, services.embedder.name)
+    cosine = matrix.matrix @ services.embedder.encode_one(query)
+    features = relevance_features(services.store, query_facets(query), matrix, cosine)
+    expected = 1 / (1 + np.exp(-relevance.log_odds(cosine, *features)))
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[matrix.index[hit.paper.id]], abs=1e-5)
 
 
 def test_similar_of_unknown_paper_is_empty(services, corpus):
