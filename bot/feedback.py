@@ -35,7 +35,7 @@ from bot.match import (
     threshold_for,
     unit,
 )
-from bot.store import Store, Subscription
+from bot.storage import Store, Subscription
 
 ROCCHIO_POSITIVE = 0.75
 ROCCHIO_NEGATIVE = 0.5
@@ -63,24 +63,24 @@ def record_feedback(
     """
     if value not in (1, -1):
         raise ValueError(f"feedback is +1 or -1, not {value!r}")
-    store.set_feedback(user, paper_id, subscription_id, value)
+    store.subscriptions.set_feedback(user, paper_id, subscription_id, value)
     return relearn(matcher, subscription_id)
 
 
 def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
     """Recompute a subscription's profile and linear model from all its judgments."""
     store = matcher.store
-    subscription = store.get_subscription(subscription_id)
+    subscription = store.subscriptions.get(subscription_id)
     if subscription is None or subscription.embedding is None:
         return None
     corpus = matcher.corpus()
-    judged = {p: v for p, v in store.subscription_feedback(subscription_id).items()}
+    judged = {p: v for p, v in store.subscriptions.feedback(subscription_id).items()}
     index = corpus.index
     positive = [index[p] for p, v in judged.items() if v > 0 and p in index]
     negative = [index[p] for p, v in judged.items() if v < 0 and p in index]
     if not positive and not negative:
-        store.set_subscription_learning(subscription_id, None, None)
-        return store.get_subscription(subscription_id)
+        store.subscriptions.set_learning(subscription_id, None, None)
+        return store.subscriptions.get(subscription_id)
     profile = base_profile(subscription, corpus)
     if positive:
         profile = profile + ROCCHIO_POSITIVE * corpus.matrix[positive].mean(axis=0)
@@ -92,8 +92,8 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
         model = fit_model(matcher, replace(subscription, profile=profile, model=None), judged)
     learned = replace(subscription, profile=profile, model=model)
     shift = threshold_shift(matcher, learned, judged)
-    store.set_subscription_learning(subscription_id, profile, model, shift)
-    return store.get_subscription(subscription_id)
+    store.subscriptions.set_learning(subscription_id, profile, model, shift)
+    return store.subscriptions.get(subscription_id)
 
 
 def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> float:
