@@ -46,6 +46,9 @@ class SQLite:
             # Threads never wait for a connection: one more is opened when all are in use.
             pool_size=5,
             max_overflow=-1,
+            # The connection returned last is handed out next, so a thread's reads in a row
+            # use one connection, with its page cache and its change marker.
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _set_up_connection)
         return engine
