@@ -66,6 +66,22 @@ class Database:
         with self.reading() as conn:
             return [tuple(row) for row in conn.execute(_clause(sql), params)]
 
+    def bulk_rows(self, sql: str, **params) -> list[tuple]:
+        """Rows as plain tuples straight from the driver, for reads of many rows (the
+        embedding matrix, full-text hits): building SQLAlchemy rows for 100,000 of them
+        cost a quarter of the read. The statement is still compiled by the dialect."""
+        compiled = text(sql).compile(dialect=self.engine.dialect)
+        values = compiled.construct_params(params)
+        if compiled.positional:
+            values = tuple(values[name] for name in compiled.positiontup)
+        with self.reading() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(compiled.string, values)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
     def scalar(self, sql: SQL, **params):
         with self.reading() as conn:
             return conn.execute(_clause(sql), params).scalar()

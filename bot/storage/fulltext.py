@@ -18,7 +18,7 @@ class FullText:
 
     def search(self, fts_query: str, limit: int) -> list[tuple[str, float]]:
         """Paper ids and BM25 scores (higher is better) for an FTS5 query string."""
-        rows = self._db.tuples(
+        rows = self._db.bulk_rows(
             "select papers.id, -bm25(papers_fts) as score from papers_fts "
             "join papers on papers.rowid = papers_fts.rowid "
             "where papers_fts match :query order by score desc limit :limit",
@@ -29,7 +29,7 @@ class FullText:
 
     def rowid_scores(self, fts_query: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids and BM25 scores (higher is better) of every paper matching an FTS5 query."""
-        rows = self._db.tuples(
+        rows = self._db.bulk_rows(
             "select rowid, -bm25(papers_fts) from papers_fts where papers_fts match :query",
             query=fts_query,
         )
@@ -43,7 +43,7 @@ class FullText:
         BM25 with the abstract's weight set to 0 is non-zero exactly when the title matches.
         """
         quoted = '"' + word.replace('"', '""') + '"'
-        rows = self._db.tuples(
+        rows = self._db.bulk_rows(
             "select rowid, bm25(papers_fts, 1.0, 0.0, 0.0) from papers_fts "
             "where papers_fts match :query",
             query="{title abstract} : " + quoted,

@@ -149,7 +149,7 @@ class Papers:
 
     def embeddings(self, model: str) -> tuple[list[str], np.ndarray]:
         """Ids and the matrix of every stored paper embedding made by `model`."""
-        rows = self._db.tuples(
+        rows = self._db.bulk_rows(
             "select id, embedding from papers where embedding is not null "
             "and embedding_model = :model order by rowid",
             model=model,
@@ -174,7 +174,7 @@ class Papers:
 
     def embedding_rows(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Rowids, ids and the (read-only) embedding matrix of every paper `model` embedded."""
-        rows = self._db.tuples(
+        rows = self._db.bulk_rows(
             "select rowid, id, embedding from papers where embedding is not null "
             "and embedding_model = :model order by rowid",
             model=model,
