@@ -37,6 +37,8 @@ class Database:
     """An Engine on one database and the transactions store modules run in."""
 
     def __init__(self, location: str):
+        # SQLite is the one dialect so far: a file path. A PostgreSQL dialect would be
+        # chosen here for a postgresql:// location.
         self.dialect = SQLite(location)
         self.engine = self.dialect.create_engine()
 

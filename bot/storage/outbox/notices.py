@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text as _text
+from sqlalchemy import text
 
 from bot.storage.outbox.queue import PostQueue
 from bot.storage.records import Notice, now_iso
@@ -14,16 +14,16 @@ from bot.storage.records import Notice, now_iso
 class Notices(PostQueue):
     table = "notices"
 
-    def queue(self, user: str, text: str) -> int:
+    def queue(self, user: str, message: str) -> int:
         """A DM to `user`, pending until the outbox worker posts it."""
         stamp = now_iso()
         with self._db.writing() as conn:
             return conn.execute(
-                _text(
+                text(
                     'insert into notices ("user", text, status, attempts, uncertain, created, '
                     "updated) values (:user, :text, 'pending', 0, 0, :now, :now) returning id"
                 ),
-                {"user": user, "text": text, "now": stamp},
+                {"user": user, "text": message, "now": stamp},
             ).scalar_one()
 
     def due(self, now: str) -> list[Notice]:

@@ -21,12 +21,8 @@ def claim_one(store, queue):
         return store.digests, run.id, "tag"
     notice_id = store.notices.queue("U1", "Your subscription was paused.")
     assert store.notices.claim(notice_id, NOW)
-    [notice] = store.notices.all()
-    return store.notices, notice_id, notice.status and _claim_of(store, notice_id)
-
-
-def _claim_of(store, notice_id):
-    return store.database.scalar("select claim from notices where id = :id", id=notice_id)
+    tag = store.database.scalar("select claim from notices where id = :id", id=notice_id)
+    return store.notices, notice_id, tag
 
 
 def row_of(store, queue, row_id):
