@@ -64,14 +64,14 @@ def fresh_services(tmp: Path, name: str, config: str | None) -> Services:
 
 
 def store(services: Services, papers: list) -> None:
-    services.store.upsert_papers(papers)
+    services.store.papers.upsert(papers)
     services.pipeline.embed_missing()
 
 
 def subscribe_all(services: Services, topics: list[dict], strictness: str = "normal") -> dict:
     """Subscription id -> its judged topic, one user each."""
-    for subscription in services.store.list_subscriptions():
-        services.store.remove_subscription(subscription.id)
+    for subscription in services.store.subscriptions.all():
+        services.store.subscriptions.remove(subscription.id)
     subscribed = {}
     for topic in topics:
         subscription = subscribe(
@@ -166,7 +166,7 @@ def previews_of(services: Services, subscribed: dict) -> dict[int, list[str]]:
     """Subscription id -> the ids of the papers its reply shows to judge."""
     shown = {}
     for subscription_id in subscribed:
-        subscription = services.store.get_subscription(subscription_id)
+        subscription = services.store.subscriptions.get(subscription_id)
         shown[subscription_id] = [p.id for p in preview(services.matcher, subscription)]
     return shown
 

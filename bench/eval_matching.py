@@ -57,8 +57,8 @@ def ranking_table(evalset: EvalSet) -> list[tuple]:
 def subscribe_all(evalset: EvalSet, strictness: str) -> dict[int, dict[str, int]]:
     """One subscription per topic query, each for its own user; id -> judged grades."""
     services = evalset.services
-    for subscription in services.store.list_subscriptions():
-        services.store.remove_subscription(subscription.id)
+    for subscription in services.store.subscriptions.all():
+        services.store.subscriptions.remove(subscription.id)
     judged = {}
     for n, query in enumerate(evalset.topic_queries):
         subscription = subscribe(
@@ -90,7 +90,7 @@ def alert_table(evalset: EvalSet) -> list[tuple]:
     for strictness in STRICTNESS_LEVELS:
         judged = subscribe_all(evalset, strictness)
         pairs = alert_pairs(evalset)
-        some = evalset.services.store.get_subscription(next(iter(judged)))
+        some = evalset.services.store.subscriptions.get(next(iter(judged)))
         threshold = threshold_for(some, evalset.services.matcher.config)
         rows.append((strictness, threshold, len(pairs), *precision_recall(pairs, judged)))
     return rows
@@ -103,7 +103,7 @@ def sweep(evalset: EvalSet) -> list[tuple]:
     rows = []
     for threshold in [t / 100 for t in range(20, 85, 5)]:
         for subscription_id in judged:
-            services.store.update_subscription(subscription_id, threshold=threshold)
+            services.store.subscriptions.update(subscription_id, threshold=threshold)
         pairs = alert_pairs(evalset)
         rows.append((threshold, len(pairs), *precision_recall(pairs, judged)))
     return rows

@@ -44,7 +44,7 @@ def load_eval(eval_dir: Path, db_path: Path, config: str | None = None, embedder
         Paper(id=f"eval:{i:03d}", title=p["title"], abstract=p["abstract"], url="")
         for i, p in enumerate(corpus)
     ]
-    services.store.upsert_papers(papers)
+    services.store.papers.upsert(papers)
     services.pipeline.embed_missing()
     return EvalSet(
         services=services,

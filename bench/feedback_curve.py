@@ -44,7 +44,7 @@ RANKED_JUDGMENTS = 12
 def held_out_alerts(evalset: EvalSet, subscription_id: int, held_out: list[str]) -> set[str]:
     """The held-out papers that alert for this subscription now (it has no filters)."""
     services = evalset.services
-    subscription = services.store.get_subscription(subscription_id)
+    subscription = services.store.subscriptions.get(subscription_id)
     corpus = services.matcher.corpus()
     scores = evidence(services.store, subscription, corpus).score
     threshold = threshold_for(subscription, services.matcher.config)
@@ -92,7 +92,7 @@ def run_split(evalset: EvalSet, seed: int, stream_share: float, judge: str) -> l
 def best_unjudged(evalset: EvalSet, subscription_id: int, candidates: set[str]) -> str:
     """The best-scored stream paper the subscriber has not judged yet."""
     services = evalset.services
-    subscription = services.store.get_subscription(subscription_id)
+    subscription = services.store.subscriptions.get(subscription_id)
     corpus = services.matcher.corpus()
     scores = evidence(services.store, subscription, corpus).score
     return min(candidates, key=lambda p: (-scores[corpus.index[p]], p))

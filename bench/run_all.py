@@ -350,14 +350,14 @@ def bench_matching(services, embedder: Embedder) -> None:
             extra["required"] = ["model"]
         if i % 20 == 2:
             extra["categories"] = ["cs.CL"]
-        store.add_subscription(
+        store.subscriptions.add(
             owner=f"U{i % 2000:04d}",
             target=f"C{i % 200:03d}" if i % 5 == 0 else f"U{i % 2000:04d}",
             topic=topic,
             embedding=vectors[topic],
             **extra,
         )
-    paper_ids = store.unmatched_paper_ids()
+    paper_ids = store.papers.unmatched_ids()
     matcher = services.matcher
     # Scoring is deciding every (subscription, paper) pair; building the alerts of a cycle
     # (caps, reasons) is timed apart. Memory is taken on a separate, untimed run, because
@@ -414,7 +414,7 @@ def build_search_db(db: Path, count: int, base: np.ndarray, embedder: Embedder):
         picks = base[rng.integers(0, len(base), size=(len(chunk), 2))]
         mixed = picks[:, 0] + 0.5 * picks[:, 1] + rng.normal(0, 0.02, size=picks[:, 0].shape)
         mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
-        services.store.insert_embedded_papers(chunk, embedder.name, mixed.astype(np.float32))
+        services.store.papers.insert_embedded(chunk, embedder.name, mixed.astype(np.float32))
     return services
 
 
@@ -443,7 +443,7 @@ def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
     search, and a search whose query vector was encoded beforehand.
     """
     queries = topics(60, seed=5)
-    _, base = ingest_services.store.paper_embeddings(embedder.name)
+    _, base = ingest_services.store.papers.embeddings(embedder.name)
     precomputed = PrecomputedQueries(embedder, queries)
     big_db = None
     for count in (10_000, 100_000):
@@ -528,12 +528,12 @@ def bench_delivery(embedder: Embedder, work: Path) -> None:
     services = services_at(work / "deliver.db", embedder)
     store = services.store
     papers = synthetic_papers(10, seed=9)
-    store.upsert_papers(papers)
+    store.papers.upsert(papers)
     for c in range(100):
         channel = f"C{c:03d}"
-        sub = store.add_subscription(owner="U1", target=channel, topic="t", embedding=[1.0])
+        sub = store.subscriptions.add(owner="U1", target=channel, topic="t", embedding=[1.0])
         for paper in papers:
-            store.enqueue_delivery(
+            store.alerts.enqueue(
                 target=channel,
                 paper_id=paper.id,
                 subscription_id=sub.id,

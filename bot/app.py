@@ -66,7 +66,7 @@ def log_listener_error(error: Exception, body: dict) -> None:
 
 
 def health(services: Services) -> dict:
-    return {"ok": True, "papers": services.store.count_papers()}
+    return {"ok": True, "papers": services.store.papers.count()}
 
 
 def wsgi_app(app: App, signing_secret: str, status: Callable[[], dict]):

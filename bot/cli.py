@@ -15,7 +15,7 @@ from click.core import ParameterSource
 from bot.embed import ModelError
 from bot.progress import embedding_progress, spinner, terminal
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
-from bot.store import StoreError
+from bot.storage import StoreError
 
 
 class PaperbotGroup(click.Group):
@@ -163,7 +163,7 @@ def search(
     """Search the stored papers, as /papers search does."""
     from bot.query_encoder import for_settings
     from bot.search import Search
-    from bot.store import Store
+    from bot.storage import Store
 
     # Only what a search needs, and a query encoder that loads in a fraction of the time
     # the full model stack takes: the command answers in about 2 s instead of 5.
@@ -317,12 +317,12 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     from bot.subscriptions import threshold_of
 
     services = _services(ctx)
-    sub = services.store.get_subscription(subscription_id)
+    sub = services.store.subscriptions.get(subscription_id)
     if sub is None:
         raise click.ClickException(
             f"There is no subscription {subscription_id}; `paperbot subscriptions` lists them."
         )
-    if services.store.get_paper(paper_id) is None:
+    if services.store.papers.get(paper_id) is None:
         raise click.ClickException(f"No stored paper has the id {paper_id!r}.")
     value = 1 if verdict == "relevant" else -1
     sub = record_feedback(
@@ -347,7 +347,7 @@ def _subscription_json(sub) -> dict:
 @click.pass_context
 def subscriptions(ctx: click.Context, as_json: bool) -> None:
     """List every subscription."""
-    subs = _services(ctx).store.list_subscriptions()
+    subs = _services(ctx).store.subscriptions.all()
     if as_json:
         _print_json([_subscription_json(s) for s in subs])
         return
@@ -363,7 +363,7 @@ def subscriptions(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def unsubscribe(ctx: click.Context, subscription_id: int) -> None:
     """Remove a subscription."""
-    if not _services(ctx).store.remove_subscription(subscription_id):
+    if not _services(ctx).store.subscriptions.remove(subscription_id):
         raise click.ClickException(f"There is no subscription {subscription_id}.")
     click.echo(f"Removed subscription {subscription_id}.")
 
@@ -398,7 +398,7 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 
         delivered = services.pipeline.deliverer.last_report
         cycle_log = CycleLog(started, feeds, report, delivered, report.seconds)
-        services.store.record_cycle(cycle_log.record())
+        services.store.cycles.record(cycle_log.record())
     if lock is not None:
         lock.release()
     if as_json:
@@ -410,7 +410,7 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 
 
 def _cycle_json(services, report) -> dict:
-    papers = services.store.get_papers([a.paper_id for a in report.alerts + report.over_cap])
+    papers = services.store.papers.get_many([a.paper_id for a in report.alerts + report.over_cap])
 
     def alert_json(alert):
         return {
@@ -485,7 +485,7 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from bot.feeds import feed_health
-    from bot.store import Store
+    from bot.storage import Store
 
     settings = _settings(ctx)
     report = feed_health(settings, Store(settings.database.path))
@@ -513,7 +513,7 @@ def feeds_add(ctx: click.Context, url: str, name: str, kind: str, no_cross_lists
     """Fetch URL once and poll it from the next cycle on, if it answers with a feed."""
     from bot.feeds import FeedError, add_feed
     from bot.fetch import Fetcher
-    from bot.store import Store
+    from bot.storage import Store
 
     settings = _settings(ctx)
     with Fetcher(
@@ -543,7 +543,7 @@ def feeds_add(ctx: click.Context, url: str, name: str, kind: str, no_cross_lists
 def feeds_remove(ctx: click.Context, url: str) -> None:
     """Stop polling URL; the papers it brought stay."""
     from bot.feeds import FeedError, remove_feed
-    from bot.store import Store
+    from bot.storage import Store
 
     settings = _settings(ctx)
     try:
@@ -563,7 +563,7 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
 def status(ctx: click.Context, limit: int, as_json: bool) -> None:
     """The last cycle, pending and failed alerts, and paused subscriptions with reasons."""
     from bot.status import status_report, status_text
-    from bot.store import Store
+    from bot.storage import Store
 
     report = status_report(Store(_settings(ctx).database.path), limit=limit)
     if as_json:

@@ -54,7 +54,7 @@ from bot.blocks import render_alert
 from bot.digest import digest_of_run, more_matches_offer
 from bot.match import OVER_CAP_REASON, Match, day_start
 from bot.settings import DeliverySettings
-from bot.store import Delivery, DigestRun, Notice, Store, Subscription
+from bot.storage import Delivery, DigestRun, Notice, Store, Subscription
 from bot.summarize import Summarizer
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,12 @@ def make_slack_client(token: str, base_url: str = "") -> WebClient:
 
 def compose_alert(store: Store, summarizer: Summarizer, paper_id: str, matches: list[Match]):
     """The Block Kit message for one alert; the summary is made once per paper and kept."""
-    paper = store.get_paper(paper_id)
-    summary = store.get_summary(paper_id)
+    paper = store.papers.get(paper_id)
+    summary = store.papers.summary(paper_id)
     if summary is None:
         topic = matches[0].topic if matches else None
         summary = summarizer.summarize(paper.title, paper.abstract, topic)
-        store.set_summary(paper_id, summary)
+        store.papers.set_summary(paper_id, summary)
     return render_alert(paper, matches, summary)
 
 
@@ -243,7 +243,7 @@ class Deliverer:
         self._halt_batch = False
         self._requeue_claimed_before(self.clock() - timedelta(seconds=self.settings.lease_seconds))
         while not self._stop.is_set() and not self._halt_batch:
-            batch = self.store.claim_pending_deliveries(
+            batch = self.store.alerts.claim(
                 self.settings.batch_size, iso(self.clock()), claim=uuid.uuid4().hex
             )
             if not batch:
@@ -251,12 +251,12 @@ class Deliverer:
             for index, delivery in enumerate(batch):
                 if self._stop.is_set() or self._halt_batch:
                     rest = [d.id for d in batch[index:]]
-                    self.store.unclaim_deliveries(rest)
+                    self.store.alerts.unclaim(rest)
                     report.released += len(rest)
                     break
                 if delivery.target in self._paused_targets:
                     # Paused a moment ago: it waits, pending, until its owner resumes it.
-                    self.store.unclaim_deliveries([delivery.id])
+                    self.store.alerts.unclaim([delivery.id])
                     report.released += 1
                     continue
                 outcome = self._deliver(delivery)
@@ -277,9 +277,9 @@ class Deliverer:
 
     def _requeue_claimed_before(self, moment: datetime) -> None:
         before = iso(moment)
-        requeued = self.store.requeue_stale_sending(before)
-        requeued += self.store.requeue_stale_digests(before)
-        requeued += self.store.requeue_stale_notices(before)
+        requeued = self.store.alerts.requeue_stale(before)
+        requeued += self.store.digests.requeue_stale(before)
+        requeued += self.store.notices.requeue_stale(before)
         if requeued:
             log.warning("%d post(s) left claimed by a stopped process: requeued", requeued)
 
@@ -287,11 +287,11 @@ class Deliverer:
         """Post every digest that is due; each counts once in the report."""
         if self._stop.is_set() or self._halt_batch:
             return
-        runs = self.store.claim_due_digests(iso(self.clock()), claim=uuid.uuid4().hex)
+        runs = self.store.digests.claim(iso(self.clock()), claim=uuid.uuid4().hex)
         for index, run in enumerate(runs):
             if self._stop.is_set() or self._halt_batch or run.target in self._paused_targets:
                 rest = [r.id for r in runs[index:]]
-                self.store.unclaim_digests(rest)
+                self.store.digests.unclaim(rest)
                 report.released += len(rest)
                 return
             outcome = self._deliver_digest(run)
@@ -318,8 +318,8 @@ class Deliverer:
                     log.info("digest %s part %d had landed before (ts %s)", run.id, part, ts)
                     thread_ts = thread_ts or ts
                     part += 1
-                    self.store.digest_part_posted(run.id, part, channel, thread_ts)
-            if not self.store.start_digest_posting(run.id, run.claim, iso(self.clock())):
+                    self.store.digests.part_posted(run.id, part, channel, thread_ts)
+            if not self.store.digests.start_posting(run.id, run.claim, iso(self.clock())):
                 log.warning("digest %s was taken over by another process", run.id)
                 return "released"
             while part < len(messages):
@@ -338,7 +338,7 @@ class Deliverer:
                 posting = False
                 channel, thread_ts = response["channel"], thread_ts or response["ts"]
                 part += 1
-                self.store.digest_part_posted(run.id, part, channel, thread_ts)
+                self.store.digests.part_posted(run.id, part, channel, thread_ts)
         except HistoryUnavailable as error:
             return self._fail(
                 run,
@@ -350,7 +350,7 @@ class Deliverer:
         except (SlackClientError, OSError) as error:
             uncertain = may_have_landed(error) if posting else run.uncertain
             return self._retry_later(run, f"could not reach Slack: {error}", uncertain)
-        self.store.finish_digest(run.id, "sent")
+        self.store.digests.finish(run.id, "sent")
         return "sent"
 
     def _find_digest_part(self, channel: str, run: DigestRun, part: int) -> str | None:
@@ -369,8 +369,10 @@ class Deliverer:
         """
         now = self.clock()
         day = day_start(now)[:10]
-        for target in self.store.over_cap_targets(day_start(now), OVER_CAP_REASON):
-            if target in self._paused_targets or not self.store.claim_more_offer(target, day):
+        for target in self.store.alerts.over_cap_targets(day_start(now), OVER_CAP_REASON):
+            if target in self._paused_targets or not self.store.alerts.claim_more_offer(
+                target, day
+            ):
                 continue
             offer = more_matches_offer(self.store, target, now)
             if offer is None:
@@ -379,7 +381,7 @@ class Deliverer:
                 self._post(self._channel_for(target), **offer)
             except (SlackApiError, SlackClientError, OSError) as error:
                 log.warning("could not offer %s the alerts over its cap: %s", target, error)
-                self.store.release_more_offer(target, day)
+                self.store.alerts.release_more_offer(target, day)
 
     def _deliver(self, delivery: Delivery) -> str:
         """Post one claimed row and record what happened: sent, retrying or failed."""
@@ -395,7 +397,7 @@ class Deliverer:
                 )
                 if ts:
                     log.info("delivery %s had landed before (ts %s)", delivery.id, ts)
-                    self.store.finish_delivery(delivery.id, "sent", slack_ts=ts, channel=channel)
+                    self.store.alerts.finish(delivery.id, "sent", slack_ts=ts, channel=channel)
                     return "sent"
             try:
                 message = compose_alert(
@@ -405,7 +407,7 @@ class Deliverer:
                 # The same on every try: this row fails alone and the queue moves on.
                 log.exception("delivery %s: the alert could not be made", delivery.id)
                 return self._fail(delivery, f"the alert could not be made: {error!r}")
-            if not self.store.start_posting(delivery.id, delivery.claim, iso(self.clock())):
+            if not self.store.alerts.start_posting(delivery.id, delivery.claim, iso(self.clock())):
                 log.warning("delivery %s was taken over by another process", delivery.id)
                 return "released"
             posting = True
@@ -431,7 +433,7 @@ class Deliverer:
         except (SlackClientError, OSError) as error:
             uncertain = may_have_landed(error) if posting else delivery.uncertain
             return self._retry_later(delivery, f"could not reach Slack: {error}", uncertain)
-        self.store.finish_delivery(
+        self.store.alerts.finish(
             delivery.id, "sent", slack_ts=response["ts"], channel=response["channel"]
         )
         return "sent"
@@ -526,9 +528,9 @@ class Deliverer:
             return self._fail(delivery, f"{reason} (gave up after {delivery.attempts} tries)")
         next_attempt = self._next_attempt(delivery.attempts)
         if isinstance(delivery, DigestRun):
-            self.store.retry_digest_later(delivery.id, reason, next_attempt, uncertain=uncertain)
+            self.store.digests.retry_later(delivery.id, reason, next_attempt, uncertain=uncertain)
         else:
-            self.store.retry_delivery_later(delivery.id, reason, next_attempt, uncertain=uncertain)
+            self.store.alerts.retry_later(delivery.id, reason, next_attempt, uncertain=uncertain)
         log.info("%s retried after %s: %s", describe(delivery), next_attempt, reason)
         # Slack is struggling: leave the rest of the batch for a later cycle.
         self._halt_batch = True
@@ -544,9 +546,9 @@ class Deliverer:
 
     def _fail(self, delivery: Delivery | DigestRun, reason: str) -> str:
         if isinstance(delivery, DigestRun):
-            self.store.finish_digest(delivery.id, "failed", error=reason)
+            self.store.digests.finish(delivery.id, "failed", error=reason)
         else:
-            self.store.finish_delivery(delivery.id, "failed", error=reason)
+            self.store.alerts.finish(delivery.id, "failed", error=reason)
         log.warning("%s to %s failed: %s", describe(delivery), delivery.target, reason)
         return "failed"
 
@@ -554,9 +556,7 @@ class Deliverer:
         """Fail the row, pause the target's subscriptions and tell their owners once."""
         self._fail(delivery, reason)
         self._paused_targets.add(delivery.target)
-        paused = self.store.pause_subscriptions_for_target(
-            delivery.target, f"Slack answered {reason}"
-        )
+        paused = self.store.subscriptions.pause_target(delivery.target, f"Slack answered {reason}")
         if paused:
             log.warning("paused %d subscription(s) of %s", len(paused), delivery.target)
             self._tell_owners(paused, delivery.target, reason)
@@ -565,7 +565,7 @@ class Deliverer:
     def _token_failure(self, delivery: Delivery | DigestRun, reason: str) -> str:
         """The bot token stopped working: pause everything; no DM could be sent anyway."""
         self._fail(delivery, reason)
-        paused = self.store.pause_all_subscriptions(
+        paused = self.store.subscriptions.pause_all(
             f"Slack answered {reason}: the bot token no longer works"
         )
         log.error("Slack answered %s: paused all %d subscription(s)", reason, len(paused))
@@ -589,16 +589,16 @@ class Deliverer:
             )
             if target.startswith(("U", "W")):
                 text = text.replace(f"<#{target}>", f"<@{target}>")
-            self.store.queue_notice(owner, text)
+            self.store.notices.queue(owner, text)
 
     # Notices to owners: posted once, retried across cycles, never posted twice.
 
     def _deliver_notices(self) -> None:
         """Post every notice that is due; one Slack refuses for now waits for a later cycle."""
-        for notice in self.store.due_notices(iso(self.clock())):
+        for notice in self.store.notices.due(iso(self.clock())):
             if self._stop.is_set():
                 return
-            if self.store.claim_notice(notice.id, iso(self.clock())):
+            if self.store.notices.claim(notice.id, iso(self.clock())):
                 self._deliver_notice(notice)
 
     def _deliver_notice(self, notice: Notice) -> None:
@@ -614,7 +614,7 @@ class Deliverer:
                     {"notice_id": notice.id},
                 )
                 if ts:
-                    self.store.finish_notice(notice.id, "sent", slack_ts=ts)
+                    self.store.notices.finish(notice.id, "sent", slack_ts=ts)
                     return
             posting = True
             response = self._post(
@@ -641,7 +641,7 @@ class Deliverer:
             uncertain = may_have_landed(error) if posting else notice.uncertain
             self._retry_notice_later(notice, f"could not reach Slack: {error}", uncertain)
             return
-        self.store.finish_notice(notice.id, "sent", slack_ts=response["ts"])
+        self.store.notices.finish(notice.id, "sent", slack_ts=response["ts"])
 
     def _retry_notice_later(self, notice: Notice, reason: str, uncertain: bool) -> None:
         attempts = notice.attempts + 1  # the claim counted this try
@@ -651,11 +651,11 @@ class Deliverer:
             self._fail_notice(notice, f"{reason} (gave up after {attempts} tries)")
             return
         next_attempt = self._next_attempt(attempts)
-        self.store.retry_notice_later(notice.id, reason, next_attempt, uncertain=uncertain)
+        self.store.notices.retry_later(notice.id, reason, next_attempt, uncertain=uncertain)
         log.info(
             "notice %s to %s retried after %s: %s", notice.id, notice.user, next_attempt, reason
         )
 
     def _fail_notice(self, notice: Notice, reason: str) -> None:
-        self.store.finish_notice(notice.id, "failed", error=reason)
+        self.store.notices.finish(notice.id, "failed", error=reason)
         log.warning("could not tell %s (notice %s): %s", notice.user, notice.id, reason)

@@ -16,7 +16,7 @@ from bot.progress import embedding_progress, spinner
 from bot.scheduler import CycleLog
 from bot.services import Services
 from bot.settings import CONFIG_DIR, FeedSettings
-from bot.store import made_by
+from bot.storage import made_by
 from bot.subscriptions import subscribe
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -55,7 +55,7 @@ def demo_feeds(demo: dict) -> list[FeedSettings]:
 
 def ensure_subscriptions(services: Services, demo: dict) -> None:
     """Create the sample subscriptions once; a second demo run reuses them."""
-    existing = {(s.target, s.topic) for s in services.store.list_subscriptions()}
+    existing = {(s.target, s.topic) for s in services.store.subscriptions.all()}
     for sample in demo["subscriptions"]:
         if (sample["target"], sample["topic"]) not in existing:
             subscribe(
@@ -72,7 +72,7 @@ def run_demo(
 ) -> CycleReport:
     """Run one cycle on the samples and show each queued alert as Slack would; on a
     `console`, a spinner while the model loads and a bar while papers are embedded."""
-    if services.store.count_papers() == 0 and not services.store.list_subscriptions():
+    if services.store.papers.count() == 0 and not services.store.subscriptions.all():
         # An empty database is the demo's own from here on: `demo --fresh` may delete it.
         services.store.set_made_by(MADE_BY_DEMO)
     demo = load_demo()
@@ -84,16 +84,16 @@ def run_demo(
     started = datetime.now(UTC)
     with embedding_progress(console) as on_progress:
         report = services.pipeline.run_cycle(feeds, on_progress=on_progress)
-    for delivery in services.store.claim_pending_deliveries(limit=10_000):
+    for delivery in services.store.alerts.claim(limit=10_000):
         message = compose_alert(
             services.store, services.summarizer, delivery.paper_id, matches_of(delivery)
         )
         echo(f"── to {names.get(delivery.target, delivery.target)} " + "─" * 40)
         echo(render_for_terminal(message))
         echo("")
-        services.store.finish_delivery(delivery.id, "sent", channel="terminal")
+        services.store.alerts.finish(delivery.id, "sent", channel="terminal")
         report.sent += 1
     # Recorded like a service cycle, so `paperbot status` tells of this one.
     shown = DeliveryReport(sent=report.sent)
-    services.store.record_cycle(CycleLog(started, feeds, report, shown, report.seconds).record())
+    services.store.cycles.record(CycleLog(started, feeds, report, shown, report.seconds).record())
     return report

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.blocks import DigestEntry, DigestGroup, render_digest, render_more_matches
 from bot.match import OVER_CAP_REASON, Match, day_start
-from bot.store import Delivery, DigestRun, Store
+from bot.storage import Delivery, DigestRun, Store
 from bot.summarize import Summarizer, summary_for
 
 
@@ -43,15 +43,15 @@ def build_digest(
     paper, papers by score. None when there is neither a paper nor a warning.
     """
     if digest_id is not None:
-        rows = store.digest_rows(digest_id)
+        rows = store.digests.rows(digest_id)
     else:
-        rows = store.digest_deliveries(target)
+        rows = store.alerts.held_for_digest(target)
     if cadence is not None and digest_id is None:
-        wanted = set(store.held_digest_ids(target, cadence))
+        wanted = set(store.alerts.held_digest_ids(target, cadence))
         rows = [row for row in rows if row.id in wanted]
     if not rows and not warnings:
         return None
-    papers = store.get_papers([row.paper_id for row in rows])
+    papers = store.papers.get_many([row.paper_id for row in rows])
     groups: dict[int, DigestGroup] = {}
     for row in sorted(rows, key=lambda r: -r.score):
         paper = papers.get(row.paper_id)
@@ -81,7 +81,7 @@ def digest_of_run(store: Store, summarizer: Summarizer, run: DigestRun) -> Diges
 
 def held_over_cap(store: Store, target: str, now: datetime) -> list[Delivery]:
     """Today's alerts for `target` that the daily cap held back, best first."""
-    return store.over_cap_deliveries(target, day_start(now), OVER_CAP_REASON)
+    return store.alerts.over_cap(target, day_start(now), OVER_CAP_REASON)
 
 
 def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
@@ -95,5 +95,5 @@ def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
 def show_more(store: Store, target: str, now: datetime, limit: int = 10) -> int:
     """Queue up to `limit` of today's held-back alerts for posting (the button's action)."""
     held = held_over_cap(store, target, now)[:limit]
-    store.release_deliveries([row.id for row in held])
+    store.alerts.release([row.id for row in held])
     return len(held)

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.embed import Embedder, ModelError
 from bot.feeds import active_feeds
 from bot.settings import SettingsError, load_settings
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 
 
 @dataclass
@@ -33,7 +33,7 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
     try:
         store = Store(settings.database.path)
         yield Check(
-            "database", True, f"{settings.database.path}, {store.count_papers()} papers stored"
+            "database", True, f"{settings.database.path}, {store.papers.count()} papers stored"
         )
     except StoreError as error:
         store = None

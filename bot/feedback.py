@@ -29,7 +29,7 @@ from bot.match import (
     strictness_threshold,
     unit,
 )
-from bot.store import Store, Subscription
+from bot.storage import Store, Subscription
 
 ROCCHIO_POSITIVE = 0.75
 ROCCHIO_NEGATIVE = 0.5
@@ -50,7 +50,7 @@ def record_feedback(
     """
     if value not in (1, -1):
         raise ValueError(f"feedback is +1 or -1, not {value!r}")
-    store.set_feedback(user, paper_id, subscription_id, value)
+    store.subscriptions.set_feedback(user, paper_id, subscription_id, value)
     return relearn(matcher, subscription_id)
 
 
@@ -63,17 +63,17 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
     papers, against 0.68 / 0.63 and 0.71 / 0.68 for the profile and threshold alone.
     """
     store = matcher.store
-    subscription = store.get_subscription(subscription_id)
+    subscription = store.subscriptions.get(subscription_id)
     if subscription is None or subscription.embedding is None:
         return None
     corpus = matcher.corpus()
-    judged = {p: v for p, v in store.subscription_feedback(subscription_id).items()}
+    judged = {p: v for p, v in store.subscriptions.feedback(subscription_id).items()}
     index = corpus.index
     positive = [index[p] for p, v in judged.items() if v > 0 and p in index]
     negative = [index[p] for p, v in judged.items() if v < 0 and p in index]
     if not positive and not negative:
-        store.set_subscription_learning(subscription_id, None, None)
-        return store.get_subscription(subscription_id)
+        store.subscriptions.set_learning(subscription_id, None, None)
+        return store.subscriptions.get(subscription_id)
     profile = base_profile(subscription, corpus)
     if positive:
         profile = profile + ROCCHIO_POSITIVE * corpus.matrix[positive].mean(axis=0)
@@ -81,8 +81,8 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
         profile = profile - ROCCHIO_NEGATIVE * corpus.matrix[negative].mean(axis=0)
     profile = unit(profile).astype(np.float32)
     shift = threshold_shift(matcher, replace(subscription, profile=profile), judged)
-    store.set_subscription_learning(subscription_id, profile, None, shift)
-    return store.get_subscription(subscription_id)
+    store.subscriptions.set_learning(subscription_id, profile, None, shift)
+    return store.subscriptions.get(subscription_id)
 
 
 def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[str, int]) -> float:

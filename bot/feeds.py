@@ -32,7 +32,7 @@ from bot.fetch import Fetcher, private_address
 from bot.papers import Paper
 from bot.settings import FeedSettings, Settings
 from bot.sources import parse_feed
-from bot.store import Store
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ class FeedError(Exception):
 
 def active_feeds(settings: Settings, store: Store) -> list[FeedSettings]:
     """The settings' feeds not removed at run time, then the feeds added at run time."""
-    removed = store.removed_feed_urls()
+    removed = store.feeds.removed_urls()
     feeds = [feed for feed in settings.feeds if feed.url not in removed]
     declared = {feed.url for feed in feeds}
-    for row in store.runtime_feeds():
+    for row in store.feeds.runtime():
         if row["url"] not in declared:
             feeds.append(
                 FeedSettings(
@@ -112,7 +112,7 @@ def add_feed(
         kind=parsed.kind,
         include_cross_lists=include_cross_lists,
     )
-    store.add_runtime_feed(feed.url, feed.name, feed.kind, feed.include_cross_lists)
+    store.feeds.add_runtime(feed.url, feed.name, feed.kind, feed.include_cross_lists)
     return feed
 
 
@@ -122,7 +122,7 @@ def remove_feed(settings: Settings, store: Store, url: str) -> FeedSettings:
     feed = next((f for f in active_feeds(settings, store) if f.url == url), None)
     if feed is None:
         raise FeedError(f"{url} is not polled; `paperbot feeds` lists the feeds.")
-    store.remove_feed(url)
+    store.feeds.remove(url)
     return feed
 
 
@@ -223,7 +223,7 @@ def feed_health(settings: Settings, store: Store) -> list[FeedHealth]:
     declared = {feed.url for feed in settings.feeds}
     report = []
     for feed in active_feeds(settings, store):
-        row = store.get_feed_state(feed.url) or {}
+        row = store.feeds.get(feed.url) or {}
         report.append(
             FeedHealth(
                 url=feed.url,
@@ -250,10 +250,10 @@ def feed_health_warnings(store: Store, feeds: list[FeedSettings] | None = None) 
     polled, as recorded in the store. A quiet day (empty, not modified) is no warning.
     """
     if feeds is None:
-        removed = store.removed_feed_urls()
-        rows = [row for row in store.feed_states() if row["url"] not in removed]
+        removed = store.feeds.removed_urls()
+        rows = [row for row in store.feeds.all() if row["url"] not in removed]
     else:
-        rows = [store.get_feed_state(feed.url) for feed in feeds]
+        rows = [store.feeds.get(feed.url) for feed in feeds]
         rows = [row for row in rows if row]
     warnings = []
     for row in rows:
@@ -292,10 +292,10 @@ def post_update_notices(store: Store, client: WebClient) -> int:
     MAX_NOTICE_ATTEMPTS; one that cannot succeed is marked failed with the reason.
     """
     posted = 0
-    for notice in store.pending_update_notices():
-        paper = store.get_paper(notice["paper_id"])
+    for notice in store.notices.pending_update_notices():
+        paper = store.papers.get(notice["paper_id"])
         if paper is None:
-            store.finish_update_notice(notice["id"], "failed", "paper no longer stored")
+            store.notices.finish_update_notice(notice["id"], "failed", "paper no longer stored")
             continue
         text = notice_text(paper, notice["version"])
         try:
@@ -312,7 +312,7 @@ def post_update_notices(store: Store, client: WebClient) -> int:
         except (SlackClientError, OSError) as error:
             _notice_failed(store, notice, f"could not reach Slack: {error}")
             continue
-        store.finish_update_notice(notice["id"], "sent")
+        store.notices.finish_update_notice(notice["id"], "sent")
         posted += 1
     return posted
 
@@ -320,5 +320,5 @@ def post_update_notices(store: Store, client: WebClient) -> int:
 def _notice_failed(store: Store, notice: dict, reason: str) -> None:
     gave_up = (notice["attempts"] or 0) + 1 >= MAX_NOTICE_ATTEMPTS
     status = "failed" if reason in NOTICE_PERMANENT_ERRORS or gave_up else "pending"
-    store.finish_update_notice(notice["id"], status, reason)
+    store.notices.finish_update_notice(notice["id"], status, reason)
     log.warning("new-version notice %s for %s: %s", notice["id"], notice["paper_id"], reason)

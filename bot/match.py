@@ -34,7 +34,7 @@ from bot.search import (
     relevance_features,
 )
 from bot.settings import MatchingSettings
-from bot.store import Store, Subscription
+from bot.storage import Store, Subscription
 
 STRICTNESS_LEVELS = ("strict", "normal", "broad")
 # How far above its threshold a score must be for each band; the rest is "borderline".
@@ -415,13 +415,13 @@ class Matcher:
         to match.
         """
         subscriptions = [
-            s for s in self.store.list_subscriptions(active_only=True) if s.embedding is not None
+            s for s in self.store.subscriptions.all(active_only=True) if s.embedding is not None
         ]
         corpus = self.corpus()
         wanted = [paper_id for paper_id in paper_ids if paper_id in corpus.index]
         if not subscriptions or not wanted:
             return None
-        papers = self.store.get_papers(wanted)
+        papers = self.store.papers.get_many(wanted)
         columns = list(papers)
         thresholds = np.array([threshold_for(s, self.config) for s in subscriptions])
         # Compared in log-odds, so probabilities are computed only for the pairs that alert;
@@ -496,7 +496,7 @@ class Matcher:
                     min(
                         self.config.cycle_cap,
                         daily_cap(target, self.config)
-                        - self.store.count_alerts_since(target, since),
+                        - self.store.alerts.count_since(target, since),
                     ),
                 )
                 for target in decisions.targets
@@ -645,7 +645,7 @@ class AlertBuilder:
         self.decisions = decisions
         subscriptions = decisions.subscriptions
         seed_ids = {p for s in subscriptions for p in s.seed_papers if p in self.corpus.index}
-        self.seeds = store.get_papers(sorted(seed_ids)) if seed_ids else {}
+        self.seeds = store.papers.get_many(sorted(seed_ids)) if seed_ids else {}
         # Python lists: reading one element of a list is much cheaper than of an array.
         self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
         self.scores = decisions.pair_scores.tolist()

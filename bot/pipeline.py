@@ -17,7 +17,7 @@ from bot.papers import Paper
 from bot.settings import FeedSettings
 from bot.sources import parse_feed
 from bot.status import stages_line
-from bot.store import Store
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Pipeline:
     def ingest_feed(self, feed: FeedSettings) -> FeedReport:
         """Fetch and store one feed and record its health; never raises for a bad feed."""
         name = feed.name or feed.url
-        state = self.store.get_feed_state(feed.url) or {}
+        state = self.store.feeds.get(feed.url) or {}
         fetched = self.fetcher.fetch(
             feed.url, etag=state.get("etag"), last_modified=state.get("last_modified")
         )
@@ -151,7 +151,7 @@ class Pipeline:
             fields["last_updated"] = report.updated
             if not report.error:
                 fields.update(etag=fetched.etag, last_modified=fetched.last_modified)
-        self.store.save_feed_state(feed.url, **fields)
+        self.store.feeds.save(feed.url, **fields)
         if status not in READ_STATUSES:
             log.warning("feed %s: %s (%s)", name, status, report.error)
         return report
@@ -189,9 +189,9 @@ class Pipeline:
             papers = [p for p in papers if p.announce_type not in ("cross", "replace-cross")]
         known_versions = {
             paper_id: paper.version
-            for paper_id, paper in self.store.get_papers([p.id for p in papers]).items()
+            for paper_id, paper in self.store.papers.get_many([p.id for p in papers]).items()
         }
-        result = self.store.upsert_papers(papers, arxiv_source=parsed.kind in ARXIV_KINDS)
+        result = self.store.papers.upsert(papers, arxiv_source=parsed.kind in ARXIV_KINDS)
         if self.notify_updates:
             self._queue_update_notices(papers, result.updated, known_versions)
         report = FeedReport(
@@ -215,17 +215,17 @@ class Pipeline:
         for paper_id in updated:
             # A paper first stored without a version (Hugging Face) gains one: not new.
             if known_versions.get(paper_id) is not None:
-                self.store.queue_update_notices(paper_id, versions[paper_id])
+                self.store.notices.queue_update_notices(paper_id, versions[paper_id])
         if self.deliverer is not None:
             post_update_notices(self.store, self.deliverer.client)
 
     def embed_missing(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Embed every stored paper that has no embedding from the current model;
         `on_progress(done, total)` hears how far it got (bot/progress.py draws it)."""
-        papers = self.store.papers_without_embedding(self.embedder.name)
+        papers = self.store.papers.without_embedding(self.embedder.name)
         if papers:
             vectors = self.embedder.encode([p.text_for_embedding for p in papers], on_progress)
-            self.store.set_embeddings(
+            self.store.papers.set_embeddings(
                 self.embedder.name, {p.id: v for p, v in zip(papers, vectors, strict=True)}
             )
         return len(papers)
@@ -256,14 +256,14 @@ class Pipeline:
         report.fetch_seconds, mark = lap(self.timer, mark)
         report.embedded = self.embed_missing(on_progress)
         report.embed_seconds, mark = lap(self.timer, mark)
-        paper_ids = self.store.unmatched_paper_ids()
+        paper_ids = self.store.papers.unmatched_ids()
         result = self.matcher.match(paper_ids, now=now)
         report.alerts, report.over_cap = result.alerts, result.over_cap
         if not dry_run:
             report.queued = self._queue(result.alerts)
             for alert in result.over_cap:
                 self._enqueue(alert, status_note=OVER_CAP_REASON)
-            self.store.mark_matched(paper_ids)
+            self.store.papers.mark_matched(paper_ids)
         report.match_seconds, mark = lap(self.timer, mark)
         if not dry_run and self.deliverer is not None:
             delivered = self.deliverer.deliver_pending()
@@ -280,7 +280,7 @@ class Pipeline:
         return sum(1 for alert in alerts if self._enqueue(alert))
 
     def _enqueue(self, alert: Alert, status_note: str | None = None) -> bool:
-        return self.store.enqueue_delivery(
+        return self.store.alerts.enqueue(
             target=alert.target,
             paper_id=alert.paper_id,
             subscription_id=alert.matches[0].subscription_id,

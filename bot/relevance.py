@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from bot.store import Store
+from bot.storage import Store
 
 if TYPE_CHECKING:
     from bot.search import Corpus
@@ -76,12 +76,12 @@ class Coverage:
     ):
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
-        tokens = dict(zip(words, store.fts_tokens(words), strict=True))
+        tokens = dict(zip(words, store.fulltext.tokens(words), strict=True))
         first_word: dict[tuple, str] = {}
         for word, token in tokens.items():
             first_word.setdefault(token, word)
-        hits = {token: store.fts_term_hits(word) for token, word in first_word.items()}
-        papers = store.fts_row_count()
+        hits = {token: store.fulltext.term_hits(word) for token, word in first_word.items()}
+        papers = store.fulltext.row_count()
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
         in_title = np.zeros_like(anywhere)
         counts = np.zeros(len(words))

@@ -36,7 +36,7 @@ from bot.feeds import active_feeds, feed_health_warnings
 from bot.pipeline import CycleReport
 from bot.services import Services
 from bot.settings import FeedSettings, ScheduleSettings
-from bot.store import Store
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def due_feeds(feeds: list[FeedSettings], store: Store, now: datetime) -> list[Fe
     """The feeds whose next poll time has come (or that were never polled)."""
     due = []
     for feed in feeds:
-        state = store.get_feed_state(feed.url) or {}
+        state = store.feeds.get(feed.url) or {}
         next_poll = parse_time(state.get("next_poll"))
         if next_poll is None or next_poll <= now:
             due.append(feed)
@@ -135,9 +135,9 @@ def plan_next_polls(
         if feed is None:
             continue
         if feed_report.new:
-            store.save_feed_state(feed.url, new_batch_at=iso(now))
-        state = store.get_feed_state(feed.url) or {}
-        store.save_feed_state(feed.url, next_poll=iso(next_poll_time(feed, state, now, schedule)))
+            store.feeds.save(feed.url, new_batch_at=iso(now))
+        state = store.feeds.get(feed.url) or {}
+        store.feeds.save(feed.url, next_poll=iso(next_poll_time(feed, state, now, schedule)))
 
 
 # -- digests -----------------------------------------------------------------------------
@@ -153,8 +153,8 @@ def release_digest(db_path: str, target: str, cadence: str, zone: str | None = N
     store = Store(db_path)
     try:
         day = datetime.now(ZoneInfo(valid_zone(zone) or "UTC")).date().isoformat()
-        count = len(store.held_digest_ids(target, cadence))
-        digest_id = store.open_digest(target, cadence, day, feed_health_warnings(store))
+        count = len(store.alerts.held_digest_ids(target, cadence))
+        digest_id = store.digests.open(target, cadence, day, feed_health_warnings(store))
     finally:
         store.close()
     log.info("digest %s for %s: %s with %d paper(s)", cadence, target, digest_id, count)
@@ -300,7 +300,7 @@ class Ticker:
             return None
         cycle = CycleLog(now, feeds, report, delivered, monotonic_time.monotonic() - started)
         record = cycle.record()
-        services.store.record_cycle(record)
+        services.store.cycles.record(record)
         log.info("cycle %s", json.dumps(record))
         return record
 
@@ -312,7 +312,7 @@ class Ticker:
         """
         schedule = self.services.settings.schedule
         wanted = {}
-        for target, cadence in self.services.store.digest_schedule_targets():
+        for target, cadence in self.services.store.subscriptions.digest_targets():
             zone = self.timezone_for(target)
             trigger = digest_trigger(cadence, zone, schedule)
             args = [self.services.store.path, target, cadence, zone]
@@ -346,7 +346,7 @@ class Ticker:
         default = self.services.settings.schedule.channel_timezone
         if not target.startswith(("U", "W")):
             return default
-        stored = valid_zone(store.target_timezone(target))
+        stored = valid_zone(store.subscriptions.target_timezone(target))
         slack = self.services.slack
         if target in self._zones_checked or slack is None:
             return digest_zone(target, stored, self.services.settings.schedule)
@@ -357,7 +357,7 @@ class Ticker:
             log.warning("no timezone for %s from Slack (%s); using %s", target, error, default)
             return stored or default
         if zone and zone != stored:
-            store.set_target_timezone(target, zone)
+            store.subscriptions.set_target_timezone(target, zone)
         return zone or stored or default
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from bot import relevance
 from bot.embed import Embedder
 from bot.papers import Paper
-from bot.store import Store
+from bot.storage import Store
 
 # Reciprocal rank fusion constant; 60 is the value from the original RRF paper and the one
 # the shared evaluation used.
@@ -87,7 +87,7 @@ class Corpus:
 
 def load_corpus(store: Store, model: str) -> Corpus:
     """Every paper embedded by `model`, read from the store."""
-    rowids, ids, matrix = store.embedding_rows(model)
+    rowids, ids, matrix = store.papers.embedding_rows(model)
     return Corpus(ids=ids, matrix=matrix, rowids=rowids)
 
 
@@ -163,8 +163,8 @@ def weighted_terms(store: Store, terms: list[str]) -> list[str]:
     """
     if len(terms) < 2:
         return terms
-    papers = store.fts_row_count()
-    kept = [t for t in terms if carries_weight(store.fts_match_count(f'"{t}"'), papers)]
+    papers = store.fulltext.row_count()
+    kept = [t for t in terms if carries_weight(store.fulltext.match_count(f'"{t}"'), papers)]
     return kept or terms
 
 
@@ -173,7 +173,7 @@ def bm25_scores(store: Store, text: str) -> tuple[np.ndarray, np.ndarray]:
     terms = weighted_terms(store, query_terms(text))
     if not terms:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    return store.fts_rowid_scores(any_of(terms))
+    return store.fulltext.rowid_scores(any_of(terms))
 
 
 def lexical_scores(store: Store, text: str, corpus: Corpus, bm25=None) -> np.ndarray:
@@ -256,11 +256,11 @@ class Search:
         An unchanged database needs no count at all; after any write the count of embedded
         papers decides whether the matrix is re-read.
         """
-        marker = self.store.change_marker()
+        marker = self.store.papers.change_marker()
         cached = self._cached
         if cached is not None and cached[0] == marker:
             return cached[2]
-        state = self.store.embedding_state(self.embedder.name)
+        state = self.store.papers.embedding_state(self.embedder.name)
         if cached is None or cached[1] != state:
             cached = (marker, state, load_corpus(self.store, self.embedder.name))
         else:
@@ -302,7 +302,7 @@ class Search:
     def similar(self, paper_id: str, limit: int = 5, method: str = "hybrid") -> list[SearchHit]:
         """Stored papers most like the stored paper `paper_id` ("more like this")."""
         check_method(method)
-        paper = self.store.get_paper(paper_id)
+        paper = self.store.papers.get(paper_id)
         corpus = self.corpus()
         if paper is None or paper_id not in corpus.index:
             return []
@@ -315,7 +315,7 @@ class Search:
     def _allowed(self, since, categories, authors) -> set[str] | None:
         if not (since or categories or authors):
             return None
-        return self.store.filtered_paper_ids(since=since, categories=categories, authors=authors)
+        return self.store.papers.filtered_ids(since=since, categories=categories, authors=authors)
 
     def _rank(
         self,
@@ -343,7 +343,7 @@ class Search:
             (int(i) for i in contenders(scores, scored, limit)),
             key=lambda i: (-scores[i], corpus.ids[i]),
         )[:limit]
-        papers = self.store.get_papers([corpus.ids[i] for i in ranked])
+        papers = self.store.papers.get_many([corpus.ids[i] for i in ranked])
         bm25_ranks = ranks_among(lexical, bm25_mask, ranked)
         vector_ranks = ranks_among(cosine, vector_mask, ranked)
         return [

@@ -14,7 +14,7 @@ from bot.match import Matcher, MatchingConfig
 from bot.pipeline import Pipeline
 from bot.search import Search
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage import Store
 from bot.summarize import Summarizer, build_summarizer
 
 

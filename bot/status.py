@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from bot.match import OVER_CAP_REASON
-from bot.store import Store
+from bot.storage import Store
 
 # Statuses shown in the outbox counts, in the order a row moves through them.
 OUTBOX_STATUSES = ("pending", "sending", "digest", "sent", "failed", "dropped")
@@ -20,14 +20,14 @@ STAGES = ("fetch", "embed", "match", "deliver")
 def status_report(store: Store, limit: int = 20) -> dict:
     """The last cycle, outbox counts, the pending and failed rows, paused subscriptions, and
     notices to owners not delivered (yet)."""
-    cycle = store.last_cycle()
+    cycle = store.cycles.last()
     if cycle:
         cycle = {
             **cycle,
             "durations": json.loads(cycle.get("durations") or "{}"),
             "errors": json.loads(cycle.get("errors") or "[]"),
         }
-    counts = store.delivery_counts()
+    counts = store.alerts.counts()
     paused = [
         {
             "id": sub.id,
@@ -36,14 +36,14 @@ def status_report(store: Store, limit: int = 20) -> dict:
             "topic": sub.topic,
             "reason": sub.paused_reason or "paused by its owner",
         }
-        for sub in store.list_subscriptions()
+        for sub in store.subscriptions.all()
         if sub.paused
     ]
     return {
         "last_cycle": cycle,
         "deliveries": {status: counts.get(status, 0) for status in OUTBOX_STATUSES},
-        "pending": store.deliveries_by_status("pending", limit),
-        "failed": store.deliveries_by_status("failed", limit),
+        "pending": store.alerts.by_status("pending", limit),
+        "failed": store.alerts.by_status("failed", limit),
         "paused_subscriptions": paused,
         "undelivered_notices": [
             {
@@ -54,7 +54,7 @@ def status_report(store: Store, limit: int = 20) -> dict:
                 "last_error": notice.last_error,
             }
             for status in ("pending", "failed")
-            for notice in store.notices(status)[-limit:]
+            for notice in store.notices.all(status)[-limit:]
         ],
     }
 

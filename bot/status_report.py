@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.blocks import fit
 from bot.scheduler import digest_zone, next_digest_time
 from bot.settings import ScheduleSettings
-from bot.store import Store
+from bot.storage import Store
 
 
 def status_lines(
@@ -20,9 +20,9 @@ def status_lines(
 ) -> list[str]:
     """The status report as mrkdwn lines, outside text escaped; with `schedule`, when the
     caller's next digests go out (after `now`, default the current time)."""
-    feeds = store.feed_states()
-    lines = [f"*Papers stored:* {store.count_papers()}"]
-    cycle = store.last_cycle()
+    feeds = store.feeds.all()
+    lines = [f"*Papers stored:* {store.papers.count()}"]
+    cycle = store.cycles.last()
     if cycle and cycle.get("started"):
         lines.append(f"*Last cycle:* {cycle_line(cycle)}")
         lines.append(f"*Next cycle:* about {next_cycle(cycle['started'], poll_minutes)}")
@@ -81,7 +81,7 @@ def feed_name(feed: dict) -> str:
 
 def your_alerts(store: Store, user: str) -> str:
     """How the caller's own subscriptions deliver; digests go out with their schedule."""
-    mine = [s for s in store.subscriptions_for(owner=user) if not s.paused]
+    mine = [s for s in store.subscriptions.for_owner(owner=user) if not s.paused]
     if not mine:
         return "*Your subscriptions:* none active"
     counts: dict[str, int] = {}
@@ -97,13 +97,13 @@ def next_digests(store: Store, user: str, schedule: ScheduleSettings, now: datet
     wanted = sorted(
         {
             (s.target, s.cadence)
-            for s in store.subscriptions_for(owner=user)
+            for s in store.subscriptions.for_owner(owner=user)
             if not s.paused and s.owner == user and s.cadence in ("daily", "weekly")
         }
     )
     lines = []
     for target, cadence in wanted:
-        zone = digest_zone(target, store.target_timezone(target), schedule)
+        zone = digest_zone(target, store.subscriptions.target_timezone(target), schedule)
         when = next_digest_time(cadence, zone, schedule, now)
         where = "your DM" if target == user else f"<#{target}>"
         lines.append(

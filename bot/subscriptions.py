@@ -16,7 +16,7 @@ from bot.fetch import Fetcher
 from bot.match import STRICTNESS_LEVELS, Matcher, evidence, logit, threshold_for
 from bot.papers import Paper, arxiv_id
 from bot.sources import parse_feed
-from bot.store import Store, Subscription
+from bot.storage import Store, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def subscribe(
     if strictness not in STRICTNESS_LEVELS:
         raise SubscriptionError(f"The strictness must be one of {', '.join(STRICTNESS_LEVELS)}.")
     _check_keywords(required, excluded)
-    missing = sorted(set(seed_papers) - set(store.get_papers(list(seed_papers))))
+    missing = sorted(set(seed_papers) - set(store.papers.get_many(list(seed_papers))))
     if missing:
         raise SubscriptionError(
             f"No stored paper has the id {missing[0]}: give the id of a stored paper, as "
@@ -74,7 +74,7 @@ def subscribe(
     wanted = _compared(
         topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
     )
-    for e in store.subscriptions_for(owner=owner, channel=target):
+    for e in store.subscriptions.for_owner(owner=owner, channel=target):
         existing = _compared(
             e.topic,
             e.threshold,
@@ -91,7 +91,7 @@ def subscribe(
                 f"Subscription #{e.id} already delivers exactly this topic with these "
                 "settings; nothing was added."
             )
-    return store.add_subscription(
+    return store.subscriptions.add(
         owner=owner,
         target=target,
         topic=topic,
@@ -164,7 +164,7 @@ def subscription_for(
     store: Store, user: str, subscription_id: int, is_member: MembershipCheck
 ) -> Subscription:
     """The subscription `user` asked for by id, if they may manage it; else SubscriptionError."""
-    subscription = store.get_subscription(subscription_id)
+    subscription = store.subscriptions.get(subscription_id)
     if subscription is None or not may_manage(subscription, user, is_member):
         raise not_found(subscription_id)
     return subscription
@@ -174,7 +174,7 @@ def visible_subscriptions(
     store: Store, user: str, channel: str | None, is_member: MembershipCheck
 ) -> list[Subscription]:
     """The user's own subscriptions and those of `channel`, that the user may manage."""
-    found = store.subscriptions_for(owner=user, channel=channel)
+    found = store.subscriptions.for_owner(owner=user, channel=channel)
     return [s for s in found if may_manage(s, user, is_member)]
 
 
@@ -182,14 +182,14 @@ def pause(
     store: Store, user: str, subscription_id: int, is_member: MembershipCheck, reason: str = ""
 ) -> Subscription:
     subscription_for(store, user, subscription_id, is_member)
-    return store.update_subscription(
+    return store.subscriptions.update(
         subscription_id, paused=1, paused_reason=reason or f"paused by {user}"
     )
 
 
 def resume(store: Store, user: str, subscription_id: int, is_member: MembershipCheck):
     subscription_for(store, user, subscription_id, is_member)
-    return store.update_subscription(subscription_id, paused=0, paused_reason=None)
+    return store.subscriptions.update(subscription_id, paused=0, paused_reason=None)
 
 
 def unsubscribe(
@@ -197,7 +197,7 @@ def unsubscribe(
 ) -> Subscription:
     """Remove a subscription the user may manage; returns what was removed."""
     subscription = subscription_for(store, user, subscription_id, is_member)
-    store.remove_subscription(subscription_id)
+    store.subscriptions.remove(subscription_id)
     return subscription
 
 
@@ -252,7 +252,7 @@ def set_threshold(
                 f"e.g. `/papers threshold {subscription_id} 0.45`."
             )
     new = round(min(1.0, max(0.0, new)), 4)
-    return store.update_subscription(subscription_id, threshold=new)
+    return store.subscriptions.update(subscription_id, threshold=new)
 
 
 def set_cadence(
@@ -264,7 +264,7 @@ def set_cadence(
             f"Choose one of {', '.join(CADENCES)}, e.g. `/papers digest {subscription_id} daily`."
         )
     subscription_for(store, user, subscription_id, is_member)
-    return store.update_subscription(subscription_id, cadence=cadence)
+    return store.subscriptions.update(subscription_id, cadence=cadence)
 
 
 def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
@@ -287,7 +287,7 @@ def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_S
     distance = np.abs(raw - logit(threshold_of(matcher, subscription)))
     nearest = np.argsort(distance, kind="stable")[:limit]
     chosen = sorted(nearest, key=lambda row: -raw[row])
-    papers = matcher.store.get_papers([corpus.ids[row] for row in chosen])
+    papers = matcher.store.papers.get_many([corpus.ids[row] for row in chosen])
     return [papers[corpus.ids[row]] for row in chosen]
 
 
@@ -303,7 +303,7 @@ def find_arxiv_paper(store: Store, fetcher: Fetcher, api_url: str, text: str) ->
             "or `/papers like https://arxiv.org/abs/2608.19199`."
         )
     paper_id = found[0]
-    paper = store.get_paper(paper_id)
+    paper = store.papers.get(paper_id)
     if paper is not None:
         return paper
     url = f"{api_url}?{urllib.parse.urlencode({'id_list': paper_id})}"
@@ -318,7 +318,7 @@ def find_arxiv_paper(store: Store, fetcher: Fetcher, api_url: str, text: str) ->
     if not papers:
         raise SubscriptionError(f"arXiv has no paper {paper_id}; check the id.")
     # Fetched for this one request, it may be years old: never alerted as new.
-    store.upsert_papers(papers, matched=True)
+    store.papers.upsert(papers, matched=True)
     return papers[0]
 
 
@@ -332,7 +332,7 @@ def like(
 ) -> Subscription:
     """Subscribe to papers like `paper`: the topic vector is the paper's own embedding."""
     topic = "like " + " ".join(paper.title.split())
-    return store.add_subscription(
+    return store.subscriptions.add(
         owner=owner,
         target=target or owner,
         topic=topic[:300],

@@ -18,7 +18,7 @@ import httpx
 
 from bot.papers import Paper
 from bot.settings import SummarySettings
-from bot.store import Store
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +165,10 @@ def build_summarizer(summary: SummarySettings, env: Mapping[str, str]) -> Summar
 
 def summary_for(store: Store, summarizer: Summarizer, paper: Paper, topic: str | None) -> str:
     """The paper's summary, made once (for the first topic it matched) and stored."""
-    summary = store.get_summary(paper.id)
+    summary = store.papers.summary(paper.id)
     if summary is None:
         summary = summarizer.summarize(paper.title, paper.abstract, topic)
-        store.set_summary(paper.id, summary)
+        store.papers.set_summary(paper.id, summary)
     return summary
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
-from bot.store import Subscription
+from bot.storage import Subscription
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
 MAX_MESSAGE_BLOCKS = 50

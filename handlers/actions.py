@@ -91,7 +91,7 @@ def press(action_id: str, handle, click: Click) -> None:
 
 def known_paper(click: Click) -> tuple[str, int | None]:
     paper_id, subscription_id = click.paper_and_subscription()
-    if click.services.store.get_paper(paper_id) is None:
+    if click.services.store.papers.get(paper_id) is None:
         raise subs.SubscriptionError("I no longer have that paper stored.")
     return paper_id, subscription_id
 
@@ -110,7 +110,7 @@ def feedback(click: Click) -> None:
     message = click.body.get("message")
     if not message and learned is not None:
         # An ephemeral message (a subscription's previews) has no message to mark.
-        paper = store.get_paper(paper_id)
+        paper = store.papers.get(paper_id)
         click.reply(views.feedback_noted(paper, value > 0, subs.threshold_of(matcher, learned)))
     elif message and click.channel:
         blocks = views.feedback_marked(
@@ -123,14 +123,14 @@ def feedback(click: Click) -> None:
 
 def save(click: Click) -> None:
     paper_id, _ = known_paper(click)
-    click.services.store.save_paper(click.user, paper_id)
+    click.services.store.saved.add(click.user, paper_id)
     click.reply.text("Saved. `/papers saved` lists your saved papers.")
     refresh_home(click.client, click.services, click.user)
 
 
 def unsave(click: Click) -> None:
     paper_id, _ = click.paper_and_subscription()
-    click.services.store.unsave_paper(click.user, paper_id)
+    click.services.store.saved.remove(click.user, paper_id)
     if not click.from_home:
         click.reply.text("Removed from your saved papers.")
     refresh_home(click.client, click.services, click.user)
@@ -168,7 +168,7 @@ def subscribe_to_paper(click: Click) -> None:
     """Subscribe the clicker's DM to papers like this one."""
     paper_id, _ = known_paper(click)
     services = click.services
-    paper = services.store.get_paper(paper_id)
+    paper = services.store.papers.get(paper_id)
     subscription = subs.like(services.store, services.embedder, paper, owner=click.user)
     previews = subs.preview(services.matcher, subscription)
     threshold = subs.threshold_of(services.matcher, subscription)

@@ -188,8 +188,8 @@ def like(command: Command, caller: Caller) -> None:
 
 def saved(command: Command, caller: Caller) -> None:
     store, size = caller.services.store, views.SAVED_PAGE
-    total = store.count_saved(caller.user)
-    papers = store.saved_papers(caller.user, limit=size, offset=(command.page - 1) * size)
+    total = store.saved.count(caller.user)
+    papers = store.saved.papers(caller.user, limit=size, offset=(command.page - 1) * size)
     if total and not papers:
         caller.reply(views.no_such_page("saved", command.page, total, size))
         return

@@ -74,13 +74,13 @@ def apologising(reply: Reply, what: str):
 def publish_home(client: WebClient, services: Services, user: str) -> None:
     """Render and publish `user`'s Home tab (after app_home_opened and every change)."""
     store = services.store
-    subscriptions = [s for s in store.subscriptions_for(owner=user) if s.owner == user]
-    saved = store.saved_papers(user, limit=views.HOME_PAPERS)
-    recent_ids = [d.paper_id for d in store.recent_deliveries(user, limit=views.HOME_PAPERS)]
-    found = store.get_papers(recent_ids)
+    subscriptions = [s for s in store.subscriptions.for_owner(owner=user) if s.owner == user]
+    saved = store.saved.papers(user, limit=views.HOME_PAPERS)
+    recent_ids = [d.paper_id for d in store.alerts.recent(user, limit=views.HOME_PAPERS)]
+    found = store.papers.get_many(recent_ids)
     recent = [found[i] for i in recent_ids if i in found]
     view = views.home_view(
-        subscriptions, saved, recent, threshold_getter(services), store.count_saved(user)
+        subscriptions, saved, recent, threshold_getter(services), store.saved.count(user)
     )
     client.views_publish(user_id=user, view=view)
 

@@ -49,7 +49,7 @@ def slack():
 def eval_corpus(services) -> dict[str, str]:
     """The 54 papers of tests/fixtures/eval_papers.json, stored and embedded; id -> title."""
     papers = json.loads((FIXTURES / "eval_papers.json").read_text())
-    services.store.upsert_papers(
+    services.store.papers.upsert(
         [
             Paper(id=f"eval.{i:03d}", title=p["title"], abstract=p["abstract"], url="")
             for i, p in enumerate(papers)

@@ -28,16 +28,16 @@ def test_twenty_searches_while_a_cycle_writes(settings, embedder, tmp_path):
         store = services.store
         services.pipeline.ingest_feed(settings.feeds[0])
         services.pipeline.embed_missing()
-        paper_ids = store.unmatched_paper_ids()
-        store.mark_matched(paper_ids)
+        paper_ids = store.papers.unmatched_ids()
+        store.papers.mark_matched(paper_ids)
         # A cycle with plenty to write: one alert per stored paper for three channels,
         # each post answered slowly so the searches arrive while it is delivering.
         for channel in ("C1", "C2", "C3"):
-            sub = store.add_subscription(
+            sub = store.subscriptions.add(
                 owner="U1", target=channel, topic="language models", embedding=[1.0]
             )
             for paper_id in paper_ids:
-                store.enqueue_delivery(
+                store.alerts.enqueue(
                     target=channel,
                     paper_id=paper_id,
                     subscription_id=sub.id,
@@ -63,7 +63,7 @@ def test_twenty_searches_while_a_cycle_writes(settings, embedder, tmp_path):
         def slash_command(n: int):
             """What /papers search and a save button do: a read and a write."""
             hits = services.search.search("language model evaluation", limit=5)
-            store.save_paper(f"U{n}", hits[0].paper.id)
+            store.saved.add(f"U{n}", hits[0].paper.id)
             return hits
 
         with ThreadPoolExecutor(max_workers=SEARCHES) as pool:
@@ -74,6 +74,6 @@ def test_twenty_searches_while_a_cycle_writes(settings, embedder, tmp_path):
         assert not cycle_errors
         assert still_delivering, "the searches should overlap the cycle"
         assert all(len(hits) == 5 for hits in results)
-        assert all(store.saved_papers(f"U{n}") for n in range(SEARCHES))
-        assert len(store.deliveries("sent")) == 3 * len(paper_ids)
-        assert store.last_cycle()["sent"] == 3 * len(paper_ids)
+        assert all(store.saved.papers(f"U{n}") for n in range(SEARCHES))
+        assert len(store.alerts.all("sent")) == 3 * len(paper_ids)
+        assert store.cycles.last()["sent"] == 3 * len(paper_ids)

@@ -27,7 +27,7 @@ PAPERS = 10
 def queued(services, tmp_path):
     """Ten embedded, matched papers queued for two channels: twenty pending alerts."""
     store = services.store
-    store.upsert_papers(
+    store.papers.upsert(
         [
             Paper(
                 id=f"2608.{n:05d}",
@@ -39,14 +39,14 @@ def queued(services, tmp_path):
         ]
     )
     services.pipeline.embed_missing()
-    store.mark_matched(store.unmatched_paper_ids())
+    store.papers.mark_matched(store.papers.unmatched_ids())
     embedding = services.embedder.encode_one("sparse attention")
     for channel in CHANNELS:
-        sub = store.add_subscription(
+        sub = store.subscriptions.add(
             owner="U1", target=channel, topic="sparse attention", embedding=embedding
         )
         for n in range(1, PAPERS + 1):
-            store.enqueue_delivery(
+            store.alerts.enqueue(
                 target=channel,
                 paper_id=f"2608.{n:05d}",
                 subscription_id=sub.id,
@@ -100,7 +100,7 @@ def alerts_per_pair(slack) -> collections.Counter:
 
 def every_alert_once(services, slack) -> None:
     counts = alerts_per_pair(slack)
-    rows = services.store.deliveries()
+    rows = services.store.alerts.all()
     failed = {(d.target, d.paper_id) for d in rows if d.status == "failed"}
     assert all(d.last_error for d in rows if d.status == "failed")
     for channel in CHANNELS:
@@ -119,7 +119,7 @@ def test_killed_mid_batch_and_restarted_posts_each_alert_once(queued, slack):
     wait_for_posts(slack, 5, first)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
-    rows = services.store.deliveries()
+    rows = services.store.alerts.all()
     assert sum(d.status == "sending" for d in rows) >= 1
     # Killed between Slack taking a post and the database recording it.
     assert len(slack.calls_to("chat.postMessage")) > sum(d.status == "sent" for d in rows)
@@ -130,7 +130,7 @@ def test_killed_mid_batch_and_restarted_posts_each_alert_once(queued, slack):
     second = paperbot(services, config, slack, "cycle")
     assert second.wait(timeout=180) == 0, second.stderr.read().decode()
     every_alert_once(services, slack)
-    assert len(services.store.deliveries("sent")) == len(CHANNELS) * PAPERS
+    assert len(services.store.alerts.all("sent")) == len(CHANNELS) * PAPERS
 
 
 def free_port() -> int:
@@ -149,7 +149,7 @@ def test_sigterm_finishes_the_post_in_flight_and_exits_zero(queued, slack):
     wait_for_posts(slack, 3, service)
     service.send_signal(signal.SIGTERM)
     assert service.wait(timeout=60) == 0, service.stderr.read().decode()
-    statuses = collections.Counter(d.status for d in services.store.deliveries())
+    statuses = collections.Counter(d.status for d in services.store.alerts.all())
     assert statuses["sending"] == 0, statuses
     assert statuses["pending"] > 0 and statuses["sent"] >= 3, statuses
     assert sum(alerts_per_pair(slack).values()) == statuses["sent"]
@@ -168,10 +168,10 @@ def test_restarted_after_a_kill_takes_over_at_once_not_after_the_lease(queued, s
     wait_for_posts(slack, 5, first)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
-    assert any(d.status == "sending" for d in services.store.deliveries())
+    assert any(d.status == "sending" for d in services.store.alerts.all())
 
     second = paperbot(services, config, slack, "cycle")
     assert second.wait(timeout=180) == 0, second.stderr.read().decode()
 
     every_alert_once(services, slack)
-    assert len(services.store.deliveries("sent")) == len(CHANNELS) * PAPERS
+    assert len(services.store.alerts.all("sent")) == len(CHANNELS) * PAPERS

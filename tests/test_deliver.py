@@ -39,7 +39,7 @@ def clock():
 
 def add_paper(store, number: int) -> str:
     paper_id = f"2608.{number:05d}"
-    store.upsert_papers(
+    store.papers.upsert(
         [Paper(id=paper_id, title=f"Paper {number}", abstract="We propose X.", url="https://a/")]
     )
     return paper_id
@@ -47,15 +47,15 @@ def add_paper(store, number: int) -> str:
 
 def queue(store, target: str, paper_id: str, owner: str = "U1") -> None:
     """One pending row for `target`, with a subscription of `owner` behind it."""
-    subs = [s for s in store.list_subscriptions() if s.target == target]
+    subs = [s for s in store.subscriptions.all() if s.target == target]
     sub = (
         subs[0]
         if subs
-        else store.add_subscription(
+        else store.subscriptions.add(
             owner=owner, target=target, topic=f"topic for {target}", embedding=[1.0]
         )
     )
-    store.enqueue_delivery(
+    store.alerts.enqueue(
         target=target,
         paper_id=paper_id,
         subscription_id=sub.id,
@@ -100,7 +100,7 @@ def test_alert_carries_the_paper_id_as_metadata(services, outbox, slack, clock):
     report = deliverer(services, slack, clock).deliver_pending()
     assert report.sent == 2
     assert alerts_in(slack, "C1") == alerts_in(slack, "C2") == ["2608.00001"]
-    sent = outbox.deliveries("sent")
+    sent = outbox.alerts.all("sent")
     assert {d.slack_ts for d in sent} == {
         m["ts"] for c in ("C1", "C2") for m in slack.messages_in(c)
     }
@@ -117,12 +117,12 @@ def test_permanent_error_pauses_the_target_and_tells_the_owner_once(
     report = deliverer(services, slack, clock).deliver_pending()
 
     assert alerts_in(slack, "C1") == [] and alerts_in(slack, "C2") == ["2608.00001"]
-    failed = outbox.deliveries("failed")
+    failed = outbox.alerts.all("failed")
     assert [(d.target, d.last_error) for d in failed] == [("C1", error)]
     # The second alert for C1 was not thrown at a broken channel: it waits, pending.
-    assert [d.paper_id for d in outbox.deliveries("pending")] == ["2608.00002"]
+    assert [d.paper_id for d in outbox.alerts.all("pending")] == ["2608.00002"]
     assert report.failed == 1 and report.released == 1
-    paused = [s for s in outbox.list_subscriptions() if s.paused]
+    paused = [s for s in outbox.subscriptions.all() if s.paused]
     assert [(s.target, s.paused_reason) for s in paused] == [("C1", f"Slack answered {error}")]
     dms = slack.messages_in("DU1")
     assert len(dms) == 1 and error in dms[0]["text"] and "<#C1>" in dms[0]["text"]
@@ -138,7 +138,7 @@ def test_no_dm_about_a_dm_that_is_what_fails(services, slack, clock):
     queue(store, "U7", add_paper(store, 1), owner="U7")
     slack.fail_next("chat.postMessage", error="channel_not_found")
     deliverer(services, slack, clock).deliver_pending()
-    assert store.list_subscriptions()[0].paused
+    assert store.subscriptions.all()[0].paused
     assert len(slack.calls_to("chat.postMessage", include_failed=True)) == 1
 
 
@@ -147,7 +147,7 @@ def test_token_error_pauses_everything_and_stops(services, outbox, slack, clock,
     slack.fail_next("chat.postMessage", error=error)
     report = deliverer(services, slack, clock).deliver_pending()
     assert report.failed == 1 and report.released == 1
-    assert all(s.paused and error in s.paused_reason for s in outbox.list_subscriptions())
+    assert all(s.paused and error in s.paused_reason for s in outbox.subscriptions.all())
     # No DM: it would fail with the same token.
     assert len(slack.calls_to("chat.postMessage", include_failed=True)) == 1
 
@@ -203,11 +203,11 @@ def test_server_errors_back_off_across_cycles_then_fail(services, outbox, slack,
     for _ in range(6):
         clock.advance(minutes=10)
         worker.deliver_pending()
-    failed = outbox.deliveries("failed")
+    failed = outbox.alerts.all("failed")
     assert len(failed) == 2
     assert all("HTTP 500" in d.last_error or "internal_error" in d.last_error for d in failed)
     assert all("gave up after 3 tries" in d.last_error for d in failed)
-    assert not any(s.paused for s in outbox.list_subscriptions())
+    assert not any(s.paused for s in outbox.subscriptions.all())
 
 
 def test_server_error_then_recovery_posts_once(services, outbox, slack, clock):
@@ -217,7 +217,7 @@ def test_server_error_then_recovery_posts_once(services, outbox, slack, clock):
     clock.advance(minutes=5)
     worker.deliver_pending()
     assert alerts_in(slack, "C1") == ["2608.00001"] == alerts_in(slack, "C2")
-    assert len(outbox.deliveries("sent")) == 2
+    assert len(outbox.alerts.all("sent")) == 2
 
 
 def test_timeout_after_slack_took_the_post_is_not_posted_twice(services, outbox, slack, clock):
@@ -226,12 +226,12 @@ def test_timeout_after_slack_took_the_post_is_not_posted_twice(services, outbox,
     worker = deliverer(services, slack, clock, post_timeout_seconds=1)
     report = worker.deliver_pending()
     assert report.retrying == 1
-    row = [d for d in outbox.deliveries() if d.target == "C1"][0]
+    row = [d for d in outbox.alerts.all() if d.target == "C1"][0]
     assert row.status == "pending" and row.uncertain
     clock.advance(hours=1)
     worker.deliver_pending()
     assert alerts_in(slack, "C1") == ["2608.00001"] == alerts_in(slack, "C2")
-    row = [d for d in outbox.deliveries() if d.target == "C1"][0]
+    row = [d for d in outbox.alerts.all() if d.target == "C1"][0]
     assert row.status == "sent" and row.slack_ts == slack.messages_in("C1")[0]["ts"]
 
 
@@ -243,7 +243,7 @@ def test_timeout_where_history_cannot_be_read_fails_visibly(services, outbox, sl
     clock.advance(hours=1)
     worker.deliver_pending()
     assert alerts_in(slack, "C1") == ["2608.00001"]
-    row = [d for d in outbox.deliveries() if d.target == "C1"][0]
+    row = [d for d in outbox.alerts.all() if d.target == "C1"][0]
     assert row.status == "failed"
     assert "outcome unknown" in row.last_error and "missing_scope" in row.last_error
 
@@ -273,16 +273,16 @@ def test_stop_finishes_the_post_in_flight_and_gives_back_the_rest(services, slac
     report = worker.deliver_pending()
     assert (report.sent, report.released) == (2, 1)
     assert alerts_in(slack, "C1") == ["2608.00001", "2608.00002"]
-    pending = store.deliveries("pending")
+    pending = store.alerts.all("pending")
     assert [(d.paper_id, d.attempts) for d in pending] == [("2608.00003", 0)]
 
 
 def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, outbox, slack, clock):
     # A process claimed both rows, posted C1's, and died before writing it down.
     a_minute_ago = iso(clock.now - timedelta(minutes=1))
-    claimed = outbox.claim_pending_deliveries(10, now=a_minute_ago, claim="dead")
+    claimed = outbox.alerts.claim(10, now=a_minute_ago, claim="dead")
     assert len(claimed) == 2
-    assert outbox.start_posting(claimed[0].id, "dead", a_minute_ago)
+    assert outbox.alerts.start_posting(claimed[0].id, "dead", a_minute_ago)
     client = make_slack_client("xoxb-test", slack.base_url)
     client.chat_postMessage(
         channel="C1",
@@ -295,7 +295,7 @@ def test_row_left_sending_by_a_dead_process_is_checked_not_reposted(services, ou
     clock.advance(minutes=10)
     assert worker.deliver_pending().sent == 2
     assert alerts_in(slack, "C1") == ["2608.00001"] == alerts_in(slack, "C2")
-    assert {d.status for d in outbox.deliveries()} == {"sent"}
+    assert {d.status for d in outbox.alerts.all()} == {"sent"}
     # Only the row whose post had started needed a look at the history.
     assert len(slack.calls_to("conversations.history")) == 1
 
@@ -311,7 +311,7 @@ def test_a_paper_with_a_2000_character_url_is_posted_and_the_rest_after_it(servi
         "<description>We propose X.</description></item></channel></rss>"
     )
     (paper,) = parse_feed(feed.encode(), "https://journal.example/rss").papers
-    store.upsert_papers([paper])
+    store.papers.upsert([paper])
     queue(store, "C1", paper.id)
     queue(store, "C1", add_paper(store, 2))
 
@@ -350,10 +350,10 @@ def test_an_alert_that_cannot_be_made_fails_alone_and_the_queue_moves_on(
 
     assert (report.sent, report.failed) == (1, 2)
     assert alerts_in(slack, "C1") == ["2608.00002"]
-    failed = outbox.deliveries("failed")
+    failed = outbox.alerts.all("failed")
     assert {d.target for d in failed} == {"C1", "C2"}
     assert all("cannot summarise this one" in d.last_error for d in failed)
-    assert outbox.deliveries("sending") == [] and outbox.deliveries("pending") == []
+    assert outbox.alerts.all("sending") == [] and outbox.alerts.all("pending") == []
 
 
 # -- the instance lock: posts left claimed are taken over at once by the sole process
@@ -362,7 +362,7 @@ def test_an_alert_that_cannot_be_made_fails_alone_and_the_queue_moves_on(
 @pytest.fixture
 def claimed(outbox):
     """Both queued alerts claimed a moment ago, as by a process that then died."""
-    outbox.claim_pending_deliveries(10)
+    outbox.alerts.claim(10)
     return outbox
 
 
@@ -372,7 +372,7 @@ def test_the_sole_process_takes_over_claims_at_once(services, claimed, slack, cl
     lock = take_over(claimed.path, worker)
 
     assert lock is not None
-    assert {d.status for d in claimed.deliveries()} == {"pending"}
+    assert {d.status for d in claimed.alerts.all()} == {"pending"}
     lock.release()
 
 
@@ -382,7 +382,7 @@ def test_while_another_process_holds_the_lock_the_lease_decides(services, claime
     worker = deliverer(services, slack, clock)
 
     assert take_over(claimed.path, worker) is None
-    assert {d.status for d in claimed.deliveries()} == {"sending"}
+    assert {d.status for d in claimed.alerts.all()} == {"sending"}
     other.release()
 
 
@@ -397,7 +397,7 @@ def test_a_hostile_feed_item_reaches_slack_as_plain_text(services, slack, clock)
         "<description>See &lt;#C0GENERAL&gt; &amp; more.</description></item></channel></rss>"
     )
     (paper,) = parse_feed(feed.encode(), "https://j.example/rss").papers
-    services.store.upsert_papers([paper])
+    services.store.papers.upsert([paper])
     queue(services.store, "C1", paper.id)
 
     assert deliverer(services, slack, clock).deliver_pending().sent == 1

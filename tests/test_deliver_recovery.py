@@ -46,7 +46,7 @@ def test_digest_reply_cut_off_by_a_crash_is_posted_once(services, slack, clock, 
     die_at_post(first_process, 2, after_landing=landed)
     with pytest.raises(ProcessDied):
         first_process.deliver_pending()
-    [run] = store.digests()
+    [run] = store.digests.all()
     assert (run.status, run.parts_posted) == ("sending", 1)
     assert len(digest_parts(slack, "C1")) == (2 if landed else 1)
 
@@ -59,7 +59,7 @@ def test_digest_reply_cut_off_by_a_crash_is_posted_once(services, slack, clock, 
     assert numbers == list(range(len(parts))) and len(parts) == 3
     assert all(part["thread_ts"] == parts[0]["ts"] for part in parts[1:])
     assert papers_in(parts) == ids
-    assert {(row.status, row.slack_ts) for row in store.deliveries()} == {("sent", parts[0]["ts"])}
+    assert {(row.status, row.slack_ts) for row in store.alerts.all()} == {("sent", parts[0]["ts"])}
     # The part whose post had started was looked for among the thread's replies.
     [lookup] = slack.calls_to("conversations.replies")
     assert lookup["ts"] == parts[0]["ts"]
@@ -83,9 +83,9 @@ def test_pause_notice_refused_by_a_server_error_is_sent_next_cycle_once(
     slack.fail_next("chat.postMessage", status=500)
     worker = deliverer(services, slack, clock)
     worker.deliver_pending()
-    assert channel_gone.list_subscriptions()[0].paused
+    assert channel_gone.subscriptions.all()[0].paused
     assert dms_about_the_pause(slack) == []
-    [notice] = channel_gone.notices()
+    [notice] = channel_gone.notices.all()
     assert notice.status == "pending" and "internal_error" in notice.last_error
 
     # Within the backoff nothing is tried; after it the owner is told, once.
@@ -97,7 +97,7 @@ def test_pause_notice_refused_by_a_server_error_is_sent_next_cycle_once(
     deliverer(services, slack, clock).deliver_pending()
     [dm] = dms_about_the_pause(slack)
     assert "<#C1>" in dm["text"] and "channel_not_found" in dm["text"]
-    assert [(n.status, n.attempts) for n in channel_gone.notices()] == [("sent", 2)]
+    assert [(n.status, n.attempts) for n in channel_gone.notices.all()] == [("sent", 2)]
 
 
 def test_pause_notice_whose_answer_never_came_is_not_sent_twice(
@@ -108,13 +108,13 @@ def test_pause_notice_whose_answer_never_came_is_not_sent_twice(
     slack.fail_next("chat.postMessage", delay=3)
     worker = deliverer(services, slack, clock, post_timeout_seconds=1)
     worker.deliver_pending()
-    [notice] = channel_gone.notices()
+    [notice] = channel_gone.notices.all()
     assert notice.status == "pending" and notice.uncertain
 
     clock.advance(minutes=5)
     worker.deliver_pending()
     [dm] = dms_about_the_pause(slack)
-    [notice] = channel_gone.notices()
+    [notice] = channel_gone.notices.all()
     assert (notice.status, notice.uncertain) == ("sent", True)
     assert len(slack.calls_to("conversations.history")) == 1
 
@@ -128,7 +128,7 @@ def test_pause_notice_to_an_owner_slack_cannot_reach_fails_with_the_reason(
     worker.deliver_pending()
     clock.advance(hours=2)
     worker.deliver_pending()
-    [notice] = channel_gone.notices()
+    [notice] = channel_gone.notices.all()
     assert (notice.status, notice.last_error) == ("failed", "Slack answered user_disabled")
     assert len(slack.calls_to("chat.postMessage", include_failed=True)) == 2
     # `paperbot status` says who was not told, and why.
@@ -151,4 +151,4 @@ def test_pause_notice_cut_off_by_a_crash_is_sent_once(services, channel_gone, sl
     clock.advance(minutes=10)
     deliverer(services, slack, clock).deliver_pending()
     assert len(dms_about_the_pause(slack)) == 1
-    assert [n.status for n in channel_gone.notices()] == ["sent"]
+    assert [n.status for n in channel_gone.notices.all()] == ["sent"]

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_PARTY = {"bot", "handlers", "tests", "bench"}
 # Declared but not imported by name, each for a reason.
 NOT_IMPORTED = {
-    "sqlalchemy": "APScheduler's SQLAlchemyJobStore (bot/scheduler.py) needs it undeclared",
+    "tzdata": "zoneinfo reads it where the system has no time zone database (slim images)",
 }
 
 

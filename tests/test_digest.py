@@ -19,12 +19,12 @@ def clock():
 
 def hold_for_digest(store, target: str, papers: int, cadence: str = "daily") -> list[str]:
     """`papers` stored papers held for `target`'s digest by one subscription of U1."""
-    subscription = store.add_subscription(
+    subscription = store.subscriptions.add(
         owner="U1", target=target, topic="graph neural networks", embedding=[1.0], cadence=cadence
     )
     ids = [add_paper(store, number) for number in range(1, papers + 1)]
     for paper_id in ids:
-        store.enqueue_delivery(
+        store.alerts.enqueue(
             target=target,
             paper_id=paper_id,
             subscription_id=subscription.id,
@@ -70,7 +70,7 @@ def test_digest_is_one_message_with_the_rest_in_its_thread(services, slack, cloc
     assert papers_in(parts) == ids
     # No paper came as an alert of its own; every row is sent with the digest's ts.
     assert len(slack.messages_in("DU1")) == len(parts)
-    rows = store.deliveries()
+    rows = store.alerts.all()
     assert {(row.status, row.slack_ts) for row in rows} == {("sent", first["ts"])}
     # Nothing left for a second digest or a second run.
     assert release_digest(store.path, "U1", "daily") == 0
@@ -80,7 +80,7 @@ def test_digest_is_one_message_with_the_rest_in_its_thread(services, slack, cloc
 
 def test_digest_tells_a_failing_feed_from_a_quiet_day(services, slack, clock):
     store = services.store
-    store.save_feed_state(
+    store.feeds.save(
         "https://rss.arxiv.org/rss/cs.CL",
         name="arXiv cs.CL",
         last_status="http_error",
@@ -88,7 +88,7 @@ def test_digest_tells_a_failing_feed_from_a_quiet_day(services, slack, clock):
         first_error_at="2026-08-20T04:00:00+00:00",
         last_ok="2026-08-19T04:00:00+00:00",
     )
-    store.add_subscription(
+    store.subscriptions.add(
         owner="U1", target="C7", topic="speech", embedding=[1.0], cadence="weekly"
     )
     # Nothing matched, but a feed is down: the digest says so rather than stay silent.
@@ -102,7 +102,7 @@ def test_digest_tells_a_failing_feed_from_a_quiet_day(services, slack, clock):
 
 
 def test_quiet_day_with_healthy_feeds_posts_nothing(services, slack, clock):
-    services.store.add_subscription(
+    services.store.subscriptions.add(
         owner="U1", target="U1", topic="speech", embedding=[1.0], cadence="daily"
     )
     assert release_digest(services.store.path, "U1", "daily") == 0
@@ -118,13 +118,13 @@ def test_digest_refused_with_a_server_error_is_retried_whole(services, slack, cl
     slack.fail_next("chat.postMessage", status=500)
     assert worker.deliver_pending().retrying == 1
     assert digest_parts(slack, "C1") == []
-    assert {row.status for row in store.deliveries()} == {"digest"}
+    assert {row.status for row in store.alerts.all()} == {"digest"}
     # Within the backoff nothing is tried; after it, the whole digest goes out once.
     assert worker.deliver_pending().sent == 0
     clock.advance(minutes=5)
     assert worker.deliver_pending().sent == 1
     assert papers_in(digest_parts(slack, "C1")) == ids
-    assert {row.status for row in store.deliveries()} == {"sent"}
+    assert {row.status for row in store.alerts.all()} == {"sent"}
 
 
 def test_digest_reply_failing_is_resumed_not_reposted(services, slack, clock):
@@ -144,9 +144,9 @@ def test_digest_reply_failing_is_resumed_not_reposted(services, slack, clock):
     worker.poster.chat_postMessage = second_post_fails
     assert worker.deliver_pending().retrying == 1
     [first] = digest_parts(slack, "C1")
-    [run] = store.digests()
+    [run] = store.digests.all()
     assert (run.parts_posted, run.slack_ts, run.status) == (1, first["ts"], "pending")
-    assert {row.status for row in store.deliveries()} == {"digest"}
+    assert {row.status for row in store.alerts.all()} == {"digest"}
 
     clock.advance(minutes=5)
     assert worker.deliver_pending().sent == 1
@@ -165,12 +165,12 @@ def test_unanswered_digest_post_is_found_in_history_not_posted_twice(services, s
     slack.fail_next("chat.postMessage", delay=3)
     worker = deliverer(services, slack, clock, post_timeout_seconds=1)
     assert worker.deliver_pending().retrying == 1
-    [run] = store.digests()
+    [run] = store.digests.all()
     assert run.uncertain
     clock.advance(hours=1)
     assert worker.deliver_pending().sent == 1
     [digest] = digest_parts(slack, "C1")
-    assert {(row.status, row.slack_ts) for row in store.deliveries()} == {("sent", digest["ts"])}
+    assert {(row.status, row.slack_ts) for row in store.alerts.all()} == {("sent", digest["ts"])}
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel"])
@@ -180,20 +180,20 @@ def test_digest_to_a_channel_that_refuses_fails_visibly_and_pauses(services, sla
     release_digest(store.path, "C1", "daily")
     slack.fail_next("chat.postMessage", error=error)
     assert deliverer(services, slack, clock).deliver_pending().failed == 1
-    rows = store.deliveries()
+    rows = store.alerts.all()
     assert {(row.status, row.last_error) for row in rows} == {("failed", error)}
-    assert all(s.paused for s in store.list_subscriptions())
+    assert all(s.paused for s in store.subscriptions.all())
     # The owner is told once, by DM.
     [dm] = slack.messages_in("DU1")
     assert error in dm["text"]
 
 
 def over_cap(store, target: str, papers: int) -> None:
-    subscription = store.add_subscription(
+    subscription = store.subscriptions.add(
         owner="U1", target=target, topic="speech", embedding=[1.0]
     )
     for number in range(1, papers + 1):
-        store.enqueue_delivery(
+        store.alerts.enqueue(
             target=target,
             paper_id=add_paper(store, number),
             subscription_id=subscription.id,
@@ -231,8 +231,8 @@ def test_offer_that_could_not_be_posted_is_made_next_cycle(services, slack, cloc
 def test_a_digest_that_cannot_be_made_fails_alone_and_the_next_one_goes_out(services, slack, clock):
     store = services.store
     hold_for_digest(store, "C1", 1)  # "Paper 1", which FailingSummarizer cannot summarise
-    store.add_subscription(owner="U1", target="C7", topic="speech", embedding=[1.0])
-    store.save_feed_state("https://f.example/rss", name="F", last_status="http_error")
+    store.subscriptions.add(owner="U1", target="C7", topic="speech", embedding=[1.0])
+    store.feeds.save("https://f.example/rss", name="F", last_status="http_error")
     release_digest(store.path, "C1", "daily")
     release_digest(store.path, "C7", "daily")
     worker = deliverer(services, slack, clock)
@@ -242,5 +242,5 @@ def test_a_digest_that_cannot_be_made_fails_alone_and_the_next_one_goes_out(serv
 
     assert (report.sent, report.failed) == (1, 1)
     assert digest_parts(slack, "C1") == [] and len(digest_parts(slack, "C7")) == 1
-    [row] = store.deliveries()
+    [row] = store.alerts.all()
     assert row.status == "failed" and "cannot summarise this one" in row.last_error

@@ -71,7 +71,7 @@ def test_cycle_posts_matching_alerts_once(settings, embedder, feed_server, slack
         "paper_mute_topic",
     ]
     assert channel_alert["metadata"]["event_payload"]["paper_id"] == "2608.99999"
-    stored = {d.paper_id: d for d in services.store.deliveries("sent")}
+    stored = {d.paper_id: d for d in services.store.alerts.all("sent")}
     assert stored["2608.99999"].slack_ts
 
     second = services.pipeline.run_cycle(feeds)

@@ -13,7 +13,7 @@ def corpus(eval_corpus):
 
 
 def scores(services, subscription_id):
-    subscription = services.store.get_subscription(subscription_id)
+    subscription = services.store.subscriptions.get(subscription_id)
     corpus = services.matcher.corpus()
     found = evidence(services.store, subscription, corpus)
     return {paper_id: float(found.score[i]) for i, paper_id in enumerate(corpus.ids)}
@@ -40,7 +40,7 @@ def test_changing_a_vote_relearns_from_scratch(services, corpus):
     sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
     judge(services, sub, corpus[0], 1)
     updated = judge(services, sub, corpus[0], -1)
-    assert services.store.subscription_feedback(sub.id) == {corpus[0]: -1}
+    assert services.store.subscriptions.feedback(sub.id) == {corpus[0]: -1}
     assert updated.profile is not None
 
 

@@ -31,7 +31,7 @@ from bot.feeds import (
 from bot.fetch import Fetcher
 from bot.services import build_services
 from bot.settings import FeedSettings
-from bot.store import Store
+from bot.storage import Store
 from bot.subscriptions import subscribe
 from tests.feed_server import FeedServer, Reply
 
@@ -104,7 +104,7 @@ def quick_fetcher(sleeps: list[float], **kwargs) -> Fetcher:
 
 
 def stored_ids(store: Store) -> list[str]:
-    return [row[0] for row in store.db.execute("select id from papers order by id")]
+    return [row[0] for row in store.database.tuples("select id from papers order by id")]
 
 
 # -- faults: the cycle goes on, health says what happened ---------------------------------
@@ -164,7 +164,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
         "2608.20002",
         "2608.30001",
     ]
-    rows = {row["name"]: row for row in services.store.feed_states()}
+    rows = {row["name"]: row for row in services.store.feeds.all()}
     assert {name: row["last_status"] for name, row in rows.items()} == statuses
     assert rows["broken"]["consecutive_errors"] == 1
     # The broken document's validators are not kept, so the whole feed is read again.
@@ -187,7 +187,7 @@ def test_cycle_survives_every_kind_of_fault(services, server):
         "2608.20003",
         "2608.30001",
     ]
-    rows = {row["name"]: row for row in services.store.feed_states()}
+    rows = {row["name"]: row for row in services.store.feeds.all()}
     assert rows["broken"]["consecutive_errors"] == 2
     assert rows["etag"]["last_items"] == 1  # a 304 changes nothing
     assert describe(rows["truncated"]) == "ok, 3 items"
@@ -219,10 +219,10 @@ def test_tag_like_text_in_an_abstract_is_stored_verbatim(services, server):
 
     services.pipeline.ingest_feed(FeedSettings(url=server.url("/feed")))
 
-    paper = services.store.get_paper("2608.50001")
+    paper = services.store.papers.get("2608.50001")
     assert paper.abstract == TAGGED_ABSTRACT
     assert paper.authors == ["Ada Lovelace", "Alan Turing"]
-    assert [i for i, _ in services.store.fts_search('"feature" "path"', 5)] == ["2608.50001"]
+    assert [i for i, _ in services.store.fulltext.search('"feature" "path"', 5)] == ["2608.50001"]
 
 
 # -- announce types and versions ----------------------------------------------------------
@@ -253,7 +253,7 @@ def test_items_past_the_per_feed_cap_are_left_out_and_reported(services, server)
 
     assert (report.status, report.items, report.new) == ("ok", 7, 5)
     assert len(stored_ids(services.store)) == 5
-    row = services.store.get_feed_state(server.url("/huge"))
+    row = services.store.feeds.get(server.url("/huge"))
     assert describe(row) == (
         "ok, 7 items; read with damage: 7 items, over the limit of 5 "
         "(ingest.max_items_per_feed): the rest were left out"
@@ -285,7 +285,7 @@ def test_only_arxiv_speaks_for_an_arxiv_id(services, server):
     ingest(FeedSettings(url=server.url("/arxiv")))
     hijack = ingest(FeedSettings(url=server.url("/journal"), kind="rss"))
 
-    paper = services.store.get_paper("2608.19199")
+    paper = services.store.papers.get("2608.19199")
     assert (paper.title, paper.version) == (arxiv_title, 1)
     assert (hijack.new, hijack.updated) == (0, 0)
 
@@ -293,7 +293,7 @@ def test_only_arxiv_speaks_for_an_arxiv_id(services, server):
     assert ingest(FeedSettings(url=server.url("/journal-first"), kind="rss")).new == 1
     later = ingest(FeedSettings(url=server.url("/arxiv-later")))
     assert (later.new, later.updated) == (0, 1)
-    paper = services.store.get_paper("2608.19200")
+    paper = services.store.papers.get("2608.19200")
     assert (paper.title, paper.version) == ("arXiv's own title", 1)
 
 
@@ -347,11 +347,11 @@ def test_new_version_of_an_alerted_paper_posts_nothing(settings, embedder, serve
 
     assert (second.papers_new, second.papers_updated, second.sent) == (0, 1, 0)
     assert len(slack.calls_to("chat.postMessage")) == 1
-    paper = services.store.get_paper("2608.70001")
+    paper = services.store.papers.get("2608.70001")
     assert paper.version == 2
     assert paper.abstract.endswith("We add experiments on 1M-token contexts.")
     assert paper.updated == "2026-08-17T04:00:00+00:00"
-    assert services.store.update_notices() == []
+    assert services.store.notices.update_notices() == []
 
 
 def test_new_version_of_a_paper_never_stored_alerts_once(settings, embedder, server, slack):
@@ -366,7 +366,7 @@ def test_new_version_of_a_paper_never_stored_alerts_once(settings, embedder, ser
     assert (second.papers_new, second.sent) == (0, 0)
     [posted] = slack.calls_to("chat.postMessage")
     assert "Sparse attention" in posted["text"]
-    assert services.store.get_paper("2608.70001").version == 2
+    assert services.store.papers.get("2608.70001").version == 2
 
 
 def test_notify_updates_replies_in_the_original_alerts_thread(settings, embedder, server, slack):
@@ -374,7 +374,7 @@ def test_notify_updates_replies_in_the_original_alerts_thread(settings, embedder
     feeds = kv_days(server)
     services.pipeline.run_cycle(feeds)
     alert = slack.calls_to("chat.postMessage")[0]
-    alert_ts = services.store.deliveries("sent")[0].slack_ts
+    alert_ts = services.store.alerts.all("sent")[0].slack_ts
 
     second = services.pipeline.run_cycle(feeds)
     third = services.pipeline.run_cycle(feeds)
@@ -387,7 +387,7 @@ def test_notify_updates_replies_in_the_original_alerts_thread(settings, embedder
     assert reply["thread_ts"] == alert_ts
     assert reply["text"].startswith("A new version (v2) of <https://arxiv.org/abs/2608.70001|")
     assert "Sparse attention &amp; KV cache" in reply["text"]
-    assert [n["status"] for n in services.store.update_notices()] == ["sent"]
+    assert [n["status"] for n in services.store.notices.update_notices()] == ["sent"]
 
 
 # -- health: quiet days, stale feeds ----------------------------------------------------
@@ -522,6 +522,6 @@ def test_feed_columns_are_added_to_an_existing_database(tmp_path):
 
     store = Store(path)
 
-    assert store.get_feed_state("https://x/rss")["content_hash"] is None
-    store.add_runtime_feed("https://y/rss", "y", "rss", True)
-    assert [row["url"] for row in store.runtime_feeds()] == ["https://y/rss"]
+    assert store.feeds.get("https://x/rss")["content_hash"] is None
+    store.feeds.add_runtime("https://y/rss", "y", "rss", True)
+    assert [row["url"] for row in store.feeds.runtime()] == ["https://y/rss"]

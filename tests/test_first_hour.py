@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.embed import Embedder
-from bot.store import Store
+from bot.storage import Store
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_NAMES = (
@@ -408,19 +408,19 @@ def test_demo_uses_its_own_database_not_the_configured_one(tmp_path, monkeypatch
     assert result.output.startswith("paperbot demo: database data/demo.db;")
     assert 'paperbot --db data/demo.db search "KV cache compression"' in result.output
     assert not service_db.exists()
-    assert Store(tmp_path / "data" / "demo.db").count_papers() == 322
+    assert Store(tmp_path / "data" / "demo.db").papers.count() == 322
 
 
 def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder):
     mine = tmp_path / "mine.db"
     store = Store(mine)
-    store.add_subscription(
+    store.subscriptions.add(
         owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
     )
     store.close()
     line = one_error_line(paperbot("--db", str(mine), "demo", "--fresh"))
     assert f"{mine} was not made by `paperbot demo`, so --fresh will not delete it" in line
-    assert [s.topic for s in Store(mine).list_subscriptions()] == ["my work"]
+    assert [s.topic for s in Store(mine).subscriptions.all()] == ["my work"]
 
 
 # -- (e) progress on a terminal, silence elsewhere --------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from bot.digest import build_digest, more_matches_offer, show_more
 from bot.match import BY_MEANING, OVER_CAP_REASON, logit
 from bot.papers import Paper
-from bot.store import Store
+from bot.storage import Store
 from bot.subscriptions import subscribe
 
 SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
@@ -25,7 +25,7 @@ NOW = datetime.now(UTC)
 def corpus(services):
     """The 54 eval papers, stored and embedded; title -> id."""
     papers = json.loads(SEED.read_text())
-    services.store.upsert_papers(
+    services.store.papers.upsert(
         [
             Paper(
                 id=f"eval.{i:03d}",
@@ -88,17 +88,17 @@ def test_strict_alerts_a_subset_of_broad(services, corpus):
 def test_required_excluded_and_category_filters(services, corpus):
     store = services.store
     base = dict(owner="U1", embedding=services.embedder.encode_one("video understanding"))
-    plain = store.add_subscription(target="U1", topic="video understanding", **base)
-    required = store.add_subscription(
+    plain = store.subscriptions.add(target="U1", topic="video understanding", **base)
+    required = store.subscriptions.add(
         target="U2", topic="video understanding", required=["benchmark"], **base
     )
-    excluded = store.add_subscription(
+    excluded = store.subscriptions.add(
         target="U3", topic="video understanding", excluded=["benchmark"], **base
     )
-    in_cl = store.add_subscription(
+    in_cl = store.subscriptions.add(
         target="U4", topic="video understanding", categories=["cs.CL"], **base
     )
-    papers = store.get_papers(list(corpus.values()))
+    papers = store.papers.get_many(list(corpus.values()))
     everything = alerted(services, corpus, plain)
     with_word = {
         p
@@ -114,7 +114,7 @@ def test_required_excluded_and_category_filters(services, corpus):
 
 
 def test_followed_author_always_alerts(services, corpus):
-    sub = services.store.add_subscription(
+    sub = services.store.subscriptions.add(
         owner="U1",
         target="U1",
         topic="protein folding in yeast",
@@ -151,19 +151,19 @@ def test_daily_cap_holds_back_the_rest_and_offers_them(services, corpus):
     report = services.pipeline.run_cycle([], now=NOW)
     assert len(report.alerts) == 2 and len(report.over_cap) > 0
     assert [a.margin for a in report.alerts] >= sorted(a.margin for a in report.over_cap)[-1:] * 2
-    dropped = services.store.deliveries("dropped")
+    dropped = services.store.alerts.all("dropped")
     assert {d.last_error for d in dropped} == {OVER_CAP_REASON}
     offer = more_matches_offer(services.store, "U1", NOW)
     assert f"{len(report.over_cap)} more papers matched" in offer["text"]
     assert offer["blocks"][0]["accessory"]["action_id"] == "show_more_matches"
     assert show_more(services.store, "U1", NOW, limit=3) == min(3, len(report.over_cap))
-    assert len(services.store.deliveries("pending")) == 2 + min(3, len(report.over_cap))
+    assert len(services.store.alerts.all("pending")) == 2 + min(3, len(report.over_cap))
 
 
 def test_daily_cap_counts_what_was_sent_earlier_that_day(services, corpus):
     services.matcher.config = dataclasses.replace(services.matcher.config, daily_cap_dm=2)
     subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
-    services.store.enqueue_delivery(
+    services.store.alerts.enqueue(
         target="U1", paper_id="eval.000", subscription_id=1, score=0.9, matches=[]
     )
     result = services.matcher.match(list(corpus.values()), now=datetime.now(UTC))
@@ -174,8 +174,8 @@ def test_daily_subscription_is_held_for_one_grouped_digest(services, corpus):
     for topic in ("3D point cloud understanding", "video understanding"):
         subscribe(services.store, services.embedder, topic=topic, owner="U1", cadence="daily")
     report = services.pipeline.run_cycle([], now=NOW)
-    assert report.alerts and services.store.deliveries("pending") == []
-    held = services.store.deliveries("digest")
+    assert report.alerts and services.store.alerts.all("pending") == []
+    held = services.store.alerts.all("digest")
     assert len(held) == len(report.alerts)
     digest = build_digest(services.store, services.summarizer, "U1", NOW)
     assert digest.delivery_ids == [d.id for d in held]
@@ -197,7 +197,7 @@ def test_existing_database_gains_the_new_columns(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    sub = store.get_subscription(1)
+    sub = store.subscriptions.get(1)
     assert sub.required == [] and sub.strictness == "normal" and sub.profile is None
 
 
@@ -231,9 +231,9 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
     got = {(m.subscription_id, a.paper_id): m.score for a in alerts for m in a.matches}
 
     matcher_corpus = services.matcher.corpus()
-    papers = store.get_papers(list(corpus.values()))
+    papers = store.papers.get_many(list(corpus.values()))
     expected = {}
-    for sub in store.list_subscriptions(active_only=True):
+    for sub in store.subscriptions.all(active_only=True):
         scores = evidence(store, sub, matcher_corpus).score
         threshold = threshold_for(sub, services.matcher.config)
         for paper_id, paper in papers.items():
@@ -264,7 +264,7 @@ def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus
     ranked = sorted(corpus.values())
     for paper_id, value in zip(ranked[:8], [1, 1, 1, 1, 1, -1, -1, -1], strict=True):
         record_feedback(store, "U7", paper_id, learner.id, value, matcher=services.matcher)
-    assert store.get_subscription(learner.id).profile is not None
+    assert store.subscriptions.get(learner.id).profile is not None
 
     def decided(matrix_cells):
         matcher = Matcher(store, embedder.name, services.matcher.config, matrix_cells)
@@ -314,11 +314,11 @@ def test_explanations_cite_the_distinctive_words_never_generic_ones(services, co
     from bot.relevance import GENERIC_SHARE
 
     store = services.store
-    papers = store.fts_row_count()
+    papers = store.fulltext.row_count()
     generic = [
         w
         for w in ("language", "models")
-        if store.fts_match_count(f'"{w}"') > GENERIC_SHARE * papers
+        if store.fulltext.match_count(f'"{w}"') > GENERIC_SHARE * papers
     ]
     assert generic, "the eval corpus should have generic words for this test"
     sub = subscribe(
@@ -389,7 +389,7 @@ def test_a_paper_scoring_exactly_the_threshold_alerts(services, corpus):
     raw = decisions.pair_margins[pair] + float(np.float32(logit(0.0)))
     exact = float(1 / (1 + np.exp(-raw)))
 
-    store.update_subscription(sub.id, threshold=exact)
+    store.subscriptions.update(sub.id, threshold=exact)
     assert ulip in alerted(services, corpus, sub)
-    store.update_subscription(sub.id, threshold=float(np.nextafter(np.float32(exact), 1)))
+    store.subscriptions.update(sub.id, threshold=float(np.nextafter(np.float32(exact), 1)))
     assert ulip not in alerted(services, corpus, sub)

@@ -104,7 +104,7 @@ def settings_dir(settings) -> Path:
 
 
 def sent_pairs(services) -> set[tuple[str, str]]:
-    return {(d.target, d.paper_id) for d in services.store.deliveries("sent")}
+    return {(d.target, d.paper_id) for d in services.store.alerts.all("sent")}
 
 
 def test_feed_down_for_a_day_and_back_misses_no_paper(settings, embedder, slack, feed_server):
@@ -130,14 +130,14 @@ def test_feed_down_for_a_day_and_back_misses_no_paper(settings, embedder, slack,
         clock.now += timedelta(minutes=1)
     # Retried with backoff, never less than hourly, never given up.
     assert 24 <= polls <= 60
-    assert services.store.count_papers() == 0
+    assert services.store.papers.count() == 0
 
     shutil.copy(FEED_FILE, feed_server.root / "cs.CL.xml")
     for _ in range(61):
         ticker.run_cycle()
         clock.now += timedelta(minutes=1)
     assert {p for _, p in sent_pairs(services)} == {p for _, p in expected}
-    assert services.store.last_cycle()["feeds_ok"] == 1
+    assert services.store.cycles.last()["feeds_ok"] == 1
 
 
 def test_a_cycle_is_recorded_and_logged_as_one_line(settings, embedder, slack, feed_server, caplog):
@@ -158,7 +158,7 @@ def test_a_cycle_is_recorded_and_logged_as_one_line(settings, embedder, slack, f
     # The matches over the per-cycle cap are offered once, after the alerts.
     [offer] = [m for m in slack.messages_in("C1") if not m.get("metadata")]
     assert "more papers matched your subscriptions today" in offer["text"]
-    assert services.store.last_cycle()["sent"] == record["sent"]
+    assert services.store.cycles.last()["sent"] == record["sent"]
     # Nothing due a minute later: no cycle, no line, no second post.
     clock.now += timedelta(minutes=1)
     assert ticker.run_cycle() is None
@@ -192,7 +192,7 @@ def test_digest_jobs_run_at_the_local_hour_of_each_target(settings, embedder, sl
         assert (daily.hour, daily.minute) == (settings.schedule.digest_hour, 0)
         weekly = jobs["digest:weekly:C9"].next_run_time.astimezone(ZoneInfo("UTC"))
         assert weekly.strftime("%a").lower() == settings.schedule.weekly_digest_day
-        assert services.store.target_timezone("U1") == "Asia/Tokyo"
+        assert services.store.subscriptions.target_timezone("U1") == "Asia/Tokyo"
         assert all(j.coalesce and j.misfire_grace_time is None for j in jobs.values())
     finally:
         stop_scheduler(scheduler, wait=False)
@@ -203,9 +203,9 @@ def test_missed_digest_runs_once_after_downtime(settings, embedder, slack):
         settings, slack=make_slack_client("xoxb-test", slack.base_url), embedder=embedder
     )
     add_digest_subscriptions(services, embedder)
-    sub = services.store.list_subscriptions()[0]
+    sub = services.store.subscriptions.all()[0]
     for number in (1, 2):
-        services.store.enqueue_delivery(
+        services.store.alerts.enqueue(
             target="U1",
             paper_id=f"2608.0000{number}",
             subscription_id=sub.id,
@@ -236,14 +236,14 @@ def test_missed_digest_runs_once_after_downtime(settings, embedder, slack):
     assert ran.wait(timeout=60)
     stop_scheduler(restarted)
     assert runs == ["digest:daily:U1"]
-    [digest] = services.store.digests()
+    [digest] = services.store.digests.all()
     assert (digest.target, digest.cadence, digest.status) == ("U1", "daily", "pending")
-    assert [d.paper_id for d in services.store.digest_rows(digest.id)] == [
+    assert [d.paper_id for d in services.store.digests.rows(digest.id)] == [
         "2608.00001",
         "2608.00002",
     ]
     # Held for the digest, never queued as alerts of their own.
-    assert services.store.deliveries("pending") == []
+    assert services.store.alerts.all("pending") == []
     after, _ = build_scheduler(services)
     after.start(paused=True)
     assert after.get_job("digest:daily:U1", jobstore=PERSISTENT).next_run_time > datetime.now(UTC)

@@ -1,3 +1,4 @@
+import sqlite3
 import threading
 from dataclasses import replace
 
@@ -6,7 +7,7 @@ import pytest
 
 from bot.papers import Paper
 from bot.search import fts_query, query_facets
-from bot.store import Store
+from bot.storage import Store
 
 
 def test_fts_query_quotes_every_word():
@@ -83,7 +84,7 @@ def tagged(services):
             published="2026-08-21",
         ),
     ]
-    services.store.upsert_papers(papers)
+    services.store.papers.upsert(papers)
     services.pipeline.embed_missing()
 
 
@@ -104,7 +105,7 @@ def test_filters_since_categories_and_authors(services, tagged):
 def test_hostile_text_in_filters_is_harmless(services, tagged):
     hits = services.search.search('"OR NEAR(', authors=["%' or 1=1 --"], categories=["'; drop"])
     assert hits == []
-    assert services.store.count_papers() == 3
+    assert services.store.papers.count() == 3
 
 
 def test_similar_finds_related_papers_but_not_itself(services, corpus):
@@ -152,7 +153,7 @@ def test_a_paper_embedded_by_another_thread_is_found_by_the_next_search(services
     )
 
     def ingest():
-        services.store.upsert_papers([paper])
+        services.store.papers.upsert([paper])
         services.pipeline.embed_missing()
         services.store.close()
 
@@ -165,20 +166,28 @@ def test_a_paper_embedded_by_another_thread_is_found_by_the_next_search(services
 
 
 def old_style_store(store):
-    """The store as the code before issue 7 left it: FTS re-indexed on every update."""
-    store.db["papers"].enable_fts(
-        ["title", "abstract", "authors"],
-        fts_version="FTS5",
-        create_triggers=True,
-        tokenize="porter",
-        replace=True,
-    )
+    """The database as paperbot 0.1 made it before issue 7: no schema_version (so it is
+    adopted again when opened), and the full-text index re-indexed on every update."""
+    store.close()
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("drop table schema_version")
+        for column in ("posting", "claim"):
+            conn.execute(f"alter table notices drop column {column}")
+        conn.execute("drop trigger papers_au")
+        conn.execute(
+            "CREATE TRIGGER [papers_au] AFTER UPDATE ON [papers] BEGIN\n"
+            "  INSERT INTO [papers_fts] ([papers_fts], rowid, [title], [abstract], [authors]) "
+            "VALUES('delete', old.rowid, old.[title], old.[abstract], old.[authors]);\n"
+            "  INSERT INTO [papers_fts] (rowid, [title], [abstract], [authors]) "
+            "VALUES (new.rowid, new.[title], new.[abstract], new.[authors]);\n"
+            "END"
+        )
     return store
 
 
 def fts_index_pages(store) -> list[dict]:
     """The full-text index's stored pages: any re-indexing rewrites some of them."""
-    return list(store.db["papers_fts_data"].rows)
+    return store.database.rows("select * from papers_fts_data")
 
 
 def test_writes_after_ingest_leave_the_full_text_index_alone(services, corpus):
@@ -189,14 +198,14 @@ def test_writes_after_ingest_leave_the_full_text_index_alone(services, corpus):
     """
     old_style_store(services.store)
     store = Store(services.store.path)
-    before = (fts_index_pages(store), store.fts_search('"point" OR "cloud"', 10))
+    before = (fts_index_pages(store), store.fulltext.search('"point" OR "cloud"', 10))
     paper_ids = list(corpus)[:10]
     for paper_id in paper_ids:
-        store.set_summary(paper_id, "A summary with the words point cloud and zebra.")
-    store.mark_matched(paper_ids)
-    store.set_embeddings("other-model", {paper_id: [0.5, 0.5] for paper_id in paper_ids})
-    assert (fts_index_pages(store), store.fts_search('"point" OR "cloud"', 10)) == before
-    assert store.fts_search('"zebra"', 10) == []
+        store.papers.set_summary(paper_id, "A summary with the words point cloud and zebra.")
+    store.papers.mark_matched(paper_ids)
+    store.papers.set_embeddings("other-model", {paper_id: [0.5, 0.5] for paper_id in paper_ids})
+    assert (fts_index_pages(store), store.fulltext.search('"point" OR "cloud"', 10)) == before
+    assert store.fulltext.search('"zebra"', 10) == []
 
 
 def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
@@ -209,11 +218,11 @@ def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
         url="",
         version=1,
     )
-    store.upsert_papers([first])
-    store.upsert_papers(
+    store.papers.upsert([first])
+    store.papers.upsert(
         [replace(first, abstract="We herd sheep with quadcopter drones instead.", version=2)]
     )
     services.pipeline.embed_missing()
     hits = services.search.search("quadcopter sheep", limit=3)
     assert hits[0].paper.id == "2608.00002" and hits[0].bm25_rank == 1
-    assert store.fts_search('"pigeons"', 10) == []
+    assert store.fulltext.search('"pigeons"', 10) == []

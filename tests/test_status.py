@@ -18,7 +18,7 @@ from bot.services import build_services
 from bot.settings import FeedSettings
 from bot.status import status_report, status_text
 from bot.status_report import status_lines
-from bot.store import Store
+from bot.storage import Store
 
 SMALL_FEED = (
     Path(__file__).parent
@@ -39,12 +39,12 @@ def after_a_bad_cycle(settings, embedder, slack):
         settings, slack=make_slack_client("xoxb-test", slack.base_url), embedder=embedder
     )
     store = services.store
-    store.upsert_papers(
+    store.papers.upsert(
         [Paper(id="2608.00001", title="Sparse attention", abstract="We x.", url="https://a/")]
     )
     for target in ("C2", "C1", "C3"):
-        sub = store.add_subscription(owner="U1", target=target, topic="attention", embedding=[1.0])
-        store.enqueue_delivery(
+        sub = store.subscriptions.add(owner="U1", target=target, topic="attention", embedding=[1.0])
+        store.alerts.enqueue(
             target=target, paper_id="2608.00001", subscription_id=sub.id, score=0.5, matches=[]
         )
     slack.fail_next("chat.postMessage", status=500)
@@ -90,10 +90,10 @@ def test_status_of_a_new_database(settings):
 
 def test_slash_status_shows_the_callers_next_digests(services):
     store = services.store
-    store.add_subscription(owner="U1", target="U1", topic="a", embedding=[1.0], cadence="daily")
-    store.add_subscription(owner="U1", target="C9", topic="b", embedding=[1.0], cadence="weekly")
-    store.add_subscription(owner="U2", target="U2", topic="c", embedding=[1.0], cadence="daily")
-    store.set_target_timezone("U1", "Asia/Tokyo")
+    store.subscriptions.add(owner="U1", target="U1", topic="a", embedding=[1.0], cadence="daily")
+    store.subscriptions.add(owner="U1", target="C9", topic="b", embedding=[1.0], cadence="weekly")
+    store.subscriptions.add(owner="U2", target="U2", topic="c", embedding=[1.0], cadence="daily")
+    store.subscriptions.set_target_timezone("U1", "Asia/Tokyo")
     schedule = dataclasses.replace(services.settings.schedule, digest_hour=8)
     # Friday 2026-08-21 12:00 UTC is 21:00 in Tokyo: the next daily digest is tomorrow.
     now = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
@@ -144,7 +144,7 @@ def test_cycle_records_and_shows_seconds_per_stage(settings, embedder, slack, ca
 
     stages = {"fetch_seconds": 1.0, "embed_seconds": 2.0, "match_seconds": 3.0}
     stages["deliver_seconds"] = 4.0
-    row = services.store.last_cycle()
+    row = services.store.cycles.last()
     assert row["papers_new"] > 0
     assert {name: row[name] for name in stages} == stages
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cycle {")]
@@ -174,15 +174,15 @@ def test_cycles_of_an_older_database_gain_the_stage_columns(tmp_path):
             "('2026-08-21T04:00:00+00:00', 2, 2, 5, 1, 1, 1, 0, 0, 7.5, '{}', '[]')"
         )
     store = Store(path)
-    store.record_cycle({"started": "2026-08-21T05:00:00+00:00", "fetch_seconds": 1.5})
+    store.cycles.record({"started": "2026-08-21T05:00:00+00:00", "fetch_seconds": 1.5})
 
-    columns = store.db["cycles"].columns_dict
+    columns = [row[1] for row in store.database.tuples("pragma table_info(cycles)")]
     assert {"fetch_seconds", "embed_seconds", "match_seconds", "deliver_seconds"} <= set(columns)
-    first = next(store.db["cycles"].rows_where("id = 1"))
+    first = store.database.row("select * from cycles where id = 1")
     assert (first["papers_new"], first["fetch_seconds"]) == (5, None)
-    assert store.last_cycle()["fetch_seconds"] == 1.5
+    assert store.cycles.last()["fetch_seconds"] == 1.5
     # A row from before the columns shows no stage line rather than failing.
-    store.db.execute("delete from cycles where id = 2")
+    store.database.write("delete from cycles where id = 2")
     cycle_line = status_text(status_report(store)).splitlines()[0]
     assert cycle_line.endswith("5 papers new, 1 matches, 1 sent, 0 failed, 0 to retry, in 7.5s")
 
@@ -190,14 +190,14 @@ def test_cycles_of_an_older_database_gain_the_stage_columns(tmp_path):
 def test_slash_status_shows_feed_names_and_short_states_only(services):
     store = services.store
     secret = "/srv/paperbot/private/feeds/journal.xml"
-    store.save_feed_state(
+    store.feeds.save(
         secret,
         name=secret,
         last_status="network_error",
         last_error=f"cannot read {secret}: Permission denied",
         consecutive_errors=2,
     )
-    store.save_feed_state(
+    store.feeds.save(
         "https://internal.example/rss?token=s3cret",
         name="Journal",
         last_status="http_error",

@@ -24,7 +24,7 @@ def members_of(channel_members):
 
 @pytest.fixture
 def stored(services):
-    services.store.upsert_papers(parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers)
+    services.store.papers.upsert(parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers)
     services.pipeline.embed_missing()
     return services
 
@@ -35,7 +35,7 @@ def test_dm_subscriptions_are_their_owners_alone(services):
         with pytest.raises(subs.SubscriptionError, match=f"no subscription #{theirs.id}"):
             change(services.store, "U1", theirs.id, members_of({"U2": ["U1"]}))
     assert subs.visible_subscriptions(services.store, "U1", "U2", lambda u, c: True) == []
-    assert services.store.get_subscription(theirs.id) is not None
+    assert services.store.subscriptions.get(theirs.id) is not None
 
 
 def test_channel_subscriptions_belong_to_members(services):
@@ -93,7 +93,7 @@ def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server)
         "https://arxiv.org/abs/astro-ph/0601001v1",
     )
     assert paper.id == "astro-ph/0601001"
-    assert services.store.get_paper("astro-ph/0601001") is not None
+    assert services.store.papers.get("astro-ph/0601001") is not None
     liked = subs.like(services.store, services.embedder, paper, owner="U1")
     assert liked.seed_papers == [paper.id] and liked.target == "U1"
 
@@ -118,7 +118,7 @@ def test_a_paper_fetched_for_like_is_never_alerted_as_new(services, feed_server)
     report = services.pipeline.run_cycle([])
 
     assert report.alerts == [] and report.over_cap == []
-    assert services.store.deliveries() == []
+    assert services.store.alerts.all() == []
 
 
 def test_membership_is_read_from_every_page_and_an_error_is_not_membership():

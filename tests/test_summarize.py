@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bot.papers import Paper
-from bot.store import Store
+from bot.storage import Store
 from bot.summarize import (
     ExtractiveSummarizer,
     LLMSummarizer,
@@ -333,8 +333,8 @@ def test_summarizer_is_extractive_unless_an_llm_url_is_set(settings):
 def test_summary_is_made_once_per_paper_and_stored(tmp_path):
     store = Store(tmp_path / "s.db")
     paper = Paper(id="2608.00001", title="SparseKV", abstract=ABSTRACT, url="")
-    store.upsert_papers([paper])
+    store.papers.upsert([paper])
     first = summary_for(store, ExtractiveSummarizer(), paper, "kv cache")
-    assert store.get_summary(paper.id) == first
+    assert store.papers.summary(paper.id) == first
     # A later alert for another topic shows the stored summary, not a new one.
     assert summary_for(store, ExtractiveSummarizer(max_chars=40), paper, "memory") == first

@@ -2,7 +2,7 @@
 
 from bot.commands import SearchQuery
 from bot.papers import Paper
-from bot.store import Subscription
+from bot.storage import Subscription
 from bot.views import (
     add_subscription_modal,
     feedback_marked,

@@ -208,7 +208,7 @@ def response_text(response: dict) -> str:
 def load_sample_papers(services: Services) -> list[str]:
     """Store and embed the bundled arXiv cs.CL listing; returns the paper ids."""
     papers = parse_feed(SAMPLE_FEED.read_bytes(), str(SAMPLE_FEED)).papers
-    services.store.upsert_papers(papers)
+    services.store.papers.upsert(papers)
     services.pipeline.embed_missing()
     return [p.id for p in papers]
 

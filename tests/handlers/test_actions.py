@@ -13,7 +13,7 @@ from tests.handlers.conftest import response_text
 
 def first_paper(slack_app):
     store = slack_app.services.store
-    return store.get_paper(store.paper_embeddings(slack_app.services.embedder.name)[0][0])
+    return store.papers.get(store.papers.embeddings(slack_app.services.embedder.name)[0][0])
 
 
 def post_alert(slack_app, paper, subscription, channel="DU1"):
@@ -37,7 +37,7 @@ def test_relevant_is_stored_and_the_alert_shows_it(slack_app):
     [update] = slack_app.wait_for_call("chat.update")
     assert "marked this relevant" in response_text(update)
     assert "✓ Relevant" in response_text(update)
-    [row] = services.store.feedback_of("U1")
+    [row] = services.store.subscriptions.feedback_of("U1")
     assert (row["paper_id"], row["subscription_id"], row["value"]) == (paper.id, mine.id, 1)
     edited = slack_app.fake.messages_in("DU1")[0]
     assert "marked this relevant" in json.dumps(edited["blocks"])
@@ -47,13 +47,13 @@ def test_feedback_clicks_relearn_the_profile_and_the_alert_shows_the_last_choice
     services = slack_app.services
     paper = first_paper(slack_app)
     mine = subscribe(services.store, services.embedder, topic="protein folding", owner="U1")
-    assert services.store.get_subscription(mine.id).profile is None
+    assert services.store.subscriptions.get(mine.id).profile is None
     [vector] = services.embedder.encode([paper.text_for_embedding])
     message = post_alert(slack_app, paper, mine)
 
     slack_app.click("paper_relevant", value(paper, mine), channel="DU1", message=message)
     slack_app.wait_for_call("chat.update")
-    liked = services.store.get_subscription(mine.id).profile
+    liked = services.store.subscriptions.get(mine.id).profile
     assert liked is not None
     # Pulled towards the paper judged relevant.
     assert float(liked @ vector) > float(mine.embedding @ vector)
@@ -61,7 +61,7 @@ def test_feedback_clicks_relearn_the_profile_and_the_alert_shows_the_last_choice
     edited = slack_app.fake.messages_in("DU1")[0]
     slack_app.click("paper_not_relevant", value(paper, mine), channel="DU1", message=edited)
     slack_app.wait_for_call("chat.update", count=2)
-    disliked = services.store.get_subscription(mine.id).profile
+    disliked = services.store.subscriptions.get(mine.id).profile
     assert float(disliked @ vector) < float(mine.embedding @ vector)
     assert not np.allclose(liked, disliked)
     shown = json.dumps(slack_app.fake.messages_in("DU1")[0]["blocks"], ensure_ascii=False)
@@ -75,14 +75,14 @@ def test_feedback_on_someone_elses_subscription_is_refused(slack_app):
     theirs = subscribe(services.store, services.embedder, topic="language models", owner="U2")
     slack_app.click("paper_not_relevant", value(paper, theirs), user="U1")
     assert "You have no subscription" in response_text(slack_app.next_response())
-    assert services.store.feedback_of("U1") == []
+    assert services.store.subscriptions.feedback_of("U1") == []
 
 
 def test_save_more_like_this_and_unsave(slack_app):
     paper = first_paper(slack_app)
     slack_app.click("paper_save", value(paper))
     assert "Saved" in response_text(slack_app.next_response())
-    assert [p.id for p in slack_app.services.store.saved_papers("U1")] == [paper.id]
+    assert [p.id for p in slack_app.services.store.saved.papers("U1")] == [paper.id]
     home = slack_app.wait_for_call("views.publish")[-1]
     assert paper.url in json.dumps(home["view"])
     slack_app.click("paper_more_like", value(paper))
@@ -92,7 +92,7 @@ def test_save_more_like_this_and_unsave(slack_app):
     assert paper.url not in json.dumps(similar["blocks"])
     slack_app.click("paper_unsave", value(paper))
     slack_app.next_response()
-    assert slack_app.services.store.saved_papers("U1") == []
+    assert slack_app.services.store.saved.papers("U1") == []
 
 
 def test_mute_pauses_the_matching_subscription(slack_app):
@@ -101,7 +101,7 @@ def test_mute_pauses_the_matching_subscription(slack_app):
     mine = subscribe(services.store, services.embedder, topic="language models", owner="U1")
     slack_app.click("paper_mute_topic", value(paper, mine))
     assert "Muted" in response_text(slack_app.next_response())
-    assert services.store.get_subscription(mine.id).paused
+    assert services.store.subscriptions.get(mine.id).paused
 
 
 def test_mute_reply_escapes_the_topic(slack_app):
@@ -119,14 +119,14 @@ def test_mute_of_someone_elses_subscription_is_refused(slack_app):
     theirs = subscribe(services.store, services.embedder, topic="language models", owner="U2")
     slack_app.click("paper_mute_topic", value(paper, theirs), user="U1")
     assert f"no subscription #{theirs.id}" in response_text(slack_app.next_response())
-    assert not services.store.get_subscription(theirs.id).paused
+    assert not services.store.subscriptions.get(theirs.id).paused
 
 
 def test_subscribe_to_a_search_result(slack_app):
     paper = first_paper(slack_app)
     slack_app.click("paper_subscribe", value(paper))
     assert "Subscribed" in response_text(slack_app.next_response())
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert subscription.seed_papers == [paper.id]
 
 
@@ -148,7 +148,7 @@ def test_list_buttons_refuse_other_users_ids(slack_app):
     theirs = subscribe(services.store, services.embedder, topic="secret", owner="U2")
     slack_app.click("sub_remove", str(theirs.id), user="U1")
     assert "You have no subscription" in response_text(slack_app.next_response())
-    assert services.store.get_subscription(theirs.id) is not None
+    assert services.store.subscriptions.get(theirs.id) is not None
 
 
 def test_pause_from_the_home_tab_republishes_it(slack_app):
@@ -157,7 +157,7 @@ def test_pause_from_the_home_tab_republishes_it(slack_app):
     slack_app.click("sub_pause", str(mine.id), view={"type": "home", "id": "V1"})
     home = slack_app.wait_for_call("views.publish")[-1]
     assert "Resume" in json.dumps(home["view"])
-    assert services.store.get_subscription(mine.id).paused
+    assert services.store.subscriptions.get(mine.id).paused
 
 
 def test_forged_button_values_get_a_polite_answer(slack_app):
@@ -174,9 +174,9 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
     services = slack_app.services
     store = services.store
     mine = subscribe(store, services.embedder, topic="language models", owner="U1")
-    held = store.paper_embeddings(services.embedder.name)[0][:3]
+    held = store.papers.embeddings(services.embedder.name)[0][:3]
     for paper_id in held:
-        store.enqueue_delivery(
+        store.alerts.enqueue(
             target="U1",
             paper_id=paper_id,
             subscription_id=mine.id,
@@ -189,7 +189,7 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
     slack_app.click("show_more_matches", today, channel="DU1")
 
     assert "3 more papers on the way" in response_text(slack_app.next_response())
-    assert sorted(d.paper_id for d in store.deliveries("pending")) == sorted(held)
+    assert sorted(d.paper_id for d in store.alerts.all("pending")) == sorted(held)
     # The next delivery run posts them as ordinary alerts in the clicker's DM.
     services.pipeline.deliverer.deliver_pending()
     posted = [m["metadata"]["event_payload"]["paper_id"] for m in slack_app.fake.messages_in("DU1")]
@@ -202,9 +202,9 @@ def test_show_more_in_a_channel_is_for_its_members_only(slack_app):
     services = slack_app.services
     store = services.store
     team = subscribe(store, services.embedder, topic="language models", owner="U1", target="C1")
-    held = store.paper_embeddings(services.embedder.name)[0][:2]
+    held = store.papers.embeddings(services.embedder.name)[0][:2]
     for paper_id in held:
-        store.enqueue_delivery(
+        store.alerts.enqueue(
             target="C1",
             paper_id=paper_id,
             subscription_id=team.id,
@@ -218,7 +218,7 @@ def test_show_more_in_a_channel_is_for_its_members_only(slack_app):
     slack_app.click("show_more_matches", today, user="U2", channel="C1")
 
     assert "Only members" in response_text(slack_app.next_response())
-    assert store.deliveries("pending") == []
+    assert store.alerts.all("pending") == []
     slack_app.click("show_more_matches", today, user="U1", channel="C1")
     assert "2 more papers on the way" in response_text(slack_app.next_response())
-    assert sorted(d.paper_id for d in store.deliveries("pending")) == sorted(held)
+    assert sorted(d.paper_id for d in store.alerts.all("pending")) == sorted(held)

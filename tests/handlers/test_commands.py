@@ -88,7 +88,7 @@ def test_subscribe_reply_shows_papers_to_judge_and_a_judgment_counts(slack_app):
     text = response_text(reply)
     assert "Subscribed" in text and "your DM" in text and "near its threshold" in text
     assert "arxiv.org/abs/" in text
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert subscription.target == "U1" and subscription.topic == "Large Language Models"
     home = slack_app.wait_for_call("views.publish")[-1]
     assert home["user_id"] == "U1" and "Large Language Models" in json.dumps(home["view"])
@@ -99,17 +99,17 @@ def test_subscribe_reply_shows_papers_to_judge_and_a_judgment_counts(slack_app):
     assert value["sub"] == subscription.id
     slack_app.click("paper_not_relevant", relevant[0])
     assert "Noted" in response_text(slack_app.next_response())
-    assert slack_app.services.store.subscription_feedback(subscription.id) == {value["paper"]: -1}
+    assert slack_app.services.store.subscriptions.feedback(subscription.id) == {value["paper"]: -1}
 
 
 def test_subscribe_here_needs_channel_membership(slack_app):
     slack_app.fake.members["C1"] = ["U2"]
     slack_app.command("subscribe here speech recognition", user="U1", channel="C1")
     assert "Only members" in response_text(slack_app.next_response())
-    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []
     slack_app.command("subscribe here speech recognition", user="U2", channel="C1")
     assert "<#C1>" in response_text(slack_app.next_response())
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U2")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U2")
     assert subscription.target == "C1"
 
 
@@ -117,7 +117,7 @@ def test_subscribe_another_channel_by_link(slack_app):
     slack_app.fake.members["C9"] = ["U1"]
     slack_app.command("subscribe <#C9|vision> video generation", channel="D1")
     assert "<#C9>" in response_text(slack_app.next_response())
-    assert slack_app.services.store.subscriptions_for(owner="U1")[0].target == "C9"
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1")[0].target == "C9"
 
 
 def test_subscribe_a_channel_by_name_found_on_a_later_page(slack_app):
@@ -130,7 +130,7 @@ def test_subscribe_a_channel_by_name_found_on_a_later_page(slack_app):
     slack_app.command("subscribe #Vision-Papers video generation", channel="D1")
 
     assert "<#C13>" in response_text(slack_app.next_response())
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert (subscription.target, subscription.topic) == ("C13", "video generation")
     # The bot read past the first page to find it.
     assert [call.get("cursor") for call in fake.calls_to("conversations.list")] == [None, "2"]
@@ -142,7 +142,7 @@ def test_subscribe_an_unknown_channel_name_says_what_to_do(slack_app):
     text = response_text(slack_app.next_response())
     assert "can't find a channel called #no-such-channel" in text
     assert "subscribe here" in text
-    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []
 
 
 def test_empty_subscribe_explains(slack_app):
@@ -178,7 +178,7 @@ def test_another_users_subscription_id_is_refused(slack_app):
     ):
         slack_app.command(command, user="U1")
         assert f"You have no subscription #{theirs.id}" in response_text(slack_app.next_response())
-    unchanged = slack_app.services.store.get_subscription(theirs.id)
+    unchanged = slack_app.services.store.subscriptions.get(theirs.id)
     assert unchanged is not None and not unchanged.paused
     assert unchanged.threshold is None and unchanged.cadence == "instant"
 
@@ -188,26 +188,26 @@ def test_pause_resume_threshold_digest_unsubscribe(slack_app):
     store = slack_app.services.store
     slack_app.command(f"PAUSE #{mine.id}")
     assert "Paused" in response_text(slack_app.next_response())
-    assert store.get_subscription(mine.id).paused
+    assert store.subscriptions.get(mine.id).paused
     slack_app.command(f"resume {mine.id}")
     slack_app.next_response()
-    assert not store.get_subscription(mine.id).paused
+    assert not store.subscriptions.get(mine.id).paused
     slack_app.command(f"threshold {mine.id} 0.6")
     slack_app.next_response()
-    assert store.get_subscription(mine.id).threshold == 0.6
+    assert store.subscriptions.get(mine.id).threshold == 0.6
     slack_app.command(f"threshold {mine.id} stricter")
     slack_app.next_response()
-    assert store.get_subscription(mine.id).threshold == pytest.approx(0.65)
+    assert store.subscriptions.get(mine.id).threshold == pytest.approx(0.65)
     slack_app.command(f"threshold {mine.id} 7")
     assert "between 0 and 1" in response_text(slack_app.next_response())
     slack_app.command(f"digest {mine.id} Weekly")
     slack_app.next_response()
-    assert store.get_subscription(mine.id).cadence == "weekly"
+    assert store.subscriptions.get(mine.id).cadence == "weekly"
     slack_app.command(f"digest {mine.id} hourly")
     assert "instant, daily, weekly" in response_text(slack_app.next_response())
     slack_app.command("unsubscribe 'SPEECH   recognition'")
     assert "Removed" in response_text(slack_app.next_response())
-    assert store.get_subscription(mine.id) is None
+    assert store.subscriptions.get(mine.id) is None
 
 
 def test_bad_ids_explain_usage(slack_app):
@@ -217,13 +217,13 @@ def test_bad_ids_explain_usage(slack_app):
 
 
 def test_like_a_stored_paper(slack_app):
-    paper_id = slack_app.services.store.get_papers(
-        [slack_app.services.store.paper_embeddings("all-MiniLM-L6-v2")[0][0]]
+    paper_id = slack_app.services.store.papers.get_many(
+        [slack_app.services.store.papers.embeddings("all-MiniLM-L6-v2")[0][0]]
     )
     known = next(iter(paper_id))
     slack_app.command(f"like <https://arxiv.org/abs/{known}v2>")
     assert "Subscribed" in response_text(slack_app.next_response())
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert subscription.topic.startswith("like ")
 
 
@@ -235,8 +235,8 @@ def test_like_without_an_id(slack_app):
 def test_saved_and_status(slack_app):
     slack_app.command("saved")
     assert "no saved papers" in response_text(slack_app.next_response())
-    slack_app.services.store.save_paper(
-        "U1", slack_app.services.store.paper_embeddings(slack_app.services.embedder.name)[0][0]
+    slack_app.services.store.saved.add(
+        "U1", slack_app.services.store.papers.embeddings(slack_app.services.embedder.name)[0][0]
     )
     slack_app.command("saved")
     assert "arxiv.org/abs/" in response_text(slack_app.next_response())
@@ -289,4 +289,4 @@ def test_a_lookup_slower_than_its_deadline_is_answered_with_a_retry_hint(slack_a
     slack_app.command("like astro-ph/0601001")
 
     assert "arXiv did not answer" in response_text(slack_app.next_response())
-    assert slack_app.services.store.get_paper("astro-ph/0601001") is None
+    assert slack_app.services.store.papers.get("astro-ph/0601001") is None

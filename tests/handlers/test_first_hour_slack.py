@@ -12,7 +12,7 @@ def add_subscriptions(slack_app, count: int, owner: str = "U1") -> list:
     store, embedder = slack_app.services.store, slack_app.services.embedder
     vector = embedder.encode_one("speech recognition")
     return [
-        store.add_subscription(owner=owner, target=owner, topic=f"topic {n}", embedding=vector)
+        store.subscriptions.add(owner=owner, target=owner, topic=f"topic {n}", embedding=vector)
         for n in range(1, count + 1)
     ]
 
@@ -26,8 +26,8 @@ def open_home(slack_app) -> str:
 def test_home_says_how_many_subscriptions_and_saved_papers_are_not_shown(slack_app):
     add_subscriptions(slack_app, 60)
     store = slack_app.services.store
-    for paper_id in store.paper_embeddings("all-MiniLM-L6-v2")[0][:30]:
-        store.save_paper("U1", paper_id)
+    for paper_id in store.papers.embeddings("all-MiniLM-L6-v2")[0][:30]:
+        store.saved.add("U1", paper_id)
     view = open_home(slack_app)
     assert "and 35 more: `/papers list` shows every one, by pages." in view
     assert "and 20 more: `/papers saved` shows every one, by pages." in view
@@ -49,9 +49,9 @@ def test_list_pages_through_every_subscription(slack_app):
 
 def test_saved_pages_through_every_saved_paper(slack_app):
     store = slack_app.services.store
-    ids = store.paper_embeddings("all-MiniLM-L6-v2")[0][:40]
+    ids = store.papers.embeddings("all-MiniLM-L6-v2")[0][:40]
     for paper_id in ids:
-        store.save_paper("U1", paper_id)
+        store.saved.add("U1", paper_id)
     slack_app.command("saved")
     first = slack_app.next_response()
     assert "Showing 1–15 of 40. `/papers saved 2` shows the next 15." in response_text(first)
@@ -68,9 +68,9 @@ def test_a_star_in_a_topic_does_not_end_the_bold():
 
 def test_a_star_in_a_topic_in_the_list(slack_app):
     [subscription] = add_subscriptions(slack_app, 1)
-    slack_app.services.store.remove_subscription(subscription.id)
+    slack_app.services.store.subscriptions.remove(subscription.id)
     store, embedder = slack_app.services.store, slack_app.services.embedder
-    starred = store.add_subscription(
+    starred = store.subscriptions.add(
         owner="U1", target="U1", topic="*bold* claims", embedding=embedder.encode_one("x")
     )
     slack_app.command("list")
@@ -91,4 +91,4 @@ def test_subscribing_twice_to_the_same_topic_is_refused(slack_app):
     slack_app.command("subscribe  Speech Recognition ")
     text = response_text(slack_app.next_response())
     assert "already delivers exactly this topic with these settings; nothing was added" in text
-    assert len(slack_app.services.store.subscriptions_for(owner="U1")) == 1
+    assert len(slack_app.services.store.subscriptions.for_owner(owner="U1")) == 1

@@ -67,7 +67,7 @@ def test_modal_submission_subscribes_dms_papers_to_judge_and_refreshes_home(slac
         e["action_id"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert actions.count("paper_relevant") == 5 == actions.count("paper_not_relevant")
-    [subscription] = slack_app.services.store.subscriptions_for(owner="U1")
+    [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert (subscription.target, subscription.cadence, subscription.strictness) == (
         "U1",
         "daily",
@@ -79,7 +79,7 @@ def test_modal_empty_topic_is_an_error_in_the_modal(slack_app):
     answer = slack_app.submit_view(modal("   "))
     assert answer.status == 200
     assert json.loads(answer.body)["errors"]["topic"]
-    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []
 
 
 def test_modal_channel_needs_membership(slack_app):
@@ -87,4 +87,4 @@ def test_modal_channel_needs_membership(slack_app):
     slack_app.submit_view(modal("robotics", channel="C5"))
     [dm] = slack_app.wait_for_call("chat.postMessage")
     assert dm["channel"] == "U1" and "Only members" in dm["text"]
-    assert slack_app.services.store.subscriptions_for(owner="U1") == []
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []

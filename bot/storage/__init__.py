@@ -1,0 +1,21 @@
+"""paperbot's storage: one Store whose parts each keep one concern (see ARCHITECTURE.md).
+
+SQL lives only in this package. The rest of the bot gets a Store passed in and calls its
+parts, such as `store.papers.get(paper_id)` or `store.alerts.claim(limit)`.
+"""
+
+from bot.storage.database import StoreError
+from bot.storage.records import Delivery, DigestRun, Notice, Subscription, UpsertResult
+from bot.storage.sqlite import made_by
+from bot.storage.store import Store
+
+__all__ = [
+    "Delivery",
+    "DigestRun",
+    "Notice",
+    "Store",
+    "StoreError",
+    "Subscription",
+    "UpsertResult",
+    "made_by",
+]

@@ -1,0 +1,73 @@
+"""The Store: all of paperbot's data, one part per concern, over one database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.storage.cycles import Cycles
+from bot.storage.database import Database, StoreError, driver_error
+from bot.storage.feeds import Feeds
+from bot.storage.fulltext import FullText
+from bot.storage.migrations import migrate
+from bot.storage.outbox.alerts import Alerts
+from bot.storage.outbox.digests import Digests
+from bot.storage.outbox.notices import Notices
+from bot.storage.papers import Papers
+from bot.storage.saved import SavedPapers
+from bot.storage.subscriptions import Subscriptions
+
+
+class Store:
+    """paperbot's data. The rest of the bot reaches it through the parts:
+
+    papers, fulltext (the papers' search index), feeds, subscriptions (with their
+    feedback), saved, the outbox's alerts, digests and notices, and cycles.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            self.database = Database(self.path)
+            # Writes at once (the schema, in a write transaction), so a file that cannot be
+            # written is reported here rather than by the first command that changes something.
+            migrate(self.database)
+        except (OSError, DBAPIError) as error:
+            cause = driver_error(error) if isinstance(error, DBAPIError) else error
+            raise StoreError(
+                f"paperbot cannot use the database {self.path}: {_advice(cause)}"
+            ) from None
+        database = self.database
+        self.papers = Papers(database)
+        self.fulltext = FullText(database)
+        self.feeds = Feeds(database)
+        self.subscriptions = Subscriptions(database)
+        self.saved = SavedPapers(database)
+        self.alerts = Alerts(database)
+        self.digests = Digests(database)
+        self.notices = Notices(database)
+        self.cycles = Cycles(database)
+
+    def set_made_by(self, maker: str) -> None:
+        """Record what made this database, such as `paperbot demo` (read by made_by())."""
+        self.database.write(
+            "insert into about (key, value) values ('made_by', :maker) "
+            "on conflict (key) do update set value = excluded.value",
+            maker=maker,
+        )
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def _advice(error: Exception) -> str:
+    """Why a database file cannot be used, in the error's own words, and what to do."""
+    elsewhere = "choose another file with --db PATH (or PAPERBOT_DB)."
+    if isinstance(error, FileExistsError):
+        return f"{error.filename} is a file, not a folder; {elsewhere}"
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        return f"{error}; {elsewhere}"
+    reason = getattr(error, "strerror", None) or str(error)
+    return f"{reason}. Make the file and its folder writable, or {elsewhere}"

@@ -1,0 +1,212 @@
+"""Subscriptions: what each person and channel follows, and the feedback that teaches them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sqlalchemy import text
+
+from bot.storage.database import Database
+from bot.storage.records import Subscription, from_blob, json_list, now_iso, to_blob
+
+# What update() may change; the rest of a subscription is set when it is made.
+CHANGEABLE = {"paused", "paused_reason", "threshold", "cadence"}
+
+
+class Subscriptions:
+    def __init__(self, database: Database):
+        self._db = database
+
+    def add(
+        self,
+        *,
+        owner: str,
+        target: str,
+        topic: str,
+        embedding: np.ndarray,
+        threshold: float | None = None,
+        cadence: str = "instant",
+        team: str = "",
+        seed_papers: list[str] = (),
+        required: list[str] = (),
+        excluded: list[str] = (),
+        authors: list[str] = (),
+        categories: list[str] = (),
+        strictness: str = "normal",
+    ) -> Subscription:
+        row = {
+            "team": team,
+            "owner": owner,
+            "target": target,
+            "topic": topic,
+            "embedding": to_blob(embedding),
+            "threshold": threshold,
+            "cadence": cadence,
+            "paused": 0,
+            "created": now_iso(),
+            "seed_papers": json.dumps(list(seed_papers)),
+            "required": json.dumps(list(required)),
+            "excluded": json.dumps(list(excluded)),
+            "authors": json.dumps(list(authors), ensure_ascii=False),
+            "categories": json.dumps(list(categories)),
+            "strictness": strictness,
+        }
+        columns = list(row)
+        with self._db.writing() as conn:
+            subscription_id = conn.execute(
+                text(
+                    f"insert into subscriptions ({', '.join(columns)}) "
+                    f"values ({', '.join(':' + name for name in columns)}) returning id"
+                ),
+                row,
+            ).scalar_one()
+        return self.get(subscription_id)
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        row = self._db.row("select * from subscriptions where id = :id", id=subscription_id)
+        return subscription_from_row(row) if row else None
+
+    def all(self, *, active_only: bool = False) -> list[Subscription]:
+        where = "where paused = 0 " if active_only else ""
+        rows = self._db.rows(f"select * from subscriptions {where}order by id")
+        return [subscription_from_row(row) for row in rows]
+
+    def for_owner(self, *, owner: str, channel: str | None = None) -> list[Subscription]:
+        """Subscriptions `owner` made, and those delivering to `channel`, oldest first."""
+        rows = self._db.rows(
+            "select * from subscriptions where owner = :owner or target = :target order by id",
+            owner=owner,
+            target=channel or owner,
+        )
+        return [subscription_from_row(row) for row in rows]
+
+    def remove(self, subscription_id: int) -> bool:
+        return self._db.write("delete from subscriptions where id = :id", id=subscription_id) > 0
+
+    def update(self, subscription_id: int, **changes) -> Subscription | None:
+        """Change a subscription's paused state, reason, threshold or cadence."""
+        unknown = set(changes) - CHANGEABLE
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)} of a subscription")
+        if changes:
+            assignments = ", ".join(f"{name} = :{name}" for name in changes)
+            self._db.write(
+                f"update subscriptions set {assignments} where id = :id",
+                id=subscription_id,
+                **changes,
+            )
+        return self.get(subscription_id)
+
+    def pause_target(self, target: str, reason: str) -> list[Subscription]:
+        """Pause every active subscription delivering to `target`; return those paused."""
+        return self._pause("target = :target and paused = 0", reason, target=target)
+
+    def pause_all(self, reason: str) -> list[Subscription]:
+        """Pause every active subscription (the bot token itself stopped working)."""
+        return self._pause("paused = 0", reason)
+
+    def _pause(self, where: str, reason: str, **params) -> list[Subscription]:
+        """Pause the subscriptions `where` selects; returns them as they were before."""
+        with self._db.writing() as conn:
+            rows = conn.execute(text(f"select * from subscriptions where {where}"), params)
+            paused = [subscription_from_row(dict(row)) for row in rows.mappings()]
+            conn.execute(
+                text(f"update subscriptions set paused = 1, paused_reason = :reason where {where}"),
+                {"reason": reason, **params},
+            )
+        return paused
+
+    def set_learning(
+        self,
+        subscription_id: int,
+        profile: np.ndarray | None,
+        model: dict | None,
+        threshold_shift: float = 0.0,
+    ) -> None:
+        """Store what feedback taught a subscription: profile, linear model, threshold shift."""
+        self._db.write(
+            "update subscriptions set profile = :profile, model = :model, "
+            "threshold_shift = :shift where id = :id",
+            profile=to_blob(profile) if profile is not None else None,
+            model=json.dumps(model) if model is not None else None,
+            shift=threshold_shift,
+            id=subscription_id,
+        )
+
+    def target_timezone(self, target: str) -> str | None:
+        """The timezone stored for a target's subscriptions, if any."""
+        return self._db.scalar(
+            "select timezone from subscriptions where target = :target "
+            "and timezone is not null and timezone != '' limit 1",
+            target=target,
+        )
+
+    def set_target_timezone(self, target: str, timezone: str) -> None:
+        self._db.write(
+            "update subscriptions set timezone = :timezone where target = :target",
+            timezone=timezone,
+            target=target,
+        )
+
+    def digest_targets(self) -> list[tuple[str, str]]:
+        """(target, cadence) of every active daily or weekly subscription, deduplicated."""
+        return self._db.tuples(
+            "select distinct target, cadence from subscriptions "
+            "where paused = 0 and cadence in ('daily', 'weekly') order by target, cadence"
+        )
+
+    # Feedback: the Relevant / Not relevant votes
+
+    def set_feedback(self, user: str, paper_id: str, subscription_id: int, value: int) -> None:
+        """Record +1 / -1 from `user` on a paper sent for a subscription; a new vote replaces."""
+        self._db.write(
+            'insert into feedback ("user", paper_id, subscription_id, value, created) '
+            "values (:user, :paper_id, :subscription_id, :value, :now) "
+            '  on conflict ("user", paper_id, subscription_id) '
+            "do update set value = excluded.value, created = excluded.created",
+            user=user,
+            paper_id=paper_id,
+            subscription_id=subscription_id,
+            value=value,
+            now=now_iso(),
+        )
+
+    def feedback_of(self, user: str) -> list[dict]:
+        return self._db.rows(
+            'select * from feedback where "user" = :user order by created', user=user
+        )
+
+    def feedback(self, subscription_id: int) -> dict[str, int]:
+        """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
+        rows = self._db.tuples(
+            "select paper_id, sum(value) from feedback where subscription_id = :id "
+            "group by paper_id order by min(rowid)",
+            id=subscription_id,
+        )
+        return {paper_id: (1 if total > 0 else -1) for paper_id, total in rows if total}
+
+
+def subscription_from_row(row: dict) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        team=row["team"] or "",
+        owner=row["owner"],
+        target=row["target"],
+        topic=row["topic"],
+        threshold=row["threshold"],
+        cadence=row["cadence"],
+        paused=bool(row["paused"]),
+        paused_reason=row["paused_reason"],
+        created=row["created"],
+        embedding=from_blob(row["embedding"]) if row["embedding"] else None,
+        seed_papers=json_list(row.get("seed_papers")),
+        required=json_list(row.get("required")),
+        excluded=json_list(row.get("excluded")),
+        authors=json_list(row.get("authors")),
+        categories=json_list(row.get("categories")),
+        strictness=row.get("strictness") or "normal",
+        profile=from_blob(row["profile"]) if row.get("profile") else None,
+        model=json.loads(row["model"]) if row.get("model") else None,
+        threshold_shift=row.get("threshold_shift") or 0.0,
+    )
