@@ -14,6 +14,7 @@ from bot.papers import Paper
 from bot.services import build_services
 from bot.settings import load_settings
 from tests.fake_slack import FakeSlack
+from tests.postgres import EmbeddedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -81,3 +82,19 @@ def feed_server(tmp_path):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """The session's embedded PostgreSQL server (tests/postgres.py), started on first use."""
+    server = EmbeddedServer(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgresql_url(postgres_server):
+    """The URL of a fresh, empty PostgreSQL database for this test; fails if there is none."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)

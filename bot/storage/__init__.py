@@ -6,8 +6,7 @@ parts, such as `store.papers.get(paper_id)` or `store.alerts.claim(limit)`.
 
 from bot.storage.database import StoreError
 from bot.storage.records import Delivery, DigestRun, Notice, Subscription, UpsertResult
-from bot.storage.sqlite import made_by
-from bot.storage.store import Store
+from bot.storage.store import Store, made_by
 
 __all__ = [
     "Delivery",

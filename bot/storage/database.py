@@ -3,8 +3,8 @@
 One SQLAlchemy Engine per store, `text()` SQL with named parameters, and two kinds of
 transaction: `reading()` for statements that only read and `writing()` for a transaction
 that writes. What differs between database systems (how a connection is set up, how a
-write transaction begins) is the dialect's (bot/storage/sqlite.py); a PostgreSQL dialect
-goes beside it.
+write transaction begins, how rows are claimed) is the dialect's: bot/storage/sqlite.py, or
+(bot/storage/postgresql.py) is chosen for a postgresql:// location.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from sqlalchemy import Connection, TextClause, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
+from bot.storage.postgresql import PostgreSQL, is_postgresql
 from bot.storage.sqlite import SQLite
 
 SQL = str | TextClause
@@ -37,9 +38,8 @@ class Database:
     """An Engine on one database and the transactions store modules run in."""
 
     def __init__(self, location: str):
-        # SQLite is the one dialect so far: a file path. A PostgreSQL dialect would be
-        # chosen here for a postgresql:// location.
-        self.dialect = SQLite(location)
+        # A postgresql:// URL is a PostgreSQL database; anything else is a SQLite file path.
+        self.dialect = PostgreSQL(location) if is_postgresql(location) else SQLite(location)
         self.engine = self.dialect.create_engine()
 
     @contextlib.contextmanager

@@ -2,22 +2,30 @@
 
 SQLite-only, all of it: the index is the papers_fts virtual table (migrations/sqlite/0001),
 queries are FTS5 query strings, and scores are FTS5's BM25, negated so higher is better.
-A PostgreSQL dialect needs its own module with these methods.
+On PostgreSQL every method raises StoreError: full-text search there is not supported yet
+(the next step: one BM25 for both backends, issue 15).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bot.storage.database import Database
+from bot.storage.database import Database, StoreError
+
+UNSUPPORTED = "full-text search on PostgreSQL is not supported yet"
 
 
 class FullText:
     def __init__(self, database: Database):
         self._db = database
 
+    def _check_supported(self) -> None:
+        if self._db.dialect.name != "sqlite":
+            raise StoreError(UNSUPPORTED)
+
     def search(self, fts_query: str, limit: int) -> list[tuple[str, float]]:
         """Paper ids and BM25 scores (higher is better) for an FTS5 query string."""
+        self._check_supported()
         rows = self._db.bulk_rows(
             "select papers.id, -bm25(papers_fts) as score from papers_fts "
             "join papers on papers.rowid = papers_fts.rowid "
@@ -29,6 +37,7 @@ class FullText:
 
     def rowid_scores(self, fts_query: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids and BM25 scores (higher is better) of every paper matching an FTS5 query."""
+        self._check_supported()
         rows = self._db.bulk_rows(
             "select rowid, -bm25(papers_fts) from papers_fts where papers_fts match :query",
             query=fts_query,
@@ -42,6 +51,7 @@ class FullText:
 
         BM25 with the abstract's weight set to 0 is non-zero exactly when the title matches.
         """
+        self._check_supported()
         quoted = '"' + word.replace('"', '""') + '"'
         rows = self._db.bulk_rows(
             "select rowid, bm25(papers_fts, 1.0, 0.0, 0.0) from papers_fts "
@@ -53,10 +63,12 @@ class FullText:
 
     def row_count(self) -> int:
         """How many papers the full-text index holds: the N of BM25's IDF."""
+        self._check_supported()
         return self._db.scalar("select count(*) from papers_fts_docsize")
 
     def match_count(self, fts_query: str) -> int:
         """How many papers match an FTS5 query: for one word, its document frequency."""
+        self._check_supported()
         return self._db.scalar(
             "select count(*) from papers_fts where papers_fts match :query", query=fts_query
         )
@@ -69,6 +81,7 @@ class FullText:
         schema, made with the tokenizer of papers_fts. Only that schema is written, so no
         write transaction on the database (which would wait for a cycle's) is needed.
         """
+        self._check_supported()
         with self._db.reading() as conn:
             conn.exec_driver_sql(
                 "create virtual table if not exists temp.words using fts5(word, tokenize='porter')"

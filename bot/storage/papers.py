@@ -228,17 +228,18 @@ class Papers:
         if since:
             clauses.append("coalesce(nullif(published, ''), first_seen) >= :since")
             params["since"] = since
-        # SQLite: json_each reads the JSON lists; PostgreSQL would use jsonb functions.
+        # The dialect reads the JSON lists (SQLite: json_each, PostgreSQL: jsonb functions).
+        json_values = self._db.dialect.json_values
         if categories:
             clauses.append(
-                "(exists (select 1 from json_each(papers.categories) where value in :categories)"
-                " or primary_category in :categories)"
+                f"(exists (select 1 from {json_values('papers.categories')} "
+                "where value in :categories) or primary_category in :categories)"
             )
             params["categories"] = list(categories)
             lists.append("categories")
         if authors:
             likes = " or ".join(f"lower(value) like :author{i}" for i in range(len(authors)))
-            clauses.append(f"exists (select 1 from json_each(papers.authors) where {likes})")
+            clauses.append(f"exists (select 1 from {json_values('papers.authors')} where {likes})")
             params.update({f"author{i}": f"%{name.lower()}%" for i, name in enumerate(authors)})
         where = " and ".join(clauses) or "1 = 1"
         rows = self._db.tuples(

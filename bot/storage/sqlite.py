@@ -79,6 +79,20 @@ class SQLite:
         return {row[0] for row in rows}
 
     @staticmethod
+    def claim_sql(table: str, due_ids: str, assignments: str) -> str:
+        """One statement that claims the due pending rows of `table`. BEGIN IMMEDIATE already
+        holds the write lock, so no other claimer runs between the select and the update."""
+        return (
+            f"update {table} set {assignments} "
+            f"where id in ({due_ids}) and status = 'pending' returning *"
+        )
+
+    @staticmethod
+    def json_values(column: str) -> str:
+        """A FROM item whose `value` column holds the items of the JSON list `column`."""
+        return f"json_each({column})"
+
+    @staticmethod
     def split_script(script: str) -> list[str]:
         """The statements of an SQL script, trigger bodies kept whole."""
         statements, pending = [], ""

@@ -16,7 +16,11 @@ from bot.storage.outbox.alerts import Alerts
 from bot.storage.outbox.digests import Digests
 from bot.storage.outbox.notices import Notices
 from bot.storage.papers import Papers
+from bot.storage.postgresql import advice as postgresql_advice
+from bot.storage.postgresql import is_postgresql
+from bot.storage.postgresql import made_by as postgresql_made_by
 from bot.storage.saved import SavedPapers
+from bot.storage.sqlite import made_by as sqlite_made_by
 from bot.storage.subscriptions import Subscriptions
 
 
@@ -36,8 +40,9 @@ class Store:
             migrate(self.database)
         except (OSError, DBAPIError) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
+            advice = postgresql_advice if is_postgresql(self.path) else _advice
             raise StoreError(
-                f"paperbot cannot use the database {self.path}: {_advice(cause)}"
+                f"paperbot cannot use the database {self.path}: {advice(cause)}"
             ) from None
         database = self.database
         self.papers = Papers(database)
@@ -60,6 +65,14 @@ class Store:
 
     def close(self) -> None:
         self.database.close()
+
+
+def made_by(location: str | Path) -> str | None:
+    """What made the paperbot database at `location` (see Store.set_made_by), read without
+    changing it; None for a database that says nothing, or is no paperbot database."""
+    if is_postgresql(str(location)):
+        return postgresql_made_by(str(location))
+    return sqlite_made_by(location)
 
 
 def _advice(error: Exception) -> str:

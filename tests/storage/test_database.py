@@ -2,9 +2,10 @@ import threading
 
 import pytest
 
-from bot.storage import Store
+from bot.storage import Store, StoreError
 
 
+@pytest.mark.sqlite_only
 def test_the_file_is_in_wal_mode_with_a_busy_timeout(store):
     assert store.database.scalar("pragma journal_mode") == "wal"
     assert store.database.scalar("pragma busy_timeout") == 10_000
@@ -32,7 +33,25 @@ def test_threads_writing_at_once_all_land(store):
     assert store.database.scalar("select count(*) from saved") == 80
 
 
-def test_a_second_store_on_the_file_sees_what_the_first_wrote(tmp_path):
-    first, second = Store(tmp_path / "p.db"), Store(tmp_path / "p.db")
+def test_a_second_store_on_the_database_sees_what_the_first_wrote(location):
+    first, second = Store(location), Store(location)
     first.set_made_by("paperbot demo")
     assert second.database.scalar("select value from about") == "paperbot demo"
+    first.close()
+    second.close()
+
+
+def test_a_postgresql_url_opens_postgresql_and_a_path_sqlite(tmp_path, postgresql_url):
+    on_postgresql, on_sqlite = Store(postgresql_url), Store(tmp_path / "p.db")
+    assert on_postgresql.database.dialect.name == "postgresql"
+    assert on_sqlite.database.dialect.name == "sqlite"
+    on_postgresql.close()
+    on_sqlite.close()
+
+
+def test_an_unreachable_postgresql_server_is_told_plainly(tmp_path):
+    url = f"postgresql://paperbot@/paperbot?host={tmp_path}"
+    with pytest.raises(StoreError) as raised:
+        Store(url)
+    assert str(raised.value).startswith(f"paperbot cannot use the database {url}: ")
+    assert "Check that the server runs" in str(raised.value)

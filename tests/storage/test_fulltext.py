@@ -1,4 +1,9 @@
+import pytest
+
 from tests.storage.conftest import make_paper
+
+# FTS5 and its bm25(): SQLite's alone so far.
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_finds_by_title_abstract_and_author(store):

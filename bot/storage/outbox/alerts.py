@@ -24,7 +24,8 @@ DUE_ALERTS = (
     # first: otherwise every claim restarts with the same targets and the others wait
     # behind their pacing.
     " (select max(s.slack_ts) from deliveries s"
-    "   where s.target = d.target and s.status = 'sent'), d.id"
+    # (Targets never posted to first, on PostgreSQL as on SQLite, where NULL sorts first.)
+    "   where s.target = d.target and s.status = 'sent') nulls first, d.id"
     " limit :limit"
 )
 

@@ -3,7 +3,8 @@
 A row goes pending -> sending -> sent or failed, or back to pending to retry later:
 
 - claim: one UPDATE marks due pending rows 'sending', counts the attempt and tags them with
-  the claimer, so two workers, even in two processes, never take the same row;
+  the claimer, so two workers, even in two processes, never take the same row (SQLite: the
+  write lock; PostgreSQL: the rows are locked FOR UPDATE SKIP LOCKED first);
 - start_posting: the post is about to be sent (posting = 1); refused when the claim was lost;
 - finish / retry_later: the outcome, or back to the queue not before a time; `uncertain`
   says the post may have reached Slack, so the next attempt looks for it first;
@@ -32,12 +33,12 @@ class PostQueue:
         self, conn: Connection, due_ids: str, *, claim: str | None, now: str, **params
     ) -> list[dict]:
         """Claim the pending rows whose ids the query `due_ids` selects; returns them."""
+        assignments = (
+            "status = 'sending', attempts = attempts + 1, posting = 0, claim = :claim, "
+            "updated = :now"
+        )
         rows = conn.execute(
-            text(
-                f"update {self.table} set status = 'sending', attempts = attempts + 1, "
-                f"posting = 0, claim = :claim, updated = :now "
-                f"where id in ({due_ids}) and status = 'pending' returning *"
-            ),
+            text(self._db.dialect.claim_sql(self.table, due_ids, assignments)),
             {"claim": claim, "now": now, **params},
         )
         return [dict(row) for row in rows.mappings()]

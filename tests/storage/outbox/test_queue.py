@@ -96,3 +96,72 @@ def test_unclaimed_rows_go_back_without_counting_the_attempt(store, queue):
     posts.unclaim([row_id])
     row = row_of(store, queue, row_id)
     assert (row["status"], row["attempts"]) == ("pending", 0)
+
+
+def test_concurrent_claimers_on_postgresql_never_take_the_same_row(postgresql_url):
+    """Workers in threads, on two Stores (two connection pools, as two processes would
+    have), claim until the queue is empty: every row is claimed exactly once."""
+    import threading
+
+    from bot.storage import Store
+
+    stores = [Store(postgresql_url), Store(postgresql_url)]
+    for n in range(120):
+        stores[0].alerts.enqueue(
+            target=f"C{n % 6}", paper_id=f"p{n}", subscription_id=1, score=0.5, matches=[]
+        )
+    claimed: list[list[int]] = [[] for _ in range(4)]
+
+    def work(worker: int) -> None:
+        store = stores[worker % 2]
+        while store.database.scalar("select count(*) from deliveries where status = 'pending'"):
+            rows = store.alerts.claim(7, now=NOW, claim=f"w{worker}")
+            claimed[worker].extend(row.id for row in rows)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [row_id for ids in claimed for row_id in ids]
+    assert len(every) == len(set(every)) == 120
+    rows = stores[0].database.rows("select id, status, attempts, claim from deliveries")
+    assert {(row["status"], row["attempts"]) for row in rows} == {("sending", 1)}
+    assert {row["id"] for row in rows if row["claim"] == "w0"} == set(claimed[0])
+    for store in stores:
+        store.close()
+
+
+def test_a_claim_on_postgresql_skips_rows_another_claim_holds(postgresql_url):
+    """While one claim's transaction holds its rows, a second claimer neither waits for
+    them nor takes them; once the first commits, the second takes the rest."""
+    import threading
+
+    from bot.storage import Store
+    from bot.storage.outbox.alerts import DUE_ALERTS
+
+    first, second = Store(postgresql_url), Store(postgresql_url)
+    for n in range(4):
+        first.alerts.enqueue(
+            target="C1", paper_id=f"p{n}", subscription_id=1, score=0.5, matches=[]
+        )
+    results: dict[str, list[int]] = {}
+    with first.database.writing() as conn:
+        held = first.alerts._claim(conn, DUE_ALERTS, claim="first", now=NOW, limit=2)
+        results["first"] = [row["id"] for row in held]
+        # A claimer that waited for the held rows would never return while they are held.
+        worker = threading.Thread(
+            target=lambda: results.update(
+                during=[row.id for row in second.alerts.claim(4, now=NOW, claim="second")]
+            )
+        )
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "the second claimer waited for the rows the first holds"
+    assert not set(results["during"]) & set(results["first"])
+    after = [row.id for row in second.alerts.claim(4, now=NOW, claim="second")]
+    assert sorted(results["first"] + results["during"] + after) == [1, 2, 3, 4]
+    claims = first.database.tuples("select claim, count(*) from deliveries group by claim")
+    assert dict(claims) == {"first": 2, "second": 2}
+    first.close()
+    second.close()
