@@ -5,6 +5,9 @@ it while they live; the system drops it when the process ends, killed or not. Th
 knows that no other paperbot is posting from the database, so posts another process left
 claimed are a dead process's: they are taken over at once instead of after their lease.
 Without the lock (another process holds it), the leases decide, as before.
+
+On PostgreSQL there is no file beside the database: the lock is a session advisory lock
+(bot/storage/postgresql.py), which the server drops when the process's connection ends.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 from pathlib import Path
 
 from bot.deliver import Deliverer
+from bot.storage.postgresql import AdvisoryLock, is_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,23 @@ class InstanceLock:
             self._file = None
 
 
-def take_over(database_path: str, deliverer: Deliverer | None) -> InstanceLock | None:
+def instance_lock(database_path: str) -> InstanceLock | AdvisoryLock:
+    """The instance lock of a database: a file beside a SQLite database, an advisory lock on
+    a PostgreSQL one."""
+    if is_postgresql(database_path):
+        return AdvisoryLock(database_path)
+    return InstanceLock(database_path + ".lock")
+
+
+def take_over(
+    database_path: str, deliverer: Deliverer | None
+) -> InstanceLock | AdvisoryLock | None:
     """Lock the database for this process and take over what a dead one left claimed.
 
     Returns the lock, which the caller keeps for as long as it delivers; None when another
     process holds it.
     """
-    lock = InstanceLock(database_path + ".lock")
+    lock = instance_lock(database_path)
     if not lock.acquire():
         log.info("another paperbot process delivers from %s: leases decide", database_path)
         return None

@@ -55,3 +55,26 @@ def test_an_unreachable_postgresql_server_is_told_plainly(tmp_path):
         Store(url)
     assert str(raised.value).startswith(f"paperbot cannot use the database {url}: ")
     assert "Check that the server runs" in str(raised.value)
+
+
+def test_on_postgresql_the_instance_lock_is_held_by_one_process_at_a_time(postgresql_url):
+    from bot.instance import instance_lock
+    from bot.storage.postgresql import AdvisoryLock
+
+    first, second = instance_lock(postgresql_url), instance_lock(postgresql_url)
+    assert isinstance(first, AdvisoryLock)
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_made_by_reads_a_postgresql_database(postgresql_url):
+    from bot.storage import made_by
+
+    store = Store(postgresql_url)
+    assert made_by(postgresql_url) is None
+    store.set_made_by("paperbot demo")
+    assert made_by(postgresql_url) == "paperbot demo"
+    store.close()

@@ -132,3 +132,50 @@ def test_a_file_older_than_release_0_1_gains_the_tables_and_columns_it_lacks(tmp
     assert store.feeds.get("https://x/rss")["etag"] == "e"
     assert store.feeds.get("https://x/rss")["content_hash"] is None
     assert store.papers.count() == 0 and store.fulltext.row_count() == 0
+
+
+def test_a_fresh_postgresql_database_has_the_schema_of_a_fresh_sqlite_one(tmp_path, postgresql_url):
+    """The same migrations, tables, columns and indexes; PostgreSQL has no full-text index
+    yet, and keeps the insertion order SQLite's rowid gives in a column named rowid."""
+    on_sqlite, on_postgresql = Store(tmp_path / "new.db"), Store(postgresql_url)
+    versions = "select version, name from schema_version order by version"
+    assert on_postgresql.database.tuples(versions) == on_sqlite.database.tuples(versions)
+    assert [(m.version, m.name) for m in migrations("postgresql")] == [
+        (m.version, m.name) for m in migrations("sqlite")
+    ]
+    sqlite_schema = schema(tmp_path / "new.db")
+    sqlite_tables = {
+        name: [column[0] for column in columns]
+        for name, columns in sqlite_schema.items()
+        if isinstance(columns, list) and not name.startswith("papers_fts")
+    }
+    rows = on_postgresql.database.tuples(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = current_schema() and column_name != 'rowid'"
+    )
+    postgresql_tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        postgresql_tables.setdefault(table, []).append(column)
+    assert {t: sorted(c) for t, c in postgresql_tables.items()} == {
+        t: sorted(c) for t, c in sqlite_tables.items()
+    }
+    rowid_tables = on_postgresql.database.tuples(
+        "select table_name from information_schema.columns "
+        "where table_schema = current_schema() and column_name = 'rowid' order by table_name"
+    )
+    assert rowid_tables == [("feedback",), ("papers",), ("saved",)]
+    sqlite_indexes = {
+        name
+        for name, sql in sqlite_schema.items()
+        if isinstance(sql, str) and sql.upper().startswith("CREATE") and " INDEX " in sql.upper()
+    }
+    postgresql_indexes = {
+        row[0]
+        for row in on_postgresql.database.tuples(
+            "select indexname from pg_indexes where schemaname = current_schema() "
+            "and indexname like 'idx_%'"
+        )
+    }
+    assert postgresql_indexes == sqlite_indexes
+    on_sqlite.close()
+    on_postgresql.close()
