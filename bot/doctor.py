@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.embed import Embedder, ModelError
 from bot.feeds import active_feeds
 from bot.settings import SettingsError, load_settings
-from bot.storage import Store, StoreError
+from bot.storage import Store, StoreError, shown
 
 
 @dataclass
@@ -33,7 +33,9 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
     try:
         store = Store(settings.database.path)
         yield Check(
-            "database", True, f"{settings.database.path}, {store.papers.count()} papers stored"
+            "database",
+            True,
+            f"{shown(settings.database.path)}, {store.papers.count()} papers stored",
         )
     except StoreError as error:
         store = None

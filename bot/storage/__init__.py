@@ -5,6 +5,7 @@ parts, such as `store.papers.get(paper_id)` or `store.alerts.claim(limit)`.
 """
 
 from bot.storage.database import StoreError
+from bot.storage.postgresql import shown
 from bot.storage.records import Delivery, DigestRun, Notice, Subscription, UpsertResult
 from bot.storage.store import Store, made_by
 
@@ -17,4 +18,5 @@ __all__ = [
     "Subscription",
     "UpsertResult",
     "made_by",
+    "shown",
 ]

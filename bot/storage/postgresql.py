@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import sqlalchemy
@@ -34,6 +35,19 @@ def _driver_url(location: str) -> str:
     return (
         _sqlalchemy_url(location).set(drivername="postgresql").render_as_string(hide_password=False)
     )
+
+
+def shown(location: str) -> str:
+    """A location as messages show it: a PostgreSQL URL without its password."""
+    location = str(location)
+    if not is_postgresql(location):
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class PostgreSQL:

@@ -17,7 +17,7 @@ from bot.storage.outbox.digests import Digests
 from bot.storage.outbox.notices import Notices
 from bot.storage.papers import Papers
 from bot.storage.postgresql import advice as postgresql_advice
-from bot.storage.postgresql import is_postgresql
+from bot.storage.postgresql import is_postgresql, shown
 from bot.storage.postgresql import made_by as postgresql_made_by
 from bot.storage.saved import SavedPapers
 from bot.storage.sqlite import made_by as sqlite_made_by
@@ -42,7 +42,7 @@ class Store:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             advice = postgresql_advice if is_postgresql(self.path) else _advice
             raise StoreError(
-                f"paperbot cannot use the database {self.path}: {advice(cause)}"
+                f"paperbot cannot use the database {shown(self.path)}: {advice(cause)}"
             ) from None
         database = self.database
         self.papers = Papers(database)

@@ -78,3 +78,13 @@ def test_made_by_reads_a_postgresql_database(postgresql_url):
     store.set_made_by("paperbot demo")
     assert made_by(postgresql_url) == "paperbot demo"
     store.close()
+
+
+def test_a_postgresql_password_is_never_shown(tmp_path):
+    url = f"postgresql://paperbot:s3cret@/paperbot?host={tmp_path}"
+    with pytest.raises(StoreError) as raised:
+        Store(url)
+    assert "s3cret" not in str(raised.value)
+    assert str(raised.value).startswith(
+        f"paperbot cannot use the database postgresql://paperbot:***@/paperbot?host={tmp_path}: "
+    )
