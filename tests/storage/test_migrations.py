@@ -179,3 +179,18 @@ def test_a_fresh_postgresql_database_has_the_schema_of_a_fresh_sqlite_one(tmp_pa
     assert postgresql_indexes == sqlite_indexes
     on_sqlite.close()
     on_postgresql.close()
+
+
+def test_a_postgresql_database_with_other_tables_gets_the_schema_beside_them(postgresql_url):
+    import psycopg
+
+    from bot.storage.postgresql import _driver_url
+
+    with psycopg.connect(_driver_url(postgresql_url)) as conn:
+        conn.execute("create table other_app (id integer primary key)")
+        conn.execute("insert into other_app values (7)")
+    store = Store(postgresql_url)
+    versions = store.database.tuples("select version, name from schema_version order by version")
+    assert versions == [(m.version, m.name) for m in migrations("postgresql")]
+    assert store.database.tuples("select id from other_app") == [(7,)]
+    store.close()

@@ -52,7 +52,10 @@ def migrate(database: Database) -> list[int]:
             )
         )
         applied = {row[0] for row in conn.execute(text("select version from schema_version"))}
-        if not applied and dialect.table_names(conn) - {"schema_version"}:
+        # Only SQLite files predate numbered migrations; a PostgreSQL database may hold
+        # other applications' tables, which are left alone.
+        legacy = dialect.name == "sqlite" and dialect.table_names(conn) - {"schema_version"}
+        if not applied and legacy:
             adopt_legacy_schema(conn, dialect, pending[0].sql)
             _record(conn, pending[0])
             applied.add(pending[0].version)
