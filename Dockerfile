@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The system's time zone database, which zoneinfo reads (user time zones, arXiv's New York
+# schedule); the slim image leaves it out.
+RUN apt-get update && apt-get install -y --no-install-recommends tzdata \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every package at the version and hash in requirements.lock. Its torch is the CPU build
 # (2.13.0+cpu), which PyTorch's CPU index serves, so the CUDA build never lands.
 COPY requirements.lock ./

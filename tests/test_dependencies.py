@@ -11,10 +11,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_PARTY = {"bot", "handlers", "tests", "bench"}
-# Declared but not imported by name, each for a reason.
-NOT_IMPORTED = {
-    "tzdata": "zoneinfo reads it where the system has no time zone database (slim images)",
-}
 
 
 def normalized(name: str) -> str:
@@ -43,6 +39,6 @@ def imported_distributions(*folders: str) -> set[str]:
 def test_the_declared_dependencies_are_the_imported_ones():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = declared(project["dependencies"])
-    assert imported_distributions("bot", "handlers") == runtime - set(NOT_IMPORTED)
+    assert imported_distributions("bot", "handlers") == runtime
     tests = declared(project["optional-dependencies"]["test"])
     assert imported_distributions("tests") <= runtime | tests
