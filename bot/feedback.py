@@ -24,11 +24,11 @@ from bot.match import (
     Matcher,
     base_profile,
     evidence,
-    logistic,
     logit,
     strictness_threshold,
     unit,
 )
+from bot.relevance import logistic
 from bot.storage import Store, Subscription
 
 ROCCHIO_POSITIVE = 0.75
@@ -67,7 +67,7 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
     if subscription is None or subscription.embedding is None:
         return None
     corpus = matcher.corpus()
-    judged = {p: v for p, v in store.subscriptions.feedback(subscription_id).items()}
+    judged = store.subscriptions.feedback(subscription_id)
     index = corpus.index
     positive = [index[p] for p, v in judged.items() if v > 0 and p in index]
     negative = [index[p] for p, v in judged.items() if v < 0 and p in index]

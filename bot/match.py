@@ -125,11 +125,7 @@ class Evidence:
 
     @property
     def score(self) -> np.ndarray:
-        return logistic(self.raw)
-
-
-def logistic(x):
-    return 1.0 / (1.0 + np.exp(-x))
+        return relevance.logistic(self.raw)
 
 
 def logit(p: float) -> float:
@@ -233,7 +229,7 @@ def threshold_for(subscription: Subscription, config: MatchingConfig) -> float:
         return subscription.threshold
     level = strictness_threshold(subscription, config)
     if subscription.threshold_shift:
-        return float(logistic(logit(level) + subscription.threshold_shift))
+        return float(relevance.logistic(logit(level) + subscription.threshold_shift))
     return level
 
 
@@ -440,7 +436,7 @@ class Matcher:
             followed=followed,
             rows=rows,
             cols=cols,
-            pair_scores=logistic(pair_raw),
+            pair_scores=relevance.logistic(pair_raw),
             coverage=coverage,
             margins=pair_raw - raw_thresholds[rows].astype(np.float64),
         )

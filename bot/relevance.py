@@ -54,6 +54,11 @@ def log_odds(cosine, z, coverage, title, facet):
     return BIAS + COSINE * cosine + Z * z + COVERAGE * coverage + TITLE * title + FACET * facet
 
 
+def logistic(x):
+    """The probability of a log-odds; arrays too."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def idf(papers_with_word: np.ndarray, papers: int) -> np.ndarray:
     """BM25's inverse document frequency, floored at 0: a word in half the papers or more
     carries no weight."""

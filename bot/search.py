@@ -413,8 +413,7 @@ def relevance_scores(
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(first, keep, count)
     if not len(best):
-        return 1 / (1 + np.exp(-first))
+        return relevance.logistic(first)
     moved = vector + PSEUDO_WEIGHT * corpus.matrix[best].mean(axis=0)
     cosine = corpus.matrix @ (moved / np.linalg.norm(moved))
-    raw = relevance.log_odds(cosine, zscore(cosine), *words)
-    return 1 / (1 + np.exp(-raw))
+    return relevance.logistic(relevance.log_odds(cosine, zscore(cosine), *words))
