@@ -81,19 +81,19 @@ class Coverage:
     ):
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
-        tokens = dict(zip(words, store.fulltext.tokens(words), strict=True))
-        first_word: dict[tuple, str] = {}
-        for word, token in tokens.items():
-            first_word.setdefault(token, word)
-        hits = {token: store.fulltext.term_hits(word) for token, word in first_word.items()}
-        papers = store.fulltext.row_count()
+        terms = dict(zip(words, store.fulltext.terms_of(words), strict=True))
+        first_word: dict[str, str] = {}
+        for word, term in terms.items():
+            first_word.setdefault(term, word)
+        hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
+        papers = store.fulltext.paper_count()
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
         in_title = np.zeros_like(anywhere)
         counts = np.zeros(len(words))
         position = np.full(len(corpus.ids), -1)
         position[rows] = np.arange(len(rows))
         for j, word in enumerate(words):
-            rowids, title_mask = hits[tokens[word]]
+            rowids, title_mask = hits[terms[word]]
             counts[j] = len(rowids)
             corpus_rows, found = corpus.rows_of(rowids)
             at = position[corpus_rows]

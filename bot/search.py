@@ -8,7 +8,7 @@ everywhere leaves the order to the embeddings. A search has no judgments to lear
 so it takes its own best papers as if judged relevant (pseudo-relevance feedback): the
 query's vector moves towards the mean of its first PSEUDO_RELEVANT papers, as a judged
 subscription's profile does (bot/feedback.py), and the papers are scored again with the
-moved vector. Reciprocal rank fusion (RRF) of FTS5 BM25
+moved vector. Reciprocal rank fusion (RRF) of BM25 (bot/storage/fulltext.py)
 and cosine, and each of the two alone, are kept for comparison (bench/eval_matching.py).
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 from bot import relevance
 from bot.embed import Embedder
 from bot.papers import Paper
-from bot.storage import Store
+from bot.storage import Store, fulltext
 
 # Reciprocal rank fusion constant; 60 is the value from the original RRF paper and the one
 # the shared evaluation used.
@@ -91,24 +91,9 @@ def load_corpus(store: Store, model: str) -> Corpus:
     return Corpus(ids=ids, matrix=matrix, rowids=rowids)
 
 
-def fts_query(text: str) -> str | None:
-    """Turn user text into an FTS5 query that cannot be read as FTS5 syntax.
-
-    Every word is quoted on its own, so `"`, `*`, `NEAR(`, `-` and `OR` typed by a user
-    are plain text; words are OR-ed so BM25 ranks partial matches too.
-    """
-    terms = query_terms(text)
-    return any_of(terms) if terms else None
-
-
-def any_of(terms: list[str]) -> str:
-    """An FTS5 query matching any of `terms`, each quoted so it is read as plain text."""
-    return " OR ".join(f'"{term}"' for term in terms)
-
-
 def query_terms(text: str) -> list[str]:
     """The distinct words of `text` that a query searches for: stopwords only if all are."""
-    words = re.findall(r"\w+", text.lower())
+    words = fulltext.words(text)
     return list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))
 
 
@@ -121,7 +106,7 @@ def query_facets(text: str) -> list[list[str]]:
     """
     terms = query_terms(text)
     parts = re.split(r"[,;]|\b(?:and|or)\b", text.lower())
-    facets = [[w for w in dict.fromkeys(re.findall(r"\w+", part)) if w in terms] for part in parts]
+    facets = [[w for w in dict.fromkeys(fulltext.words(part)) if w in terms] for part in parts]
     facets = [facet for facet in facets if facet]
     if not facets or {w for facet in facets for w in facet} != set(terms):
         return [terms]
@@ -147,24 +132,25 @@ def check_method(method: str) -> None:
 
 
 def carries_weight(papers_with_word: int, papers: int) -> bool:
-    """Whether FTS5's BM25 weighs a word found in this many of `papers` (see weighted_terms)."""
+    """Whether BM25 weighs a word found in this many of `papers` (see weighted_terms)."""
     return 2 * papers_with_word < papers
 
 
 def weighted_terms(store: Store, terms: list[str]) -> list[str]:
     """The words of a query that BM25 gives weight to: those in fewer than half the papers.
 
-    FTS5's BM25 clamps the IDF of a word found in half the papers or more to 1e-6, so such
-    a word adds at most (k1 + 1) * 1e-6 = 2.2e-6 to any paper's score. Yet FTS5 scores
-    every paper that contains it: "model" alone made it score 85,000 of 100,000 papers.
+    BM25 (FTS5's, kept by bot/storage/fulltext.py) clamps the IDF of a word found in half
+    the papers or more to 1e-6, so such a word adds at most (k1 + 1) * 1e-6 = 2.2e-6 to any
+    paper's score. Yet BM25 scores every paper that contains it: "model" alone made it
+    score 85,000 of 100,000 papers.
     Leaving such words out changes scores by no more than that, and only papers that
     contain nothing but them stop counting as BM25 matches. A query made only of such
     words keeps them all, so it still finds papers.
     """
     if len(terms) < 2:
         return terms
-    papers = store.fulltext.row_count()
-    kept = [t for t in terms if carries_weight(store.fulltext.match_count(f'"{t}"'), papers)]
+    papers = store.fulltext.paper_count()
+    kept = [t for t in terms if carries_weight(store.fulltext.papers_with(t), papers)]
     return kept or terms
 
 
@@ -173,7 +159,7 @@ def bm25_scores(store: Store, text: str) -> tuple[np.ndarray, np.ndarray]:
     terms = weighted_terms(store, query_terms(text))
     if not terms:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    return store.fulltext.rowid_scores(any_of(terms))
+    return store.fulltext.scores(terms)
 
 
 def lexical_scores(store: Store, text: str, corpus: Corpus, bm25=None) -> np.ndarray:

@@ -222,7 +222,7 @@ def test_tag_like_text_in_an_abstract_is_stored_verbatim(services, server):
     paper = services.store.papers.get("2608.50001")
     assert paper.abstract == TAGGED_ABSTRACT
     assert paper.authors == ["Ada Lovelace", "Alan Turing"]
-    assert [i for i, _ in services.store.fulltext.search('"feature" "path"', 5)] == ["2608.50001"]
+    assert [i for i, _ in services.store.fulltext.search(["feature", "path"], 5)] == ["2608.50001"]
 
 
 # -- announce types and versions ----------------------------------------------------------

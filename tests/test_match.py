@@ -314,11 +314,9 @@ def test_explanations_cite_the_distinctive_words_never_generic_ones(services, co
     from bot.relevance import GENERIC_SHARE
 
     store = services.store
-    papers = store.fulltext.row_count()
+    papers = store.fulltext.paper_count()
     generic = [
-        w
-        for w in ("language", "models")
-        if store.fulltext.match_count(f'"{w}"') > GENERIC_SHARE * papers
+        w for w in ("language", "models") if store.fulltext.papers_with(w) > GENERIC_SHARE * papers
     ]
     assert generic, "the eval corpus should have generic words for this test"
     sub = subscribe(

@@ -1,4 +1,3 @@
-import sqlite3
 import threading
 from dataclasses import replace
 
@@ -6,14 +5,13 @@ import numpy as np
 import pytest
 
 from bot.papers import Paper
-from bot.search import fts_query, query_facets
-from bot.storage import Store
+from bot.search import query_facets, query_terms
 
 
-def test_fts_query_quotes_every_word():
-    assert fts_query('NEAR(a b) "x* -y OR z') == '"near" OR "b" OR "x" OR "y" OR "z"'
-    assert fts_query("the and") == '"the" OR "and"'
-    assert fts_query("  *** ") is None
+def test_query_terms_are_plain_words_whatever_is_typed():
+    assert query_terms('NEAR(a b) "x* -y OR z') == ["near", "b", "x", "y", "z"]
+    assert query_terms("the and") == ["the", "and"]
+    assert query_terms("  *** ") == []
 
 
 def test_query_facets_split_a_topic_at_and_or_and_commas():
@@ -165,52 +163,22 @@ def test_a_paper_embedded_by_another_thread_is_found_by_the_next_search(services
     assert hits[0].vector_rank == 1 and hits[0].bm25_rank == 1
 
 
-def old_style_store(store):
-    """The database as paperbot 0.1 made it before issue 7: no schema_version (so it is
-    adopted again when opened), and the full-text index re-indexed on every update."""
-    store.close()
-    with sqlite3.connect(store.path) as conn:
-        conn.execute("drop table schema_version")
-        for column in ("posting", "claim"):
-            conn.execute(f"alter table notices drop column {column}")
-        conn.execute("drop trigger papers_au")
-        conn.execute(
-            "CREATE TRIGGER [papers_au] AFTER UPDATE ON [papers] BEGIN\n"
-            "  INSERT INTO [papers_fts] ([papers_fts], rowid, [title], [abstract], [authors]) "
-            "VALUES('delete', old.rowid, old.[title], old.[abstract], old.[authors]);\n"
-            "  INSERT INTO [papers_fts] (rowid, [title], [abstract], [authors]) "
-            "VALUES (new.rowid, new.[title], new.[abstract], new.[authors]);\n"
-            "END"
-        )
-    return store
-
-
-def fts_index_pages(store) -> list[dict]:
-    """The full-text index's stored pages: any re-indexing rewrites some of them."""
-    return store.database.rows("select * from papers_fts_data")
-
-
 def test_writes_after_ingest_leave_the_full_text_index_alone(services, corpus):
-    """Summaries, embeddings and matched_at are written later; they must not re-index.
-
-    The database starts with the trigger the old code made, so this also checks that
-    opening it narrows the trigger.
-    """
-    old_style_store(services.store)
-    store = Store(services.store.path)
-    before = (fts_index_pages(store), store.fulltext.search('"point" OR "cloud"', 10))
+    """Summaries, embeddings and matched_at are written later; they must not re-index."""
+    store = services.store
+    terms = "select * from paper_terms order by term, paper"
+    before = (store.database.tuples(terms), store.fulltext.search(["point", "cloud"], 10))
     paper_ids = list(corpus)[:10]
     for paper_id in paper_ids:
         store.papers.set_summary(paper_id, "A summary with the words point cloud and zebra.")
     store.papers.mark_matched(paper_ids)
     store.papers.set_embeddings("other-model", {paper_id: [0.5, 0.5] for paper_id in paper_ids})
-    assert (fts_index_pages(store), store.fulltext.search('"point" OR "cloud"', 10)) == before
-    assert store.fulltext.search('"zebra"', 10) == []
+    assert (store.database.tuples(terms), store.fulltext.search(["point", "cloud"], 10)) == before
+    assert store.fulltext.search(["zebra"], 10) == []
 
 
 def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
-    old_style_store(services.store)
-    store = Store(services.store.path)
+    store = services.store
     first = Paper(
         id="2608.00002",
         title="Flocking control",
@@ -225,4 +193,4 @@ def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
     services.pipeline.embed_missing()
     hits = services.search.search("quadcopter sheep", limit=3)
     assert hits[0].paper.id == "2608.00002" and hits[0].bm25_rank == 1
-    assert store.fulltext.search('"pigeons"', 10) == []
+    assert store.fulltext.search(["pigeons"], 10) == []

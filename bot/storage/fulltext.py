@@ -1,104 +1,188 @@
-"""The full-text index of the papers: SQLite FTS5 and its bm25().
+"""The papers' full-text index and its BM25, the same on SQLite and PostgreSQL.
 
-SQLite-only, all of it: the index is the papers_fts virtual table (migrations/sqlite/0001),
-queries are FTS5 query strings, and scores are FTS5's BM25, negated so higher is better.
-On PostgreSQL every method raises StoreError: full-text search there is not supported yet
-(the next step: one BM25 for both backends, issue 15).
+A text is split into words (runs of letters and digits, case-folded, without diacritics),
+and each word is read as one term, Porter-stemmed (PyStemmer), so that "models" and
+"model" match alike. The paper_terms table (migrations/*/0003) holds, for each paper and
+term, how often it occurs in the title, the abstract and the authors; papers.terms_length
+is the paper's length in terms. BM25 is computed here from those rows, with the constants
+and IDF of SQLite's FTS5, which this index replaced: one implementation, so a search
+scores the same on both backends.
+
+A paper is indexed in the transaction that stores or changes its text (index_new_text),
+and a database made before this index is indexed once when the store opens (catch_up).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
+import Stemmer
+from sqlalchemy import Connection, text
 
-from bot.storage.database import Database, StoreError
+from bot.storage.database import Database, sql_with_lists
 
-UNSUPPORTED = "full-text search on PostgreSQL is not supported yet"
+# FTS5's BM25: k1, b, and the IDF given to a term found in half the papers or more.
+K1 = 1.2
+B = 0.75
+IDF_FLOOR = 1e-6
+# The fields of a paper the index counts terms in, in the order of their paper_terms columns.
+FIELDS = ("title", "abstract", "authors")
+# Words this short are kept whole: stemming "is" or "as" leaves a letter ("i", "a").
+UNSTEMMED_LENGTH = 2
+# Rows per statement when (re)indexing many papers.
+PAPERS_PER_BATCH = 500
+
+WORD = re.compile(r"[^\W_]+")
+
+SELECT_UNINDEXED = text(
+    "select rowid, title, abstract, authors from papers where terms_length is null "
+    "order by rowid limit :limit"
+)
+DELETE_TERMS = sql_with_lists("delete from paper_terms where paper in :papers", "papers")
+INSERT_TERM = text(
+    "insert into paper_terms (term, paper, title, abstract, authors, length) "
+    "values (:term, :paper, :title, :abstract, :authors, :length)"
+)
+SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as the index reads them: lower case, diacritics removed."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
+    """Each word's term. A stemmer is not safe to share between threads: the caller's own."""
+    return [w if len(w) <= UNSTEMMED_LENGTH else stemmer.stemWord(w) for w in words]
+
+
+def new_stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("porter")
+
+
+def terms_of(words: list[str]) -> list[str]:
+    """The term each word is indexed as (words from `words()`: one term each)."""
+    return stem(words, new_stemmer())
+
+
+def bm25_idf(papers_with_term: np.ndarray, papers: int) -> np.ndarray:
+    """FTS5's IDF: log((N - n + 0.5) / (n + 0.5)), and IDF_FLOOR where that is not positive
+    (a term in half the papers or more)."""
+    counts = np.asarray(papers_with_term, dtype=np.float64)
+    idf = np.log((papers - counts + 0.5) / (counts + 0.5))
+    return np.where(idf > 0, idf, IDF_FLOOR)
+
+
+def index_new_text(conn: Connection) -> int:
+    """Index every paper whose text is not indexed (new, or changed since), in the caller's
+    transaction, so a paper and its terms are written together; how many were indexed."""
+    stemmer = new_stemmer()
+    indexed = 0
+    while rows := conn.execute(SELECT_UNINDEXED, {"limit": PAPERS_PER_BATCH}).all():
+        postings, lengths = [], []
+        for paper, *fields in rows:
+            counts: dict[str, list[int]] = {}
+            for position, value in enumerate(fields):
+                for term in stem(words(value or ""), stemmer):
+                    counts.setdefault(term, [0, 0, 0])[position] += 1
+            length = sum(sum(c) for c in counts.values())
+            lengths.append({"paper": paper, "length": length})
+            for term, in_fields in counts.items():
+                row = dict(zip(FIELDS, in_fields, strict=True))
+                postings.append({"term": term, "paper": paper, "length": length, **row})
+        conn.execute(DELETE_TERMS, {"papers": [row[0] for row in rows]})
+        if postings:
+            conn.execute(INSERT_TERM, postings)
+        conn.execute(SET_LENGTH, lengths)
+        indexed += len(rows)
+    return indexed
 
 
 class FullText:
     def __init__(self, database: Database):
         self._db = database
 
-    def _check_supported(self) -> None:
-        if self._db.dialect.name != "sqlite":
-            raise StoreError(UNSUPPORTED)
+    def catch_up(self) -> int:
+        """Index the papers stored without terms (a database from before this index); how
+        many. Writes nothing when there are none."""
+        if self._db.scalar("select count(*) from papers where terms_length is null") == 0:
+            return 0
+        with self._db.writing() as conn:
+            return index_new_text(conn)
 
-    def search(self, fts_query: str, limit: int) -> list[tuple[str, float]]:
-        """Paper ids and BM25 scores (higher is better) for an FTS5 query string."""
-        self._check_supported()
-        rows = self._db.bulk_rows(
-            "select papers.id, -bm25(papers_fts) as score from papers_fts "
-            "join papers on papers.rowid = papers_fts.rowid "
-            "where papers_fts match :query order by score desc limit :limit",
-            query=fts_query,
-            limit=limit,
+    def totals(self) -> tuple[int, float]:
+        """How many papers are indexed (the N of BM25's IDF), and their mean length."""
+        [(papers, length)] = self._db.tuples(
+            "select count(terms_length), coalesce(avg(terms_length), 0) from papers"
         )
-        return [(row[0], row[1]) for row in rows]
+        return papers, float(length)
 
-    def rowid_scores(self, fts_query: str) -> tuple[np.ndarray, np.ndarray]:
-        """Rowids and BM25 scores (higher is better) of every paper matching an FTS5 query."""
-        self._check_supported()
-        rows = self._db.bulk_rows(
-            "select rowid, -bm25(papers_fts) from papers_fts where papers_fts match :query",
-            query=fts_query,
-        )
-        rowids = np.array([row[0] for row in rows], dtype=np.int64)
-        return rowids, np.array([row[1] for row in rows], dtype=np.float64)
+    def terms_of(self, words: list[str]) -> list[str]:
+        """The term each word is indexed as: words with the same term match the same papers."""
+        return terms_of(words)
+
+    def paper_count(self) -> int:
+        return self.totals()[0]
+
+    def papers_with(self, word: str) -> int:
+        """How many papers contain `word` anywhere: its document frequency."""
+        [term] = terms_of([word])
+        return self._db.scalar("select count(*) from paper_terms where term = :term", term=term)
 
     def term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids of the papers whose title or abstract contains `word`, and which of them
-        have it in the title.
-
-        BM25 with the abstract's weight set to 0 is non-zero exactly when the title matches.
-        """
-        self._check_supported()
-        quoted = '"' + word.replace('"', '""') + '"'
+        have it in the title."""
+        [term] = terms_of([word])
         rows = self._db.bulk_rows(
-            "select rowid, bm25(papers_fts, 1.0, 0.0, 0.0) from papers_fts "
-            "where papers_fts match :query",
-            query="{title abstract} : " + quoted,
+            "select paper, title from paper_terms where term = :term "
+            "and (title > 0 or abstract > 0) order by paper",
+            term=term,
         )
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
-        return rowids, np.array([row[1] != 0 for row in rows], dtype=bool)
+        return rowids, np.array([row[1] > 0 for row in rows], dtype=bool)
 
-    def row_count(self) -> int:
-        """How many papers the full-text index holds: the N of BM25's IDF."""
-        self._check_supported()
-        return self._db.scalar("select count(*) from papers_fts_docsize")
+    def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rowids (ascending) and BM25 scores of every paper containing any of `words`.
 
-    def match_count(self, fts_query: str) -> int:
-        """How many papers match an FTS5 query: for one word, its document frequency."""
-        self._check_supported()
-        return self._db.scalar(
-            "select count(*) from papers_fts where papers_fts match :query", query=fts_query
+        Title, abstract and authors count alike, and a paper's length is its length in
+        terms, as FTS5's bm25() had it; words with the same term count once.
+        """
+        postings = [self._postings(term) for term in dict.fromkeys(terms_of(words))]
+        postings = [rows for rows in postings if rows]
+        if not postings:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        papers, mean_length = self.totals()
+        idf = bm25_idf([len(rows) for rows in postings], papers)
+        paper, contribution = [], []
+        for term_idf, rows in zip(idf, postings, strict=True):
+            columns = np.array(rows, dtype=np.float64).T
+            frequency, length = columns[1], columns[2]
+            norm = K1 * (1 - B + B * length / max(mean_length, 1e-9))
+            paper.append(columns[0].astype(np.int64))
+            contribution.append(term_idf * frequency * (K1 + 1) / (frequency + norm))
+        rowids, at = np.unique(np.concatenate(paper), return_inverse=True)
+        return rowids, np.bincount(at, weights=np.concatenate(contribution))
+
+    def _postings(self, term: str) -> list[tuple]:
+        """(paper, occurrences, paper length) of every paper containing `term`."""
+        return self._db.bulk_rows(
+            "select paper, title + abstract + authors, length from paper_terms where term = :term",
+            term=term,
         )
 
-    def tokens(self, words: list[str]) -> list[tuple[str, ...]]:
-        """The terms the full-text index reads each word as (after the porter stemmer).
-
-        Words with the same terms ("model", "models") match the same papers with the
-        same BM25. The words are tokenized by an FTS5 table in the connection's temporary
-        schema, made with the tokenizer of papers_fts. Only that schema is written, so no
-        write transaction on the database (which would wait for a cycle's) is needed.
-        """
-        self._check_supported()
-        with self._db.reading() as conn:
-            conn.exec_driver_sql(
-                "create virtual table if not exists temp.words using fts5(word, tokenize='porter')"
+    def search(self, words: list[str], limit: int) -> list[tuple[str, float]]:
+        """Paper ids and BM25 scores of the `limit` best papers for any of `words`."""
+        rowids, scores = self.scores(words)
+        best = np.lexsort((rowids, -scores))[:limit]
+        if not len(best):
+            return []
+        ids = dict(
+            self._db.tuples(
+                sql_with_lists("select rowid, id from papers where rowid in :rowids", "rowids"),
+                rowids=[int(r) for r in rowids[best]],
             )
-            conn.exec_driver_sql(
-                "create virtual table if not exists temp.word_terms "
-                "using fts5vocab('temp', 'words', 'instance')"
-            )
-            conn.exec_driver_sql("delete from temp.words")
-            if words:
-                conn.exec_driver_sql(
-                    "insert into temp.words (rowid, word) values (?, ?)", list(enumerate(words))
-                )
-            rows = conn.exec_driver_sql(
-                "select doc, term from temp.word_terms order by doc, offset"
-            )
-            tokens: list[list[str]] = [[] for _ in words]
-            for doc, term in rows:
-                tokens[doc].append(term)
-        return [tuple(t) for t in tokens]
+        )
+        return [(ids[int(rowids[i])], float(scores[i])) for i in best]

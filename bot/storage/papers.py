@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from bot.papers import Paper, is_arxiv_id
 from bot.storage.database import Database, sql_with_lists
+from bot.storage.fulltext import index_new_text
 from bot.storage.records import UpsertResult, from_blob, now_iso, to_blob
 
 # The columns a Paper fills; the rest (first_seen, summary, embedding, ...) are the store's.
@@ -87,6 +88,7 @@ class Papers:
                     else:
                         if changes.get("abstract", existing["abstract"]) != existing["abstract"]:
                             changes.update(embedding=None, embedding_model=None, summary=None)
+                        changes["terms_length"] = None  # indexed again below
                         assignments = ", ".join(f"{column} = :{column}" for column in changes)
                         conn.execute(
                             text(f"update papers set {assignments} where id = :id"),
@@ -97,25 +99,30 @@ class Papers:
                     unchanged += 1
             if pending:
                 conn.execute(INSERT_NEW, list(pending.values()))
+            index_new_text(conn)
         return UpsertResult(new=new, updated=updated, unchanged=unchanged)
 
     def insert_embedded(self, papers: list[Paper], model: str, vectors: np.ndarray) -> None:
         """Insert papers that are not stored yet, each with its embedding, in one transaction.
 
-        The benchmarks build corpora of 100,000 papers with this; one insert per paper that
-        already carries its embedding avoids re-indexing the full text for a later update.
+        The benchmarks build corpora of 100,000 papers with this: one insert per paper that
+        already carries its embedding, and its terms indexed in the same transaction.
         """
         stamp = now_iso()
         rows = [
             {**paper_row(paper), "first_seen": stamp, "embedding": to_blob(vector), "model": model}
             for paper, vector in zip(papers, vectors, strict=True)
         ]
-        self._db.write_many(
-            f"insert into papers ({', '.join(PAPER_COLUMNS)}, first_seen, embedding, "
-            f"embedding_model) values ({', '.join(':' + c for c in PAPER_COLUMNS)}, "
-            ":first_seen, :embedding, :model)",
-            rows,
-        )
+        with self._db.writing() as conn:
+            conn.execute(
+                text(
+                    f"insert into papers ({', '.join(PAPER_COLUMNS)}, first_seen, embedding, "
+                    f"embedding_model) values ({', '.join(':' + c for c in PAPER_COLUMNS)}, "
+                    ":first_seen, :embedding, :model)"
+                ),
+                rows,
+            )
+            index_new_text(conn)
 
     def get(self, paper_id: str) -> Paper | None:
         row = self._db.row("select * from papers where id = :id", id=paper_id)

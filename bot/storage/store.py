@@ -38,6 +38,8 @@ class Store:
             # Writes at once (the schema, in a write transaction), so a file that cannot be
             # written is reported here rather than by the first command that changes something.
             migrate(self.database)
+            # A database from before the term index has its papers indexed once, here.
+            FullText(self.database).catch_up()
         except (OSError, DBAPIError) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             advice = postgresql_advice if is_postgresql(self.path) else _advice
