@@ -17,6 +17,34 @@ from tests.fake_slack import FakeSlack
 from tests.postgres import EmbeddedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """The storage tests (tests/storage/) and the modules marked `both_backends` (pipeline,
+    delivery, crash recovery) run on SQLite and on PostgreSQL: their database comes from
+    the `backend` parameter. Tests marked `sqlite_only` (SQLite's own files and features)
+    run on SQLite alone. No test is skipped: a PostgreSQL variant is simply not generated."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    definition = metafunc.definition
+    both = "storage" in definition.path.parts or definition.get_closest_marker("both_backends")
+    if both and not definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture
+def backend() -> str:
+    """The database system of the test's database: SQLite unless parametrized above."""
+    return "sqlite"
+
+
+@pytest.fixture
+def location(backend, request, tmp_path) -> str:
+    """Where the test's database is: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "postgresql":
+        return request.getfixturevalue("postgresql_url")
+    return str(tmp_path / "paperbot.db")
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +56,10 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
+def settings(location, monkeypatch):
     for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "PAPERBOT_CONFIG", "PAPERBOT_DB"):
         monkeypatch.delenv(name, raising=False)
-    return load_settings(db_path=str(tmp_path / "paperbot.db"), env={})
+    return load_settings(db_path=location, env={})
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ import pytest
 from bot.deliver import ALERT_EVENT_TYPE
 from bot.papers import Paper
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 REPO = Path(__file__).resolve().parent.parent
 CHANNELS = ("C1", "C2")
 PAPERS = 10

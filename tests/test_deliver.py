@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.deliver import ALERT_EVENT_TYPE, ChannelPacer, Deliverer, iso, make_slack_client
-from bot.instance import InstanceLock, take_over
+from bot.instance import instance_lock, take_over
 from bot.papers import Paper
 from bot.sources import parse_feed
 from bot.summarize import ExtractiveSummarizer
+
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 class FakeClock:
@@ -377,7 +380,7 @@ def test_the_sole_process_takes_over_claims_at_once(services, claimed, slack, cl
 
 
 def test_while_another_process_holds_the_lock_the_lease_decides(services, claimed, slack, clock):
-    other = InstanceLock(claimed.path + ".lock")
+    other = instance_lock(claimed.path)
     assert other.acquire()
     worker = deliverer(services, slack, clock)
 

@@ -9,6 +9,9 @@ from bot.status import status_report, status_text
 from tests.test_deliver import FakeClock, add_paper, deliverer, queue
 from tests.test_digest import digest_parts, hold_for_digest, papers_in
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 class ProcessDied(BaseException):
     """Stands for SIGKILL: nothing after it runs, no handler of the worker catches it."""

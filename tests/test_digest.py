@@ -11,6 +11,9 @@ from bot.match import OVER_CAP_REASON
 from bot.scheduler import release_digest
 from tests.test_deliver import FailingSummarizer, FakeClock, add_paper, deliverer
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def clock():

@@ -1,13 +1,19 @@
-"""A whole cycle on real parts: a feed over HTTP, the real model, SQLite, a fake Slack."""
+"""A whole cycle on real parts: a feed over HTTP, the real model, the database (SQLite and
+PostgreSQL), a fake Slack."""
 
 import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.deliver import make_slack_client
 from bot.services import build_services
 from bot.settings import FeedSettings
 from bot.subscriptions import subscribe
+
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 CHANNEL_ITEM_FEED = """<?xml version='1.0' encoding='UTF-8'?>

@@ -35,6 +35,9 @@ from bot.storage import Store
 from bot.subscriptions import subscribe
 from tests.feed_server import FeedServer, Reply
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 UA = "paperbot-test/0.1 (+https://example.org/paperbot)"
 # 2026-08-17 is a Monday.

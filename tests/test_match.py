@@ -16,6 +16,9 @@ from bot.papers import Paper
 from bot.storage import Store
 from bot.subscriptions import subscribe
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 SEED = Path(__file__).parent / "fixtures" / "eval_papers.json"
 # The store stamps rows with the real clock, so the day the daily cap counts is today.
 NOW = datetime.now(UTC)

@@ -7,6 +7,9 @@ import pytest
 from bot.papers import Paper
 from bot.search import query_facets, query_terms
 
+# The same behaviour on both database systems (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 def test_query_terms_are_plain_words_whatever_is_typed():
     assert query_terms('NEAR(a b) "x* -y OR z') == ["near", "b", "x", "y", "z"]
