@@ -89,6 +89,18 @@ class PostgreSQL:
         return {row[0] for row in rows}
 
     @staticmethod
+    def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list) -> None:
+        """Insert many rows (tuples in the order of `columns`) in the caller's transaction,
+        with COPY: many times faster than an INSERT per row for a paper's hundred terms."""
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    @staticmethod
     def split_script(script: str) -> list[str]:
         """The statements of an SQL script: each ends with ';' at the end of a line (the
         PostgreSQL migrations have no function bodies)."""
