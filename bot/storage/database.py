@@ -52,7 +52,15 @@ class Database:
     def writing(self) -> Iterator[Connection]:
         """One transaction that holds the write lock from its start, committed at the end of
         the block and rolled back if it raises."""
-        with self.dialect.write_transaction(self.engine) as conn:
+        with self.dialect.write_transaction(self.engine, alone=True) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def claiming(self) -> Iterator[Connection]:
+        """A write transaction for a claim, which locks the rows it takes and skips those
+        another claim holds: on PostgreSQL it runs beside other writers instead of after
+        them, so delivery workers never wait for each other; on SQLite it is writing()."""
+        with self.dialect.write_transaction(self.engine, alone=False) as conn:
             yield conn
 
     def rows(self, sql: SQL, **params) -> list[dict]:

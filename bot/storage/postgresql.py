@@ -68,13 +68,14 @@ class PostgreSQL:
         )
 
     @contextlib.contextmanager
-    def write_transaction(self, engine: Engine) -> Iterator[Connection]:
-        """A transaction that writes, one at a time per database, as SQLite's BEGIN IMMEDIATE
-        has it: the store's writes read before they write (storing papers reads which ids are
-        known, then inserts the rest), and two at once inserted the same paper twice. Reads
-        and claims' row locks are not held up by it beyond that."""
+    def write_transaction(self, engine: Engine, alone: bool) -> Iterator[Connection]:
+        """A transaction that writes; `alone`, one at a time per database, as SQLite's BEGIN
+        IMMEDIATE has it. The store's writes read before they write (storing papers reads
+        which ids are known, then inserts the rest), and two at once inserted the same paper
+        twice. Claims lock their rows instead and need not wait (Database.claiming)."""
         with engine.begin() as conn:
-            conn.exec_driver_sql("select pg_advisory_xact_lock(%s)", (lock_key(b"writes"),))
+            if alone:
+                conn.exec_driver_sql("select pg_advisory_xact_lock(%s)", (lock_key(b"writes"),))
             yield conn
 
     @staticmethod

@@ -54,7 +54,8 @@ class SQLite:
         return engine
 
     @contextlib.contextmanager
-    def write_transaction(self, engine: Engine) -> Iterator[Connection]:
+    def write_transaction(self, engine: Engine, alone: bool) -> Iterator[Connection]:
+        """A write transaction, always alone: BEGIN IMMEDIATE takes SQLite's one write lock."""
         with engine.connect() as conn:
             conn.exec_driver_sql("begin immediate")
             try:

@@ -73,7 +73,7 @@ class Alerts(PostQueue):
         """Mark up to `limit` pending rows that are due as being sent, and return them,
         taking turns across targets; `claim` tags the rows taken."""
         now = now or now_iso()
-        with self._db.writing() as conn:
+        with self._db.claiming() as conn:
             rows = self._claim(conn, DUE_ALERTS, claim=claim, now=now, limit=limit)
         return [delivery_from_row(row) for row in round_robin(rows)]
 

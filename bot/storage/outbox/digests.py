@@ -66,7 +66,7 @@ class Digests(PostQueue):
 
     def claim(self, now: str, claim: str) -> list[DigestRun]:
         """Mark every pending digest that is due as being sent, and return them."""
-        with self._db.writing() as conn:
+        with self._db.claiming() as conn:
             rows = self._claim(conn, DUE_DIGESTS, claim=claim, now=now)
         return sorted((digest_from_row(row) for row in rows), key=lambda d: d.id)
 

@@ -47,7 +47,7 @@ class Notices(PostQueue):
         dead process left behind may be in Slack.
         """
         tag = uuid.uuid4().hex
-        with self._db.writing() as conn:
+        with self._db.claiming() as conn:
             claimed = self._claim(conn, ":notice_id", claim=tag, now=now, notice_id=notice_id)
             return bool(claimed) and self._start_posting(conn, notice_id, tag, now)
 
