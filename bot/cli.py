@@ -8,6 +8,7 @@ import re
 import sys
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -580,13 +581,24 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.pass_context
 def copy_to(ctx: click.Context, postgresql_url: str) -> None:
     """Copy the SQLite database (--db) into an empty PostgreSQL database at POSTGRESQL_URL."""
+    from bot.instance import InstanceLock
     from bot.progress import copy_progress
     from bot.storage import shown
     from bot.storage.copy import copy_to_postgresql
 
     source = _settings(ctx).database.path
-    with copy_progress(terminal()) as on_progress:
-        copied = copy_to_postgresql(source, postgresql_url, on_progress)
+    # Held while copying, so no paperbot writes to the file meanwhile and loses what it wrote.
+    lock = InstanceLock(f"{source}.lock")
+    if Path(source).is_file() and not lock.acquire():
+        raise click.ClickException(
+            f"paperbot is running on {source} (it holds {source}.lock): stop it first, so "
+            "that nothing it writes during the copy is lost."
+        )
+    try:
+        with copy_progress(terminal()) as on_progress:
+            copied = copy_to_postgresql(source, postgresql_url, on_progress)
+    finally:
+        lock.release()
     for table, rows in copied.rows.items():
         click.echo(f"{table:<16} {rows:>9,} row{'' if rows == 1 else 's'}")
     if copied.not_in_source:

@@ -198,3 +198,21 @@ def test_copy_to_needs_a_postgresql_url_and_an_existing_file(tmp_path, monkeypat
     )
     result = CliRunner().invoke(cli, ["--db", str(missing), "copy-to", str(tmp_path / "x.db")])
     assert result.exit_code == 1 and "is not a PostgreSQL URL" in result.output
+
+
+def test_copy_to_waits_for_a_running_paperbot_to_stop(tmp_path, monkeypatch):
+    from bot.instance import InstanceLock
+    from bot.storage import Store
+
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    db = tmp_path / "busy.db"
+    Store(db).close()
+    running = InstanceLock(f"{db}.lock")
+    assert running.acquire()
+    result = CliRunner().invoke(cli, ["--db", str(db), "copy-to", "postgresql://u@h/db"])
+    running.release()
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: paperbot is running on {db} (it holds {db}.lock): stop it first, so that "
+        "nothing it writes during the copy is lost.\n"
+    )
