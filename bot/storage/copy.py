@@ -24,7 +24,8 @@ from bot.storage.store import Store
 
 BATCH_ROWS = 1_000
 
-# Called with (table, rows copied so far, rows the table has) after each batch.
+# Called with (table, rows copied so far, rows the table has) as a table starts and after
+# each of its batches.
 OnProgress = Callable[[str, int, int], None]
 
 
@@ -33,7 +34,8 @@ class Copied:
     """What a copy did: rows copied per table (in the order copied), and what it left out."""
 
     rows: dict[str, int] = field(default_factory=dict)
-    # PostgreSQL tables the SQLite file does not have; they stay empty.
+    # PostgreSQL tables the SQLite file does not have (another application's, or one SQLite
+    # lacks), left as they were.
     not_in_source: list[str] = field(default_factory=list)
     # "table.column" of SQLite columns PostgreSQL has no place for.
     columns_left_out: list[str] = field(default_factory=list)
