@@ -8,6 +8,7 @@ import re
 import sys
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -570,6 +571,50 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> None:
         _print_json(report)
     else:
         click.echo(status_text(report))
+
+
+# -- moving to PostgreSQL (issue 15) ----------------------------------------------------
+
+
+@cli.command("copy-to")
+@click.argument("postgresql_url")
+@click.pass_context
+def copy_to(ctx: click.Context, postgresql_url: str) -> None:
+    """Copy the SQLite database (--db) into an empty PostgreSQL database at POSTGRESQL_URL."""
+    from bot.instance import InstanceLock
+    from bot.progress import copy_progress
+    from bot.storage import shown
+    from bot.storage.copy import copy_to_postgresql
+
+    source = _settings(ctx).database.path
+    # Held while copying, so no paperbot writes to the file meanwhile and loses what it wrote.
+    lock = InstanceLock(f"{source}.lock")
+    if Path(source).is_file() and not lock.acquire():
+        raise click.ClickException(
+            f"paperbot is running on {source} (it holds {source}.lock): stop it first, so "
+            "that nothing it writes during the copy is lost."
+        )
+    try:
+        with copy_progress(terminal()) as on_progress:
+            copied = copy_to_postgresql(source, postgresql_url, on_progress)
+    finally:
+        lock.release()
+    for table, rows in copied.rows.items():
+        click.echo(f"{table:<16} {rows:>9,} row{'' if rows == 1 else 's'}")
+    if copied.not_in_source:
+        click.echo(f"Not in {source}, left as they were: {', '.join(copied.not_in_source)}")
+    if copied.columns_left_out:
+        click.echo(
+            f"Not copied, PostgreSQL has no such column: {', '.join(copied.columns_left_out)}"
+        )
+    rows = copied.rows
+    others = sum(rows.values()) - rows.get("papers", 0) - rows.get("subscriptions", 0)
+    where = shown(postgresql_url)
+    masked = " (with the password in place of ***)" if where != postgresql_url else ""
+    click.echo(
+        f"Copied {rows.get('papers', 0):,} papers, {rows.get('subscriptions', 0):,} subscriptions "
+        f"and {others:,} other rows into {where}. Set PAPERBOT_DB={where}{masked} to use it."
+    )
 
 
 def main() -> None:

@@ -73,3 +73,30 @@ def spinner(console: Console | None, text: str) -> Iterator[None]:
         return
     with console.status(text):
         yield
+
+
+@contextmanager
+def copy_progress(console: Console | None) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Yields the OnProgress of bot.storage.copy that draws a bar per table while it is
+    copied, `papers ━━━ 2000/2345 0:00:01` (rows of total, time left), or None when there
+    is no terminal."""
+    if console is None:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        # The command prints each table's rows when done; the bars need not stay.
+        transient=True,
+    ) as bars:
+        tasks = {}
+
+        def on_progress(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done, total=total)
+
+        yield on_progress

@@ -152,3 +152,67 @@ def test_feedback_on_unknown_subscription_or_paper_says_so(run):
     assert unknown_paper.exit_code == 1 and "No stored paper" in unknown_paper.output
     wrong_verdict = run("feedback", str(added["id"]), "2608.00001", "meh")
     assert wrong_verdict.exit_code == 2 and "relevant" in wrong_verdict.output
+
+
+def test_copy_to_postgresql_prints_the_rows_of_each_table_and_hides_the_password(
+    tmp_path, monkeypatch, postgresql_url
+):
+    import shutil
+
+    from tests.storage.test_migrations import FIXTURE
+
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    db = tmp_path / "old.db"
+    shutil.copy(FIXTURE, db)
+    # The test server does not ask for a password; a URL may still carry one.
+    url = postgresql_url.replace("postgres:@", "postgres:sekret@")
+    assert "sekret" in url
+    copied = CliRunner().invoke(cli, ["--db", str(db), "copy-to", url])
+    assert copied.exit_code == 0, copied.output
+    lines = copied.output.strip().splitlines()
+    assert lines[0].split() == ["about", "1", "row"]
+    assert ["papers", "12", "rows"] in [line.split() for line in lines]
+    masked = url.replace("sekret", "***")
+    assert lines[-1] == (
+        f"Copied 12 papers, 3 subscriptions and 20 other rows into {masked}. "
+        f"Set PAPERBOT_DB={masked} (with the password in place of ***) to use it."
+    )
+    assert "sekret" not in copied.output
+
+    again = CliRunner().invoke(cli, ["--db", str(db), "copy-to", url])
+    assert again.exit_code == 1
+    assert again.output.startswith(f"Error: {masked} already holds paperbot data (1 row in about")
+    assert "Traceback" not in again.output and "sekret" not in again.output
+    listed = CliRunner().invoke(cli, ["--db", url, "subscriptions"])
+    assert listed.exit_code == 0 and len(listed.output.strip().splitlines()) == 3
+
+
+def test_copy_to_needs_a_postgresql_url_and_an_existing_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    missing = tmp_path / "missing.db"
+    result = CliRunner().invoke(cli, ["--db", str(missing), "copy-to", "postgresql://u@h/db"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: There is no SQLite file {missing} to copy: choose it with --db PATH "
+        "(or PAPERBOT_DB).\n"
+    )
+    result = CliRunner().invoke(cli, ["--db", str(missing), "copy-to", str(tmp_path / "x.db")])
+    assert result.exit_code == 1 and "is not a PostgreSQL URL" in result.output
+
+
+def test_copy_to_waits_for_a_running_paperbot_to_stop(tmp_path, monkeypatch):
+    from bot.instance import InstanceLock
+    from bot.storage import Store
+
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    db = tmp_path / "busy.db"
+    Store(db).close()
+    running = InstanceLock(f"{db}.lock")
+    assert running.acquire()
+    result = CliRunner().invoke(cli, ["--db", str(db), "copy-to", "postgresql://u@h/db"])
+    running.release()
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: paperbot is running on {db} (it holds {db}.lock): stop it first, so that "
+        "nothing it writes during the copy is lost.\n"
+    )
