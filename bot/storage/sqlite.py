@@ -101,7 +101,8 @@ class SQLite:
         marks = ", ".join("?" for _ in columns)
         cursor = conn.connection.driver_connection.cursor()
         try:
-            cursor.executemany(f"insert into {table} ({', '.join(columns)}) values ({marks})", rows)
+            names = ", ".join(f'"{name}"' for name in columns)
+            cursor.executemany(f'insert into "{table}" ({names}) values ({marks})', rows)
         finally:
             cursor.close()
 
