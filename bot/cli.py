@@ -59,7 +59,9 @@ def _paper_json(paper) -> dict:
 
 
 @click.group(cls=PaperbotGroup)
-@click.option("--db", envvar="PAPERBOT_DB", help="SQLite file (default from settings).")
+@click.option(
+    "--db", envvar="PAPERBOT_DB", help="SQLite file or postgresql:// URL (default from settings)."
+)
 @click.option("--config", envvar="PAPERBOT_CONFIG", help="TOML file laid over the defaults.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 @click.pass_context
