@@ -6,7 +6,7 @@ Two kinds of job, on one worker thread so that one cycle runs at a time:
   matches and delivers, or only delivers (retries, released digests) when no feed is due.
   When a feed is next due is kept in the feeds table (`next_poll`), so it survives restarts.
 - one digest job per (target, cadence), a cron trigger at `schedule.digest_hour` in the
-  target's timezone, kept in the same SQLite file (SQLAlchemyJobStore). It starts a digest
+  target's timezone, kept in the store's database (SQLAlchemyJobStore). It starts a digest
   of the rows held for it, with the feed warnings of that moment; the next tick posts it as
   one message and a thread (bot/deliver.py). With coalesce=True and no misfire limit, a
   digest missed while paperbot was down runs once when it is back: not zero times, not
@@ -372,10 +372,8 @@ def build_scheduler(services: Services, clock: Callable[[], datetime] = utc_now)
     scheduler = BackgroundScheduler(
         jobstores={
             "default": MemoryJobStore(),
-            PERSISTENT: SQLAlchemyJobStore(
-                url=f"sqlite:///{services.store.path}",
-                engine_options={"connect_args": {"timeout": 30}},
-            ),
+            # In the store's own database, SQLite or PostgreSQL, through its engine.
+            PERSISTENT: SQLAlchemyJobStore(engine=services.store.database.engine),
         },
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1},

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 
 from bot.deliver import make_slack_client
@@ -176,6 +177,7 @@ def add_digest_subscriptions(services, embedder):
     )
 
 
+@pytest.mark.both_backends  # the digest jobs persist in the database
 def test_digest_jobs_run_at_the_local_hour_of_each_target(settings, embedder, slack):
     slack.users["U1"] = {"tz": "Asia/Tokyo"}
     services = build_services(
@@ -198,6 +200,7 @@ def test_digest_jobs_run_at_the_local_hour_of_each_target(settings, embedder, sl
         stop_scheduler(scheduler, wait=False)
 
 
+@pytest.mark.both_backends  # the digest jobs persist in the database
 def test_missed_digest_runs_once_after_downtime(settings, embedder, slack):
     services = build_services(
         settings, slack=make_slack_client("xoxb-test", slack.base_url), embedder=embedder
