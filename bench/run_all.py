@@ -635,6 +635,7 @@ def main() -> None:
         bench_startup(big_db, work)
         bench_delivery(configured, sqlite)
         ingest_services.store.close()
+        (work / "postgres").mkdir()
         server = EmbeddedServer(work / "postgres")
         try:
             run_postgresql(server, embedder, configured, work)
