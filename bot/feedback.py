@@ -72,7 +72,7 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
     positive = [index[p] for p, v in judged.items() if v > 0 and p in index]
     negative = [index[p] for p, v in judged.items() if v < 0 and p in index]
     if not positive and not negative:
-        store.subscriptions.set_learning(subscription_id, None, None)
+        store.subscriptions.set_learning(subscription_id, None)
         return store.subscriptions.get(subscription_id)
     profile = base_profile(subscription, corpus)
     if positive:
@@ -81,7 +81,7 @@ def relearn(matcher: Matcher, subscription_id: int) -> Subscription | None:
         profile = profile - ROCCHIO_NEGATIVE * corpus.matrix[negative].mean(axis=0)
     profile = unit(profile).astype(np.float32)
     shift = threshold_shift(matcher, replace(subscription, profile=profile), judged)
-    store.subscriptions.set_learning(subscription_id, profile, None, shift)
+    store.subscriptions.set_learning(subscription_id, profile, shift)
     return store.subscriptions.get(subscription_id)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 import Stemmer
@@ -41,22 +42,38 @@ SELECT_UNINDEXED = text(
     "order by rowid limit :limit"
 )
 DELETE_TERMS = sql_with_lists("delete from paper_terms where paper in :papers", "papers")
-INSERT_TERM = text(
-    "insert into paper_terms (term, paper, title, abstract, authors, length) "
-    "values (:term, :paper, :title, :abstract, :authors, :length)"
-)
+TERM_COLUMNS = ("term", "paper", *FIELDS, "length")
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
 
 
 def words(text: str) -> list[str]:
     """The words of `text` as the index reads them: lower case, diacritics removed."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+    folded = text.casefold()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return WORD.findall(folded)
 
 
 def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
     """Each word's term. A stemmer is not safe to share between threads: the caller's own."""
-    return [w if len(w) <= UNSTEMMED_LENGTH else stemmer.stemWord(w) for w in words]
+    stems = iter(stemmer.stemWords([w for w in words if len(w) > UNSTEMMED_LENGTH]))
+    return [w if len(w) <= UNSTEMMED_LENGTH else next(stems) for w in words]
+
+
+def term_counts(fields: list[str | None], stemmer: Stemmer.Stemmer) -> dict[str, list[int]]:
+    """Each term of a paper with its count in each of its fields (title, abstract, authors)."""
+    counts: dict[str, list[int]] = {}
+    for position, value in enumerate(fields):
+        for word, count in Counter(words(value or "")).items():
+            counts.setdefault(word, [0] * len(fields))[position] += count
+    terms: dict[str, list[int]] = {}
+    for word, term in zip(counts, stem(list(counts), stemmer), strict=True):
+        if term in terms:
+            terms[term] = [a + b for a, b in zip(terms[term], counts[word], strict=True)]
+        else:
+            terms[term] = counts[word]
+    return terms
 
 
 def new_stemmer() -> Stemmer.Stemmer:
@@ -76,26 +93,21 @@ def bm25_idf(papers_with_term: np.ndarray, papers: int) -> np.ndarray:
     return np.where(idf > 0, idf, IDF_FLOOR)
 
 
-def index_new_text(conn: Connection) -> int:
+def index_new_text(database: Database, conn: Connection) -> int:
     """Index every paper whose text is not indexed (new, or changed since), in the caller's
-    transaction, so a paper and its terms are written together; how many were indexed."""
+    transaction `conn`, so a paper and its terms are written together; how many."""
     stemmer = new_stemmer()
     indexed = 0
     while rows := conn.execute(SELECT_UNINDEXED, {"limit": PAPERS_PER_BATCH}).all():
         postings, lengths = [], []
         for paper, *fields in rows:
-            counts: dict[str, list[int]] = {}
-            for position, value in enumerate(fields):
-                for term in stem(words(value or ""), stemmer):
-                    counts.setdefault(term, [0, 0, 0])[position] += 1
+            counts = term_counts(fields, stemmer)
             length = sum(sum(c) for c in counts.values())
             lengths.append({"paper": paper, "length": length})
-            for term, in_fields in counts.items():
-                row = dict(zip(FIELDS, in_fields, strict=True))
-                postings.append({"term": term, "paper": paper, "length": length, **row})
+            postings.extend((term, paper, *c, length) for term, c in counts.items())
         conn.execute(DELETE_TERMS, {"papers": [row[0] for row in rows]})
-        if postings:
-            conn.execute(INSERT_TERM, postings)
+        postings.sort()
+        database.dialect.insert_rows(conn, "paper_terms", TERM_COLUMNS, postings)
         conn.execute(SET_LENGTH, lengths)
         indexed += len(rows)
     return indexed
@@ -111,7 +123,7 @@ class FullText:
         if self._db.scalar("select count(*) from papers where terms_length is null") == 0:
             return 0
         with self._db.writing() as conn:
-            return index_new_text(conn)
+            return index_new_text(self._db, conn)
 
     def totals(self) -> tuple[int, float]:
         """How many papers are indexed (the N of BM25's IDF), and their mean length."""

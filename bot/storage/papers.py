@@ -99,7 +99,7 @@ class Papers:
                     unchanged += 1
             if pending:
                 conn.execute(INSERT_NEW, list(pending.values()))
-            index_new_text(conn)
+            index_new_text(self._db, conn)
         return UpsertResult(new=new, updated=updated, unchanged=unchanged)
 
     def insert_embedded(self, papers: list[Paper], model: str, vectors: np.ndarray) -> None:
@@ -122,7 +122,7 @@ class Papers:
                 ),
                 rows,
             )
-            index_new_text(conn)
+            index_new_text(self._db, conn)
 
     def get(self, paper_id: str) -> Paper | None:
         row = self._db.row("select * from papers where id = :id", id=paper_id)

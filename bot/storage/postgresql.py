@@ -69,7 +69,12 @@ class PostgreSQL:
 
     @contextlib.contextmanager
     def write_transaction(self, engine: Engine) -> Iterator[Connection]:
+        """A transaction that writes, one at a time per database, as SQLite's BEGIN IMMEDIATE
+        has it: the store's writes read before they write (storing papers reads which ids are
+        known, then inserts the rest), and two at once inserted the same paper twice. Reads
+        and claims' row locks are not held up by it beyond that."""
         with engine.begin() as conn:
+            conn.exec_driver_sql("select pg_advisory_xact_lock(%s)", (lock_key(b"writes"),))
             yield conn
 
     @staticmethod
@@ -87,6 +92,18 @@ class PostgreSQL:
             "select tablename from pg_tables where schemaname = current_schema()"
         )
         return {row[0] for row in rows}
+
+    @staticmethod
+    def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list) -> None:
+        """Insert many rows (tuples in the order of `columns`) in the caller's transaction,
+        with COPY: many times faster than an INSERT per row for a paper's hundred terms."""
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
 
     @staticmethod
     def split_script(script: str) -> list[str]:
@@ -134,6 +151,14 @@ def made_by(location: str) -> str | None:
     return row[0] if row else None
 
 
+def lock_key(name: bytes) -> int:
+    """The key of one of paperbot's advisory locks. One lock per database and name: the key
+    is derived from the name, not the location, so every process on the database asks for
+    the same lock."""
+    digest = hashlib.sha256(b"paperbot " + name + b" lock").digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class AdvisoryLock:
     """The instance lock on PostgreSQL: a session advisory lock held by a connection of its
     own, released by release() or when the process (and so its connection) ends."""
@@ -141,10 +166,7 @@ class AdvisoryLock:
     def __init__(self, location: str):
         self.location = location
         self._conn: psycopg.Connection | None = None
-        # One lock per database: the key is derived from a fixed name, not the location,
-        # so every process on the same database asks for the same lock.
-        digest = hashlib.sha256(b"paperbot instance lock").digest()
-        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self.key = lock_key(b"instance")
 
     def acquire(self) -> bool:
         """True if this process now holds the lock; False if another process does."""

@@ -53,9 +53,8 @@ class Subscription:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     strictness: str = "normal"
-    # Learned from feedback: the Rocchio profile vector and the linear model's weights.
+    # Learned from feedback: the Rocchio profile vector.
     profile: np.ndarray | None = None
-    model: dict | None = None
     # Learned from feedback: log-odds added to the strictness threshold (0 = unchanged).
     threshold_shift: float = 0.0
 

@@ -93,6 +93,18 @@ class SQLite:
         return f"json_each({column})"
 
     @staticmethod
+    def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list) -> None:
+        """Insert many rows (tuples in the order of `columns`) in the caller's transaction,
+        through the driver's executemany: SQLAlchemy's own took 20 of the 24 seconds of
+        indexing 10,000 papers' 1.3 million terms."""
+        marks = ", ".join("?" for _ in columns)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.executemany(f"insert into {table} ({', '.join(columns)}) values ({marks})", rows)
+        finally:
+            cursor.close()
+
+    @staticmethod
     def split_script(script: str) -> list[str]:
         """The statements of an SQL script, trigger bodies kept whole."""
         statements, pending = [], ""

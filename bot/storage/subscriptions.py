@@ -121,15 +121,12 @@ class Subscriptions:
         self,
         subscription_id: int,
         profile: np.ndarray | None,
-        model: dict | None,
         threshold_shift: float = 0.0,
     ) -> None:
-        """Store what feedback taught a subscription: profile, linear model, threshold shift."""
+        """Store what feedback taught a subscription: its profile and threshold shift."""
         self._db.write(
-            "update subscriptions set profile = :profile, model = :model, "
-            "threshold_shift = :shift where id = :id",
+            "update subscriptions set profile = :profile, threshold_shift = :shift where id = :id",
             profile=to_blob(profile) if profile is not None else None,
-            model=json.dumps(model) if model is not None else None,
             shift=threshold_shift,
             id=subscription_id,
         )
@@ -207,6 +204,5 @@ def subscription_from_row(row: dict) -> Subscription:
         categories=json_list(row.get("categories")),
         strictness=row.get("strictness") or "normal",
         profile=from_blob(row["profile"]) if row.get("profile") else None,
-        model=json.loads(row["model"]) if row.get("model") else None,
         threshold_shift=row.get("threshold_shift") or 0.0,
     )

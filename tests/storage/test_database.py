@@ -33,6 +33,36 @@ def test_threads_writing_at_once_all_land(store):
     assert store.database.scalar("select count(*) from saved") == 80
 
 
+def test_processes_storing_the_same_new_papers_at_once_store_each_once(location):
+    """Two feeds (or two replicas) announcing the same papers at the same moment: storing
+    reads which ids are known, then inserts the others, and on PostgreSQL as on SQLite no
+    second writer slips in between to insert them twice."""
+    from tests.storage.conftest import make_paper
+
+    papers = [make_paper(f"2608.{n:05d}") for n in range(300)]
+    stores = [Store(location) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    errors = []
+
+    def store_all(store):
+        start.wait()
+        try:
+            store.papers.upsert(papers)
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=store_all, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert stores[0].papers.count() == 300
+    assert stores[0].fulltext.paper_count() == 300
+    for store in stores:
+        store.close()
+
+
 def test_a_second_store_on_the_database_sees_what_the_first_wrote(location):
     first, second = Store(location), Store(location)
     first.set_made_by("paperbot demo")

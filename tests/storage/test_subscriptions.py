@@ -52,9 +52,9 @@ def test_removed_subscription_is_gone(store):
 
 def test_learning_and_timezones(store):
     made = add(store, target="C1", cadence="weekly")
-    store.subscriptions.set_learning(made.id, np.zeros(3, np.float32), {"w": [1.0]}, 0.5)
+    store.subscriptions.set_learning(made.id, np.ones(3, np.float32), 0.5)
     learned = store.subscriptions.get(made.id)
-    assert learned.model == {"w": [1.0]} and learned.threshold_shift == 0.5
+    assert learned.profile.tolist() == [1, 1, 1] and learned.threshold_shift == 0.5
     assert store.subscriptions.target_timezone("C1") is None
     store.subscriptions.set_target_timezone("C1", "Europe/Paris")
     assert store.subscriptions.target_timezone("C1") == "Europe/Paris"
