@@ -2,6 +2,11 @@
 
 Every figure is printed with a baseline measured in the same run and its ratio against
 the issue's target; absolute times on a shared machine are noise, ratios much less so.
+
+Ingest, matching, search and delivery run once on SQLite and then once on PostgreSQL (an
+embedded server, tests/postgres.py, started after the SQLite runs so that it is idle
+while they are timed), and the table shows the two side by side. The encoding candidates
+and start-up are measured on SQLite only.
 """
 
 from __future__ import annotations
@@ -28,20 +33,56 @@ from bot.search import Search  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.settings import FeedSettings, load_settings  # noqa: E402
 from bot.summarize import ExtractiveSummarizer  # noqa: E402
+from tests.postgres import EmbeddedServer  # noqa: E402
 
-ROWS: list[tuple[str, str, str, str]] = []
+SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
+BOTH = (SQLITE, POSTGRESQL)
+# Row name -> backend -> (measured, baseline, verdict), in the order rows were first
+# made; a backend whose benchmark did not run has a string there (the reason).
+ROWS: dict[str, dict[str, tuple[str, str, str] | str]] = {}
+# Rows of a benchmark measured on SQLite only show this in the PostgreSQL column.
+SQLITE_ONLY = "- (SQLite only)"
+# The paper counts of the search benchmark; smaller ones (BENCH_SEARCH_COUNTS=1000,5000)
+# only to try the benchmark out quickly.
+SEARCH_COUNTS = tuple(
+    int(n) for n in os.environ.get("BENCH_SEARCH_COUNTS", "10000,100000").split(",")
+)
 # Texts each faster-encoding candidate (and float32, just before it) is timed and
 # compared on.
 CANDIDATE_TEXTS = 256
 
 
-def row(name: str, value: str, baseline: str, verdict: str) -> None:
-    ROWS.append((name, value, baseline, verdict))
-    print(f"  {name}: {value} | {baseline} | {verdict}", file=sys.stderr, flush=True)
+class Backend:
+    """Where a benchmark's databases go: SQLite files in `work`, or new databases on the
+    embedded PostgreSQL server."""
+
+    def __init__(self, name: str, work: Path, server: EmbeddedServer | None = None):
+        self.name = name
+        self.work = work
+        self.server = server
+
+    def location(self, name: str) -> str:
+        """A new, empty database: the file `name` in `work`, or a new PostgreSQL database."""
+        if self.server is None:
+            return str(self.work / name)
+        return self.server.new_database()
 
 
-def services_at(db: Path, embedder: Embedder):
-    return build_services(load_settings(db_path=str(db), env={}), embedder=embedder)
+def row(name: str, value: str, baseline: str, verdict: str, backend: str | None = SQLITE) -> None:
+    """One result; `backend` None for a benchmark measured on SQLite only."""
+    cells = ROWS.setdefault(name, {})
+    cells[backend or SQLITE] = (value, baseline, verdict)
+    if backend is None:
+        cells[POSTGRESQL] = SQLITE_ONLY
+    print(
+        f"  {name} [{backend or SQLITE}]: {value} | {baseline} | {verdict}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def services_at(location: str, embedder: Embedder):
+    return build_services(load_settings(db_path=location, env={}), embedder=embedder)
 
 
 def rss_mb() -> float:
@@ -51,7 +92,7 @@ def rss_mb() -> float:
     return 0.0
 
 
-def bench_ingest(embedder: Embedder, work: Path):
+def bench_ingest(embedder: Embedder, backend: Backend):
     """Parse + store + embed 2,000 items against raw encode of the same texts.
 
     The pipeline runs as configured ([model] precision; bfloat16 on a CPU with native
@@ -60,10 +101,10 @@ def bench_ingest(embedder: Embedder, work: Path):
     the pipeline's overhead shows apart from the precision's gain.
     """
     papers = synthetic_papers(2000)
-    feed_file = work / "cs.LG.xml"
+    feed_file = backend.work / "cs.LG.xml"
     feed_file.write_bytes(arxiv_rss(papers))
     texts = [p.text_for_embedding for p in papers]
-    services = build_services(load_settings(db_path=str(work / "ingest.db"), env={}))
+    services = build_services(load_settings(db_path=backend.location("ingest.db"), env={}))
     configured = services.embedder
     embedder.encode(texts[:64])  # warm-up
     configured.encode(texts[:64])
@@ -91,6 +132,7 @@ def bench_ingest(embedder: Embedder, work: Path):
         "(mean of before and after)",
         f"{rate / raw_rate:.2f} of raw float32 (target >= 0.90); "
         f"{rate / configured_rate:.2f} of raw {precision}",
+        backend.name,
     )
     started = time.perf_counter()
     services.pipeline.ingest_feed(feed)
@@ -101,6 +143,7 @@ def bench_ingest(embedder: Embedder, work: Path):
         f"{again} encodes, {seconds:.2f} s",
         "first ingest as above",
         f"{'ok' if again == 0 and seconds < 2 else 'MISSED'} (target 0 encodes, < 2 s)",
+        backend.name,
     )
     return services, texts, raw, raw_rate
 
@@ -157,6 +200,7 @@ def bench_encoding(
             f"nDCG@5 " + (", ".join(f"{k} {v:.3f}" for k, v in baseline_ndcg.items()) or "-"),
             f"{ratio:.2f}x (target >= 2x, cosine >= 0.99, |delta nDCG@5| <= 0.01): "
             f"{'holds' if holds else 'does not hold'}",
+            None,
         )
     bench_query_encoding(embedder, bfloat16)
 
@@ -178,6 +222,7 @@ def bench_query_encoding(float32: Embedder, bfloat16: Embedder) -> None:
         f"p50 {p50[bfloat16]:.1f} ms",
         f"float32 p50 {p50[float32]:.1f} ms, the same queries in turn",
         f"{p50[float32] / p50[bfloat16]:.2f}x as fast (no target; search latency includes it)",
+        None,
     )
 
 
@@ -302,7 +347,13 @@ def onnx_candidates(model, work: Path) -> list[tuple[str, OnnxEncoder]]:
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
-        row("encode: ONNX Runtime export", "not measured", "-", "onnxruntime is not installed")
+        row(
+            "encode: ONNX Runtime export",
+            "not measured",
+            "-",
+            "onnxruntime is not installed",
+            None,
+        )
         return []
     transformer = model[0].auto_model.eval()
     sample = model.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
@@ -338,7 +389,7 @@ def onnx_candidates(model, work: Path) -> list[tuple[str, OnnxEncoder]]:
     ]
 
 
-def bench_matching(services, embedder: Embedder) -> None:
+def bench_matching(services, embedder: Embedder, backend: Backend) -> None:
     """2,000 new papers x 10,000 subscriptions, and the per-subscription path for reference."""
     store = services.store
     texts = topics(10_000)
@@ -398,15 +449,16 @@ def bench_matching(services, embedder: Embedder) -> None:
         f"cosine product alone {product * 1000:.0f} ms ({seconds / product:.0f}x); "
         f"one subscription at a time {per_sub:.1f} s",
         f"{seconds:.2f} of the 1 s target ({'ok' if seconds < 1 else 'MISSED'})",
+        backend.name,
     )
 
 
-def build_search_db(db: Path, count: int, base: np.ndarray, embedder: Embedder):
+def build_search_db(location: str, count: int, base: np.ndarray, embedder: Embedder):
     """`count` synthetic papers whose embeddings are mixtures of real ones plus noise.
 
     Each paper is inserted once with its embedding, as the embed step would leave it.
     """
-    services = services_at(db, embedder)
+    services = services_at(location, embedder)
     papers = synthetic_papers(count, seed=count)
     rng = np.random.default_rng(count)
     for start in range(0, count, 10_000):
@@ -436,7 +488,7 @@ def percentiles_ms(seconds: list[float]) -> tuple[float, float]:
     return statistics.median(seconds) * 1000, float(np.percentile(seconds, 95)) * 1000
 
 
-def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
+def bench_search(ingest_services, embedder: Embedder, backend: Backend) -> str | None:
     """p50/p95 of full searches at 10,000 and 100,000 papers, against the query embedding.
 
     Each query is timed three ways in turn: encoding it alone (the baseline), a full
@@ -446,8 +498,8 @@ def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
     _, base = ingest_services.store.papers.embeddings(embedder.name)
     precomputed = PrecomputedQueries(embedder, queries)
     big_db = None
-    for count in (10_000, 100_000):
-        db = work / f"search{count}.db"
+    for count in SEARCH_COUNTS:
+        db = backend.location(f"search{count}.db")
         started = time.perf_counter()
         services = build_search_db(db, count, base, embedder)
         built = time.perf_counter() - started
@@ -472,11 +524,13 @@ def bench_search(ingest_services, embedder: Embedder, work: Path) -> Path:
         bare50, bare95 = percentiles_ms(without_encoding)
         encode50, encode95 = percentiles_ms(encode_only)
         row(
-            f"search {count:,} papers (embeddings written, built in {built:.0f} s)",
+            f"search {count:,} papers (embeddings written)",
             f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (first query {cold * 1000:.0f} ms); "
-            f"without the query embedding p50 {bare50:.0f} ms, p95 {bare95:.0f} ms",
+            f"without the query embedding p50 {bare50:.0f} ms, p95 {bare95:.0f} ms; "
+            f"built in {built:.0f} s",
             f"query embedding alone p50 {encode50:.0f} ms, p95 {encode95:.0f} ms",
             f"p95 {p95 / 150:.2f} of 150 ms ({'ok' if p95 < 150 else 'MISSED'})",
+            backend.name,
         )
         big_db = db
         services.store.close()
@@ -502,30 +556,31 @@ print(ready, int(rss) / 1024)
 """
 
 
-def bench_startup(big_db: Path, work: Path) -> None:
+def bench_startup(big_db: str, work: Path) -> None:
     import subprocess
 
-    def run(db: Path) -> tuple[float, float]:
+    def run(db: str) -> tuple[float, float]:
         out = subprocess.run(
-            [sys.executable, "-c", STARTUP, str(db)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", STARTUP, db], capture_output=True, text=True, check=True
         )
         ready, rss = out.stdout.split()
         return float(ready), float(rss)
 
-    empty_ready, empty_rss = run(work / "empty.db")
+    empty_ready, empty_rss = run(str(work / "empty.db"))
     ready, rss = run(big_db)
     row(
-        "start-up with 100,000 papers (services, model, bolt app, first search)",
+        f"start-up with {max(SEARCH_COUNTS):,} papers (services, model, bolt app, first search)",
         f"{ready:.1f} s, RSS {rss:.0f} MB",
         f"empty database: {empty_ready:.1f} s, {empty_rss:.0f} MB",
         f"RSS {rss / 1536:.2f} of 1.5 GB ({'ok' if rss < 1536 else 'MISSED'})",
+        None,
     )
 
 
-def bench_delivery(embedder: Embedder, work: Path) -> None:
+def bench_delivery(embedder: Embedder, backend: Backend) -> None:
     from tests.fake_slack import FakeSlack
 
-    services = services_at(work / "deliver.db", embedder)
+    services = services_at(backend.location("deliver.db"), embedder)
     store = services.store
     papers = synthetic_papers(10, seed=9)
     store.papers.upsert(papers)
@@ -553,7 +608,9 @@ def bench_delivery(embedder: Embedder, work: Path) -> None:
         f"{report.sent} sent in {seconds:.1f} s",
         f"pacing bound {bound:.0f} s",
         f"{seconds / bound:.2f}x the bound (target <= 1.5x)",
+        backend.name,
     )
+    store.close()
 
 
 def main() -> None:
@@ -567,16 +624,65 @@ def main() -> None:
     embedder.load()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ingest_services, texts, raw, raw_rate = bench_ingest(embedder, work)
+        sqlite = Backend(SQLITE, work)
+        ingest_services, texts, raw, raw_rate = bench_ingest(embedder, sqlite)
         bench_encoding(embedder, texts, raw, raw_rate, work)
         # The rest runs as paperbot does, at the configured precision; `embedder` (float32)
         # was the raw-encoding baseline.
         configured = ingest_services.embedder
-        bench_matching(ingest_services, configured)
-        big_db = bench_search(ingest_services, configured, work)
+        bench_matching(ingest_services, configured, sqlite)
+        big_db = bench_search(ingest_services, configured, sqlite)
         bench_startup(big_db, work)
-        bench_delivery(configured, work)
+        bench_delivery(configured, sqlite)
+        ingest_services.store.close()
+        (work / "postgres").mkdir()
+        server = EmbeddedServer(work / "postgres")
+        try:
+            run_postgresql(server, embedder, configured, work)
+        finally:
+            server.stop()
     print_table(time.perf_counter() - started)
+
+
+def run_postgresql(
+    server: EmbeddedServer, embedder: Embedder, configured: Embedder, work: Path
+) -> None:
+    """Ingest, matching, search and delivery on PostgreSQL, as they ran on SQLite.
+
+    If the server did not start, or a benchmark fails, the rows it would have filled say
+    why in the PostgreSQL column, and the rest still run.
+    """
+    postgresql = Backend(POSTGRESQL, work, server)
+
+    def attempt(rows, benchmark, *args):
+        if server.error:
+            fill(rows, f"not run: PostgreSQL did not start ({server.error})")
+            return None
+        try:
+            return benchmark(*args)
+        except Exception as error:
+            logging.getLogger(__name__).exception("%s on PostgreSQL failed", benchmark.__name__)
+            fill(rows, f"failed: {type(error).__name__}: {error}")
+            return None
+
+    ingest = attempt(("ingest ", "re-ingest "), bench_ingest, embedder, postgresql)
+    if ingest is not None:
+        ingest_services = ingest[0]
+        attempt(("match ",), bench_matching, ingest_services, configured, postgresql)
+        attempt(("search ",), bench_search, ingest_services, configured, postgresql)
+        ingest_services.store.close()
+    else:
+        fill(("match ", "search "), "not run: the PostgreSQL ingest it starts from failed")
+    attempt(("deliver ",), bench_delivery, configured, postgresql)
+
+
+def fill(prefixes: tuple[str, ...], reason: str) -> None:
+    """`reason` in the PostgreSQL cell of the rows starting with one of `prefixes` that
+    have none yet."""
+    reason = " ".join(reason.split())  # a server's message can run over several lines
+    for name, cells in ROWS.items():
+        if name.startswith(prefixes):
+            cells.setdefault(POSTGRESQL, reason)
 
 
 def print_table(seconds: float) -> None:
@@ -585,10 +691,26 @@ def print_table(seconds: float) -> None:
         "?",
     )
     print(f"machine: {os.cpu_count()} CPUs, {cpu}; whole run {seconds:.0f} s\n")
-    header = ("benchmark", "measured", "baseline (same run)", "vs target")
-    widths = [max(len(r[i]) for r in [header, *ROWS]) for i in range(4)]
-    for line in [header, tuple("-" * w for w in widths), *ROWS]:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+    header = ("benchmark", SQLITE, POSTGRESQL, "baseline (same run)", "vs target")
+    lines = [(name, *side_by_side(cells)) for name, cells in ROWS.items()]
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    for line in [header, tuple("-" * w for w in widths), *lines]:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def side_by_side(cells: dict[str, tuple[str, str, str] | str]) -> tuple[str, str, str, str]:
+    """The SQLite and PostgreSQL figures of one row, then its baseline and verdict: once
+    if only one backend was measured, else each backend's, named."""
+    measured = {b: cells[b] for b in BOTH if isinstance(cells.get(b), tuple)}
+    values = [c[0] if isinstance(c, tuple) else c for c in (cells.get(b, "-") for b in BOTH)]
+    rest = []
+    for i in (1, 2):
+        texts = {b: c[i] for b, c in measured.items()}
+        if len(set(texts.values())) <= 1:
+            rest.append(next(iter(texts.values()), "-"))
+        else:
+            rest.append("; ".join(f"{b}: {text}" for b, text in texts.items()))
+    return values[0], values[1], rest[0], rest[1]
 
 
 if __name__ == "__main__":
