@@ -179,7 +179,8 @@ def test_run_on_a_port_in_use(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in line and "--port N" in line
 
 
-def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, slack):
+@pytest.mark.both_backends
+def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, location, slack):
     config = tmp_path / "mine.toml"
     config.write_text('[server]\nhost = "127.0.0.1"\n')
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
@@ -190,7 +191,7 @@ def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, slack):
     )
     port = closed_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "--db", str(tmp_path / "p.db")]
+        [sys.executable, "-c", "from bot.cli import main; main()", "--db", location]
         + ["--config", str(config), "run", "--port", str(port)],
         cwd=REPO,
         env=env,
