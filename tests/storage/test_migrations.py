@@ -12,6 +12,21 @@ from bot.storage.migrations import migrations
 from bot.summarize import ExtractiveSummarizer
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "storage" / "release-0.1.db"
+# The rows of each table in the fixture (tests/fixtures/storage/make_release_0_1.py).
+RELEASE_0_1_ROWS = {
+    "about": 1,
+    "cycles": 2,
+    "deliveries": 6,
+    "digests": 1,
+    "feedback": 2,
+    "feeds": 2,
+    "more_offers": 1,
+    "notices": 2,
+    "papers": 12,
+    "saved": 2,
+    "subscriptions": 3,
+    "update_notices": 1,
+}
 
 
 def release_0_1_copy(tmp_path) -> Path:
@@ -80,20 +95,7 @@ def test_release_0_1_database_keeps_every_row(tmp_path):
     for table, rows in before.items():
         kept = [{column: row[column] for column in rows[0]} for row in after[table]] if rows else []
         assert kept == rows, table
-    assert {table: len(rows) for table, rows in before.items() if rows} == {
-        "about": 1,
-        "cycles": 2,
-        "deliveries": 6,
-        "digests": 1,
-        "feedback": 2,
-        "feeds": 2,
-        "more_offers": 1,
-        "notices": 2,
-        "papers": 12,
-        "saved": 2,
-        "subscriptions": 3,
-        "update_notices": 1,
-    }
+    assert {table: len(rows) for table, rows in before.items() if rows} == RELEASE_0_1_ROWS
 
 
 def test_opening_it_again_changes_nothing(tmp_path):
