@@ -6,6 +6,9 @@ profile (raw, and as a z-score against every stored paper), and from how much of
 topic's rare vocabulary the paper's abstract and title contain. The profile is the
 topic's embedding averaged with the seed papers' ("like this paper"), then moved by
 feedback (Rocchio, bot/feedback.py), which also shifts the subscription's threshold.
+A learned profile sits closer to papers than a topic's words do, so its raw cosines run
+higher; the model takes them at the topic's own mean and spread (the same z-score), so
+feedback changes which papers pass more than how many.
 
 A paper alerts when score >= the threshold of the subscription's strictness (strict,
 normal, broad; or the subscription's own threshold), it contains every required keyword
@@ -30,6 +33,7 @@ from bot.search import (
     PRIOR_WEIGHT,
     Corpus,
     load_corpus,
+    moments,
     query_facets,
     relevance_features,
 )
@@ -156,20 +160,27 @@ def base_profile(subscription: Subscription, corpus: Corpus) -> np.ndarray:
     return unit(np.mean(vectors, axis=0))
 
 
-def profile_matrix(subscriptions: list[Subscription], corpus: Corpus) -> np.ndarray:
-    """Every subscription's profile (learned, else base_profile()) as the rows of one matrix.
+def topic_matrix(subscriptions: list[Subscription], corpus: Corpus) -> np.ndarray:
+    """Every subscription's base_profile() as the rows of one matrix.
 
-    Most subscriptions have neither seeds nor feedback: their profile is the topic's unit
-    embedding, normalised for all of them at once.
+    Most subscriptions have no seed papers: theirs is the topic's unit embedding,
+    normalised for all of them at once.
     """
-    profiles = np.vstack([s.embedding for s in subscriptions]).astype(np.float32)
-    norms = np.linalg.norm(profiles, axis=1, keepdims=True)
-    profiles /= np.where(norms > 0, norms, 1)
+    topics = np.vstack([s.embedding for s in subscriptions]).astype(np.float32)
+    norms = np.linalg.norm(topics, axis=1, keepdims=True)
+    topics /= np.where(norms > 0, norms, 1)
+    for i, subscription in enumerate(subscriptions):
+        if subscription.seed_papers:
+            topics[i] = base_profile(subscription, corpus)
+    return topics
+
+
+def profile_matrix(subscriptions: list[Subscription], topics: np.ndarray) -> np.ndarray:
+    """Every subscription's profile: the one feedback taught it, else its row of `topics`."""
+    profiles = topics.copy()
     for i, subscription in enumerate(subscriptions):
         if subscription.profile is not None:
             profiles[i] = subscription.profile
-        elif subscription.seed_papers:
-            profiles[i] = base_profile(subscription, corpus)
     return profiles
 
 
@@ -180,17 +191,20 @@ def unit(vector: np.ndarray) -> np.ndarray:
 
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
     """Score every corpus paper for one subscription (see the module docstring)."""
-    profile = subscription.profile
-    if profile is None:
-        profile = base_profile(subscription, corpus)
-    cosine = corpus.matrix @ profile
-    features = relevance_features(store, query_facets(subscription.topic), corpus, cosine)
-    return Evidence(raw=relevance.log_odds(cosine, *features))
+    topic = base_profile(subscription, corpus)
+    learned = subscription.profile is not None
+    cosine = corpus.matrix @ (subscription.profile if learned else topic)
+    z, *words = relevance_features(store, query_facets(subscription.topic), corpus, cosine)
+    if learned:
+        mean, spread = moments(corpus.matrix @ topic)
+        cosine = mean + spread * z
+    return Evidence(raw=relevance.log_odds(cosine, z, *words))
 
 
 class DenseScorer:
     """Cosines and their z-scores, (corpus.matrix @ profile)[rows] and zscore() of it, for
-    many profiles at once (profiles x rows).
+    many profiles at once (profiles x rows), with a learned profile's cosines kept at its
+    topic's mean and spread (see the module docstring).
 
     The corpus mean and spread of each profile's cosines come from the corpus's mean
     vector and covariance matrix, computed once, so scoring a block of profiles does not
@@ -209,17 +223,31 @@ class DenseScorer:
         self.covariance = (gram / self.n - np.outer(self.centre, self.centre)).astype(np.float32)
         self.papers = np.ascontiguousarray(matrix[rows].T)
 
-    def scores(self, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def moments(self, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each profile's search.moments() of its cosines with every corpus paper."""
         n = self.n
         average = (profiles @ self.centre.astype(np.float32)).astype(np.float64)
         mean = (n * average + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
         # Squared deviations from `mean`: the cosines' own spread plus the mean's shift.
         own = np.einsum("sd,sd->s", profiles @ self.covariance, profiles)
-        spread = n * (own + (average - mean) ** 2)
-        variance = (spread + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
+        deviations = n * (own + (average - mean) ** 2)
+        variance = (deviations + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
+        return mean, np.sqrt(variance)
+
+    def scores(
+        self, profiles: np.ndarray, topics: np.ndarray, learned: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cosines and z-scores of `profiles`; rows where `learned` is true get the
+        cosines their z-scores would have at the mean and spread of their `topics` row's."""
+        mean, spread = self.moments(profiles)
         cosine = profiles @ self.papers
         dense = cosine - mean[:, None].astype(np.float32)
-        dense *= (1 / np.sqrt(variance)).astype(np.float32)[:, None]
+        dense *= (1 / spread).astype(np.float32)[:, None]
+        if learned.any():
+            topic_mean, topic_spread = self.moments(topics[learned])
+            cosine[learned] = (topic_mean[:, None] + topic_spread[:, None] * dense[learned]).astype(
+                np.float32
+            )
         return cosine, dense
 
 
@@ -540,19 +568,24 @@ class Matcher:
         # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
             coverage_ready = lookup.submit(relevance.Coverage, self.store, facets_of, corpus, rows)
-            profiles = profile_matrix(subscriptions, corpus)
+            topics = topic_matrix(subscriptions, corpus)
+            profiles = profile_matrix(subscriptions, topics)
+            learned = np.array([s.profile is not None for s in subscriptions])
             dense = DenseScorer(corpus, rows)
             filters = PaperFilters(papers, columns)
             ahead = {}
             for start in starts:
                 if coverage_ready.done():
                     break
-                ahead[start] = dense.scores(profiles[start : start + size])
+                block = slice(start, start + size)
+                ahead[start] = dense.scores(profiles[block], topics[block], learned[block])
             coverage = coverage_ready.result()
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
-            cosine, z = ahead.pop(start, None) or dense.scores(profiles[block])
+            cosine, z = ahead.pop(start, None) or dense.scores(
+                profiles[block], topics[block], learned[block]
+            )
             raw = relevance.log_odds(
                 cosine, z, coverage.coverage(block), coverage.title(block), coverage.facet(block)
             )

@@ -114,16 +114,21 @@ def query_facets(text: str) -> list[list[str]]:
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
-    """Values as standard deviations above their mean, calibrated against the corpus.
+    """Values as standard deviations above their mean, calibrated against the corpus
+    (moments())."""
+    mean, spread = moments(values)
+    return (values - mean) / spread
 
-    The mean and spread are those of `values`, shrunk towards a typical cosine
-    distribution (PRIOR_MEAN, PRIOR_STD) as if PRIOR_WEIGHT more papers had it, so that a
-    database of a handful of papers still gives sensible scores.
+
+def moments(values: np.ndarray) -> tuple[float, float]:
+    """The mean and standard deviation of `values` (cosines over the corpus), shrunk
+    towards a typical cosine distribution (PRIOR_MEAN, PRIOR_STD) as if PRIOR_WEIGHT more
+    papers had it, so that a database of a handful of papers still gives sensible scores.
     """
     n = len(values)
     mean = (values.sum() + PRIOR_WEIGHT * PRIOR_MEAN) / (n + PRIOR_WEIGHT)
     variance = (((values - mean) ** 2).sum() + PRIOR_WEIGHT * PRIOR_STD**2) / (n + PRIOR_WEIGHT)
-    return (values - mean) / np.sqrt(variance)
+    return mean, np.sqrt(variance)
 
 
 def check_method(method: str) -> None:

@@ -102,3 +102,13 @@ def test_one_not_relevant_vote_moves_the_threshold_only_part_way(services, corpu
     assert updated.threshold_shift > 0
     assert sent[0] not in alerted(services, sub.id, corpus) or updated.threshold_shift < 1
     assert alerted(services, sub.id, corpus), "one vote must not silence a subscription"
+
+
+def test_relevant_votes_on_alerts_leave_the_threshold_where_it_was(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
+    before = scores(services, sub.id)
+    sent = sorted(alerted(services, sub.id, corpus), key=lambda p: -before[p])
+    for paper_id in sent[:4]:
+        updated = judge(services, sub, paper_id, 1)
+    assert updated.threshold_shift == 0
+    assert set(sent[:4]) <= alerted(services, sub.id, corpus)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot.digest import build_digest, more_matches_offer, show_more
+from bot.feedback import record_feedback
 from bot.match import BY_MEANING, OVER_CAP_REASON, logit
 from bot.papers import Paper
 from bot.storage import Store
@@ -229,6 +230,10 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
         authors=["Shared Person"],
     )
     subscribe(store, embedder, topic="benchmark", owner="U8", target="C1", categories=["cs.CL"])
+    learner = subscribe(store, embedder, topic="multimodal reasoning", owner="U7")
+    record_feedback(
+        store, "U7", by_title(corpus, "ULIP-2"), learner.id, 1, matcher=services.matcher
+    )
 
     alerts = services.matcher.score(list(corpus.values()))
     got = {(m.subscription_id, a.paper_id): m.score for a in alerts for m in a.matches}
