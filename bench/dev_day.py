@@ -231,7 +231,10 @@ def report(day: Path, config: str | None = None) -> None:
         print_alert_rows("five judged previews", alert_figures(subscribed, after, second_ids))
         services.store.close()
 
-        print("\nFeedback beyond the first five: judged so far, then never-judged papers")
+        print(
+            "\nFeedback beyond the first five: judged so far, then never-judged papers"
+            " (two runs averaged)"
+        )
         runs = [
             feedback_stream(
                 fresh_services(Path(tmp), f"stream{k}", config),
