@@ -109,11 +109,8 @@ def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[s
     raw = evidence(matcher.store, subscription, corpus).raw
     config = matcher.config
     level = logit(strictness_threshold(subscription, config))
-    pairs = [
-        (float(raw[corpus.index[p]]), v > 0)
-        for p, v in judged.items()
-        if p in corpus.index and not (v > 0 and raw[corpus.index[p]] >= level)
-    ]
+    scored = [(float(raw[corpus.index[p]]), v > 0) for p, v in judged.items() if p in corpus.index]
+    pairs = [(score, relevant) for score, relevant in scored if not (relevant and score >= level)]
     if not pairs:
         return 0.0
     scores = np.array([score for score, _ in pairs])

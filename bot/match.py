@@ -245,9 +245,7 @@ class DenseScorer:
         dense *= (1 / spread).astype(np.float32)[:, None]
         if learned.any():
             topic_mean, topic_spread = self.moments(topics[learned])
-            cosine[learned] = (topic_mean[:, None] + topic_spread[:, None] * dense[learned]).astype(
-                np.float32
-            )
+            cosine[learned] = topic_mean[:, None] + topic_spread[:, None] * dense[learned]
         return cosine, dense
 
 

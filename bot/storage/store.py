@@ -38,8 +38,9 @@ class Store:
             # Writes at once (the schema, in a write transaction), so a file that cannot be
             # written is reported here rather than by the first command that changes something.
             migrate(self.database)
+            self.fulltext = FullText(self.database)
             # A database from before the term index has its papers indexed once, here.
-            FullText(self.database).catch_up()
+            self.fulltext.catch_up()
         except (OSError, DBAPIError) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             advice = postgresql_advice if is_postgresql(self.path) else _advice
@@ -48,7 +49,6 @@ class Store:
             ) from None
         database = self.database
         self.papers = Papers(database)
-        self.fulltext = FullText(database)
         self.feeds = Feeds(database)
         self.subscriptions = Subscriptions(database)
         self.saved = SavedPapers(database)
