@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bot.papers import Paper
-from bot.search import query_facets, query_terms
+from bot.search import query_facets, query_phrases, query_terms
 
 # The same behaviour on both database systems (tests/conftest.py).
 pytestmark = pytest.mark.both_backends
@@ -27,6 +27,13 @@ def test_query_facets_split_a_topic_at_and_or_and_commas():
     # Only stopwords between the separators: the topic stays whole.
     assert query_facets("the and of") == [["the", "and", "of"]]
     assert query_facets('"') == [[]]
+
+
+def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
+    assert query_phrases("speculative decoding") == {("specul", "decod")}
+    assert query_phrases("text-to-SQL and code agents") == {("text", "sql"), ("code", "agent")}
+    assert query_phrases("autonomous driving, ECG") == {("autonom", "drive")}
+    assert query_phrases("ECG") == set()
 
 
 @pytest.fixture
@@ -119,18 +126,50 @@ def test_similar_finds_related_papers_but_not_itself(services, corpus):
 
 def test_a_small_collection_is_searched_without_pseudo_relevance_feedback(services, corpus):
     """Under 100 papers, the first ten would be much of the collection: the scores are the
-    relevance model's for the query itself."""
+    relevance model's for the query itself, with its phrase evidence."""
     from bot import relevance
-    from bot.search import load_corpus, relevance_features
+    from bot.search import load_corpus, phrase_evidence, relevance_features
 
     query = "3D point cloud understanding"
     hits = services.search.search(query, limit=3)
     matrix = load_corpus(services.store, services.embedder.name)
     cosine = matrix.matrix @ services.embedder.encode_one(query)
     features = relevance_features(services.store, query_facets(query), matrix, cosine)
-    expected = 1 / (1 + np.exp(-relevance.log_odds(cosine, *features)))
+    log_odds = relevance.log_odds(cosine, *features)
+    everything = np.ones(len(matrix.ids), dtype=bool)
+    raised = phrase_evidence(services.store, query_phrases(query), matrix, log_odds, everything)
+    expected = relevance.logistic(raised)
     for hit in hits:
         assert hit.score == pytest.approx(expected[matrix.index[hit.paper.id]], abs=1e-5)
+
+
+def test_a_paper_naming_the_query_as_a_phrase_ranks_above_one_with_its_words_apart(
+    services, corpus
+):
+    """Both papers have both words in the title, and the embedding puts the second closer to
+    the query; only the first says "speculative decoding"."""
+    abstract = "Drafts from a small model are checked by the large one, so decoding runs faster."
+    papers = [
+        Paper(
+            id="2608.00010",
+            title="Faster decoding: speculative drafts from a small model",
+            abstract=abstract,
+            url="",
+        ),
+        Paper(
+            id="2608.00011",
+            title="Speculative decoding with small drafts",
+            abstract=abstract,
+            url="",
+        ),
+    ]
+    services.store.papers.upsert(papers)
+    services.pipeline.embed_missing()
+    hits = services.search.search("speculative decoding", limit=2)
+    assert [hit.paper.title for hit in hits] == [
+        "Speculative decoding with small drafts",
+        "Faster decoding: speculative drafts from a small model",
+    ]
 
 
 def test_similar_of_unknown_paper_is_empty(services, corpus):
