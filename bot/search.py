@@ -16,6 +16,7 @@ and cosine, and each of the two alone, are kept for comparison (bench/eval_match
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,14 +48,17 @@ PRIOR_WEIGHT = 3
 PSEUDO_RELEVANT = 10
 PSEUDO_MAX_SHARE = 0.01
 PSEUDO_WEIGHT = 1.0
-# Phrase evidence, in search alone: of the first ranking's best CANDIDATES papers, each gains
-# PHRASE_WEIGHT x (the share of the query's word pairs found side by side in its text, plus
-# the share found in its title) in log-odds (phrase_evidence). On dev_day's 30 topics it lifts
-# nDCG@5 from 0.882 to 0.901 (0.896 and 0.897 at weights 0.7 and 0.3). As a sixth feature of
-# the alert model it did not help (held out one topic at a time, precision / recall at the
-# default threshold 0.66 / 0.64 without it, 0.65 / 0.61 with it): it orders the papers at the
-# top, it does not tell relevant from not.
+# Phrase evidence, in search alone: of the first ranking's best PHRASE_CANDIDATES papers,
+# each gains PHRASE_WEIGHT x (the share of the query's word pairs found side by side in its
+# text, plus the share found in its title) in log-odds (phrase_evidence). On dev_day's 30
+# topics it lifts nDCG@5 from 0.882 to 0.901 (0.896 and 0.897 at weights 0.7 and 0.3). As a
+# sixth feature of the alert model it did not help (held out one topic at a time, precision /
+# recall at the default threshold 0.66 / 0.64 without it, 0.65 / 0.61 with it): it orders the
+# papers at the top, it does not tell relevant from not.
 PHRASE_WEIGHT = 0.5
+# Reading 30 papers' texts takes about 6 ms a search; with 20 to 100 of them, dev_day's
+# nDCG@5 is the same.
+PHRASE_CANDIDATES = 30
 # "More like this" queries BM25 with the liked paper's title and the start of its abstract.
 SIMILAR_QUERY_CHARS = 600
 METHODS = ("hybrid", "rrf", "bm25", "cosine")
@@ -123,17 +127,24 @@ def query_facets(text: str) -> list[list[str]]:
     return facets
 
 
-def word_pairs(words: list[str]) -> set[tuple[str, str]]:
-    """The pairs of neighbouring words, as index terms, stopwords skipped: "text-to-SQL" and
-    "text to SQL" both give ("text", "sql")."""
-    terms = fulltext.terms_of([w for w in words if w not in STOPWORDS])
-    return set(pairwise(terms))
+def index_terms(words: Iterable[str]) -> dict[str, str]:
+    """The index term of each of `words` but the stopwords, each distinct word stemmed once."""
+    vocabulary = list(dict.fromkeys(w for w in words if w not in STOPWORDS))
+    return dict(zip(vocabulary, fulltext.terms_of(vocabulary), strict=True))
+
+
+def word_pairs(words: list[str], terms: dict[str, str]) -> set[tuple[str, str]]:
+    """The pairs of neighbouring words as index terms (`terms`, index_terms()), stopwords
+    skipped: "text-to-SQL" and "text to SQL" both give ("text", "sql")."""
+    return set(pairwise(terms[w] for w in words if w in terms))
 
 
 def query_phrases(text: str) -> set[tuple[str, str]]:
     """The word pairs (word_pairs) of each part of a topic (query_facets): "speculative
     decoding" is one phrase, "text-to-SQL and code agents" two, none across the "and"."""
-    return {pair for facet in query_facets(text) for pair in word_pairs(facet)}
+    facets = query_facets(text)
+    terms = index_terms(w for facet in facets for w in facet)
+    return {pair for facet in facets for pair in word_pairs(facet, terms)}
 
 
 def phrase_evidence(
@@ -143,23 +154,26 @@ def phrase_evidence(
     log_odds: np.ndarray,
     keep: np.ndarray,
 ) -> np.ndarray:
-    """`log_odds` with the best CANDIDATES rows of `keep` raised by PHRASE_WEIGHT x (the share
-    of `phrases` found in the paper's text plus the share found in its title).
+    """`log_odds` with the best PHRASE_CANDIDATES rows of `keep` raised by PHRASE_WEIGHT x
+    (the share of `phrases` found in the paper's text plus the share found in its title).
 
     Only papers already near the top can gain, by at most 2 x PHRASE_WEIGHT: the bonus
     reorders them, so their texts are the only ones read.
     """
     if not phrases:
         return log_odds
-    rows = top_rows(log_odds, keep, CANDIDATES)
+    rows = top_rows(log_odds, keep, PHRASE_CANDIDATES)
     papers = store.papers.get_many([corpus.ids[i] for i in rows])
+    texts = {
+        row: (fulltext.words(paper.title), fulltext.words(paper.abstract))
+        for row in rows
+        if (paper := papers.get(corpus.ids[row])) is not None
+    }
+    terms = index_terms(w for title, abstract in texts.values() for w in title + abstract)
     raised = log_odds.copy()
-    for row in rows:
-        paper = papers.get(corpus.ids[row])
-        if paper is None:
-            continue
-        in_title = phrases & word_pairs(fulltext.words(paper.title))
-        anywhere = in_title | (phrases & word_pairs(fulltext.words(paper.abstract)))
+    for row, (title, abstract) in texts.items():
+        in_title = phrases & word_pairs(title, terms)
+        anywhere = in_title | (phrases & word_pairs(abstract, terms))
         raised[row] += PHRASE_WEIGHT * (len(anywhere) + len(in_title)) / len(phrases)
     return raised
 
