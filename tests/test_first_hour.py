@@ -190,9 +190,10 @@ def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, location, slack
         SLACK_API_BASE_URL=slack.base_url,
     )
     port = closed_port()
+    # faulthandler: a run that does not stop is sent SIGABRT and prints where each thread is.
     process = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "--db", location]
-        + ["--config", str(config), "run", "--port", str(port)],
+        [sys.executable, "-X", "faulthandler", "-c", "from bot.cli import main; main()"]
+        + ["--db", location, "--config", str(config), "run", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -203,7 +204,12 @@ def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, location, slack
         first_line = process.stdout.readline()
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stderr = process.communicate(timeout=30)
+            pytest.fail(f"paperbot run did not stop within 60 s of SIGTERM:\n{stderr}")
     assert first_line.strip() == (
         f"paperbot is listening on http://127.0.0.1:{port}/slack/events "
         "(health check: /healthz). Ctrl-C stops it."
