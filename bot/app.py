@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -35,6 +36,43 @@ WORK_THREADS = 8
 
 class ServeError(Exception):
     """`paperbot run` cannot start; the message says what to change."""
+
+
+class StopSignal:
+    """SIGTERM or SIGINT, awaited by the main thread; a second one kills at once.
+
+    Python runs a signal's handler in the main thread, and only once that thread runs
+    again; a main thread asleep in threading.Event.wait() may never be woken (CPython
+    issue 85300). `paperbot run` ignored SIGTERM that way in 2 of 100 starts, the
+    handler never run (faulthandler's stacks). Here the signal itself wakes the thread:
+    signal.set_wakeup_fd makes the interpreter write the signal's number to a pipe
+    the moment it arrives, whichever thread receives it, and wait() reads that pipe.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self._previous_wakeup = signal.set_wakeup_fd(self._write)
+        for signum in self.SIGNALS:
+            # A handler of Python's own, so the interpreter catches the signal (and writes
+            # to the pipe) instead of the default action ending the process.
+            signal.signal(signum, self._on_signal)
+
+    @staticmethod
+    def _on_signal(signum, frame) -> None:
+        """Nothing: wait() learns of the signal from the pipe."""
+
+    def wait(self) -> signal.Signals:
+        """Block until the first signal; which one it was."""
+        received = os.read(self._read, 1)[0]
+        for signum in self.SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(self._previous_wakeup)
+        os.close(self._read)
+        os.close(self._write)
+        return signal.Signals(received)
 
 
 def _not_token_skipped(record: logging.LogRecord) -> bool:
@@ -133,20 +171,11 @@ def serve(settings: Settings, echo: Callable[[str], None], port: int | None = No
     app = build_bolt_app(services)
     scheduler, ticker = build_scheduler(services)
     close_slack, where = _connect_slack(app, services, settings, port)
-    stop = threading.Event()
-
-    def on_signal(signum, frame) -> None:
-        log.info("%s received: shutting down", signal.Signals(signum).name)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_signal = StopSignal()
     scheduler.start()
     # Said once everything runs, and a signal stops paperbot cleanly.
     echo(f"paperbot is {where}. Ctrl-C stops it.")
-    stop.wait()
+    log.info("%s received: shutting down", stop_signal.wait().name)
     scheduler.pause()
     if services.pipeline.deliverer is not None:
         services.pipeline.deliverer.request_stop()
