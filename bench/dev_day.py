@@ -1,6 +1,7 @@
 """Matching quality on one real arXiv day (../shared/eval/dev_day), through paperbot's own code.
 
-The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow.
+The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow;
+`--dev-day bench/second_day` reads the held-out day laid out the same way (762 papers, 24).
 Grade >= 1 counts as relevant; a paper never judged for a subscription is unknown, so
 precision is over judged alerts and the alerts on unjudged papers are counted apart.
 
@@ -28,6 +29,7 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import math
@@ -48,6 +50,8 @@ from bot.sources import parse_feed
 from bot.subscriptions import preview, subscribe
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev_day"
+# A second judged day, held out while matching was tuned on dev_day (its README).
+SECOND_DAY = Path(__file__).resolve().parent / "second_day"
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")
@@ -56,10 +60,13 @@ SPLIT_SEEDS = (1, 2, 3, 4, 5, 6)
 
 
 def load_papers(day: Path) -> list:
-    """Every distinct paper of the day's feeds, in id order."""
+    """Every distinct paper of the day's feeds (gzipped or not), in id order."""
     papers = {}
     for path in sorted((day / "feeds").iterdir()):
-        for paper in parse_feed(path.read_bytes(), str(path)).papers:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        for paper in parse_feed(data, str(path)).papers:
             papers.setdefault(paper.id, paper)
     return [papers[paper_id] for paper_id in sorted(papers)]
 
@@ -236,7 +243,7 @@ def report(day: Path, config: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         services = fresh_services(Path(tmp), "day", config)
         store(services, papers)
-        print(f"dev_day: {len(papers)} papers, {len(topics)} subscriptions\n")
+        print(f"{day.name}: {len(papers)} papers, {len(topics)} subscriptions\n")
         print("Search")
         search_table(services, topics)
         print("\nAlerts, no feedback, every paper new")
