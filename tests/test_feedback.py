@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.feedback import record_feedback
-from bot.match import evidence, threshold_for
-from bot.subscriptions import subscribe
+from bot.feedback import calibration_margin, record_feedback, threshold_shift
+from bot.match import evidence, logit, threshold_for
+from bot.subscriptions import PREVIEW_SIZE, subscribe
 
 
 @pytest.fixture
@@ -112,3 +112,22 @@ def test_relevant_votes_on_alerts_leave_the_threshold_where_it_was(services, cor
         updated = judge(services, sub, paper_id, 1)
     assert updated.threshold_shift == 0
     assert set(sent[:4]) <= alerted(services, sub.id, corpus)
+
+
+def test_a_relevant_vote_just_above_the_threshold_lowers_it_among_the_first_votes(services, corpus):
+    """A new subscription's previews are chosen around its threshold: a relevant one just
+    above it says the threshold may be too high. One far above says nothing."""
+    sub = subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
+    normal = logit(services.matcher.config.thresholds["normal"])
+    above = {p: logit(score) - normal for p, score in scores(services, sub.id).items()}
+    just_above = [p for p, m in above.items() if 0 <= m < calibration_margin(1)]
+    far_above = [p for p, m in above.items() if m >= calibration_margin(1)]
+    assert just_above and far_above
+    assert threshold_shift(services.matcher, sub, {just_above[0]: 1}) < 0
+    assert threshold_shift(services.matcher, sub, {far_above[-1]: 1}) == 0
+
+
+def test_the_band_where_relevant_votes_count_narrows_after_the_previews():
+    first = calibration_margin(PREVIEW_SIZE)
+    assert calibration_margin(1) == first
+    assert first > calibration_margin(PREVIEW_SIZE + 1) > calibration_margin(4 * PREVIEW_SIZE) > 0
