@@ -16,7 +16,7 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    through `record_feedback` as the buttons do; then the second half arrives and the
    alerts are counted on it alone. The same on six random splits too, averaged with their
    lowest and highest: which paper falls in which half moves precision and recall by
-   about 0.04, as much as most settings do.
+   about 0.05, as much as most settings do.
 4. Feedback beyond the first five: half of the second half arrives in four parts, and
    after each part the subscriber judges every alert it got; after the five previews and
    after each part, precision and recall on the other half of the second half, which is
