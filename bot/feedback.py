@@ -113,9 +113,8 @@ def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[s
     ones are mostly of alerts, chosen because they scored above it. When every relevant
     vote counted (an earlier version), precision on never-judged papers of dev_day's
     feedback stream (bench/dev_day.py) fell from 0.79 after the five subscribe-time
-    judgments to 0.73 after nine. With the narrowing band it rose from
-    0.77 to 0.81 there, and from 0.73 to 0.77 on bench/second_day, at recall 0.59 then
-    0.54 and 0.62 then 0.58.
+    judgments to 0.73 after nine. With the narrowing band it rose from 0.77 to 0.81 there,
+    and from 0.73 to 0.77 on bench/second_day, at recall 0.59 then 0.54 and 0.62 then 0.58.
     """
     corpus = matcher.corpus()
     raw = evidence(matcher.store, subscription, corpus).raw
