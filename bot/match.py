@@ -36,6 +36,7 @@ from bot.search import (
     moments,
     query_facets,
     relevance_features,
+    subject,
 )
 from bot.settings import MatchingSettings
 from bot.storage import Store, Subscription
@@ -194,7 +195,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
     cosine = corpus.matrix @ (subscription.profile if learned else topic)
-    z, *words = relevance_features(store, query_facets(subscription.topic), corpus, cosine)
+    z, *words = relevance_features(store, query_facets(subject(subscription.topic)), corpus, cosine)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
@@ -558,7 +559,7 @@ class Matcher:
         and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        facets_of = [query_facets(s.topic) for s in subscriptions]
+        facets_of = [query_facets(subject(s.topic)) for s in subscriptions]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks

@@ -15,6 +15,7 @@ from bot.embed import Embedder
 from bot.fetch import Fetcher
 from bot.match import STRICTNESS_LEVELS, Matcher, evidence, logit, threshold_for
 from bot.papers import Paper, arxiv_id
+from bot.search import subject
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription
 
@@ -95,7 +96,7 @@ def subscribe(
         owner=owner,
         target=target,
         topic=topic,
-        embedding=embedder.encode_one(topic),
+        embedding=embedder.encode_one(subject(topic)),
         threshold=threshold,
         cadence=cadence,
         strictness=strictness,

@@ -71,6 +71,23 @@ def test_topic_alerts_the_on_topic_paper_and_explains_it(services, corpus):
     assert 0 < match.score <= 1
 
 
+def test_a_topic_typed_as_a_request_for_papers_alerts_as_the_topic_does(services, corpus):
+    """ "Papers about X" is a subscription to X: the words around it weigh nothing."""
+    plain = subscribe(services.store, services.embedder, topic="image captioning", owner="U1")
+    asked = subscribe(
+        services.store,
+        services.embedder,
+        topic="I'm interested in new papers about image captioning",
+        owner="U2",
+    )
+    found = {sub.id: alerted(services, corpus, sub) for sub in (plain, asked)}
+    assert found[plain.id], "the plain topic should alert for this test to mean anything"
+    assert found[asked.id].keys() == found[plain.id].keys()
+    assert [m.reasons for m in found[asked.id].values()] == [
+        m.reasons for m in found[plain.id].values()
+    ]
+
+
 def test_strict_alerts_a_subset_of_broad(services, corpus):
     strict = subscribe(
         services.store,

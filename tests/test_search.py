@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bot.papers import Paper
-from bot.search import query_facets, query_phrases, query_terms
+from bot.search import query_facets, query_phrases, query_terms, subject
 
 # The same behaviour on both database systems (tests/conftest.py).
 pytestmark = pytest.mark.both_backends
@@ -36,6 +36,29 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
     assert query_phrases("ECG") == set()
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "papers about speculative decoding",
+        "I am interested in speculative decoding",
+        "I'm looking for recent papers on speculative decoding",
+        "I am interested in papers about speculative decoding",
+        "new research on speculative decoding",
+        "speculative decoding papers",
+        "Papers related to speculative decoding",
+    ],
+)
+def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
+    assert subject(typed) == "speculative decoding"
+
+
+@pytest.mark.parametrize(
+    "typed", ["research agents", "operations research", "LLMs that work on edge devices", "papers"]
+)
+def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
+    assert subject(typed) == typed
+
+
 @pytest.fixture
 def corpus(eval_corpus):
     return eval_corpus
@@ -45,6 +68,12 @@ def test_hybrid_search_ranks_on_topic_paper_first(services, corpus):
     hits = services.search.search("3D point cloud understanding", limit=5)
     assert corpus[hits[0].paper.id].startswith("ULIP-2")
     assert hits[0].bm25_rank is not None and hits[0].vector_rank is not None
+
+
+def test_asking_for_papers_about_a_topic_finds_what_the_topic_alone_finds(services, corpus):
+    wrapped = services.search.search("I am interested in papers about 3D point cloud understanding")
+    plain = services.search.search("3D point cloud understanding")
+    assert [hit.paper.id for hit in wrapped] == [hit.paper.id for hit in plain]
 
 
 @pytest.mark.parametrize("query", ['"', "*", "NEAR(", "-", "OR", "(", "🙂 <!channel>", "x" * 5000])
