@@ -271,6 +271,7 @@ def subscribe(
     as_json: bool,
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
+    from bot.search import subject
     from bot.subscriptions import SubscriptionError, preview
     from bot.subscriptions import subscribe as add
 
@@ -300,6 +301,8 @@ def subscribe(
         _print_json({**_subscription_json(sub), "previews": [_paper_json(p) for p in previews]})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
+    if subject(sub.topic) != sub.topic:
+        click.echo(f"Papers are matched on {subject(sub.topic)!r}.")
     if previews:
         click.echo(
             "Are these relevant? Your answers set how picky it is "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
+from bot.search import subject
 from bot.storage import Subscription
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
@@ -274,6 +275,9 @@ def subscription_list(
 def subscribed_message(subscription: Subscription, previews: list[Paper], threshold: float) -> dict:
     """The reply to a new subscription, with stored papers near its threshold to judge."""
     blocks = [section("Subscribed: " + describe(subscription, threshold))]
+    matched_on = subject(subscription.topic)
+    if matched_on != subscription.topic:
+        blocks.append(context(f"Papers are matched on {bold(fit(matched_on, MAX_TOPIC))}."))
     if previews:
         blocks.append(
             context(

@@ -60,6 +60,11 @@ def test_subscribe_list_unsubscribe(run):
     assert missing.exit_code == 1 and "no subscription" in missing.output
 
 
+def test_subscribe_says_what_a_request_for_papers_is_matched_on(run):
+    result = run("subscribe", "recent papers on graph neural networks", "--user", "U1")
+    assert "Papers are matched on 'graph neural networks'." in result.output
+
+
 def test_empty_topic_is_refused(run):
     result = run("subscribe", "  ", "--user", "U1")
     assert result.exit_code == 1 and "needs a topic" in result.output

@@ -102,6 +102,14 @@ def test_subscribe_reply_shows_papers_to_judge_and_a_judgment_counts(slack_app):
     assert slack_app.services.store.subscriptions.feedback(subscription.id) == {value["paper"]: -1}
 
 
+def test_subscribe_reply_says_what_a_request_for_papers_is_matched_on(slack_app):
+    slack_app.command("subscribe I'm interested in papers about protein folding")
+    text = response_text(slack_app.next_response())
+    assert "Papers are matched on *protein folding*" in text
+    slack_app.command("subscribe protein folding")
+    assert "matched on" not in response_text(slack_app.next_response())
+
+
 def test_subscribe_here_needs_channel_membership(slack_app):
     slack_app.fake.members["C1"] = ["U2"]
     slack_app.command("subscribe here speech recognition", user="U1", channel="C1")
