@@ -120,8 +120,9 @@ def _check_keywords(required: list[str], excluded: list[str]) -> None:
 
 
 def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
-    """What two subscriptions are compared on to find an exact duplicate."""
-    return (topic.lower(), threshold, cadence, strictness, *(sorted(x) for x in lists))
+    """What two subscriptions are compared on to find an exact duplicate: "papers about X"
+    is a duplicate of "X", as both are matched on X."""
+    return (subject(topic).lower(), threshold, cadence, strictness, *(sorted(x) for x in lists))
 
 
 # -- managing subscriptions from Slack -----------------------------------------

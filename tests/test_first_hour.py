@@ -303,6 +303,14 @@ def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
     assert len(rows) == 2
 
 
+def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db):
+    assert paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1").exit_code == 0
+    again = paperbot("--db", db, "subscribe", "papers about sparse attention", "--user", "U1")
+    assert "already delivers exactly this topic" in one_error_line(again)
+    rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
+    assert len(rows) == 1
+
+
 @pytest.mark.parametrize(
     "toml, says",
     [
