@@ -301,8 +301,9 @@ def subscribe(
         _print_json({**_subscription_json(sub), "previews": [_paper_json(p) for p in previews]})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
-    if subject(sub.topic) != sub.topic:
-        click.echo(f"Papers are matched on {subject(sub.topic)!r}.")
+    matched_on = subject(sub.topic)
+    if matched_on != sub.topic:
+        click.echo(f"Papers are matched on {matched_on!r}.")
     if previews:
         click.echo(
             "Are these relevant? Your answers set how picky it is "

@@ -190,12 +190,18 @@ def unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
+def topic_facets(subscription: Subscription) -> list[list[str]]:
+    """The parts of a subscription's topic as matching reads them: those of its subject
+    (search.subject), so "papers about X" is matched on X."""
+    return query_facets(subject(subscription.topic))
+
+
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
     """Score every corpus paper for one subscription (see the module docstring)."""
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
     cosine = corpus.matrix @ (subscription.profile if learned else topic)
-    z, *words = relevance_features(store, query_facets(subject(subscription.topic)), corpus, cosine)
+    z, *words = relevance_features(store, topic_facets(subscription), corpus, cosine)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
@@ -559,7 +565,7 @@ class Matcher:
         and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        facets_of = [query_facets(subject(s.topic)) for s in subscriptions]
+        facets_of = [topic_facets(s) for s in subscriptions]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
