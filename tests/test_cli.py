@@ -81,6 +81,19 @@ def test_ingest_reports_a_broken_file_and_keeps_going(run, tmp_path):
     assert "parse_error" in result.output and "109 items, 109 new" in result.output
 
 
+def test_ingest_reads_a_gzipped_capture(run, tmp_path):
+    import gzip
+
+    from tests.conftest import FIXTURES
+
+    good = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+    capture = tmp_path / "2026-08-21-cs-cl.xml.gz"
+    capture.write_bytes(gzip.compress(good.read_bytes()))
+    result = run("ingest", str(capture))
+    assert result.exit_code == 0
+    assert result.output == f"{capture}: ok, 109 items, 109 new, 0 updated\n"
+
+
 def test_ingest_keeps_every_item_of_a_broken_feed_and_names_the_damage(run, tmp_path):
     from tests.conftest import FIXTURES
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import socket
 import threading
@@ -209,6 +210,25 @@ def test_local_files_are_read(tmp_path, clock):
     assert (by_path.status, by_path.content) == ("ok", b"<rss>local</rss>")
     assert (by_url.status, by_url.content) == ("ok", b"<rss>local</rss>")
     assert missing.status == "network_error" and "missing.xml" in missing.error
+
+
+def test_gzip_data_is_inflated_within_the_size_limit(server, clock, tmp_path):
+    feed = b"<rss>" + b" " * 500 + b"</rss>"
+    server.routes["/feed.xml.gz"] = [Reply(200, gzip.compress(feed))]
+    server.routes["/bomb.gz"] = [Reply(200, gzip.compress(b" " * 100_000))]
+    capture = tmp_path / "feed.xml.gz"
+    capture.write_bytes(gzip.compress(feed))
+    with make_fetcher(clock, max_bytes=1000) as fetcher:
+        served = fetcher.fetch(server.url("/feed.xml.gz"))
+        saved = fetcher.fetch(str(capture))
+        bomb = fetcher.fetch(server.url("/bomb.gz"))
+    assert (served.status, served.content) == ("ok", feed)
+    assert (saved.status, saved.content) == ("ok", feed)
+    assert (bomb.status, bomb.content, bomb.error) == (
+        "too_large",
+        None,
+        "body larger than 1000 bytes",
+    )
 
 
 def test_parse_retry_after():
