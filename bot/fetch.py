@@ -44,9 +44,8 @@ import httpx
 DEFAULT_MIN_INTERVAL_BY_HOST = {"arxiv.org": 3.0}
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-GZIP_MAGIC = b"\x1f\x8b"
-
 MAX_REDIRECTS = 5
+GZIP_MAGIC = b"\x1f\x8b"
 
 _TIMEOUT_REASONS = {
     httpx.ConnectTimeout: "timed out connecting",
@@ -335,9 +334,8 @@ class Fetcher:
                 content = f.read(self.max_bytes + 1)
         except OSError as exc:
             return _network_error(url, f"cannot read {path}: {exc.strerror or exc}", attempts=1)
-        if len(content) <= self.max_bytes:
-            content = gunzipped(content, self.max_bytes)
-        if content is None or len(content) > self.max_bytes:
+        content = gunzipped(content, self.max_bytes) if len(content) <= self.max_bytes else None
+        if content is None:
             error = f"file larger than {self.max_bytes} bytes"
             return FetchResult(url, "too_large", None, None, None, None, error, 1)
         return FetchResult(url, "ok", None, content, None, None, None, 1)
