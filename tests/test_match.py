@@ -273,8 +273,9 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
 
 
 def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus):
-    """Subscriptions are scored a block at a time; where the blocks split changes nothing,
-    for filters, followed authors and a profile learned from feedback in a later block alike."""
+    """Subscriptions are scored a block at a time; where the blocks split changes no decision
+    (the same alerts, bands and reasons), for filters, followed authors and a profile
+    learned from feedback in a later block alike."""
     from bot.feedback import record_feedback
     from bot.match import Matcher
 
@@ -301,7 +302,12 @@ def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus
 
     whole = decided(10**9)
     assert any(key[0] == learner.id for key in whole)
-    assert decided(len(corpus) * 2) == whole
+    blocks = decided(len(corpus) * 2)
+    assert {k: v[1:] for k, v in blocks.items()} == {k: v[1:] for k, v in whole.items()}
+    # Scores are rounded to 4 places, and BLAS may sum a product of a block and of the
+    # whole matrix in a different order: a score on a rounding boundary can differ by 1e-4.
+    for key, (score, *_) in whole.items():
+        assert blocks[key][0] == pytest.approx(score, abs=1.5e-4)
 
 
 def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corpus):
