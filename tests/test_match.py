@@ -377,6 +377,41 @@ def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
     assert words.coverage()[0, row] < 0.8
 
 
+def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, corpus):
+    """ "image understanding and generation": "generation" is in half of these papers, so
+    the part is image generation, and a paper on video generation no longer covers it."""
+    from bot.relevance import Coverage
+    from bot.search import load_corpus, query_facets
+
+    matrix = load_corpus(services.store, services.embedder.name)
+    topic = "unified models for image understanding and generation"
+    words = Coverage(services.store, [query_facets(topic)], matrix, np.arange(len(matrix.ids)))
+    video = matrix.index[by_title(corpus, "Training-free Guidance in Text-to-Video Generation")]
+    assert words.facet()[0, video] < 0.5
+
+
+def test_specific_parts():
+    from bot.relevance import specific_parts
+
+    def common(part):
+        return part in (["generation"], ["large", "language", "models"])
+
+    understanding = ["unified", "models", "image", "understanding"]
+    assert specific_parts([understanding, ["generation"]], common) == [
+        understanding,
+        ["unified", "models", "image", "generation"],
+    ]
+    assert specific_parts([["reasoning"], ["large", "language", "models"]], common) == [
+        ["reasoning", "large", "language", "models"]
+    ]
+    assert specific_parts([["generation"], ["speech", "recognition"]], common) == [
+        ["generation", "speech", "recognition"]
+    ]
+    parts = [["speech", "recognition"], ["speculative", "decoding"]]
+    assert specific_parts(parts, common) == parts
+    assert specific_parts([["generation"]], common) == [["generation"]]
+
+
 def cited_keywords(match) -> list[str]:
     for reason in match.reasons:
         if reason.startswith("keywords: "):
