@@ -143,7 +143,7 @@ class Coverage:
             wanted = found & (at >= 0)
             anywhere[j, at[wanted]] = 1
             in_title[j, at[wanted & title_mask]] = 1
-        self.words_of = words_of
+        self.words_of, self.terms = words_of, terms
         self.column = {w: j for j, w in enumerate(words)}
         self.weight = idf(counts, papers)
         self.generic = counts > GENERIC_SHARE * max(papers, 1)
@@ -185,10 +185,11 @@ class Coverage:
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,
-        rarest first: the words that carried the match."""
-        found = [
-            w
-            for w in self.words_of[topic]
-            if self.anywhere[self.column[w], row] and not self.generic[self.column[w]]
-        ]
-        return sorted(found, key=lambda w: -self.weight[self.column[w]])
+        rarest first: the words that carried the match. Words the index reads as one term
+        ("point clouds" and "point cloud") are cited once."""
+        found: dict[str, str] = {}
+        for word in self.words_of[topic]:
+            j = self.column[word]
+            if self.anywhere[j, row] and not self.generic[j]:
+                found.setdefault(self.terms[word], word)
+        return sorted(found.values(), key=lambda w: -self.weight[self.column[w]])

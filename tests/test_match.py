@@ -363,6 +363,18 @@ def test_explanations_cite_the_distinctive_words_never_generic_ones(services, co
     assert not any(set(words) & set(generic) for words in cited.values())
 
 
+def test_an_explanation_cites_a_word_once_however_the_topic_inflects_it(services, corpus):
+    sub = subscribe(
+        services.store,
+        services.embedder,
+        topic="3D point cloud understanding and point clouds",
+        owner="U1",
+        strictness="broad",
+    )
+    cited = cited_keywords(alerted(services, corpus, sub)[by_title(corpus, "ULIP-2")])
+    assert "cloud" in cited and "clouds" not in cited
+
+
 def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
     """Facet coverage: "point cloud understanding and speech recognition" is about either,
     so a point cloud paper covers all of its part while missing half the topic's words."""
