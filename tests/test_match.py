@@ -364,13 +364,8 @@ def test_explanations_cite_the_distinctive_words_never_generic_ones(services, co
 
 
 def test_an_explanation_cites_a_word_once_however_the_topic_inflects_it(services, corpus):
-    sub = subscribe(
-        services.store,
-        services.embedder,
-        topic="3D point cloud understanding and point clouds",
-        owner="U1",
-        strictness="broad",
-    )
+    topic = "3D point cloud understanding and point clouds"
+    sub = subscribe(services.store, services.embedder, topic=topic, owner="U1", strictness="broad")
     cited = cited_keywords(alerted(services, corpus, sub)[by_title(corpus, "ULIP-2")])
     assert "cloud" in cited and "clouds" not in cited
 
