@@ -13,7 +13,8 @@ feedback changes which papers pass more than how many.
 A paper alerts when score >= the threshold of the subscription's strictness (strict,
 normal, broad; or the subscription's own threshold), it contains every required keyword
 and no excluded one, and it is in one of the subscription's categories if any are set.
-A paper by a followed author always alerts, whatever its score.
+A paper by a followed author always alerts, whatever its score. A paper someone has already
+judged for the subscription (a preview in its subscribe reply, say) never alerts for it.
 """
 
 from __future__ import annotations
@@ -457,8 +458,9 @@ class Matcher:
         # in float32 like the scores, so a pair alerts exactly when its margin is >= 0.
         raw_thresholds = log_odds(thresholds).astype(np.float32)
         followed = self._followed_columns(subscriptions, papers, columns)
+        judged = self._judged_columns(subscriptions, columns)
         rows, cols, pair_raw, coverage = self._alerting_pairs(
-            subscriptions, corpus, papers, columns, raw_thresholds, followed
+            subscriptions, corpus, papers, columns, raw_thresholds, followed, judged
         )
         return self._grouped(
             corpus=corpus,
@@ -556,6 +558,7 @@ class Matcher:
         columns: list[str],
         raw_thresholds: np.ndarray,
         followed: dict[int, np.ndarray],
+        judged: dict[int, np.ndarray],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, relevance.Coverage]:
         """The (subscription row, paper column) pairs that alert, with their log-odds
         scores, and the word coverage of every topic in every paper (for the reasons).
@@ -599,6 +602,9 @@ class Matcher:
             for i, hit_columns in followed.items():
                 if start <= i < start + size:
                     alerting[i - start, hit_columns] = True
+            for i, seen_columns in judged.items():
+                if start <= i < start + size:
+                    alerting[i - start, seen_columns] = False
             block_rows, block_cols = np.divmod(np.flatnonzero(alerting), alerting.shape[1])
             return block_rows + start, block_cols, raw[block_rows, block_cols]
 
@@ -608,6 +614,19 @@ class Matcher:
             np.concatenate(arrays) for arrays in zip(*found, strict=True)
         )
         return pair_rows, pair_cols, pair_raw, coverage
+
+    def _judged_columns(
+        self, subscriptions: list[Subscription], columns: list[str]
+    ) -> dict[int, np.ndarray]:
+        """Subscription position -> the columns of papers already judged for it."""
+        judged = self.store.subscriptions.judged_papers()
+        column_of = {paper_id: k for k, paper_id in enumerate(columns)}
+        found = {}
+        for i, subscription in enumerate(subscriptions):
+            hits = [column_of[p] for p in judged.get(subscription.id, ()) if p in column_of]
+            if hits:
+                found[i] = np.array(sorted(hits))
+        return found
 
     @staticmethod
     def _followed_columns(

@@ -162,6 +162,28 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     assert listed[added["id"]]["threshold_shift"] > 0
 
 
+def test_a_preview_judged_in_the_subscribe_reply_never_comes_back_as_an_alert(run):
+    from tests.conftest import FIXTURES
+
+    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    subscribed = run(
+        "subscribe", "speech recognition", "--user", "U1", "--strictness", "broad", "--json"
+    )
+    added = json.loads(subscribed.output)
+    previews = [p["id"] for p in added["previews"]]
+
+    def alerted():
+        cycle = json.loads(run("cycle", "--dry-run", "--json").output)
+        return {a["paper"]["id"] for a in cycle["alerts"] + cycle["over_cap"]}
+
+    judged = sorted(alerted() & set(previews))
+    assert judged
+    for paper_id in judged:
+        run("feedback", str(added["id"]), paper_id, "relevant")
+    after = alerted()
+    assert not after & set(judged) and after
+
+
 def test_feedback_on_unknown_subscription_or_paper_says_so(run):
     added = json.loads(run("subscribe", "graph neural networks", "--user", "U1", "--json").output)
     unknown_sub = run("feedback", "999", "2608.00001", "relevant")

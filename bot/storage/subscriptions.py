@@ -174,6 +174,15 @@ class Subscriptions:
             'select * from feedback where "user" = :user order by created', user=user
         )
 
+    def judged_papers(self) -> dict[int, set[str]]:
+        """Subscription id -> the papers someone has judged for it."""
+        judged: dict[int, set[str]] = {}
+        for subscription_id, paper_id in self._db.tuples(
+            "select distinct subscription_id, paper_id from feedback"
+        ):
+            judged.setdefault(subscription_id, set()).add(paper_id)
+        return judged
+
     def feedback(self, subscription_id: int) -> dict[str, int]:
         """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
         rows = self._db.tuples(
