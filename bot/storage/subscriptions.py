@@ -82,7 +82,16 @@ class Subscriptions:
         return [subscription_from_row(row) for row in rows]
 
     def remove(self, subscription_id: int) -> bool:
-        return self._db.write("delete from subscriptions where id = :id", id=subscription_id) > 0
+        """Delete a subscription and the judgments made for it: SQLite may give its id to the
+        next subscription, which must not inherit them."""
+        with self._db.writing() as conn:
+            conn.execute(
+                text("delete from feedback where subscription_id = :id"), {"id": subscription_id}
+            )
+            deleted = conn.execute(
+                text("delete from subscriptions where id = :id"), {"id": subscription_id}
+            )
+            return deleted.rowcount > 0
 
     def update(self, subscription_id: int, **changes) -> Subscription | None:
         """Change a subscription's paused state, reason, threshold or cadence."""

@@ -61,6 +61,16 @@ def test_learning_and_timezones(store):
     assert store.subscriptions.digest_targets() == [("C1", "weekly")]
 
 
+def test_removing_a_subscription_removes_its_judgments(store):
+    """SQLite may give a removed subscription's id to the next one: it starts unjudged."""
+    gone = add(store)
+    store.subscriptions.set_feedback("U1", "p1", gone.id, 1)
+    assert store.subscriptions.remove(gone.id)
+    made = add(store)
+    assert store.subscriptions.feedback(made.id) == {}
+    assert store.subscriptions.judged_papers() == {}
+
+
 def test_a_new_vote_replaces_the_old_and_votes_are_summed_per_paper(store):
     made = add(store)
     store.subscriptions.set_feedback("U1", "p1", made.id, 1)
