@@ -98,6 +98,15 @@ def test_release_0_1_database_keeps_every_row(tmp_path):
     assert {table: len(rows) for table, rows in before.items() if rows} == RELEASE_0_1_ROWS
 
 
+def test_judgments_of_removed_subscriptions_are_forgotten(tmp_path):
+    path = release_0_1_copy(tmp_path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("insert into feedback values ('U9', '2608.00002', 99, 1, '2026-08-21')")
+    Store(path).close()
+    judged = [(row["subscription_id"], row["paper_id"]) for row in table_rows(path)["feedback"]]
+    assert judged == [(1, "2608.00001"), (1, "2608.00005")]
+
+
 def test_opening_it_again_changes_nothing(tmp_path):
     path = release_0_1_copy(tmp_path)
     Store(path).close()
