@@ -599,12 +599,11 @@ class Matcher:
             )
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
-            for i, hit_columns in followed.items():
-                if start <= i < start + size:
-                    alerting[i - start, hit_columns] = True
-            for i, seen_columns in judged.items():
-                if start <= i < start + size:
-                    alerting[i - start, seen_columns] = False
+            # A followed author's paper alerts whatever its score, unless it was judged.
+            for columns_of, alerts in ((followed, True), (judged, False)):
+                for i, columns in columns_of.items():
+                    if start <= i < start + size:
+                        alerting[i - start, columns] = alerts
             block_rows, block_cols = np.divmod(np.flatnonzero(alerting), alerting.shape[1])
             return block_rows + start, block_cols, raw[block_rows, block_cols]
 

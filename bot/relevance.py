@@ -122,12 +122,15 @@ class Coverage:
             first_word.setdefault(term, word)
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
+        # Found in more papers than this, a word (or a part of a topic) is generic.
+        generic_count = GENERIC_SHARE * papers
 
         def common(part: list[str]) -> bool:
             # A part with a word in few papers is in as few at most: no intersection needed.
             found_in = [hits[terms[w]][0] for w in part]
-            limit = GENERIC_SHARE * papers
-            return min(map(len, found_in)) > limit and papers_with_all(found_in) > limit
+            return min(map(len, found_in)) > generic_count and (
+                papers_with_all(found_in) > generic_count
+            )
 
         facets_of = [specific_parts(facets, common) for facets in facets_of]
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
@@ -146,7 +149,7 @@ class Coverage:
         self.words_of, self.terms = words_of, terms
         self.column = {w: j for j, w in enumerate(words)}
         self.weight = idf(counts, papers)
-        self.generic = counts > GENERIC_SHARE * max(papers, 1)
+        self.generic = counts > generic_count
         self.topic_word = self._shares(words_of)
         self.facet_word = self._shares([facet for facets in facets_of for facet in facets])
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
