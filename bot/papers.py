@@ -8,6 +8,10 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+# Where an abstract's sentences end: ".", "!" or "?" before white space.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+MIN_SENTENCE_CHARS = 20
+
 
 @dataclass
 class Paper:
@@ -37,6 +41,13 @@ class Paper:
     @property
     def text_for_embedding(self) -> str:
         return f"{self.title}. {self.abstract}"
+
+    @property
+    def sentences(self) -> list[str]:
+        """The abstract's sentences, as embedded for relevance.py's closest-sentence cosine
+        (fragments of 20 characters or fewer, such as "Code: URL.", left out)."""
+        parts = SENTENCE_END.split(self.abstract)
+        return [part for part in parts if len(part) > MIN_SENTENCE_CHARS]
 
     @property
     def is_update(self) -> bool:

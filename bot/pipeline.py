@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from bot.embed import Embedder
 from bot.feeds import READ_STATUSES, content_hash, health_fields, post_update_notices
 from bot.fetch import Fetcher
@@ -224,9 +226,16 @@ class Pipeline:
         `on_progress(done, total)` hears how far it got (bot/progress.py draws it)."""
         papers = self.store.papers.without_embedding(self.embedder.name)
         if papers:
-            vectors = self.embedder.encode([p.text_for_embedding for p in papers], on_progress)
+            # One encode call for the texts and all their sentences, so that one progress
+            # bar covers both and the batches mix long and short texts as little as can be.
+            sentences = [p.sentences for p in papers]
+            texts = [p.text_for_embedding for p in papers]
+            vectors = self.embedder.encode(texts + [s for ss in sentences for s in ss], on_progress)
+            starts = len(papers) + np.cumsum([0] + [len(ss) for ss in sentences])
             self.store.papers.set_embeddings(
-                self.embedder.name, {p.id: v for p, v in zip(papers, vectors, strict=True)}
+                self.embedder.name,
+                {p.id: vectors[i] for i, p in enumerate(papers)},
+                {p.id: vectors[starts[i] : starts[i + 1]] for i, p in enumerate(papers)},
             )
         return len(papers)
 

@@ -198,3 +198,16 @@ def test_paper_is_update_for_replacements():
     assert paper.is_update
     paper.announce_type = "cross"
     assert not paper.is_update
+
+
+def test_sentences_of_an_abstract_leave_out_fragments():
+    abstract = (
+        "We study long-context retrieval. Does it scale?  It does, to 1M tokens! "
+        "Code: github.com/x. Results hold for 3.5 of 4 models."
+    )
+    paper = Paper(id="2608.19199", title="t", abstract=abstract, url="u")
+    assert paper.sentences == [
+        "We study long-context retrieval.",
+        "It does, to 1M tokens!",
+        "Results hold for 3.5 of 4 models.",
+    ]

@@ -10,7 +10,14 @@ from sqlalchemy import text
 from bot.papers import Paper, is_arxiv_id
 from bot.storage.database import Database, sql_with_lists
 from bot.storage.fulltext import index_new_text
-from bot.storage.records import UpsertResult, from_blob, now_iso, to_blob
+from bot.storage.records import (
+    UpsertResult,
+    from_blob,
+    now_iso,
+    sentences_from_blob,
+    sentences_to_blob,
+    to_blob,
+)
 
 # The columns a Paper fills; the rest (first_seen, summary, embedding, ...) are the store's.
 PAPER_COLUMNS = (
@@ -36,6 +43,11 @@ VERSIONED_COLUMNS = ("title", "abstract", "version", "updated")
 IDS_PER_QUERY = 500
 
 SELECT_BY_IDS = sql_with_lists("select * from papers where id in :ids", "ids")
+SELECT_SENTENCES_BY_IDS = sql_with_lists(
+    "select id, sentence_embeddings, embedding from papers where id in :ids "
+    "and embedding_model = :model and sentence_embeddings is not null",
+    "ids",
+)
 INSERT_NEW = text(
     f"insert into papers ({', '.join(PAPER_COLUMNS)}, first_seen, matched_at) "
     f"values ({', '.join(':' + c for c in PAPER_COLUMNS)}, :first_seen, :matched_at)"
@@ -87,7 +99,12 @@ class Papers:
                         pending[paper.id].update(changes)
                     else:
                         if changes.get("abstract", existing["abstract"]) != existing["abstract"]:
-                            changes.update(embedding=None, embedding_model=None, summary=None)
+                            changes.update(
+                                embedding=None,
+                                embedding_model=None,
+                                sentence_embeddings=None,
+                                summary=None,
+                            )
                         changes["terms_length"] = None  # indexed again below
                         assignments = ", ".join(f"{column} = :{column}" for column in changes)
                         conn.execute(
@@ -145,14 +162,42 @@ class Papers:
         )
         return [paper_from_row(row) for row in rows]
 
-    def set_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+    def set_embeddings(
+        self,
+        model: str,
+        vectors: dict[str, np.ndarray],
+        sentences: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Keep each paper's embedding by `model`, and the embeddings of its abstract's
+        sentences (one row each) where `sentences` has them."""
+        sentences = sentences or {}
         self._db.write_many(
-            "update papers set embedding = :embedding, embedding_model = :model where id = :id",
+            "update papers set embedding = :embedding, embedding_model = :model, "
+            "sentence_embeddings = :sentences where id = :id",
             [
-                {"embedding": to_blob(vector), "model": model, "id": paper_id}
+                {
+                    "embedding": to_blob(vector),
+                    "model": model,
+                    "sentences": sentences_to_blob(sentences.get(paper_id)),
+                    "id": paper_id,
+                }
                 for paper_id, vector in vectors.items()
             ],
         )
+
+    def sentence_embeddings(self, paper_ids: list[str], model: str) -> dict[str, np.ndarray]:
+        """The sentence embeddings (sentences x dimension) of those of these papers that
+        `model` embedded with their sentences."""
+        found = {}
+        for start in range(0, len(paper_ids), IDS_PER_QUERY):
+            rows = self._db.tuples(
+                SELECT_SENTENCES_BY_IDS, ids=paper_ids[start : start + IDS_PER_QUERY], model=model
+            )
+            found.update(
+                (paper_id, sentences_from_blob(blob, len(embedding) // 4))
+                for paper_id, blob, embedding in rows
+            )
+        return found
 
     def embeddings(self, model: str) -> tuple[list[str], np.ndarray]:
         """Ids and the matrix of every stored paper embedding made by `model`."""

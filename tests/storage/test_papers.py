@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from tests.storage.conftest import make_paper
 
@@ -42,6 +43,22 @@ def test_new_version_updates_text_and_forgets_embedding_and_summary(store):
     assert stored.version == 2 and stored.abstract == "A better abstract."
     assert [p.id for p in store.papers.without_embedding("m")] == ["2608.00001"]
     assert store.papers.summary("2608.00001") is None
+
+
+def test_sentence_embeddings_are_kept_with_the_paper_embedding_and_forgotten_with_it(store):
+    store.papers.upsert([make_paper(), make_paper("2608.00002")])
+    sentences = np.array([[0.6, 0.8], [1.0, 0.0], [0.0, -1.0]], np.float32)
+    store.papers.set_embeddings(
+        "m",
+        {"2608.00001": np.ones(2, np.float32), "2608.00002": np.ones(2, np.float32)},
+        {"2608.00001": sentences},
+    )
+    found = store.papers.sentence_embeddings(["2608.00001", "2608.00002", "2608.00003"], "m")
+    assert list(found) == ["2608.00001"]
+    assert found["2608.00001"] == pytest.approx(sentences, abs=1e-3)
+    assert store.papers.sentence_embeddings(["2608.00001"], "other") == {}
+    store.papers.upsert([make_paper(version=2, abstract="A better abstract.")])
+    assert store.papers.sentence_embeddings(["2608.00001"], "m") == {}
 
 
 def test_another_feed_never_changes_an_arxiv_paper(store):
