@@ -1,14 +1,15 @@
 """Scores new papers against subscriptions, applies filters, thresholds and caps, explains.
 
 A paper's score for a subscription is the probability, from bot/relevance.py's model, that
-the subscriber would have picked it: from the cosine of the paper and the subscription's
-profile (raw, and as a z-score against every stored paper), and from how much of the
-topic's rare vocabulary the paper's abstract and title contain. The profile is the
-topic's embedding averaged with the seed papers' ("like this paper"), then moved by
-feedback (Rocchio, bot/feedback.py), which also shifts the subscription's threshold.
-A learned profile sits closer to papers than a topic's words do, so its raw cosines run
-higher; the model takes them at the topic's own mean and spread (the same z-score), so
-feedback changes which papers pass more than how many.
+the subscriber would have picked it: from the cosine of the topic and the paper's closest
+sentence, the cosine of the paper and the subscription's profile as a z-score against every
+stored paper, and from how much of the topic's rare vocabulary the paper's abstract and
+title contain. The profile is the topic's embedding averaged with the seed papers' ("like
+this paper"), then moved by feedback (Rocchio, bot/feedback.py), which also shifts the
+subscription's threshold. A learned profile sits closer to papers than a topic's words do,
+so its raw cosines run higher; where the model needs one (a paper stored without its
+sentences), it takes it at the topic's own mean and spread (the same z-score), so feedback
+changes which papers pass more than how many.
 
 A paper alerts when score >= the threshold of the subscription's strictness (strict,
 normal, broad; or the subscription's own threshold), it contains every required keyword
@@ -38,6 +39,7 @@ from bot.search import (
     query_facets,
     relevance_features,
     subject,
+    with_closest_sentences,
 )
 from bot.settings import MatchingSettings
 from bot.storage import Store, Subscription
@@ -206,7 +208,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
-    return Evidence(raw=relevance.log_odds(cosine, z, *words))
+    return Evidence(raw=with_closest_sentences(store, corpus, topic, cosine, z, words))
 
 
 class DenseScorer:
@@ -588,22 +590,28 @@ class Matcher:
                 block = slice(start, start + size)
                 ahead[start] = dense.scores(profiles[block], topics[block], learned[block])
             coverage = coverage_ready.result()
+        sentences = self.store.papers.sentence_embeddings(columns, corpus.model)
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
             cosine, z = ahead.pop(start, None) or dense.scores(
                 profiles[block], topics[block], learned[block]
             )
-            raw = relevance.log_odds(
-                cosine, z, coverage.coverage(block), coverage.title(block), coverage.facet(block)
+            words = (coverage.coverage(block), coverage.title(block), coverage.facet(block))
+            raw = relevance.log_odds(cosine, z, *words)
+            # The closest sentence in place of the whole text, where it could matter.
+            pairs = np.nonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
+            closest = relevance.closest_sentence(
+                sentences, [columns[c] for c in pairs[1]], topics[block][pairs[0]], cosine[pairs]
             )
+            raw[pairs] = relevance.log_odds(closest, z[pairs], *(w[pairs] for w in words))
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             # A followed author's paper alerts whatever its score, unless it was judged.
             for columns_of, alerts in ((followed, True), (judged, False)):
-                for i, columns in columns_of.items():
+                for i, hits in columns_of.items():
                     if start <= i < start + size:
-                        alerting[i - start, columns] = alerts
+                        alerting[i - start, hits] = alerts
             block_rows, block_cols = np.divmod(np.flatnonzero(alerting), alerting.shape[1])
             return block_rows + start, block_cols, raw[block_rows, block_cols]
 

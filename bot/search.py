@@ -1,7 +1,7 @@
 """Hybrid search: embedding cosine and full-text evidence; filters by date, category, author.
 
-The default ranking ("hybrid") is bot/relevance.py's model, the one alerts decide with:
-the cosine (raw and as a z-score against all stored papers) and the share of the query's
+The default ranking ("hybrid") is bot/relevance.py's model with its SEARCH weights: the
+whole text's cosine (raw and as a z-score against all stored papers) and the share of the query's
 rare words each paper contains, in its text and in its title. A query whose words pick
 out a few papers gives those papers a large lead, while a query whose words are
 everywhere leaves the order to the embeddings. A search has no judgments to learn from,
@@ -112,6 +112,8 @@ class Corpus:
     ids: list[str]
     matrix: np.ndarray
     rowids: np.ndarray
+    # The embedding model's name, under which the papers' sentence embeddings are stored.
+    model: str
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -128,7 +130,7 @@ class Corpus:
 def load_corpus(store: Store, model: str) -> Corpus:
     """Every paper embedded by `model`, read from the store."""
     rowids, ids, matrix = store.papers.embedding_rows(model)
-    return Corpus(ids=ids, matrix=matrix, rowids=rowids)
+    return Corpus(ids=ids, matrix=matrix, rowids=rowids, model=model)
 
 
 def subject(text: str) -> str:
@@ -479,6 +481,28 @@ class Search:
         return scores, vector_mask
 
 
+def with_closest_sentences(
+    store: Store,
+    corpus: Corpus,
+    topic: np.ndarray,
+    cosine: np.ndarray,
+    z: np.ndarray,
+    words: list[np.ndarray],
+) -> np.ndarray:
+    """relevance.log_odds of every corpus paper for a topic (its vector `topic`, the whole
+    texts' `cosine` and `z` with it or with a profile, and its `words` features), with the
+    cosine of the closest sentence (relevance.closest_sentence) in place of the whole
+    text's wherever the log-odds reach relevance.CANDIDATE_LOG_ODDS."""
+    log_odds = relevance.log_odds(cosine, z, *words)
+    rows = np.flatnonzero(log_odds >= relevance.CANDIDATE_LOG_ODDS)
+    ids = [corpus.ids[row] for row in rows]
+    sentences = store.papers.sentence_embeddings(ids, corpus.model)
+    topics = np.broadcast_to(topic, (len(rows), len(topic)))
+    closest = relevance.closest_sentence(sentences, ids, topics, cosine[rows])
+    log_odds[rows] = relevance.log_odds(closest, z[rows], *(w[rows] for w in words))
+    return log_odds
+
+
 def relevance_features(
     store: Store, facets: list[list[str]], corpus: Corpus, cosine: np.ndarray
 ) -> tuple[np.ndarray, ...]:
@@ -506,11 +530,11 @@ def relevance_scores(
     """
     cosine = corpus.matrix @ vector
     z, *words = relevance_features(store, facets, corpus, cosine)
-    log_odds = relevance.log_odds(cosine, z, *words)
+    log_odds = relevance.log_odds(cosine, z, *words, relevance.SEARCH)
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(log_odds, keep, count)
     if len(best):
         moved = vector + PSEUDO_WEIGHT * corpus.matrix[best].mean(axis=0)
         cosine = corpus.matrix @ (moved / np.linalg.norm(moved))
-        log_odds = relevance.log_odds(cosine, zscore(cosine), *words)
+        log_odds = relevance.log_odds(cosine, zscore(cosine), *words, relevance.SEARCH)
     return relevance.logistic(phrase_evidence(store, phrases, corpus, log_odds, keep))

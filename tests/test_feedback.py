@@ -125,7 +125,7 @@ def test_relevant_votes_on_alerts_leave_the_threshold_where_it_was(services, cor
 def test_a_relevant_vote_just_above_the_threshold_lowers_it_among_the_first_votes(services, corpus):
     """A new subscription's previews are chosen around its threshold: a relevant one just
     above it says the threshold may be too high. One far above says nothing."""
-    sub = subscribe(services.store, services.embedder, topic="video understanding", owner="U1")
+    sub = subscribe(services.store, services.embedder, topic="video generation", owner="U1")
     normal = logit(services.matcher.config.thresholds["normal"])
     above = {p: logit(score) - normal for p, score in scores(services, sub.id).items()}
     just_above = [p for p, m in above.items() if 0 <= m < calibration_margin(1)]

@@ -397,6 +397,29 @@ def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, cor
     assert words.facet()[0, video] < 0.5
 
 
+def test_a_paper_is_scored_by_its_closest_sentence(services, corpus):
+    """NVLM's abstract is about a family of multimodal LLMs: its design, training data and
+    results. One of its ten sentences is on high-resolution images, and carries it over the
+    threshold. Scored by its whole text, as a paper stored without sentence embeddings is,
+    it stays under."""
+    topic = "high-resolution image perception in multimodal LLMs"
+    sub = subscribe(services.store, services.embedder, topic=topic, owner="U1")
+    nvlm = by_title(corpus, "NVLM")
+    assert nvlm in alerted(services, corpus, sub)
+    whole = services.matcher.corpus().matrix[services.matcher.corpus().index[nvlm]]
+    services.store.papers.set_embeddings(services.embedder.name, {nvlm: whole})
+    assert nvlm not in alerted(services, corpus, sub)
+
+
+def test_closest_sentence():
+    from bot.relevance import closest_sentence
+
+    sentences = {"a": np.array([[1.0, 0.0], [0.6, 0.8]], np.float32)}
+    topics = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], np.float32)
+    found = closest_sentence(sentences, ["a", "a", "b"], topics, np.array([0.1, 0.2, 0.3]))
+    assert found.tolist() == pytest.approx([0.8, 1.0, 0.3])
+
+
 def test_specific_parts():
     from bot.relevance import specific_parts
 
