@@ -39,7 +39,6 @@ from bot.search import (
     query_facets,
     relevance_features,
     subject,
-    with_closest_sentences,
 )
 from bot.settings import MatchingSettings
 from bot.storage import Store, Subscription
@@ -208,7 +207,15 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
-    return Evidence(raw=with_closest_sentences(store, corpus, topic, cosine, z, words))
+    raw = relevance.log_odds(cosine, z, *words)
+    # The closest sentence in place of the whole text, where it could matter.
+    rows = np.flatnonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
+    ids = [corpus.ids[row] for row in rows]
+    sentences = store.papers.sentence_embeddings(ids, corpus.model)
+    topics = np.broadcast_to(topic, (len(rows), len(topic)))
+    closest = relevance.closest_sentence(sentences, ids, topics, cosine[rows])
+    raw[rows] = relevance.log_odds(closest, z[rows], *(w[rows] for w in words))
+    return Evidence(raw=raw)
 
 
 class DenseScorer:

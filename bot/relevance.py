@@ -1,6 +1,7 @@
 """How likely a stored paper is to be one a subscriber would pick: one small logistic model.
 
-Alerts, subscription previews and search all rank and decide with it, so they agree.
+Alerts and subscription previews decide with it; search ranks with the same features and
+weights of its own (SEARCH).
 Five features, each computed against the papers stored so far:
 
     cosine    the embedding cosine of the topic and the paper's closest sentence: the best

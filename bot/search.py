@@ -1,8 +1,8 @@
 """Hybrid search: embedding cosine and full-text evidence; filters by date, category, author.
 
 The default ranking ("hybrid") is bot/relevance.py's model with its SEARCH weights: the
-whole text's cosine (raw and as a z-score against all stored papers) and the share of the query's
-rare words each paper contains, in its text and in its title. A query whose words pick
+whole text's cosine (raw and as a z-score against all stored papers) and the share of the
+query's rare words each paper contains, in its text and in its title. A query whose words pick
 out a few papers gives those papers a large lead, while a query whose words are
 everywhere leaves the order to the embeddings. A search has no judgments to learn from,
 so it takes its own best papers as if judged relevant (pseudo-relevance feedback): the
@@ -479,28 +479,6 @@ class Search:
             return fused, fused > 0
         scores = relevance_scores(self.store, *query_parts, corpus, vector, vector_mask)
         return scores, vector_mask
-
-
-def with_closest_sentences(
-    store: Store,
-    corpus: Corpus,
-    topic: np.ndarray,
-    cosine: np.ndarray,
-    z: np.ndarray,
-    words: list[np.ndarray],
-) -> np.ndarray:
-    """relevance.log_odds of every corpus paper for a topic (its vector `topic`, the whole
-    texts' `cosine` and `z` with it or with a profile, and its `words` features), with the
-    cosine of the closest sentence (relevance.closest_sentence) in place of the whole
-    text's wherever the log-odds reach relevance.CANDIDATE_LOG_ODDS."""
-    log_odds = relevance.log_odds(cosine, z, *words)
-    rows = np.flatnonzero(log_odds >= relevance.CANDIDATE_LOG_ODDS)
-    ids = [corpus.ids[row] for row in rows]
-    sentences = store.papers.sentence_embeddings(ids, corpus.model)
-    topics = np.broadcast_to(topic, (len(rows), len(topic)))
-    closest = relevance.closest_sentence(sentences, ids, topics, cosine[rows])
-    log_odds[rows] = relevance.log_odds(closest, z[rows], *(w[rows] for w in words))
-    return log_odds
 
 
 def relevance_features(
