@@ -29,11 +29,13 @@ unusual the closeness is for this topic, but taken alone it makes every topic al
 share of papers; coverage asks for evidence of the rare words that make a narrow topic narrow
 ("speculative", "SQL") while a word in half the papers weighs nothing; the title is where a
 paper says what it is about; a paper on one part of a topic of several misses the other
-parts' words, but covers its own part. The coefficients are a logistic regression fitted
-once on judged topic-paper pairs of a real arXiv day (2,196 pairs, 30 topics from broad to
-narrow; bench/dev_day.py measures it). With the whole text's cosine in place of the closest
-sentence's, precision at recall 0.65 was 0.674 on that day, 0.595 on a second judged day
-and 0.510 (at recall 0.706) on the 54-paper set; with it, 0.701, 0.642 and 0.610.
+parts' words, but covers its own part. The weights are a logistic regression fitted on
+judged topic-paper pairs of a real arXiv day (2,196 pairs, 30 topics from broad to narrow;
+bench/fit_relevance.py refits them, bench/dev_day.py measures them). At the default
+threshold, over judged pairs, the whole text's cosine (with weights fitted for it) gave
+precision / recall 0.678 / 0.647 on that day and 0.672 / 0.611 on a second judged day; the
+closest sentence's gives 0.701 / 0.651 and 0.681 / 0.608 (bench/fit_relevance.py), and on
+the 54-paper set 0.778 / 0.618 against 0.769 / 0.588 (bench/eval_matching.py).
 
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS: far below any threshold, so a paper's
@@ -67,7 +69,7 @@ class Weights(NamedTuple):
 
 # Deciding alerts (and choosing previews, calibrating thresholds): the cosine is the
 # closest sentence's.
-ALERTS = Weights(bias=-5.98, cosine=3.85, z=0.59, coverage=0.46, title=1.13, facet=2.91)
+ALERTS = Weights(bias=-5.976, cosine=3.854, z=0.591, coverage=0.457, title=1.128, facet=2.912)
 # Ranking a search: the cosine is the whole text's; fitted on the same pairs. With ALERTS and
 # the closest sentences, search's nDCG@5 rose on the second judged day (0.880 to 0.893) and
 # the 54-paper set (0.815 to 0.824) but fell on dev_day (0.900 to 0.879), with any weight

@@ -1,0 +1,103 @@
+"""Refit bot/relevance.py's weights on dev_day's judged pairs, through paperbot's own features.
+
+Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) gives the
+five features as matching computes them for a new subscription: the cosine of the topic and
+the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
+z-score, and the three word coverages. An L2-penalised logistic regression (penalty 0.01 on
+the weights, none on the bias) is fitted to them, and its weights are printed beside the
+shipped ones with precision / recall at the default threshold, on the day itself and on the
+held-out second day (bench/second_day).
+
+    .venv/bin/python bench/fit_relevance.py
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from dev_day import DEFAULT_DIR, SECOND_DAY, fresh_services, load_papers, store
+from scipy.optimize import minimize
+
+from bot import relevance
+from bot.match import base_profile, topic_facets
+from bot.search import relevance_features
+from bot.subscriptions import subscribe
+
+PENALTY = 0.01
+DEFAULT_THRESHOLD = 0.42
+
+
+def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For "closest" and "whole" (the cosine feature's two forms): the features of every
+    judged pair of the day (pairs x 5) and whether each is relevant."""
+    topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
+    services = fresh_services(tmp, day.name, None)
+    store(services, load_papers(day))
+    corpus = services.matcher.corpus()
+    sentences = services.store.papers.sentence_embeddings(corpus.ids, corpus.model)
+    rows = {"closest": [], "whole": []}
+    relevant = []
+    for topic in topics:
+        subscription = subscribe(services.store, services.embedder, topic=topic["query"], owner="U")
+        vector = base_profile(subscription, corpus)
+        cosine = corpus.matrix @ vector
+        z, *words = relevance_features(services.store, topic_facets(subscription), corpus, cosine)
+        judged = [corpus.index[p] for p in topic["judged"] if p in corpus.index]
+        ids = [corpus.ids[row] for row in judged]
+        topics_of = np.broadcast_to(vector, (len(judged), len(vector)))
+        closest = relevance.closest_sentence(sentences, ids, topics_of, cosine[judged])
+        rest = [z[judged], *(w[judged] for w in words)]
+        rows["closest"].append(np.column_stack([closest, *rest]))
+        rows["whole"].append(np.column_stack([cosine[judged], *rest]))
+        relevant.extend(topic["judged"][p] >= 1 for p in ids)
+    services.store.close()
+    labels = np.array(relevant, dtype=float)
+    return {form: (np.vstack(parts), labels) for form, parts in rows.items()}
+
+
+def fit(features: np.ndarray, labels: np.ndarray) -> relevance.Weights:
+    """The penalised logistic regression's weights."""
+    design = np.column_stack([np.ones(len(features)), features])
+    penalty = PENALTY * np.r_[0.0, np.ones(features.shape[1])]
+
+    def loss(w):
+        t = design @ w
+        return np.sum(np.logaddexp(0, t) - labels * t) + w @ (penalty * w)
+
+    def gradient(w):
+        return design.T @ (relevance.logistic(design @ w) - labels) + 2 * penalty * w
+
+    start = np.zeros(design.shape[1])
+    found = minimize(loss, start, jac=gradient, method="L-BFGS-B").x
+    return relevance.Weights(*(round(float(v), 3) for v in found))
+
+
+def precision_recall(weights: relevance.Weights, features: np.ndarray, labels: np.ndarray):
+    alerts = relevance.logistic(relevance.log_odds(*features.T, weights)) >= DEFAULT_THRESHOLD
+    hits = np.sum(alerts & (labels == 1))
+    return hits / max(alerts.sum(), 1), hits / labels.sum()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        dev = judged_features(DEFAULT_DIR, Path(tmp))
+        second = judged_features(SECOND_DAY, Path(tmp))
+    print("judged pairs: dev_day", len(dev["closest"][1]), "second day", len(second["closest"][1]))
+    print("precision / recall over judged pairs at 0.42 (unjudged pairs left out)")
+    for form, shipped in (("closest", relevance.ALERTS), ("whole", relevance.SEARCH)):
+        fitted = fit(*dev[form])
+        for label, weights in (("shipped", shipped), ("refitted", fitted)):
+            cells = [
+                "{} {:.3f} / {:.3f}".format(name, *precision_recall(weights, *data[form]))
+                for name, data in (("dev_day", dev), ("second day", second))
+            ]
+            print(f"{form:8} {label:9} {tuple(weights)}  " + "; ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
