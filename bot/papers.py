@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 # Where an abstract's sentences end: ".", "!" or "?" before white space.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MIN_SENTENCE_CHARS = 20
+# The start of an abstract that is split into sentences: arXiv's abstracts stop at 1,920
+# characters, while a hostile feed's 17 MB one would otherwise be a million sentences to embed.
+SENTENCE_SOURCE_CHARS = 4000
 
 
 @dataclass
@@ -44,9 +47,10 @@ class Paper:
 
     @property
     def sentences(self) -> list[str]:
-        """The abstract's sentences, as embedded for relevance.py's closest-sentence cosine
-        (fragments of 20 characters or fewer, such as "Code: URL.", left out)."""
-        parts = SENTENCE_END.split(self.abstract)
+        """The sentences of the abstract's start, as embedded for relevance.py's
+        closest-sentence cosine (fragments of 20 characters or fewer, such as "Code: URL.",
+        left out)."""
+        parts = SENTENCE_END.split(self.abstract[:SENTENCE_SOURCE_CHARS])
         return [part for part in parts if len(part) > MIN_SENTENCE_CHARS]
 
     @property

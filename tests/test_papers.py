@@ -211,3 +211,9 @@ def test_sentences_of_an_abstract_leave_out_fragments():
         "It does, to 1M tokens!",
         "Results hold for 3.5 of 4 models.",
     ]
+
+
+def test_a_huge_abstract_gives_the_sentences_of_its_start_only():
+    abstract = "This sentence is long enough to count. " * 500_000
+    sentences = Paper(id="2608.19199", title="t", abstract=abstract, url="u").sentences
+    assert 0 < len(sentences) <= 4000 // 20
