@@ -23,7 +23,7 @@ from dev_day import DEFAULT_DIR, SECOND_DAY, fresh_services, load_papers, store
 from scipy.optimize import minimize
 
 from bot import relevance
-from bot.match import base_profile, topic_facets
+from bot.match import base_profile, sentences_by_row, topic_facets
 from bot.search import relevance_features
 from bot.subscriptions import subscribe
 
@@ -38,7 +38,7 @@ def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndar
     services = fresh_services(tmp, day.name, None)
     store(services, load_papers(day))
     corpus = services.matcher.corpus()
-    sentences = services.store.papers.sentence_embeddings(corpus.ids, corpus.model)
+    sentences = sentences_by_row(services.store, corpus, np.arange(len(corpus.ids)))
     rows = {"closest": [], "whole": []}
     relevant = []
     for topic in topics:
@@ -48,8 +48,10 @@ def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndar
         z, *words = relevance_features(services.store, topic_facets(subscription), corpus, cosine)
         judged = [corpus.index[p] for p in topic["judged"] if p in corpus.index]
         ids = [corpus.ids[row] for row in judged]
-        topics_of = np.broadcast_to(vector, (len(judged), len(vector)))
-        closest = relevance.closest_sentence(sentences, ids, topics_of, cosine[judged])
+        on_topic = np.zeros(len(judged), dtype=np.intp)
+        closest = relevance.closest_sentence(
+            sentences, np.array(judged), vector[None], on_topic, cosine[judged]
+        )
         rest = [z[judged], *(w[judged] for w in words)]
         rows["closest"].append(np.column_stack([closest, *rest]))
         rows["whole"].append(np.column_stack([cosine[judged], *rest]))

@@ -210,12 +210,21 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     raw = relevance.log_odds(cosine, z, *words)
     # The closest sentence in place of the whole text, where it could matter.
     rows = np.flatnonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
-    ids = [corpus.ids[row] for row in rows]
-    sentences = store.papers.sentence_embeddings(ids, corpus.model)
-    topics = np.broadcast_to(topic, (len(rows), len(topic)))
-    closest = relevance.closest_sentence(sentences, ids, topics, cosine[rows])
+    sentences = sentences_by_row(store, corpus, rows)
+    on_topic = np.zeros(len(rows), dtype=np.intp)
+    closest = relevance.closest_sentence(sentences, rows, topic[None], on_topic, cosine[rows])
     raw[rows] = relevance.log_odds(closest, z[rows], *(w[rows] for w in words))
     return Evidence(raw=raw)
+
+
+def sentences_by_row(
+    store: Store, corpus: Corpus, rows: np.ndarray, paper_ids: list[str] | None = None
+) -> dict[int, np.ndarray]:
+    """The stored sentence embeddings of the papers at `rows` (of the corpus, or of
+    `paper_ids` when given), by row."""
+    ids = paper_ids if paper_ids is not None else [corpus.ids[row] for row in rows]
+    found = store.papers.sentence_embeddings(ids, corpus.model)
+    return {int(row): found[i] for row, i in zip(rows, ids, strict=True) if i in found}
 
 
 class DenseScorer:
@@ -597,7 +606,7 @@ class Matcher:
                 block = slice(start, start + size)
                 ahead[start] = dense.scores(profiles[block], topics[block], learned[block])
             coverage = coverage_ready.result()
-        sentences = self.store.papers.sentence_embeddings(columns, corpus.model)
+        sentences = sentences_by_row(self.store, corpus, np.arange(len(columns)), columns)
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
@@ -609,7 +618,7 @@ class Matcher:
             # The closest sentence in place of the whole text, where it could matter.
             pairs = np.nonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
             closest = relevance.closest_sentence(
-                sentences, [columns[c] for c in pairs[1]], topics[block][pairs[0]], cosine[pairs]
+                sentences, pairs[1], topics[block], pairs[0], cosine[pairs]
             )
             raw[pairs] = relevance.log_odds(closest, z[pairs], *(w[pairs] for w in words))
             alerting = raw >= raw_thresholds[block, None]

@@ -110,18 +110,28 @@ def idf(papers_with_word: np.ndarray, papers: int) -> np.ndarray:
 
 
 def closest_sentence(
-    sentences: dict[str, np.ndarray], paper_ids: list[str], topics: np.ndarray, whole: np.ndarray
+    sentences: dict[int, np.ndarray],
+    papers: np.ndarray,
+    topics: np.ndarray,
+    topic_rows: np.ndarray,
+    whole: np.ndarray,
 ) -> np.ndarray:
-    """The cosine of each pair's topic (`topics[k]`, a unit vector) with the closest
-    sentence of its paper (`paper_ids[k]`, whose sentence embeddings `sentences` holds), or
-    `whole[k]`, the whole text's cosine, for a paper without stored sentences."""
+    """For pairs k of a paper (`papers[k]`, a key of `sentences`, which holds the sentence
+    embeddings of those papers that have them) and a topic (row `topic_rows[k]` of `topics`,
+    unit vectors): the cosine of the topic with the paper's closest sentence, or `whole[k]`,
+    the whole text's cosine, for a paper without sentences. Pairs are taken a paper at a
+    time, so no array grows with the number of pairs times the dimension."""
     closest = np.array(whole, dtype=np.float32)
-    pairs_of: dict[str, list[int]] = {}
-    for k, paper_id in enumerate(paper_ids):
-        pairs_of.setdefault(paper_id, []).append(k)
-    for paper_id, pairs in pairs_of.items():
-        if paper_id in sentences:
-            closest[pairs] = (topics[pairs] @ sentences[paper_id].T).max(axis=1)
+    if not len(papers):
+        return closest
+    order = np.argsort(papers, kind="stable")
+    in_order = papers[order]
+    starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
+    for start, stop in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        matrix = sentences.get(int(in_order[start]))
+        if matrix is not None:
+            pairs = order[start:stop]
+            closest[pairs] = (topics[topic_rows[pairs]] @ matrix.T).max(axis=1)
     return closest
 
 

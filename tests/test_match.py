@@ -414,10 +414,13 @@ def test_a_paper_is_scored_by_its_closest_sentence(services, corpus):
 def test_closest_sentence():
     from bot.relevance import closest_sentence
 
-    sentences = {"a": np.array([[1.0, 0.0], [0.6, 0.8]], np.float32)}
-    topics = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], np.float32)
-    found = closest_sentence(sentences, ["a", "a", "b"], topics, np.array([0.1, 0.2, 0.3]))
-    assert found.tolist() == pytest.approx([0.8, 1.0, 0.3])
+    sentences = {7: np.array([[1.0, 0.0], [0.6, 0.8]], np.float32)}
+    topics = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    papers, topic_rows = np.array([7, 3, 7, 7]), np.array([0, 0, 1, 0])
+    found = closest_sentence(sentences, papers, topics, topic_rows, np.array([0.1, 0.2, 0.3, 0.4]))
+    assert found.tolist() == pytest.approx([0.8, 0.2, 1.0, 0.8])
+    none = np.array([], dtype=np.intp)
+    assert len(closest_sentence(sentences, none, topics, none, np.array([]))) == 0
 
 
 def test_specific_parts():
