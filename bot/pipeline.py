@@ -227,10 +227,14 @@ class Pipeline:
         papers = self.store.papers.without_embedding(self.embedder.name)
         if papers:
             # One encode call for the texts and all their sentences, so that one progress
-            # bar covers both and the batches mix long and short texts as little as can be.
+            # bar covers both; it counts papers, so the texts encoded are scaled to them.
             sentences = [p.sentences for p in papers]
-            texts = [p.text_for_embedding for p in papers]
-            vectors = self.embedder.encode(texts + [s for ss in sentences for s in ss], on_progress)
+            texts = [p.text_for_embedding for p in papers] + [s for ss in sentences for s in ss]
+
+            def in_papers(done: int, total: int) -> None:
+                on_progress(done * len(papers) // max(total, 1), len(papers))
+
+            vectors = self.embedder.encode(texts, in_papers if on_progress else None)
             starts = len(papers) + np.cumsum([0] + [len(ss) for ss in sentences])
             self.store.papers.set_embeddings(
                 self.embedder.name,

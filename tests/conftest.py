@@ -7,6 +7,7 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.embed import Embedder
@@ -47,10 +48,28 @@ def location(backend, request, tmp_path) -> str:
     return str(tmp_path / "paperbot.db")
 
 
+class RememberingEmbedder(Embedder):
+    """The real model, which encodes each text once per test session: the tests store the
+    same papers (and their sentences) again and again."""
+
+    def __init__(self):
+        super().__init__("bundled")
+        self.remembered: dict[tuple[str, str], np.ndarray] = {}
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if (self.precision.name, t) not in self.remembered]
+        if new:
+            for text, vector in zip(new, super()._encode(new), strict=True):
+                self.remembered[(self.precision.name, text)] = vector
+        if not texts:
+            return super()._encode(texts)
+        return np.stack([self.remembered[(self.precision.name, t)] for t in texts])
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real bundled model, loaded once: matching and search are never tested on fakes."""
-    model = Embedder("bundled")
+    model = RememberingEmbedder()
     model.load()
     return model
 
