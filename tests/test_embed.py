@@ -77,6 +77,15 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    """The bundled model as paperbot runs it, without the tests' memory of vectors
+    (conftest.RememberingEmbedder): these tests are about how it computes them."""
+    model = Embedder("bundled")
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="module")
 def bf16_embedder() -> Embedder:
     """The bundled model computing in bfloat16, whatever this CPU supports."""
     model = Embedder("bundled", precision="bfloat16")
