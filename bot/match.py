@@ -208,21 +208,16 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
     raw = relevance.log_odds(cosine, z, *words)
-    # The closest sentence in place of the whole text, where it could matter.
-    rows = np.flatnonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
-    sentences = sentences_by_row(store, corpus, rows)
-    on_topic = np.zeros(len(rows), dtype=np.intp)
-    closest = relevance.closest_sentence(sentences, rows, topic[None], on_topic, cosine[rows])
-    raw[rows] = relevance.log_odds(closest, z[rows], *(w[rows] for w in words))
+    candidates = np.flatnonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
+    sentences = sentences_by_row(store, corpus, candidates)
+    as_block = (raw[None], cosine[None], z[None], [w[None] for w in words])
+    relevance.with_closest_sentences(*as_block, sentences, topic[None])
     return Evidence(raw=raw)
 
 
-def sentences_by_row(
-    store: Store, corpus: Corpus, rows: np.ndarray, paper_ids: list[str] | None = None
-) -> dict[int, np.ndarray]:
-    """The stored sentence embeddings of the papers at `rows` (of the corpus, or of
-    `paper_ids` when given), by row."""
-    ids = paper_ids if paper_ids is not None else [corpus.ids[row] for row in rows]
+def sentences_by_row(store: Store, corpus: Corpus, rows: np.ndarray) -> dict[int, np.ndarray]:
+    """The stored sentence embeddings of the corpus papers at `rows`, by row."""
+    ids = [corpus.ids[row] for row in rows]
     found = store.papers.sentence_embeddings(ids, corpus.model)
     return {int(row): found[i] for row, i in zip(rows, ids, strict=True) if i in found}
 
@@ -606,7 +601,9 @@ class Matcher:
                 block = slice(start, start + size)
                 ahead[start] = dense.scores(profiles[block], topics[block], learned[block])
             coverage = coverage_ready.result()
-        sentences = sentences_by_row(self.store, corpus, np.arange(len(columns)), columns)
+        sentences = sentences_by_row(self.store, corpus, rows)
+        # By column, as the score matrices are laid out.
+        sentences = {column: sentences[row] for column, row in enumerate(rows) if row in sentences}
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
@@ -615,12 +612,7 @@ class Matcher:
             )
             words = (coverage.coverage(block), coverage.title(block), coverage.facet(block))
             raw = relevance.log_odds(cosine, z, *words)
-            # The closest sentence in place of the whole text, where it could matter.
-            pairs = np.nonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
-            closest = relevance.closest_sentence(
-                sentences, pairs[1], topics[block], pairs[0], cosine[pairs]
-            )
-            raw[pairs] = relevance.log_odds(closest, z[pairs], *(w[pairs] for w in words))
+            relevance.with_closest_sentences(raw, cosine, z, words, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             # A followed author's paper alerts whatever its score, unless it was judged.

@@ -135,6 +135,16 @@ def closest_sentence(
     return closest
 
 
+def with_closest_sentences(raw, cosine, z, words, sentences, topics) -> None:
+    """Put the log-odds with the closest sentence's cosine in `raw` (topics x papers, from
+    the whole text's `cosine`, with its `z` and `words` features) wherever it reaches
+    CANDIDATE_LOG_ODDS. `sentences` holds the papers' sentence embeddings by column, and
+    `topics` the topics' vectors by row."""
+    pairs = np.nonzero(raw >= CANDIDATE_LOG_ODDS)
+    closest = closest_sentence(sentences, pairs[1], topics, pairs[0], cosine[pairs])
+    raw[pairs] = log_odds(closest, z[pairs], *(w[pairs] for w in words))
+
+
 def papers_with_all(rowids_of_words: list[np.ndarray]) -> int:
     """How many papers hold every word, given each word's papers (sorted distinct rowids)."""
     shared = min(rowids_of_words, key=len)

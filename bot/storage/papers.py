@@ -44,7 +44,7 @@ IDS_PER_QUERY = 500
 
 SELECT_BY_IDS = sql_with_lists("select * from papers where id in :ids", "ids")
 SELECT_SENTENCES_BY_IDS = sql_with_lists(
-    "select id, sentence_embeddings, embedding from papers where id in :ids "
+    "select id, sentence_embeddings, length(embedding) from papers where id in :ids "
     "and embedding_model = :model and sentence_embeddings is not null",
     "ids",
 )
@@ -194,8 +194,8 @@ class Papers:
                 SELECT_SENTENCES_BY_IDS, ids=paper_ids[start : start + IDS_PER_QUERY], model=model
             )
             found.update(
-                (paper_id, sentences_from_blob(blob, len(embedding) // 4))
-                for paper_id, blob, embedding in rows
+                (paper_id, sentences_from_blob(blob, embedding_bytes // 4))
+                for paper_id, blob, embedding_bytes in rows
             )
         return found
 
