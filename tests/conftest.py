@@ -57,12 +57,12 @@ class RememberingEmbedder(Embedder):
         self.remembered: dict[tuple[str, str], np.ndarray] = {}
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return super()._encode(texts)
         new = [t for t in dict.fromkeys(texts) if (self.precision.name, t) not in self.remembered]
         if new:
             for text, vector in zip(new, super()._encode(new), strict=True):
                 self.remembered[(self.precision.name, text)] = vector
-        if not texts:
-            return super()._encode(texts)
         return np.stack([self.remembered[(self.precision.name, t)] for t in texts])
 
 
