@@ -2,9 +2,11 @@
 
 A text is split into words (runs of letters and digits, case-folded, without diacritics),
 and each word is read as one term, Porter-stemmed (PyStemmer), so that "models" and
-"model" match alike. The paper_terms table (migrations/*/0003) holds, for each paper and
-term, how often it occurs in the title, the abstract and the authors; papers.terms_length
-is the paper's length in terms. BM25 is computed here from those rows, with the constants
+"model" match alike. A hyphenated compound is read once more closed up, so that a topic's
+"pretraining" finds a paper's "pre-training" (migrations/*/0007 indexed every paper again
+for it). The paper_terms table (migrations/*/0003) holds, for each paper and term, how often
+it occurs in the title, the abstract and the authors; papers.terms_length is the paper's
+length in words. BM25 is computed here from those rows, with the constants
 and IDF of SQLite's FTS5, which this index replaced: one implementation, so a search
 scores the same on both backends.
 
@@ -36,6 +38,7 @@ UNSTEMMED_LENGTH = 2
 PAPERS_PER_BATCH = 500
 
 WORD = re.compile(r"[^\W_]+")
+COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 
 SELECT_UNINDEXED = text(
     "select rowid, title, abstract, authors from papers where terms_length is null "
@@ -61,11 +64,24 @@ def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
     return [w if len(w) <= UNSTEMMED_LENGTH else next(stems) for w in words]
 
 
-def term_counts(fields: list[str | None], stemmer: Stemmer.Stemmer) -> dict[str, list[int]]:
-    """Each term of a paper with its count in each of its fields (title, abstract, authors)."""
+def compounds(text: str) -> list[str]:
+    """The hyphenated compounds of `text` closed up, as words() reads them: "Pre-training"
+    is "pretraining"."""
+    return ["".join(words(compound)) for compound in COMPOUND.findall(text)]
+
+
+def term_counts(
+    fields: list[str | None], stemmer: Stemmer.Stemmer
+) -> tuple[dict[str, list[int]], int]:
+    """Each term of a paper with its count in each of its fields (title, abstract, authors),
+    and the paper's length in words. A compound counts as its words and once more closed up;
+    the length leaves the closed-up word out, so BM25 scores the other words as it did."""
     counts: dict[str, list[int]] = {}
+    length = 0
     for position, value in enumerate(fields):
-        for word, count in Counter(words(value or "")).items():
+        found = words(value or "")
+        length += len(found)
+        for word, count in Counter(found + compounds(value or "")).items():
             counts.setdefault(word, [0] * len(fields))[position] += count
     terms: dict[str, list[int]] = {}
     for word, term in zip(counts, stem(list(counts), stemmer), strict=True):
@@ -73,7 +89,7 @@ def term_counts(fields: list[str | None], stemmer: Stemmer.Stemmer) -> dict[str,
             terms[term] = [a + b for a, b in zip(terms[term], counts[word], strict=True)]
         else:
             terms[term] = counts[word]
-    return terms
+    return terms, length
 
 
 def new_stemmer() -> Stemmer.Stemmer:
@@ -101,8 +117,7 @@ def index_new_text(database: Database, conn: Connection) -> int:
     while rows := conn.execute(SELECT_UNINDEXED, {"limit": PAPERS_PER_BATCH}).all():
         postings, lengths = [], []
         for paper, *fields in rows:
-            counts = term_counts(fields, stemmer)
-            length = sum(sum(c) for c in counts.values())
+            counts, length = term_counts(fields, stemmer)
             lengths.append({"paper": paper, "length": length})
             postings.extend((term, paper, *c, length) for term, c in counts.items())
         conn.execute(DELETE_TERMS, {"papers": [row[0] for row in rows]})

@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import fulltext
+from bot.storage import Store, fulltext
 from tests.storage.conftest import make_paper
 
 
@@ -38,6 +38,45 @@ def test_words_with_the_same_term_find_the_same_papers(store):
     for rowids, values in scores[1:]:
         assert rowids.tolist() == scores[0][0].tolist() == [1, 2]
         assert values.tolist() == scores[0][1].tolist()
+
+
+def test_a_hyphenated_compound_is_found_closed_up_too(store):
+    store.papers.upsert(
+        [
+            make_paper(
+                "2608.00001", title="Pre-training at scale", abstract="Multi\u2010modal data."
+            ),
+            make_paper("2608.00002", title="Training", abstract="Pretraining, then fine-tuning."),
+        ]
+    )
+    assert fulltext.compounds("Pre-training and multi-modal fine-tuning") == [
+        "pretraining",
+        "multimodal",
+        "finetuning",
+    ]
+    found = {
+        word: sorted(pid for pid, _ in store.fulltext.search([word], 5))
+        for word in ("pretraining", "pre", "multimodal", "finetuned")
+    }
+    assert found == {
+        "pretraining": ["2608.00001", "2608.00002"],
+        "pre": ["2608.00001"],
+        "multimodal": ["2608.00001"],
+        "finetuned": ["2608.00002"],
+    }
+
+
+def test_a_database_indexed_before_compounds_is_indexed_again_once(tmp_path):
+    path = tmp_path / "paperbot.db"
+    store = Store(path)
+    store.papers.upsert([make_paper(title="Pre-training at scale")])
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("delete from paper_terms where term = 'pretrain'")
+        conn.execute("delete from schema_version where name = 'index_compounds_closed_up'")
+    store = Store(path)
+    assert [pid for pid, _ in store.fulltext.search(["pretraining"], 5)] == ["2608.00001"]
+    store.close()
 
 
 def test_counts_for_bm25(store):
