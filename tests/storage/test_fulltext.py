@@ -66,7 +66,7 @@ def test_a_hyphenated_compound_is_found_closed_up_too(store):
     }
 
 
-def test_a_database_indexed_before_compounds_is_indexed_again_once(tmp_path):
+def test_a_database_indexed_before_compounds_is_indexed_again_when_opened(tmp_path):
     path = tmp_path / "paperbot.db"
     store = Store(path)
     store.papers.upsert([make_paper(title="Pre-training at scale")])
