@@ -397,6 +397,24 @@ def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, cor
     assert words.facet()[0, video] < 0.5
 
 
+def test_a_topic_word_closed_up_covers_the_papers_that_hyphenate_it(services, corpus):
+    """ "crossmodal" is what five of these papers write as "cross-modal", and none closed up."""
+    from bot.relevance import Coverage
+    from bot.search import load_corpus, query_facets
+
+    texts = {
+        p["title"]: (p["title"] + " " + p["abstract"]).lower() for p in json.loads(SEED.read_text())
+    }
+    hyphenated = {corpus[title] for title, text in texts.items() if "cross-modal" in text}
+    assert len(hyphenated) == 5
+    matrix = load_corpus(services.store, services.embedder.name)
+    words = Coverage(
+        services.store, [query_facets("crossmodal")], matrix, np.arange(len(matrix.ids))
+    )
+    covered = {matrix.ids[row] for row in np.flatnonzero(words.coverage()[0] == 1.0)}
+    assert covered == hyphenated
+
+
 def test_a_paper_is_scored_by_its_closest_sentence(services, corpus):
     """NVLM's abstract is about a family of multimodal LLMs: its design, training data and
     results. One of its ten sentences is on high-resolution images, and carries it over the
