@@ -94,7 +94,10 @@ def demo(ctx: click.Context, fresh: bool) -> None:
             raise click.ClickException(str(error)) from None
     services = build_services(settings)
     click.echo(f"paperbot demo: database {path}; no Slack token needed.\n")
-    report = run_demo(services, click.echo, terminal())
+    try:
+        report = run_demo(services, click.echo, terminal())
+    except DemoError as error:
+        raise click.ClickException(str(error)) from None
     if report.papers_new == 0 and report.sent == 0:
         click.echo("Nothing is new since the last run: no alert was posted twice.")
         click.echo("Run `paperbot demo --fresh` to start over.")

@@ -16,7 +16,7 @@ from bot.progress import embedding_progress, spinner
 from bot.scheduler import CycleLog
 from bot.services import Services
 from bot.settings import CONFIG_DIR, FeedSettings
-from bot.storage import made_by
+from bot.storage import Store, made_by, shown
 from bot.subscriptions import subscribe
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -42,6 +42,22 @@ def start_over(path: str) -> None:
         )
     for suffix in ("", "-wal", "-shm"):
         Path(path + suffix).unlink(missing_ok=True)
+
+
+def claim_database(store: Store) -> None:
+    """Make an empty database the demo's own (so `demo --fresh` may delete it), and refuse
+    one that holds someone's papers or subscriptions: the demo would show their pending
+    alerts as its own, mark them sent, and add its sample subscriptions beside theirs."""
+    if made_by(store.path) == MADE_BY_DEMO:
+        return
+    if store.papers.count() or store.subscriptions.all():
+        raise DemoError(
+            f"{shown(store.path)} holds papers or subscriptions that `paperbot demo` did not "
+            "make, so the demo will not run on it: it would mark their pending alerts sent. "
+            f"Run `paperbot demo` without --db for the demo's own {DEMO_DB}, or give --db a "
+            "new file."
+        )
+    store.set_made_by(MADE_BY_DEMO)
 
 
 def load_demo(path: Path = DEMO_FILE) -> dict:
@@ -72,9 +88,7 @@ def run_demo(
 ) -> CycleReport:
     """Run one cycle on the samples and show each queued alert as Slack would; on a
     `console`, a spinner while the model loads and a bar while papers are embedded."""
-    if services.store.papers.count() == 0 and not services.store.subscriptions.all():
-        # An empty database is the demo's own from here on: `demo --fresh` may delete it.
-        services.store.set_made_by(MADE_BY_DEMO)
+    claim_database(services.store)
     demo = load_demo()
     names = {s["target"]: s["target_name"] for s in demo["subscriptions"]}
     with spinner(console, "Loading the embedding model…"):

@@ -438,6 +438,28 @@ def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder)
     assert [s.topic for s in Store(mine).subscriptions.all()] == ["my work"]
 
 
+def test_demo_refuses_a_database_it_did_not_make(tmp_path, embedder):
+    service = tmp_path / "service.db"
+    store = Store(service)
+    store.subscriptions.add(
+        owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
+    )
+    store.close()
+    line = one_error_line(paperbot("--db", str(service), "demo"))
+    assert f"{service} holds papers or subscriptions that `paperbot demo` did not make" in line
+    store = Store(service)
+    assert [s.topic for s in store.subscriptions.all()] == ["my work"]
+    assert store.papers.count() == 0
+
+
+def test_demo_runs_again_on_its_own_database_given_with_db(tmp_path):
+    own = str(tmp_path / "own.db")
+    assert paperbot("--db", own, "demo").exit_code == 0
+    again = paperbot("--db", own, "demo")
+    assert again.exit_code == 0
+    assert "Nothing is new since the last run" in again.output
+
+
 # -- (e) progress on a terminal, silence elsewhere --------------------------------------------
 
 
