@@ -16,10 +16,11 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 import handlers
-from bot.deliver import make_slack_client
+from bot.deliver import make_slack_client, unreachable
 from bot.instance import take_over
 from bot.scheduler import build_scheduler, stop_scheduler
 from bot.services import Services, build_services
@@ -194,7 +195,15 @@ def _connect_slack(
     the requests come from, for the user."""
     if settings.slack.app_token:
         handler = SocketModeHandler(app, settings.slack.app_token)
-        handler.connect()
+        try:
+            handler.connect()
+        except SlackApiError as error:
+            raise ServeError(
+                f"Slack refused the Socket Mode connection ({error.response.get('error')}): "
+                "check SLACK_APP_TOKEN, an app-level token (xapp-...) with connections:write."
+            ) from None
+        except (SlackClientError, OSError) as error:
+            raise ServeError(f"paperbot {unreachable(app.client.base_url, error)}.") from None
         return handler.close, "connected to Slack in Socket Mode"
     port = port or settings.server.port
     host = settings.server.host

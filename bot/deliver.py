@@ -107,6 +107,16 @@ def make_slack_client(token: str, base_url: str = "") -> WebClient:
     )
 
 
+def unreachable(base_url: str, error: Exception) -> str:
+    """What to say when Slack at `base_url` did not answer (urllib's URLError for no network,
+    DNS or a refused connection is an OSError)."""
+    reason = getattr(error, "reason", None) or error
+    return (
+        f"could not reach Slack at {base_url} ({reason}): check this machine's network "
+        "connection and proxy settings, or SLACK_API_BASE_URL"
+    )
+
+
 def compose_alert(store: Store, summarizer: Summarizer, paper_id: str, matches: list[Match]):
     """The Block Kit message for one alert; the summary is made once per paper and kept."""
     paper = store.papers.get(paper_id)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.deliver import unreachable
 from bot.embed import Embedder, ModelError
 from bot.feeds import active_feeds
 from bot.settings import SettingsError, load_settings
@@ -80,14 +81,8 @@ def _slack_check(settings) -> Check:
     except SlackApiError as error:
         return Check("slack", False, f"auth.test answered {error.response.get('error')}")
     except (SlackClientError, OSError) as error:
-        # urllib's URLError (no network, DNS, refused) is an OSError.
-        where = client.base_url
-        reason = getattr(error, "reason", None) or error
         return Check(
-            "slack",
-            False,
-            f"could not reach Slack at {where} ({reason}): check this machine's network "
-            "connection and proxy settings, or SLACK_API_BASE_URL, then run doctor again",
+            "slack", False, f"{unreachable(client.base_url, error)}, then run doctor again"
         )
     mode = "Socket Mode" if settings.slack.app_token else "HTTP mode"
     return Check("slack", True, f"signed in as {identity['user']} in {identity['team']}; {mode}")

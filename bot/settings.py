@@ -14,6 +14,7 @@ import tomllib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -142,7 +143,7 @@ class SlackSettings:
             bot_token=env.get("SLACK_BOT_TOKEN", ""),
             signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             app_token=env.get("SLACK_APP_TOKEN", ""),
-            api_base_url=env.get("SLACK_API_BASE_URL", ""),
+            api_base_url=_slack_api_base_url(env.get("SLACK_API_BASE_URL", "")),
         )
 
     def require_for_run(self) -> None:
@@ -159,6 +160,20 @@ class SlackSettings:
                 "connections:write), or SLACK_SIGNING_SECRET=... for HTTP mode "
                 "('Basic Information' page of your Slack app)."
             )
+
+
+def _slack_api_base_url(url: str) -> str:
+    """SLACK_API_BASE_URL checked, and ending in "/": the Slack SDK joins method names onto
+    it as a relative URL, so ".../api" would call ".../auth.test" instead of ".../api/auth.test"."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"SLACK_API_BASE_URL is {url!r}, which is not a web address: set it to one like "
+            "https://slack.com/api/ (or unset it to use Slack's own)."
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 @dataclass(frozen=True)

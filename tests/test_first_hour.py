@@ -78,6 +78,30 @@ def test_doctor_without_network_says_slack_is_unreachable(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_a_slack_address_that_is_not_a_web_address_is_one_sentence(tmp_path):
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": "notaurl"}
+    db = str(tmp_path / "p.db")
+    line = one_error_line(paperbot("--db", db, "cycle", **slack))
+    assert "SLACK_API_BASE_URL is 'notaurl', which is not a web address" in line
+    doctor = paperbot("--db", db, "doctor", **slack)
+    assert doctor.exit_code == 1 and "Traceback" not in doctor.output
+    assert "[FAIL] settings: SLACK_API_BASE_URL is 'notaurl'" in doctor.output
+
+
+def test_run_in_socket_mode_without_network_says_slack_is_unreachable(tmp_path):
+    where = f"http://127.0.0.1:{closed_port()}/api/"
+    result = paperbot(
+        "--db",
+        str(tmp_path / "p.db"),
+        "run",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_API_BASE_URL=where,
+    )
+    line = one_error_line(result)
+    assert f"could not reach Slack at {where}" in line and "network" in line
+
+
 COMMANDS_ON_THE_DATABASE = [
     ("status",),
     ("search", "attention"),

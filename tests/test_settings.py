@@ -72,3 +72,9 @@ def test_missing_tokens_name_the_variable():
     with pytest.raises(SettingsError, match="SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET"):
         SlackSettings(bot_token="xoxb-1").require_for_run()
     SlackSettings(bot_token="xoxb-1", app_token="xapp-1").require_for_run()
+
+
+def test_slack_api_base_url_gets_the_slash_the_sdk_needs():
+    slack = SlackSettings.from_env({"SLACK_API_BASE_URL": "http://127.0.0.1:9000/api"})
+    assert slack.api_base_url == "http://127.0.0.1:9000/api/"
+    assert SlackSettings.from_env({}).api_base_url == ""
