@@ -16,6 +16,7 @@ from click.core import ParameterSource
 from bot.embed import ModelError
 from bot.progress import embedding_progress, spinner, terminal
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
+from bot.sources import KINDS
 from bot.storage import StoreError
 
 
@@ -30,17 +31,24 @@ class PaperbotGroup(click.Group):
             raise click.ClickException(str(error)) from None
 
 
-def _settings(ctx: click.Context) -> Settings:
+def _settings(ctx: click.Context, existing: bool = False) -> Settings:
+    """The settings; with `existing`, for a command that only reads or changes what is
+    stored, refused when there is no database yet rather than an empty one made."""
+    from bot.storage import require_existing
+
     try:
-        return load_settings(ctx.obj["config"], ctx.obj["db"])
+        settings = load_settings(ctx.obj["config"], ctx.obj["db"])
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+    if existing:
+        require_existing(settings.database.path)
+    return settings
 
 
-def _services(ctx: click.Context, slack=None):
+def _services(ctx: click.Context, slack=None, existing: bool = False):
     from bot.services import build_services
 
-    return build_services(_settings(ctx), slack=slack)
+    return build_services(_settings(ctx, existing), slack=slack)
 
 
 def _print_json(data) -> None:
@@ -56,6 +64,9 @@ def _paper_json(paper) -> dict:
         "categories": paper.categories,
         "published": paper.published,
     }
+
+
+FEED_KINDS = click.Choice(KINDS)
 
 
 @click.group(cls=PaperbotGroup)
@@ -116,7 +127,7 @@ def demo(ctx: click.Context, fresh: bool) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--kind", help="Feed format, when detection is not wanted.")
+@click.option("--kind", type=FEED_KINDS, help="Feed format, when detection is not wanted.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_json: bool) -> None:
@@ -132,13 +143,13 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
         embedded = services.pipeline.embed_missing(on_progress)
     if as_json:
         _print_json({"feeds": [asdict(r) for r in reports], "embedded": embedded})
-        return
-    for report in reports:
-        detail = f": {report.error}" if report.error else ""
-        click.echo(
-            f"{report.url}: {report.status}, {report.items} items, "
-            f"{report.new} new, {report.updated} updated{detail}"
-        )
+    else:
+        for report in reports:
+            detail = f": {report.error}" if report.error else ""
+            click.echo(
+                f"{report.url}: {report.status}, {report.items} items, "
+                f"{report.new} new, {report.updated} updated{detail}"
+            )
     if any(r.status not in READ_STATUSES for r in reports):
         sys.exit(1)
 
@@ -173,7 +184,7 @@ def search(
 
     # Only what a search needs, and a query encoder that loads in a fraction of the time
     # the full model stack takes: the command answers in about 2 s instead of 5.
-    settings = _settings(ctx)
+    settings = _settings(ctx, existing=True)
     store = Store(settings.database.path)
     encoder = for_settings(settings.model.path, settings.model.precision)
     with spinner(terminal(as_json), "Loading the embedding model…"):
@@ -326,7 +337,7 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     from bot.feedback import record_feedback
     from bot.subscriptions import threshold_of
 
-    services = _services(ctx)
+    services = _services(ctx, existing=True)
     sub = services.store.subscriptions.get(subscription_id)
     if sub is None:
         raise click.ClickException(
@@ -357,7 +368,7 @@ def _subscription_json(sub) -> dict:
 @click.pass_context
 def subscriptions(ctx: click.Context, as_json: bool) -> None:
     """List every subscription."""
-    subs = _services(ctx).store.subscriptions.all()
+    subs = _services(ctx, existing=True).store.subscriptions.all()
     if as_json:
         _print_json([_subscription_json(s) for s in subs])
         return
@@ -373,7 +384,7 @@ def subscriptions(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def unsubscribe(ctx: click.Context, subscription_id: int) -> None:
     """Remove a subscription."""
-    if not _services(ctx).store.subscriptions.remove(subscription_id):
+    if not _services(ctx, existing=True).store.subscriptions.remove(subscription_id):
         raise click.ClickException(f"There is no subscription {subscription_id}.")
     click.echo(f"Removed subscription {subscription_id}.")
 
@@ -455,7 +466,9 @@ def _show_alerts(services, alerts) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, help="HTTP mode port (default from settings).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="HTTP mode port (default from settings)."
+)
 @click.pass_context
 def run(ctx: click.Context, port: int | None) -> None:
     """Run the Slack app and the scheduler."""
@@ -497,7 +510,7 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     from bot.feeds import feed_health
     from bot.storage import Store
 
-    settings = _settings(ctx)
+    settings = _settings(ctx, existing=True)
     report = feed_health(settings, Store(settings.database.path))
     if as_json:
         _print_json([asdict(feed) for feed in report])
@@ -516,10 +529,12 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
 @feeds.command("add")
 @click.argument("url")
 @click.option("--name", default="", help="Shown in `paperbot feeds` (default: the feed's title).")
-@click.option("--kind", default="", help="Feed format, when detection is not wanted.")
+@click.option("--kind", type=FEED_KINDS, help="Feed format, when detection is not wanted.")
 @click.option("--no-cross-lists", is_flag=True, help="arXiv: cross-listed papers are not new.")
 @click.pass_context
-def feeds_add(ctx: click.Context, url: str, name: str, kind: str, no_cross_lists: bool) -> None:
+def feeds_add(
+    ctx: click.Context, url: str, name: str, kind: str | None, no_cross_lists: bool
+) -> None:
     """Fetch URL once and poll it from the next cycle on, if it answers with a feed."""
     from bot.feeds import FeedError, add_feed
     from bot.fetch import Fetcher
@@ -539,7 +554,7 @@ def feeds_add(ctx: click.Context, url: str, name: str, kind: str, no_cross_lists
                 fetcher,
                 url,
                 name=name,
-                kind=kind,
+                kind=kind or "",
                 include_cross_lists=not no_cross_lists,
             )
         except FeedError as error:
@@ -555,7 +570,7 @@ def feeds_remove(ctx: click.Context, url: str) -> None:
     from bot.feeds import FeedError, remove_feed
     from bot.storage import Store
 
-    settings = _settings(ctx)
+    settings = _settings(ctx, existing=True)
     try:
         feed = remove_feed(settings, Store(settings.database.path), url)
     except FeedError as error:
@@ -575,7 +590,7 @@ def status(ctx: click.Context, limit: int, as_json: bool) -> None:
     from bot.status import status_report, status_text
     from bot.storage import Store
 
-    report = status_report(Store(_settings(ctx).database.path), limit=limit)
+    report = status_report(Store(_settings(ctx, existing=True).database.path), limit=limit)
     if as_json:
         _print_json(report)
     else:

@@ -102,15 +102,29 @@ def test_run_in_socket_mode_without_network_says_slack_is_unreachable(tmp_path):
     assert f"could not reach Slack at {where}" in line and "network" in line
 
 
-COMMANDS_ON_THE_DATABASE = [
+READING_COMMANDS = [
     ("status",),
     ("search", "attention"),
+    ("subscriptions",),
+    ("feeds",),
+    ("feedback", "1", "2401.00001", "relevant"),
+]
+WRITING_COMMANDS = [
     ("subscribe", "attention", "--user", "U1"),
     ("demo",),
 ]
+COMMANDS_ON_THE_DATABASE = READING_COMMANDS[:2] + WRITING_COMMANDS
 
 
-@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=lambda c: c[0])
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: c[0])
+def test_a_command_that_reads_says_there_is_no_database_and_makes_none(tmp_path, command):
+    missing = tmp_path / "typo" / "p.db"
+    line = one_error_line(paperbot("--db", str(missing), *command))
+    assert f"There is no database at {missing}: give --db (or PAPERBOT_DB) the file" in line
+    assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("command", WRITING_COMMANDS, ids=lambda c: c[0])
 def test_a_database_in_a_folder_that_cannot_exist(tmp_path, command):
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("a file")
@@ -175,6 +189,7 @@ def test_search_with_a_model_path_that_is_not_a_folder(tmp_path, monkeypatch):
     monkeypatch.setattr("bot.services.Embedder", Embedder)  # the real one checks the path
     config = tmp_path / "mine.toml"
     config.write_text('[model]\npath = "/no/such/model"\n')
+    Store(tmp_path / "p.db").close()
     line = one_error_line(
         paperbot("--db", str(tmp_path / "p.db"), "--config", str(config), "search", "x")
     )
@@ -245,6 +260,28 @@ def test_run_says_where_it_listens_and_no_bolt_warning(tmp_path, location, slack
 # -- (b) input is checked, and the message says what to write ----------------------------
 
 
+def test_run_port_must_be_from_1_to_65535(db):
+    for port in ("0", "99999"):
+        line = usage_error(paperbot("--db", db, "run", "--port", port))
+        assert "is not in the range 1<=x<=65535" in line
+
+
+def test_an_unknown_feed_kind_is_refused_before_anything_is_fetched(db, feed_server):
+    (feed_server.root / "cs.CL.xml").write_bytes(SAMPLE_FEED.read_bytes())
+    url = feed_server.url + "cs.CL.xml"
+    for command in (("ingest", url), ("feeds", "add", url)):
+        line = usage_error(paperbot("--db", db, *command, "--kind", "bogus"))
+        assert "'bogus' is not one of 'arxiv_listing', 'arxiv_api', 'hf_daily', 'rss'" in line
+    assert not Path(db).exists()
+
+
+def test_ingest_json_exits_1_when_a_feed_could_not_be_read(db, tmp_path):
+    result = paperbot("--db", db, "ingest", "--json", str(tmp_path / "missing.xml"))
+    assert result.exit_code == 1
+    (feed,) = json.loads(result.stdout)["feeds"]
+    assert feed["status"] == "network_error" and "No such file" in feed["error"]
+
+
 @pytest.fixture
 def db(tmp_path):
     return str(tmp_path / "p.db")
@@ -274,7 +311,7 @@ def test_subscribe_channel_must_be_an_id_not_a_name(db):
         paperbot("--db", db, "subscribe", "x", "--user", "U1", "--channel", "general")
     )
     assert "'general' is not a channel id" in line and "C0123456789" in line
-    assert "No subscriptions yet" in paperbot("--db", db, "subscriptions").output
+    assert not Path(db).exists()
 
 
 def test_subscribe_user_must_be_an_id(db):
@@ -513,6 +550,7 @@ def test_ingest_into_a_pipe_draws_nothing(db):
 
 
 def test_search_on_a_terminal_shows_a_spinner_while_the_model_loads(db):
+    Store(db).close()
     result = paperbot("--db", db, "search", "attention", TTY_COMPATIBLE="1")
     assert "Loading the embedding model" in result.stderr
     quiet = paperbot("--db", db, "search", "attention", "--json", TTY_COMPATIBLE="1")

@@ -82,6 +82,7 @@ def test_status_text_names_the_reasons(after_a_bad_cycle):
 
 
 def test_status_of_a_new_database(settings):
+    Store(settings.database.path).close()
     result = CliRunner().invoke(cli, ["--db", settings.database.path, "status"])
     assert result.exit_code == 0
     assert "Last cycle: none yet." in result.output

@@ -7,7 +7,7 @@ parts, such as `store.papers.get(paper_id)` or `store.alerts.claim(limit)`.
 from bot.storage.database import StoreError
 from bot.storage.postgresql import shown
 from bot.storage.records import Delivery, DigestRun, Notice, Subscription, UpsertResult
-from bot.storage.store import Store, made_by
+from bot.storage.store import Store, made_by, require_existing
 
 __all__ = [
     "Delivery",
@@ -18,5 +18,6 @@ __all__ = [
     "Subscription",
     "UpsertResult",
     "made_by",
+    "require_existing",
     "shown",
 ]

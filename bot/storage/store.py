@@ -69,6 +69,16 @@ class Store:
         self.database.close()
 
 
+def require_existing(location: str) -> None:
+    """Raise StoreError when there is no SQLite file at `location` (Store() would make one)."""
+    if not is_postgresql(location) and not Path(location).exists():
+        raise StoreError(
+            f"There is no database at {location}: give --db (or PAPERBOT_DB) the file you "
+            "meant; paperbot makes a new one when it first stores something (`paperbot ingest`, "
+            "`subscribe` or `run`)."
+        )
+
+
 def made_by(location: str | Path) -> str | None:
     """What made the paperbot database at `location` (see Store.set_made_by), read without
     changing it; None for a database that says nothing, or is no paperbot database."""
