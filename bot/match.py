@@ -615,7 +615,8 @@ class Matcher:
             relevance.with_closest_sentences(raw, cosine, z, words, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
-            # A followed author's paper alerts whatever its score, unless it was judged.
+            # A followed author's paper alerts whatever its score, unless it was judged (or
+            # is a seed paper).
             for columns_of, alerts in ((followed, True), (judged, False)):
                 for i, hits in columns_of.items():
                     if start <= i < start + size:
@@ -633,12 +634,14 @@ class Matcher:
     def _judged_columns(
         self, subscriptions: list[Subscription], columns: list[str]
     ) -> dict[int, np.ndarray]:
-        """Subscription position -> the columns of papers already judged for it."""
+        """Subscription position -> the columns of papers already judged for it, and of its
+        seed papers (`like`): it has seen those."""
         judged = self.store.subscriptions.judged_papers()
         column_of = {paper_id: k for k, paper_id in enumerate(columns)}
         found = {}
         for i, subscription in enumerate(subscriptions):
-            hits = [column_of[p] for p in judged.get(subscription.id, ()) if p in column_of]
+            known = {*judged.get(subscription.id, ()), *subscription.seed_papers}
+            hits = [column_of[p] for p in known if p in column_of]
             if hits:
                 found[i] = np.array(sorted(hits))
         return found

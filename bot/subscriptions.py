@@ -277,7 +277,7 @@ def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
 def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:
     """Stored papers for a new subscription to judge, chosen to tell its threshold apart.
 
-    The papers scored nearest the threshold (in log-odds), as many below it as above: the
+    The papers scored nearest the threshold (in log-odds), its seed papers aside: the
     best-scored papers are relevant to almost any topic, so their verdicts say little about
     where this topic's threshold belongs, while a verdict on a borderline paper moves it
     (bot/feedback.py). Best-scored first.
@@ -287,7 +287,10 @@ def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_S
         return []
     raw = evidence(matcher.store, subscription, corpus).raw
     distance = np.abs(raw - logit(threshold_of(matcher, subscription)))
-    nearest = np.argsort(distance, kind="stable")[:limit]
+    # Its seed papers (`like`) are known to be relevant: no need to ask.
+    seeds = [corpus.index[p] for p in subscription.seed_papers if p in corpus.index]
+    distance[seeds] = np.inf
+    nearest = [r for r in np.argsort(distance, kind="stable")[:limit] if distance[r] < np.inf]
     chosen = sorted(nearest, key=lambda row: -raw[row])
     papers = matcher.store.papers.get_many([corpus.ids[row] for row in chosen])
     return [papers[corpus.ids[row]] for row in chosen]

@@ -84,6 +84,20 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
 
 
+def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(services):
+    papers = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[:3]
+    services.store.papers.upsert(papers)
+    services.pipeline.embed_missing()
+    seed, *others = papers
+    liked = subs.like(services.store, services.embedder, seed, owner="U1")
+
+    previews = subs.preview(services.matcher, liked)
+    alerts = services.matcher.score([seed.id])
+
+    assert sorted(p.id for p in previews) == sorted(p.id for p in others)
+    assert alerts == []
+
+
 def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server):
     shutil.copy(API_ENTRY, feed_server.root / "query")
     paper = subs.find_arxiv_paper(
