@@ -53,7 +53,14 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
         yield Check("model", False, str(error))
     # Feeds added with `paperbot feeds add` live in the database, beside the declared ones.
     feeds = active_feeds(settings, store) if store else settings.feeds
-    if feeds:
+    if store is None:
+        yield Check(
+            "feeds",
+            False,
+            f"{len(feeds)} declared in your settings; those added with `paperbot feeds add` "
+            "could not be read, because the database could not be opened",
+        )
+    elif feeds:
         yield Check("feeds", True, f"{len(feeds)} configured")
     else:
         yield Check(

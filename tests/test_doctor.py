@@ -1,4 +1,4 @@
-"""`paperbot doctor` says which precision the model computes in, and why."""
+"""`paperbot doctor`: what it says about the precision, the database and the feeds."""
 
 import pytest
 
@@ -47,3 +47,13 @@ def test_doctor_reports_an_unknown_precision_as_a_settings_problem(tmp_path):
     assert not checks["settings"].ok
     assert "'model.precision'" in checks["settings"].detail
     assert "'fast'" in checks["settings"].detail
+
+
+def test_doctor_says_the_added_feeds_could_not_be_read_when_the_database_cannot_open(tmp_path):
+    junk = tmp_path / "paperbot.db"
+    junk.write_text("not sqlite at all " * 100)
+    checks = {c.name: c for c in run_checks(None, str(junk))}
+    assert not checks["database"].ok
+    assert not checks["feeds"].ok
+    assert "could not be read, because the database could not be opened" in checks["feeds"].detail
+    assert "none configured" not in checks["feeds"].detail
