@@ -286,7 +286,7 @@ def subscribe(
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
     from bot.search import subject
-    from bot.subscriptions import SubscriptionError, preview
+    from bot.subscriptions import SubscriptionError, categories_not_stored, preview
     from bot.subscriptions import subscribe as add
 
     services = _services(ctx)
@@ -311,6 +311,12 @@ def subscribe(
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
     previews = preview(services.matcher, sub)
+    for category in categories_not_stored(services.store, sub.categories):
+        click.echo(
+            f"Note: no stored paper is in the category {category!r}, so it alerts only once "
+            "one comes; arXiv's are written like cs.CL or q-bio.NC.",
+            err=True,
+        )
     if as_json:
         _print_json({**_subscription_json(sub), "previews": [_paper_json(p) for p in previews]})
         return

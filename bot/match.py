@@ -314,10 +314,15 @@ def passes_filters(paper: Paper, subscription: Subscription) -> bool:
     if not all(contains_keyword(text, k) for k in subscription.required):
         return False
     if subscription.categories:
-        categories = set(paper.categories) | {paper.primary_category}
-        if not categories & set(subscription.categories):
+        if not categories_of(paper) & {c.lower() for c in subscription.categories}:
             return False
     return True
+
+
+def categories_of(paper: Paper) -> set[str]:
+    """The paper's categories in lower case: "CS.cr" names cs.CR, as arXiv's own search
+    takes it."""
+    return {c.lower() for c in [*paper.categories, paper.primary_category] if c}
 
 
 def closest_seed(corpus: Corpus, row: int, seeds: dict[str, Paper]) -> str | None:
@@ -678,9 +683,7 @@ class PaperFilters:
 
     def __init__(self, papers: dict[str, Paper], columns: list[str]):
         self.texts = [f"{papers[p].title} {papers[p].abstract}" for p in columns]
-        self.categories = [
-            set(papers[p].categories) | {papers[p].primary_category} for p in columns
-        ]
+        self.categories = [categories_of(papers[p]) for p in columns]
         self.keyword_masks: dict[str, np.ndarray] = {}
         self.category_masks: dict[tuple, np.ndarray] = {}
 
@@ -692,7 +695,7 @@ class PaperFilters:
         return self.keyword_masks[keyword]
 
     def in_categories(self, categories: list[str]) -> np.ndarray:
-        wanted = tuple(sorted(categories))
+        wanted = tuple(sorted(c.lower() for c in categories))
         if wanted not in self.category_masks:
             self.category_masks[wanted] = np.array([bool(c & set(wanted)) for c in self.categories])
         return self.category_masks[wanted]

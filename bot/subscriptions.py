@@ -66,6 +66,11 @@ def subscribe(
     if strictness not in STRICTNESS_LEVELS:
         raise SubscriptionError(f"The strictness must be one of {', '.join(STRICTNESS_LEVELS)}.")
     _check_keywords(required, excluded)
+    if any(not name.strip() for name in [*authors, *categories]):
+        raise SubscriptionError(
+            "An author or category is empty: give a name, such as 'Yann LeCun' or cs.CL, "
+            "or drop it."
+        )
     missing = sorted(set(seed_papers) - set(store.papers.get_many(list(seed_papers))))
     if missing:
         raise SubscriptionError(
@@ -123,6 +128,14 @@ def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
     """What two subscriptions are compared on to find an exact duplicate: "papers about X"
     is a duplicate of "X", as both are matched on X."""
     return (subject(topic).lower(), threshold, cadence, strictness, *(sorted(x) for x in lists))
+
+
+def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
+    """Those of `categories` no stored paper is in (in any case), once papers are stored:
+    a misspelt one would keep its subscription silent."""
+    if not categories or store.papers.count() == 0:
+        return []
+    return [c for c in categories if not store.papers.filtered_ids(categories=[c])]
 
 
 # -- managing subscriptions from Slack -----------------------------------------

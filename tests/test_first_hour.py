@@ -325,6 +325,8 @@ def test_subscribe_user_must_be_an_id(db):
         (["--like", "9999.99999"], "No stored paper has the id 9999.99999"),
         (["--require", ""], "A required or excluded keyword is empty"),
         (["--exclude", "  "], "A required or excluded keyword is empty"),
+        (["--category", ""], "An author or category is empty"),
+        (["--author", " "], "An author or category is empty"),
         (
             ["--require", "attention", "--exclude", "Attention"],
             "'attention' is both required and excluded",
@@ -338,6 +340,21 @@ def test_subscribe_refuses_what_could_never_match(db, options, says):
     assert says in line
     listed = paperbot("--db", db, "subscriptions")
     assert "No subscriptions yet" in listed.output
+
+
+def test_subscribe_to_a_category_no_paper_is_in_says_so_and_any_case_works(db):
+    paperbot("--db", db, "ingest", str(SAMPLE_FEED))
+    typo = paperbot("--db", db, "subscribe", "speech", "--user", "U1", "--category", "cs.CLL")
+    assert typo.exit_code == 0
+    assert "no stored paper is in the category 'cs.CLL'" in typo.stderr
+    upper = paperbot("--db", db, "subscribe", "speech", "--user", "U2", "--category", "CS.cl")
+    assert upper.exit_code == 0 and upper.stderr == ""
+
+
+def test_search_category_is_case_insensitive(db):
+    paperbot("--db", db, "ingest", str(SAMPLE_FEED))
+    found = paperbot("--db", db, "search", "speech", "--category", "CS.cl", "--json")
+    assert found.exit_code == 0 and len(json.loads(found.stdout)) == 5
 
 
 def test_subscribe_refuses_a_topic_of_5000_characters(db):

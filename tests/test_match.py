@@ -119,6 +119,10 @@ def test_required_excluded_and_category_filters(services, corpus):
     in_cl = store.subscriptions.add(
         target="U4", topic="video understanding", categories=["cs.CL"], **base
     )
+    # As typed in capitals: categories are matched in any case.
+    in_cv_typed = store.subscriptions.add(
+        target="U5", topic="video understanding", categories=["CS.cv"], **base
+    )
     papers = store.papers.get_many(list(corpus.values()))
     everything = alerted(services, corpus, plain)
     with_word = {
@@ -132,6 +136,8 @@ def test_required_excluded_and_category_filters(services, corpus):
     assert set(alerted(services, corpus, in_cl)) == {
         p for p in everything if "cs.CL" in papers[p].categories
     }
+    in_cv = {p for p in everything if "cs.CV" in papers[p].categories}
+    assert in_cv and set(alerted(services, corpus, in_cv_typed)) == in_cv
 
 
 def test_followed_author_always_alerts(services, corpus):

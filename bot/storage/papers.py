@@ -275,7 +275,7 @@ class Papers:
         authors: list[str] | None = None,
     ) -> set[str]:
         """Ids of papers published (or first seen) on or after `since`, in any of
-        `categories`, by any of `authors` (case-insensitive part of a name)."""
+        `categories` (in any case), by any of `authors` (case-insensitive part of a name)."""
         clauses, params, lists = [], {}, []
         if since:
             clauses.append("coalesce(nullif(published, ''), first_seen) >= :since")
@@ -285,9 +285,9 @@ class Papers:
         if categories:
             clauses.append(
                 f"(exists (select 1 from {json_values('papers.categories')} "
-                "where value in :categories) or primary_category in :categories)"
+                "where lower(value) in :categories) or lower(primary_category) in :categories)"
             )
-            params["categories"] = list(categories)
+            params["categories"] = [c.lower() for c in categories]
             lists.append("categories")
         if authors:
             likes = " or ".join(f"lower(value) like :author{i}" for i in range(len(authors)))
