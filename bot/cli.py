@@ -179,8 +179,15 @@ def search(
 ) -> None:
     """Search the stored papers, as /papers search does."""
     from bot.query_encoder import for_settings
-    from bot.search import Search
+    from bot.search import Search, names_a_subject
     from bot.storage import Store
+
+    if not names_a_subject(" ".join(query)):
+        raise click.BadParameter(
+            'give the words to search for, such as paperbot search "KV cache compression" '
+            "(words like 'the' and 'of' alone find nothing).",
+            param_hint="QUERY",
+        )
 
     # Only what a search needs, and a query encoder that loads in a fraction of the time
     # the full model stack takes: the command answers in about 2 s instead of 5.

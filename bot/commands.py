@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.search import names_a_subject
+
 # A search query longer than this is cut (at a word): it must fit in a button value
 # (2,000 characters) for "next 5", and no real query is longer.
 MAX_QUERY = 500
@@ -123,7 +125,7 @@ def parse_search(rest: str, today: datetime) -> Command:
     query, error = parse_query(rest, today)
     if error:
         return Command("search", error=error)
-    if not query.text:
+    if not names_a_subject(query.text):
         return Command(
             "search",
             query=query,

@@ -140,6 +140,11 @@ def subject(text: str) -> str:
     return stripped or text
 
 
+def names_a_subject(text: str) -> bool:
+    """Whether `text` has a word other than STOPWORDS: "the and of" names nothing to find."""
+    return any(w not in STOPWORDS for w in fulltext.words(text))
+
+
 def query_terms(text: str) -> list[str]:
     """The distinct words of `text` that a query searches for: stopwords only if all are."""
     words = fulltext.words(text)

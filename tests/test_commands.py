@@ -37,6 +37,7 @@ def test_bad_since_and_empty_query_explain():
     assert "since:7d" in parse("search x since:soon", TODAY).error
     assert "since:7d" in parse("search x since:9999y", TODAY).error
     assert "Tell me what to search" in parse("search cat:cs.CL", TODAY).error
+    assert "Tell me what to search" in parse("search the and of", TODAY).error
 
 
 def test_long_query_is_cut_at_a_word():

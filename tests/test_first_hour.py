@@ -351,6 +351,12 @@ def test_subscribe_to_a_category_no_paper_is_in_says_so_and_any_case_works(db):
     assert upper.exit_code == 0 and upper.stderr == ""
 
 
+@pytest.mark.parametrize("query", ["", "the and of"])
+def test_search_needs_words_to_search_for(db, query):
+    line = usage_error(paperbot("--db", db, "search", query))
+    assert "Invalid value for QUERY: give the words to search for" in line
+
+
 def test_search_category_is_case_insensitive(db):
     paperbot("--db", db, "ingest", str(SAMPLE_FEED))
     found = paperbot("--db", db, "search", "speech", "--category", "CS.cl", "--json")
