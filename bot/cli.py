@@ -348,7 +348,7 @@ def subscribe(
 def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: str) -> None:
     """Judge a paper for a subscription, as its Relevant / Not relevant buttons do."""
     from bot.feedback import record_feedback
-    from bot.subscriptions import threshold_of
+    from bot.subscriptions import stored_paper, threshold_of
 
     services = _services(ctx, existing=True)
     sub = services.store.subscriptions.get(subscription_id)
@@ -356,8 +356,13 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
         raise click.ClickException(
             f"There is no subscription {subscription_id}; `paperbot subscriptions` lists them."
         )
-    if services.store.papers.get(paper_id) is None:
-        raise click.ClickException(f"No stored paper has the id {paper_id!r}.")
+    paper = stored_paper(services.store, paper_id)
+    if paper is None:
+        raise click.ClickException(
+            f"No stored paper has the id {paper_id!r}: give the id as search and the "
+            "subscribe previews show it, or an arXiv id or URL."
+        )
+    paper_id = paper.id
     value = 1 if verdict == "relevant" else -1
     sub = record_feedback(
         services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher

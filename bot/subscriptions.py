@@ -71,12 +71,14 @@ def subscribe(
             "An author or category is empty: give a name, such as 'Yann LeCun' or cs.CL, "
             "or drop it."
         )
-    missing = sorted(set(seed_papers) - set(store.papers.get_many(list(seed_papers))))
+    seeds = {text: stored_paper(store, text) for text in seed_papers}
+    missing = sorted(text for text, paper in seeds.items() if paper is None)
     if missing:
         raise SubscriptionError(
             f"No stored paper has the id {missing[0]}: give the id of a stored paper, as "
-            "search results show them."
+            "search results show them, or its arXiv id or URL."
         )
+    seed_papers = list(dict.fromkeys(paper.id for paper in seeds.values()))
     wanted = _compared(
         topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
     )
@@ -310,6 +312,14 @@ def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_S
 
 
 # -- `like <arXiv id or URL>`: a subscription seeded by one paper -------------------
+
+
+def stored_paper(store: Store, text: str) -> Paper | None:
+    """The stored paper `text` names: its id as search shows it, or an arXiv id or URL in
+    any of the forms `like` takes ("arXiv:2608.19199v2", "https://arxiv.org/abs/2608.19199")."""
+    paper = store.papers.get(text.strip())
+    found = arxiv_id(text) if paper is None else None
+    return store.papers.get(found[0]) if found else paper
 
 
 def find_arxiv_paper(store: Store, fetcher: Fetcher, api_url: str, text: str) -> Paper:

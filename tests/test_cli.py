@@ -184,6 +184,25 @@ def test_a_preview_judged_in_the_subscribe_reply_never_comes_back_as_an_alert(ru
     assert not after & set(judged) and after
 
 
+def test_feedback_and_like_take_a_paper_as_an_arxiv_id_or_url(run):
+    from tests.conftest import FIXTURES
+
+    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    added = json.loads(run("subscribe", "speech recognition", "--user", "U1", "--json").output)
+    first, second = (p["id"] for p in added["previews"][:2])
+    for reference, paper_id in (
+        (f"arXiv:{first}v2", first),
+        (f"https://arxiv.org/abs/{second}", second),
+    ):
+        result = run("feedback", str(added["id"]), reference, "relevant")
+        assert result.exit_code == 0
+        assert result.output.startswith(f"Recorded {paper_id} as relevant")
+    liked = run("subscribe", "speech", "--user", "U2", "--like", f"arxiv.org/pdf/{first}v1")
+    assert liked.exit_code == 0
+    (mine,) = [s for s in json.loads(run("subscriptions", "--json").output) if s["owner"] == "U2"]
+    assert mine["seed_papers"] == [first]
+
+
 def test_feedback_on_unknown_subscription_or_paper_says_so(run):
     added = json.loads(run("subscribe", "graph neural networks", "--user", "U1", "--json").output)
     unknown_sub = run("feedback", "999", "2608.00001", "relevant")
