@@ -83,7 +83,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: bool) -
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = {"db": db, "config": config}
+    ctx.obj = {"db": db, "config": config, "verbose": verbose}
 
 
 @cli.command()
@@ -134,6 +134,9 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
     """Add papers from feed URLs or files."""
     from bot.feeds import READ_STATUSES
 
+    if not ctx.obj["verbose"]:
+        # Each feed's problem is in its result line: the pipeline's warning would repeat it.
+        logging.getLogger("bot.pipeline").setLevel(logging.ERROR)
     services = _services(ctx)
     reports = [
         services.pipeline.ingest_feed(FeedSettings(url=source, kind=kind or ""))

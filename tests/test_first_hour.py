@@ -275,6 +275,20 @@ def test_an_unknown_feed_kind_is_refused_before_anything_is_fetched(db, feed_ser
     assert not Path(db).exists()
 
 
+def test_ingest_says_a_feed_could_not_be_read_once(db, tmp_path):
+    # In a process of its own: the log lines it would repeat go to the real stderr.
+    result = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "--db", db, "ingest"]
+        + [str(tmp_path / "missing.xml")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert (result.stdout + result.stderr).count("No such file or directory") == 1
+
+
 def test_ingest_json_exits_1_when_a_feed_could_not_be_read(db, tmp_path):
     result = paperbot("--db", db, "ingest", "--json", str(tmp_path / "missing.xml"))
     assert result.exit_code == 1
