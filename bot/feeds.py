@@ -96,16 +96,19 @@ def add_feed(
     host = urllib.parse.urlsplit(url).hostname
     address = private_address(host) if host else None
     if address and not settings.fetch.allow_private_addresses:
+        where = "a private address" if host == address else f"at {address}, a private address"
         raise FeedError(
-            f"{host} is a private address ({address}); set fetch.allow_private_addresses "
+            f"{host} is {where}; set fetch.allow_private_addresses "
             "= true in the settings to poll feeds there."
         )
     fetched = fetcher.fetch(url)
     if fetched.status != "ok":
-        raise FeedError(f"{url} did not answer with a feed: {fetched.error or fetched.status}.")
+        raise FeedError(
+            f"{url} did not answer with a feed: {_ended(fetched.error or fetched.status)}"
+        )
     parsed = parse_feed(fetched.content, url=url, kind=kind or None)
     if parsed.status == "parse_error":
-        raise FeedError(f"{url} did not answer with a feed: {parsed.error}.")
+        raise FeedError(f"{url} did not answer with a feed: {_ended(parsed.error)}")
     feed = FeedSettings(
         url=url,
         name=name or parsed.title or url,
@@ -114,6 +117,11 @@ def add_feed(
     )
     store.feeds.add_runtime(feed.url, feed.name, feed.kind, feed.include_cross_lists)
     return feed
+
+
+def _ended(reason: str) -> str:
+    """`reason` with one full stop at the end, though it may end with one of its own."""
+    return reason.rstrip(".") + "."
 
 
 def remove_feed(settings: Settings, store: Store, url: str) -> FeedSettings:

@@ -285,10 +285,12 @@ def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -
     if "range" in field.metadata:
         low, high = field.metadata["range"]
         if not low <= value <= high:
-            nearest = low if value < low else high
+            example = _default_of(key)
+            if example is None:
+                example = low if value < low else high
             raise SettingsError(
                 f"Setting '{key}' in {source} must be from {low} to {high}, "
-                f"like {name} = {nearest}; got {value}."
+                f"like {name} = {example}; got {value}."
             )
     if field.metadata.get("timezone"):
         try:
@@ -304,6 +306,16 @@ def _shown(value: typing.Any) -> str:
     """A value as the user wrote it, cut short: an error message must not echo a whole file."""
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _default_of(key: str) -> typing.Any:
+    """The value config/settings.toml gives the setting `key`, or None."""
+    value = _read_toml(DEFAULTS_FILE)
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
 
 
 def _convert(hint: typing.Any, value: typing.Any, source: str, key: str) -> typing.Any:

@@ -459,7 +459,7 @@ def test_feeds_added_and_removed_at_run_time(settings, server):
     }
     fetcher = quick_fetcher([])
     # A feed on the bot's own network is refused unless the settings allow it.
-    with pytest.raises(FeedError, match=r"127.0.0.1 is a private address"):
+    with pytest.raises(FeedError, match=r"127.0.0.1 is a private address; set"):
         add_feed(settings, store, fetcher, server.url("/good"))
     assert active_feeds(settings, store) == [] and server.requests == []
     settings = dataclasses.replace(
@@ -472,6 +472,8 @@ def test_feeds_added_and_removed_at_run_time(settings, server):
     assert (added.name, added.kind) == ("cs.CL updates on arXiv.org", "arxiv_listing")
     with pytest.raises(FeedError, match="did not answer with a feed: not a feed"):
         add_feed(settings, store, fetcher, server.url("/html"))
+    with pytest.raises(FeedError, match=r"unsupported protocol 'ftp://'\.$"):
+        add_feed(settings, store, fetcher, "ftp://example.org/feed.xml")
     with pytest.raises(FeedError, match="HTTP 404"):
         add_feed(settings, store, fetcher, server.url("/gone"))
     with pytest.raises(FeedError, match="already polled"):

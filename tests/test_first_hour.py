@@ -414,7 +414,7 @@ def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db
     [
         (
             "[schedule]\ndigest_hour = 25",
-            "'schedule.digest_hour' in {file} must be from 0 to 23, like digest_hour = 23; got 25.",
+            "'schedule.digest_hour' in {file} must be from 0 to 23, like digest_hour = 8; got 25.",
         ),
         (
             '[schedule]\nweekly_digest_day = "monday"',
@@ -430,7 +430,7 @@ def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db
         ),
         (
             "[matching]\ndaily_cap_dm = -1",
-            "'matching.daily_cap_dm' in {file} must be from 1 to 1000, like daily_cap_dm = 1",
+            "'matching.daily_cap_dm' in {file} must be from 1 to 1000, like daily_cap_dm = 10",
         ),
         ("[server]\nport = 70000", "'server.port' in {file} must be from 1 to 65535"),
         (

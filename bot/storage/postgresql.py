@@ -188,8 +188,11 @@ class AdvisoryLock:
 
 def advice(error: Exception) -> str:
     """Why a PostgreSQL database cannot be used, in the error's own words, and what to do."""
-    reason = str(error).strip() or type(error).__name__
+    # The driver's lines, each a sentence: some end one already ("... accepting connections?").
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = " ".join(line if line.endswith((".", "?", "!")) else line + "." for line in lines)
+    reason = reason or type(error).__name__ + "."
     return (
-        f"{reason}. Check that the server runs and the URL (user, password, host, database) "
+        f"{reason} Check that the server runs and the URL (user, password, host, database) "
         "is right, or choose another database with --db (or PAPERBOT_DB)."
     )

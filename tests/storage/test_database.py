@@ -85,6 +85,7 @@ def test_an_unreachable_postgresql_server_is_told_plainly(tmp_path):
         Store(url)
     assert str(raised.value).startswith(f"paperbot cannot use the database {url}: ")
     assert "Check that the server runs" in str(raised.value)
+    assert "?." not in str(raised.value) and ".." not in str(raised.value)
 
 
 def test_on_postgresql_the_instance_lock_is_held_by_one_process_at_a_time(postgresql_url):
