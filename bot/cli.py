@@ -569,7 +569,7 @@ def feeds_add(
         max_attempts=settings.fetch.max_attempts,
     ) as fetcher:
         try:
-            feed = add_feed(
+            added = add_feed(
                 settings,
                 Store(settings.database.path),
                 fetcher,
@@ -580,7 +580,19 @@ def feeds_add(
             )
         except FeedError as error:
             raise click.ClickException(str(error)) from None
+    feed = added.feed
     click.echo(f"Added {feed.name} ({feed.kind}): {feed.url}")
+    if added.damage:
+        click.echo(
+            f"Note: only part of it could be read just now ({added.damage}); its "
+            f"{added.papers} readable papers come with the next cycle, and `paperbot feeds` "
+            "shows its health after each poll."
+        )
+    elif added.papers == 0:
+        click.echo(
+            "Note: it has no papers just now (arXiv's listings are empty on the days it does "
+            "not announce); check the address if it should have some."
+        )
 
 
 @feeds.command("remove")

@@ -75,6 +75,16 @@ def active_feeds(settings: Settings, store: Store) -> list[FeedSettings]:
     return feeds
 
 
+@dataclass
+class AddedFeed:
+    """A feed `paperbot feeds add` will poll, and what its first read held."""
+
+    feed: FeedSettings
+    papers: int
+    # What could not be read of a damaged document (cut short, not well-formed), if anything.
+    damage: str | None
+
+
 def add_feed(
     settings: Settings,
     store: Store,
@@ -84,7 +94,7 @@ def add_feed(
     name: str = "",
     kind: str = "",
     include_cross_lists: bool = True,
-) -> FeedSettings:
+) -> AddedFeed:
     """Fetch `url` once and start polling it if it answers with a feed; else FeedError.
 
     An empty feed is accepted (an arXiv listing on a Saturday is empty and fine). A host
@@ -116,7 +126,7 @@ def add_feed(
         include_cross_lists=include_cross_lists,
     )
     store.feeds.add_runtime(feed.url, feed.name, feed.kind, feed.include_cross_lists)
-    return feed
+    return AddedFeed(feed, len(parsed.papers), parsed.error)
 
 
 def _ended(reason: str) -> str:

@@ -469,7 +469,8 @@ def test_feeds_added_and_removed_at_run_time(settings, server):
     )
 
     added = add_feed(settings, store, fetcher, server.url("/good"), include_cross_lists=False)
-    assert (added.name, added.kind) == ("cs.CL updates on arXiv.org", "arxiv_listing")
+    assert (added.feed.name, added.feed.kind) == ("cs.CL updates on arXiv.org", "arxiv_listing")
+    assert (added.papers, added.damage) == (1, None)
     with pytest.raises(FeedError, match="did not answer with a feed: not a feed"):
         add_feed(settings, store, fetcher, server.url("/html"))
     with pytest.raises(FeedError, match=r"unsupported protocol 'ftp://'\.$"):
@@ -509,10 +510,24 @@ def test_feeds_command_lists_adds_and_refuses(tmp_path, server):
     listed = runner.invoke(cli, [*base, "feeds", "--json"])
 
     assert added.exit_code == 0, added.output
+    assert "Note: it has no papers just now" in added.output
     assert refused.exit_code == 1
     assert "did not answer with a feed: not a feed (an HTML page)" in refused.output
     feeds = json.loads(listed.output)
     assert [(f["name"], f["origin"], f["status"]) for f in feeds] == [("cs.AI", "added", "never")]
+
+
+def test_feeds_add_says_when_only_part_of_the_feed_could_be_read(tmp_path):
+    good = (FIXTURES / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml").read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(good[: len(good) // 2])
+    kept = cut.read_bytes().count(b"</item>")
+
+    added = CliRunner().invoke(cli, ["--db", str(tmp_path / "p.db"), "feeds", "add", str(cut)])
+
+    assert added.exit_code == 0, added.output
+    assert "Note: only part of it could be read just now (malformed XML" in added.output
+    assert f"its {kept} readable papers come with the next cycle" in added.output
 
 
 def test_feed_columns_are_added_to_an_existing_database(tmp_path):
