@@ -449,6 +449,11 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     if dry_run:
         _show_alerts(services, report.alerts)
     click.echo(report.summary_line())
+    if dry_run:
+        click.echo(
+            "Dry run: nothing was queued or posted, and the next cycle matches these papers "
+            "again; `paperbot status` tells of the cycles that deliver."
+        )
 
 
 def _cycle_json(services, report) -> dict:

@@ -132,6 +132,9 @@ def test_cycle_dry_run_json_lists_alerts_without_queueing(run):
     assert [a["paper"]["id"] for a in again["alerts"]] == [
         a["paper"]["id"] for a in first["alerts"]
     ]
+    shown = run("cycle", "--dry-run").output.splitlines()
+    assert shown[-1].startswith("Dry run: nothing was queued or posted")
+    assert "`paperbot status` tells of the cycles that deliver" in shown[-1]
 
 
 def test_bad_settings_file_names_the_key(run, tmp_path):
