@@ -454,6 +454,11 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
             "Dry run: nothing was queued or posted, and the next cycle matches these papers "
             "again; `paperbot status` tells of the cycles that deliver."
         )
+    elif waiting := services.store.alerts.counts().get("pending", 0):
+        click.echo(
+            f"{waiting} alert{'s wait' if waiting > 1 else ' waits'} to be posted: "
+            "`paperbot status` says why and when each is tried next."
+        )
 
 
 def _cycle_json(services, report) -> dict:

@@ -59,6 +59,12 @@ def status_report(store: Store, limit: int = 20) -> dict:
     }
 
 
+def _next_try(row: dict) -> str:
+    """When a pending alert is tried next, and why the last try did not post it."""
+    when = "next try " + (row["next_attempt_at"] or "now")
+    return f"{when} (last try: {row['last_error']})" if row["last_error"] else when
+
+
 def status_text(report: dict) -> str:
     """The report as lines for a terminal."""
     lines = [_cycle_line(report["last_cycle"])]
@@ -73,10 +79,7 @@ def status_text(report: dict) -> str:
         )
     if report["pending"]:
         lines.append("Pending:")
-        lines += [
-            _row_line(row, "next try " + (row["next_attempt_at"] or "now"))
-            for row in report["pending"]
-        ]
+        lines += [_row_line(row, _next_try(row)) for row in report["pending"]]
     if report["failed"]:
         lines.append("Failed:")
         lines += [

@@ -113,6 +113,24 @@ WRITING_COMMANDS = [
     ("subscribe", "attention", "--user", "U1"),
     ("demo",),
 ]
+
+
+def test_alerts_slack_did_not_take_wait_and_status_says_why(db):
+    paperbot("--db", db, "ingest", str(SAMPLE_FEED))
+    paperbot("--db", db, "subscribe", "speech recognition", "--user", "U1")
+    cycle = paperbot(
+        "--db",
+        db,
+        "cycle",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_BASE_URL=f"http://127.0.0.1:{closed_port()}/api/",
+    )
+    assert cycle.exit_code == 0 and "Traceback" not in cycle.output
+    assert "to be posted: `paperbot status` says why and when each is tried next." in cycle.output
+    status = paperbot("--db", db, "status").output
+    assert "(last try: could not reach Slack" in status
+
+
 COMMANDS_ON_THE_DATABASE = READING_COMMANDS[:2] + WRITING_COMMANDS
 
 
