@@ -542,28 +542,28 @@ def test_demo_uses_its_own_database_not_the_configured_one(tmp_path, monkeypatch
     assert Store(tmp_path / "data" / "demo.db").papers.count() == 322
 
 
-def test_demo_fresh_never_deletes_a_database_it_did_not_make(tmp_path, embedder):
-    mine = tmp_path / "mine.db"
-    store = Store(mine)
+@pytest.fixture
+def someones_db(tmp_path, embedder) -> Path:
+    """A database with a user's own subscription in it, not made by the demo."""
+    path = tmp_path / "mine.db"
+    store = Store(path)
     store.subscriptions.add(
         owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
     )
     store.close()
-    line = one_error_line(paperbot("--db", str(mine), "demo", "--fresh"))
-    assert f"{mine} was not made by `paperbot demo`, so --fresh will not delete it" in line
-    assert [s.topic for s in Store(mine).subscriptions.all()] == ["my work"]
+    return path
 
 
-def test_demo_refuses_a_database_it_did_not_make(tmp_path, embedder):
-    service = tmp_path / "service.db"
-    store = Store(service)
-    store.subscriptions.add(
-        owner="U1", target="U1", topic="my work", embedding=embedder.encode_one("my work")
-    )
-    store.close()
-    line = one_error_line(paperbot("--db", str(service), "demo"))
-    assert f"{service} holds papers or subscriptions that `paperbot demo` did not make" in line
-    store = Store(service)
+def test_demo_fresh_never_deletes_a_database_it_did_not_make(someones_db):
+    line = one_error_line(paperbot("--db", str(someones_db), "demo", "--fresh"))
+    assert f"{someones_db} was not made by `paperbot demo`, so --fresh will not delete it" in line
+    assert [s.topic for s in Store(someones_db).subscriptions.all()] == ["my work"]
+
+
+def test_demo_refuses_a_database_it_did_not_make(someones_db):
+    line = one_error_line(paperbot("--db", str(someones_db), "demo"))
+    assert f"{someones_db} holds papers or subscriptions that `paperbot demo` did not make" in line
+    store = Store(someones_db)
     assert [s.topic for s in store.subscriptions.all()] == ["my work"]
     assert store.papers.count() == 0
 
