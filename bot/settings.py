@@ -167,8 +167,13 @@ def _slack_api_base_url(url: str) -> str:
     it as a relative URL, so ".../api" would call ".../auth.test" instead of ".../api/auth.test"."""
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        # Reading .port raises ValueError for a port that is not a number up to 65535.
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # also an unclosed "http://[::1"
+        usable = False
+    if not usable:
         raise SettingsError(
             f"SLACK_API_BASE_URL is {url!r}, which is not a web address: set it to one like "
             "https://slack.com/api/ (or unset it to use Slack's own)."

@@ -78,3 +78,11 @@ def test_slack_api_base_url_gets_the_slash_the_sdk_needs():
     slack = SlackSettings.from_env({"SLACK_API_BASE_URL": "http://127.0.0.1:9000/api"})
     assert slack.api_base_url == "http://127.0.0.1:9000/api/"
     assert SlackSettings.from_env({}).api_base_url == ""
+
+
+@pytest.mark.parametrize(
+    "url", ["notaurl", "ftp://slack.com/api/", "http://[::1", "http://127.0.0.1:abc/api/"]
+)
+def test_a_slack_api_base_url_that_is_not_a_web_address_is_a_settings_error(url):
+    with pytest.raises(SettingsError, match="is not a web address"):
+        SlackSettings.from_env({"SLACK_API_BASE_URL": url})
