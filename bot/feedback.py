@@ -59,16 +59,25 @@ CALIBRATION_MARGIN = 1.5
 NEWTON_STEPS = 20
 
 
+# Why an alert judged before it was posted is dropped (Alerts.withdraw).
+JUDGED_REASON = "judged before it was posted"
+
+
 def record_feedback(
     store: Store, user: str, paper_id: str, subscription_id: int, value: int, *, matcher: Matcher
 ) -> Subscription | None:
-    """Store +1 / -1 from `user` on a paper alerted for a subscription, and re-learn it.
+    """Store +1 / -1 from `user` on a paper alerted for a subscription, and re-learn it;
+    the paper's alert for the subscription, if it has not been posted yet, never is.
 
     Returns the updated subscription, or None when it no longer exists.
     """
     if value not in (1, -1):
         raise ValueError(f"feedback is +1 or -1, not {value!r}")
     store.subscriptions.set_feedback(user, paper_id, subscription_id, value)
+    subscription = store.subscriptions.get(subscription_id)
+    if subscription is not None:
+        # Judged (as a preview, say) while its alert waited: posting it would show it twice.
+        store.alerts.withdraw(subscription.target, paper_id, subscription_id, JUDGED_REASON)
     return relearn(matcher, subscription_id)
 
 

@@ -74,8 +74,9 @@ def status_text(report: dict) -> str:
         lines.append(f"  {counts['digest']} digest: held for daily or weekly digests.")
     if counts["dropped"]:
         lines.append(
-            f"  {counts['dropped']} dropped: {OVER_CAP_REASON}; each target was offered them "
-            'once as "N more matched today", and Show more sends them.'
+            f"  {counts['dropped']} dropped: {OVER_CAP_REASON} (each target was offered them "
+            'once as "N more matched today", and Show more sends them), or judged before '
+            "they were posted."
         )
     if report["pending"]:
         lines.append("Pending:")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.feedback import calibration_margin, record_feedback, threshold_shift
-from bot.match import evidence, logit, threshold_for
+from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
+from bot.match import Match, evidence, logit, threshold_for
 from bot.subscriptions import PREVIEW_SIZE, subscribe
 
 
@@ -42,6 +42,37 @@ def test_changing_a_vote_relearns_from_scratch(services, corpus):
     updated = judge(services, sub, corpus[0], -1)
     assert services.store.subscriptions.feedback(sub.id) == {corpus[0]: -1}
     assert updated.profile is not None
+
+
+def test_a_paper_judged_before_its_alert_was_posted_is_not_posted(services, corpus):
+    store = services.store
+    reasoning = subscribe(store, services.embedder, topic="multimodal reasoning", owner="U1")
+    video = subscribe(store, services.embedder, topic="video understanding", owner="U1")
+
+    def queue(paper_id, *subs, status="pending"):
+        matches = [vars(Match(sub.id, sub.topic, 0.9)) for sub in subs]
+        store.alerts.enqueue(
+            target="U1",
+            paper_id=paper_id,
+            subscription_id=subs[0].id,
+            score=0.9,
+            matches=matches,
+            status=status,
+        )
+
+    queue(corpus[0], reasoning)
+    queue(corpus[1], reasoning, video)
+    queue(corpus[2], reasoning, status="digest")
+    queue(corpus[3], reasoning, status="sent")
+    for paper_id in corpus[:4]:
+        judge(services, reasoning, paper_id, -1)
+
+    rows = {d.paper_id: d for d in store.alerts.all()}
+    assert (rows[corpus[0]].status, rows[corpus[0]].last_error) == ("dropped", JUDGED_REASON)
+    assert rows[corpus[1]].status == "pending"
+    assert [m["subscription_id"] for m in rows[corpus[1]].matches] == [video.id]
+    assert (rows[corpus[2]].status, rows[corpus[2]].last_error) == ("dropped", JUDGED_REASON)
+    assert rows[corpus[3]].status == "sent"
 
 
 def test_feedback_value_must_be_plus_or_minus_one(services, corpus):

@@ -495,7 +495,7 @@ def test_demo_summary_and_status_agree(db, tmp_path):
     assert "Last cycle: none yet" not in status
     assert f"2 of 2 feeds read, 322 papers new, {matches} matches, 3 sent" in status
     assert f"3 sent, 0 failed, {held} dropped" in status
-    assert f"{held} dropped: over the daily cap; each target was offered them once" in status
+    assert f"{held} dropped: over the daily cap (each target was offered them once" in status
 
 
 def test_status_after_a_cycle_shows_it(db, slack):

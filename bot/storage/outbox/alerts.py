@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import text
+
 from bot.storage.database import sql_with_lists
 from bot.storage.outbox.queue import PostQueue
 from bot.storage.records import Delivery, now_iso
@@ -68,6 +70,46 @@ class Alerts(PostQueue):
             )
             > 0
         )
+
+    def withdraw(self, target: str, paper_id: str, subscription_id: int, reason: str) -> bool:
+        """Take `subscription_id`'s match out of the row for `target` and `paper_id` not
+        posted yet (pending, held for a digest, or held back over the cap); a row left with
+        no match is dropped with `reason`. True when a row was dropped."""
+        with self._db.writing() as conn:
+            row = (
+                conn.execute(
+                    text(
+                        "select id, matches from deliveries where target = :target "
+                        "and paper_id = :paper_id and status in ('pending', 'digest', 'dropped')"
+                    ),
+                    {"target": target, "paper_id": paper_id},
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return False
+            left = [
+                m
+                for m in json.loads(row["matches"] or "[]")
+                if m.get("subscription_id") != subscription_id
+            ]
+            if left:
+                conn.execute(
+                    text(
+                        "update deliveries set matches = :matches, subscription_id = :first, "
+                        "updated = :now where id = :id"
+                    ),
+                    {
+                        "matches": json.dumps(left),
+                        "first": left[0].get("subscription_id"),
+                        "now": now_iso(),
+                        "id": row["id"],
+                    },
+                )
+                return False
+            self._finish(conn, row["id"], "dropped", last_error=reason)
+            return True
 
     def claim(self, limit: int, now: str | None = None, claim: str | None = None) -> list[Delivery]:
         """Mark up to `limit` pending rows that are due as being sent, and return them,

@@ -76,3 +76,21 @@ def test_failed_and_pending_rows_listed_with_their_titles(store):
         "channel_not_found",
         None,
     )
+
+
+def test_withdraw_takes_one_match_out_and_drops_a_row_left_with_none(store):
+    both = [{"subscription_id": 1}, {"subscription_id": 2}]
+    store.alerts.enqueue(target="U1", paper_id="p1", subscription_id=1, score=0.5, matches=both)
+    enqueue(store, "U1", "p2", status="sent")
+
+    assert not store.alerts.withdraw("U1", "p1", 1, "judged")
+    assert store.alerts.withdraw("U1", "p1", 2, "judged")
+    assert not store.alerts.withdraw("U1", "p2", 1, "judged")
+
+    rows = {d.paper_id: d for d in store.alerts.all()}
+    assert (rows["p1"].status, rows["p1"].last_error, rows["p1"].matches) == (
+        "dropped",
+        "judged",
+        [{"subscription_id": 2}],
+    )
+    assert rows["p2"].status == "sent"
