@@ -13,7 +13,7 @@ from bot.deliver import unreachable
 from bot.embed import Embedder, ModelError
 from bot.feeds import active_feeds
 from bot.settings import SettingsError, load_settings
-from bot.storage import Store, StoreError, shown
+from bot.storage import Store, StoreError, require_existing, shown
 
 
 @dataclass
@@ -31,16 +31,28 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
         yield Check("settings", False, str(error))
         return
     yield Check("settings", True, "valid")
+    store, unreadable = None, False
     try:
-        store = Store(settings.database.path)
+        # Checked, not made: a mistyped path must not look like a healthy empty database.
+        require_existing(settings.database.path)
+    except StoreError:
         yield Check(
             "database",
             True,
-            f"{shown(settings.database.path)}, {store.papers.count()} papers stored",
+            f"none yet at {settings.database.path}: paperbot makes it when it first stores "
+            "something (if you expected one there, check --db or PAPERBOT_DB)",
         )
-    except StoreError as error:
-        store = None
-        yield Check("database", False, str(error))
+    else:
+        try:
+            store = Store(settings.database.path)
+            yield Check(
+                "database",
+                True,
+                f"{shown(settings.database.path)}, {store.papers.count()} papers stored",
+            )
+        except StoreError as error:
+            unreadable = True
+            yield Check("database", False, str(error))
     try:
         embedder = Embedder(
             settings.model.path, settings.model.batch_size, settings.model.precision
@@ -53,7 +65,7 @@ def run_checks(config_path: str | None, db_path: str | None) -> Iterator[Check]:
         yield Check("model", False, str(error))
     # Feeds added with `paperbot feeds add` live in the database, beside the declared ones.
     feeds = active_feeds(settings, store) if store else settings.feeds
-    if store is None:
+    if unreadable:
         yield Check(
             "feeds",
             False,

@@ -57,3 +57,10 @@ def test_doctor_says_the_added_feeds_could_not_be_read_when_the_database_cannot_
     assert not checks["feeds"].ok
     assert "could not be read, because the database could not be opened" in checks["feeds"].detail
     assert "none configured" not in checks["feeds"].detail
+
+
+def test_doctor_says_there_is_no_database_yet_and_makes_none(tmp_path):
+    missing = tmp_path / "typo" / "paperbot.db"
+    checks = {c.name: c for c in run_checks(None, str(missing))}
+    assert checks["database"].detail.startswith(f"none yet at {missing}: paperbot makes it")
+    assert not missing.parent.exists()
