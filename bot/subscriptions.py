@@ -13,7 +13,14 @@ from slack_sdk.errors import SlackApiError
 from bot.commands import MAX_TOPIC
 from bot.embed import Embedder
 from bot.fetch import Fetcher
-from bot.match import STRICTNESS_LEVELS, Matcher, evidence, logit, threshold_for
+from bot.match import (
+    STRICTNESS_LEVELS,
+    Matcher,
+    evidence,
+    logit,
+    passes_filters,
+    threshold_for,
+)
 from bot.papers import Paper, arxiv_id
 from bot.search import subject
 from bot.sources import parse_feed
@@ -150,6 +157,9 @@ def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
 PREVIEW_SIZE = 5
+# The papers nearest the threshold that previews are picked from, those that pass the
+# subscription's filters.
+PREVIEW_POOL = 500
 
 MembershipCheck = Callable[[str, str], bool]
 
@@ -292,7 +302,8 @@ def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
 def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:
     """Stored papers for a new subscription to judge, chosen to tell its threshold apart.
 
-    The papers scored nearest the threshold (in log-odds), its seed papers aside: the
+    The papers scored nearest the threshold (in log-odds) that it could alert on (its
+    keyword and category filters hold), its seed papers aside: the
     best-scored papers are relevant to almost any topic, so their verdicts say little about
     where this topic's threshold belongs, while a verdict on a borderline paper moves it
     (bot/feedback.py). Best-scored first.
@@ -305,10 +316,13 @@ def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_S
     # Its seed papers (`like`) are known to be relevant: no need to ask.
     seeds = [corpus.index[p] for p in subscription.seed_papers if p in corpus.index]
     distance[seeds] = np.inf
-    nearest = [r for r in np.argsort(distance, kind="stable")[:limit] if distance[r] < np.inf]
-    chosen = sorted(nearest, key=lambda row: -raw[row])
-    papers = matcher.store.papers.get_many([corpus.ids[row] for row in chosen])
-    return [papers[corpus.ids[row]] for row in chosen]
+    nearest = [
+        r for r in np.argsort(distance, kind="stable")[:PREVIEW_POOL] if distance[r] < np.inf
+    ]
+    papers = matcher.store.papers.get_many([corpus.ids[row] for row in nearest])
+    # Only papers it could alert on: its keyword and category filters hold for them.
+    chosen = [r for r in nearest if passes_filters(papers[corpus.ids[r]], subscription)][:limit]
+    return [papers[corpus.ids[row]] for row in sorted(chosen, key=lambda row: -raw[row])]
 
 
 # -- `like <arXiv id or URL>`: a subscription seeded by one paper -------------------

@@ -84,6 +84,15 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
 
 
+def test_previews_are_papers_the_subscriptions_filters_let_through(stored):
+    mine = subs.subscribe(
+        stored.store, stored.embedder, topic="language models", owner="U1", required=["speech"]
+    )
+    previews = subs.preview(stored.matcher, mine)
+    assert len(previews) == 5
+    assert all("speech" in f"{p.title} {p.abstract}".lower() for p in previews)
+
+
 def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(services):
     papers = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[:3]
     services.store.papers.upsert(papers)
