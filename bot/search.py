@@ -90,6 +90,8 @@ REQUEST_START = re.compile(
     rf"(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about|regarding)\s+)+",
     re.IGNORECASE,
 )
+# One word of such a request ("related\s+to" never matches one word, hence "related").
+REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
 REQUEST_END = re.compile(r"\s+(?:papers?|articles?|preprints?|publications?)$", re.IGNORECASE)
 
 
@@ -141,8 +143,12 @@ def subject(text: str) -> str:
 
 
 def names_a_subject(text: str) -> bool:
-    """Whether `text` has a word other than STOPWORDS: "the and of" names nothing to find."""
-    return any(w not in STOPWORDS for w in fulltext.words(text))
+    """Whether `text` has a word beyond stopwords, single letters and the words of a request
+    for papers: "the and of", "papers about" and "I'm interested in" name nothing to find."""
+    return any(
+        len(w) > 1 and w not in STOPWORDS and not REQUEST_WORD.fullmatch(w)
+        for w in fulltext.words(text)
+    )
 
 
 def query_terms(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from bot.match import (
     threshold_for,
 )
 from bot.papers import Paper, arxiv_id
-from bot.search import subject
+from bot.search import names_a_subject, subject
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription
 
@@ -59,8 +59,13 @@ def subscribe(
     """
     topic = " ".join(topic.split())
     target = target or owner
-    if not topic:
-        raise SubscriptionError("A subscription needs a topic, e.g. 'diffusion models for video'.")
+    if not names_a_subject(topic):
+        raise SubscriptionError(
+            f"{topic!r} names no subject to find papers on: give the words of a topic, e.g. "
+            "'diffusion models for video'."
+            if topic
+            else "A subscription needs a topic, e.g. 'diffusion models for video'."
+        )
     if len(topic) > MAX_TOPIC:
         raise SubscriptionError(
             f"That topic is {len(topic):,} characters; keep it under {MAX_TOPIC}: a phrase "

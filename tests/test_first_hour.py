@@ -209,7 +209,7 @@ def test_search_with_a_model_path_that_is_not_a_folder(tmp_path, monkeypatch):
     config.write_text('[model]\npath = "/no/such/model"\n')
     Store(tmp_path / "p.db").close()
     line = one_error_line(
-        paperbot("--db", str(tmp_path / "p.db"), "--config", str(config), "search", "x")
+        paperbot("--db", str(tmp_path / "p.db"), "--config", str(config), "search", "attention")
     )
     assert "[model] path = '/no/such/model' is not a folder" in line
 
@@ -383,7 +383,7 @@ def test_subscribe_to_a_category_no_paper_is_in_says_so_and_any_case_works(db):
     assert upper.exit_code == 0 and upper.stderr == ""
 
 
-@pytest.mark.parametrize("query", ["", "the and of"])
+@pytest.mark.parametrize("query", ["", "the and of", "papers about"])
 def test_search_needs_words_to_search_for(db, query):
     line = usage_error(paperbot("--db", db, "search", query))
     assert "Invalid value for QUERY: give the words to search for" in line
@@ -393,6 +393,12 @@ def test_search_category_is_case_insensitive(db):
     paperbot("--db", db, "ingest", str(SAMPLE_FEED))
     found = paperbot("--db", db, "search", "speech", "--category", "CS.cl", "--json")
     assert found.exit_code == 0 and len(json.loads(found.stdout)) == 5
+
+
+@pytest.mark.parametrize("topic", ["the and of", "papers about", "I'm interested in"])
+def test_subscribe_refuses_a_topic_that_names_no_subject(db, topic):
+    line = one_error_line(paperbot("--db", db, "subscribe", topic, "--user", "U1"))
+    assert f"{topic!r} names no subject to find papers on" in line
 
 
 def test_subscribe_refuses_a_topic_of_5000_characters(db):

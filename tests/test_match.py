@@ -237,11 +237,19 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
         "3D point cloud understanding",
         "video understanding",
         "large language model reasoning",
-        "the of and",  # only stopwords: BM25 still searches for them
         "protein folding in yeast",
     ]
     for i, topic in enumerate(topics):
         subscribe(store, embedder, topic=topic, owner=f"U{i}", strictness="broad")
+    # Only stopwords, as a subscription made before subscribe refused them: BM25 still
+    # searches for them.
+    store.subscriptions.add(
+        owner="U5",
+        target="U5",
+        topic="the of and",
+        embedding=embedder.encode_one("the of and"),
+        strictness="broad",
+    )
     subscribe(
         store,
         embedder,

@@ -40,7 +40,7 @@ def test_a_failure_inside_a_listener_apologises(slack_app, monkeypatch):
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(slack_app.services.search, "search", broken)
-    slack_app.command("search anything")
+    slack_app.command("search sparse attention")
     text = json.dumps(slack_app.next_response())
     assert "Sorry" in text and "database on fire" not in text
 
