@@ -87,7 +87,7 @@ def subscribe(
     missing = sorted(text for text, paper in seeds.items() if paper is None)
     if missing:
         raise SubscriptionError(
-            f"No stored paper has the id {missing[0]}: give the id of a stored paper, as "
+            f"No stored paper has the id {missing[0]!r}: give the id of a stored paper, as "
             "search results show them, or its arXiv id or URL."
         )
     seed_papers = list(dict.fromkeys(paper.id for paper in seeds.values()))
@@ -140,8 +140,10 @@ def _check_keywords(required: list[str], excluded: list[str]) -> None:
 
 def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
     """What two subscriptions are compared on to find an exact duplicate: "papers about X"
-    is a duplicate of "X", as both are matched on X."""
-    return (subject(topic).lower(), threshold, cadence, strictness, *(sorted(x) for x in lists))
+    is a duplicate of "X", as both are matched on X, and keywords, authors and categories
+    are matched in any case."""
+    lists = (sorted(item.lower() for item in items) for items in lists)
+    return (subject(topic).lower(), threshold, cadence, strictness, *lists)
 
 
 def categories_not_stored(store: Store, categories: list[str]) -> list[str]:

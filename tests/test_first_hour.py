@@ -354,7 +354,8 @@ def test_subscribe_user_must_be_an_id(db):
 @pytest.mark.parametrize(
     "options, says",
     [
-        (["--like", "9999.99999"], "No stored paper has the id 9999.99999"),
+        (["--like", "9999.99999"], "No stored paper has the id '9999.99999'"),
+        (["--like", ""], "No stored paper has the id ''"),
         (["--require", ""], "A required or excluded keyword is empty"),
         (["--exclude", "  "], "A required or excluded keyword is empty"),
         (["--category", ""], "An author or category is empty"),
@@ -423,6 +424,13 @@ def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
     assert variant.exit_code == 0
     rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
     assert len(rows) == 2
+
+
+def test_subscribe_refuses_a_duplicate_whose_category_differs_only_in_case(db):
+    topic = ("subscribe", "sparse attention", "--user", "U1", "--category")
+    assert paperbot("--db", db, *topic, "CS.cl").exit_code == 0
+    again = paperbot("--db", db, *topic, "cs.CL")
+    assert "already delivers exactly this topic" in one_error_line(again)
 
 
 def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db):
