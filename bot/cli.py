@@ -167,8 +167,20 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
     callback=lambda ctx, param, value: _iso_date(value),
     help="Only papers published on or after this date (YYYY-MM-DD).",
 )
-@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
-@click.option("--author", "authors", multiple=True, help="Only papers by this author (repeatable).")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    callback=lambda ctx, param, values: _not_empty(values),
+    help="Only this category (repeatable).",
+)
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    callback=lambda ctx, param, values: _not_empty(values),
+    help="Only papers by this author (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def search(
@@ -220,10 +232,20 @@ def search(
         )
         return
     if not hits:
+        from bot.subscriptions import categories_not_stored
+
         click.echo("No stored paper matches that query.")
+        for category in categories_not_stored(store, list(categories)):
+            click.echo(f"No stored paper is in the category {category!r}.")
     for rank, hit in enumerate(hits, start=1):
         # The 0-1 score of "How matching works" in the README, as alerts are scored.
         click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.2f})")
+
+
+def _not_empty(values: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not value.strip() for value in values):
+        raise click.BadParameter("it is empty: give a value, or leave the option out.")
+    return values
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -390,6 +390,19 @@ def test_search_needs_words_to_search_for(db, query):
     assert "Invalid value for QUERY: give the words to search for" in line
 
 
+def test_search_says_a_category_or_author_is_empty_or_has_no_papers(db):
+    paperbot("--db", db, "ingest", str(SAMPLE_FEED))
+    for option in ("--category", "--author"):
+        line = usage_error(paperbot("--db", db, "search", "speech", option, " "))
+        assert f"Invalid value for '{option}': it is empty" in line
+    typo = paperbot("--db", db, "search", "speech", "--category", "cs.CLL")
+    assert typo.exit_code == 0
+    assert typo.output.splitlines() == [
+        "No stored paper matches that query.",
+        "No stored paper is in the category 'cs.CLL'.",
+    ]
+
+
 def test_search_category_is_case_insensitive(db):
     paperbot("--db", db, "ingest", str(SAMPLE_FEED))
     found = paperbot("--db", db, "search", "speech", "--category", "CS.cl", "--json")
