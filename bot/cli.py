@@ -411,6 +411,8 @@ def _subscription_json(sub) -> dict:
 @click.pass_context
 def subscriptions(ctx: click.Context, as_json: bool) -> None:
     """List every subscription."""
+    from bot.subscriptions import conditions
+
     subs = _services(ctx, existing=True).store.subscriptions.all()
     if as_json:
         _print_json([_subscription_json(s) for s in subs])
@@ -419,7 +421,9 @@ def subscriptions(ctx: click.Context, as_json: bool) -> None:
         click.echo("No subscriptions yet: add one with `paperbot subscribe TOPIC --user U...`.")
     for sub in subs:
         state = f"paused: {sub.paused_reason}" if sub.paused else "active"
-        click.echo(f"{sub.id}\t{sub.target}\t{sub.cadence}\t{state}\t{sub.topic}")
+        also = "; ".join(conditions(sub))
+        topic = f"{sub.topic} ({also})" if also else sub.topic
+        click.echo(f"{sub.id}\t{sub.target}\t{sub.cadence}\t{state}\t{topic}")
 
 
 @cli.command()

@@ -146,6 +146,19 @@ def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
     return (subject(topic).lower(), threshold, cadence, strictness, *lists)
 
 
+def conditions(subscription: Subscription) -> list[str]:
+    """What a subscription asks beyond its topic, in words: "strict", "like 2608.19199",
+    "requires 'video'", "excludes 'survey'", "author Yann LeCun", "category cs.CL"."""
+    return [
+        *([subscription.strictness] if subscription.strictness != "normal" else []),
+        *(f"like {paper_id}" for paper_id in subscription.seed_papers),
+        *(f"requires {word!r}" for word in subscription.required),
+        *(f"excludes {word!r}" for word in subscription.excluded),
+        *(f"author {name}" for name in subscription.authors),
+        *(f"category {category}" for category in subscription.categories),
+    ]
+
+
 def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
     """Those of `categories` no stored paper is in (in any case), once papers are stored:
     a misspelt one would keep its subscription silent."""

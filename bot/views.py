@@ -17,6 +17,7 @@ from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.search import subject
 from bot.storage import Subscription
+from bot.subscriptions import conditions
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
 MAX_MESSAGE_BLOCKS = 50
@@ -220,11 +221,12 @@ def where(subscription: Subscription) -> str:
 
 
 def describe(subscription: Subscription, threshold: float) -> str:
-    """`#12 *topic* → your DM · daily · threshold 0.45 · paused`."""
+    """`#12 *topic* → your DM · daily · threshold 0.45 · category cs.CL · paused`."""
     parts = [
         f"#{subscription.id} {bold(fit(subscription.topic, MAX_TOPIC))} → {where(subscription)}",
         subscription.cadence,
         f"threshold {threshold:.2f}",
+        *(fit(condition, 80) for condition in conditions(subscription)),
     ]
     if subscription.paused:
         parts.append("*paused*")

@@ -60,6 +60,16 @@ def test_subscribe_list_unsubscribe(run):
     assert missing.exit_code == 1 and "no subscription" in missing.output
 
 
+def test_the_list_tells_apart_subscriptions_to_one_topic(run):
+    run("subscribe", "llm agents", "--user", "U1")
+    run("subscribe", "llm agents", "--user", "U1", "--category", "cs.AI", "--exclude", "survey")
+    rows = run("subscriptions").output.splitlines()
+    assert [row.split("\t")[-1] for row in rows] == [
+        "llm agents",
+        "llm agents (excludes 'survey'; category cs.AI)",
+    ]
+
+
 def test_subscribe_says_what_a_request_for_papers_is_matched_on(run):
     result = run("subscribe", "recent papers on graph neural networks", "--user", "U1")
     assert "Papers are matched on 'graph neural networks'." in result.output

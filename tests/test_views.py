@@ -119,3 +119,22 @@ def test_modal_has_the_four_fields():
     view = add_subscription_modal("C1")
     assert [b["block_id"] for b in view["blocks"]] == ["topic", "channel", "cadence", "strictness"]
     assert view["blocks"][1]["element"]["initial_conversation"] == "C1"
+
+
+def test_the_list_says_what_a_subscription_asks_beyond_its_topic():
+    mine = Subscription(
+        7,
+        "U1",
+        "U1",
+        "video understanding",
+        None,
+        "daily",
+        False,
+        None,
+        "",
+        required=["<b>video</b>"],
+        categories=["cs.CV"],
+        strictness="strict",
+    )
+    text = texts(subscription_list([mine], lambda s: 0.5))
+    assert "· strict · requires '&lt;b&gt;video&lt;/b&gt;' · category cs.CV" in text
