@@ -91,7 +91,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: bool) -
 @click.pass_context
 def demo(ctx: click.Context, fresh: bool) -> None:
     """Run one offline cycle on the bundled sample feeds and show the alerts."""
-    from bot.demo import DEMO_DB, DemoError, run_demo, start_over
+    from bot.demo import DEMO_DB, DemoError, claim_database, run_demo, start_over
     from bot.services import build_services
 
     # Its own database unless --db says otherwise: never the one configured for the service.
@@ -104,11 +104,12 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         except DemoError as error:
             raise click.ClickException(str(error)) from None
     services = build_services(settings)
-    click.echo(f"paperbot demo: database {path}; no Slack token needed.\n")
     try:
-        report = run_demo(services, click.echo, terminal())
+        claim_database(services.store)
     except DemoError as error:
         raise click.ClickException(str(error)) from None
+    click.echo(f"paperbot demo: database {path}; no Slack token needed.\n")
+    report = run_demo(services, click.echo, terminal())
     if report.papers_new == 0 and report.sent == 0:
         click.echo("Nothing is new since the last run: no alert was posted twice.")
         click.echo("Run `paperbot demo --fresh` to start over.")

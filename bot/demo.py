@@ -87,8 +87,8 @@ def run_demo(
     services: Services, echo: Callable[[str], None], console: Console | None = None
 ) -> CycleReport:
     """Run one cycle on the samples and show each queued alert as Slack would; on a
-    `console`, a spinner while the model loads and a bar while papers are embedded."""
-    claim_database(services.store)
+    `console`, a spinner while the model loads and a bar while papers are embedded.
+    The database is one claim_database() accepted."""
     demo = load_demo()
     names = {s["target"]: s["target_name"] for s in demo["subscriptions"]}
     with spinner(console, "Loading the embedding model…"):

@@ -588,7 +588,9 @@ def test_demo_fresh_never_deletes_a_database_it_did_not_make(someones_db):
 
 
 def test_demo_refuses_a_database_it_did_not_make(someones_db):
-    line = one_error_line(paperbot("--db", str(someones_db), "demo"))
+    refused = paperbot("--db", str(someones_db), "demo")
+    line = one_error_line(refused)
+    assert not refused.output.startswith("paperbot demo:")
     assert f"{someones_db} holds papers or subscriptions that `paperbot demo` did not make" in line
     store = Store(someones_db)
     assert [s.topic for s in store.subscriptions.all()] == ["my work"]
