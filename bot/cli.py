@@ -51,6 +51,14 @@ def _services(ctx: click.Context, slack=None, existing: bool = False):
     return build_services(_settings(ctx, existing), slack=slack)
 
 
+def _said_here(ctx: click.Context, *loggers: str) -> None:
+    """Keep the log lines of `loggers` (those of errors too) off the terminal unless -v:
+    the command says those problems in its own words."""
+    if not ctx.obj["verbose"]:
+        for name in loggers:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -135,9 +143,8 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
     """Add papers from feed URLs or files."""
     from bot.feeds import READ_STATUSES
 
-    if not ctx.obj["verbose"]:
-        # Each feed's problem is in its result line: the pipeline's warning would repeat it.
-        logging.getLogger("bot.pipeline").setLevel(logging.ERROR)
+    # Each feed's problem is in its result line: the pipeline's warning would repeat it.
+    _said_here(ctx, "bot.pipeline")
     services = _services(ctx)
     reports = [
         services.pipeline.ingest_feed(FeedSettings(url=source, kind=kind or ""))
@@ -447,6 +454,8 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     from bot.feeds import active_feeds
     from bot.instance import take_over
 
+    # An alert Slack did not take waits in the queue, which the summary and status tell of.
+    _said_here(ctx, "slack_sdk")
     settings = _settings(ctx)
     slack = None
     if not dry_run:

@@ -293,18 +293,33 @@ def test_an_unknown_feed_kind_is_refused_before_anything_is_fetched(db, feed_ser
     assert not Path(db).exists()
 
 
-def test_ingest_says_a_feed_could_not_be_read_once(db, tmp_path):
-    # In a process of its own: the log lines it would repeat go to the real stderr.
-    result = subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", "--db", db, "ingest"]
-        + [str(tmp_path / "missing.xml")],
+def own_process(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`paperbot ARGS` in a process of its own, whose log lines go to its real stderr."""
+    clean = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
         cwd=REPO,
+        env={**clean, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
+
+
+def test_ingest_says_a_feed_could_not_be_read_once(db, tmp_path):
+    result = own_process("--db", db, "ingest", str(tmp_path / "missing.xml"))
     assert result.returncode == 1
     assert (result.stdout + result.stderr).count("No such file or directory") == 1
+
+
+def test_cycle_says_slack_did_not_take_the_alerts_without_the_sdks_log_lines(db):
+    paperbot("--db", db, "ingest", str(SAMPLE_FEED))
+    paperbot("--db", db, "subscribe", "speech recognition", "--user", "U1")
+    where = f"http://127.0.0.1:{closed_port()}/api/"
+    result = own_process("--db", db, "cycle", SLACK_BOT_TOKEN="x", SLACK_API_BASE_URL=where)
+    assert result.returncode == 0
+    assert "alerts wait to be posted" in result.stdout
+    assert result.stderr == ""
 
 
 def test_ingest_json_exits_1_when_a_feed_could_not_be_read(db, tmp_path):
