@@ -82,8 +82,8 @@ class Subscriptions:
         return [subscription_from_row(row) for row in rows]
 
     def remove(self, subscription_id: int) -> bool:
-        """Delete a subscription and the judgments made for it: SQLite may give its id to the
-        next subscription, which must not inherit them."""
+        """Delete a subscription and the judgments made for it (its id is never given to
+        another: migration 0008 on SQLite)."""
         with self._db.writing() as conn:
             conn.execute(
                 text("delete from feedback where subscription_id = :id"), {"id": subscription_id}

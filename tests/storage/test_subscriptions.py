@@ -62,13 +62,19 @@ def test_learning_and_timezones(store):
 
 
 def test_removing_a_subscription_removes_its_judgments(store):
-    """SQLite may give a removed subscription's id to the next one: it starts unjudged."""
     gone = add(store)
     store.subscriptions.set_feedback("U1", "p1", gone.id, 1)
     assert store.subscriptions.remove(gone.id)
     made = add(store)
     assert store.subscriptions.feedback(made.id) == {}
     assert store.subscriptions.judged_papers() == {}
+
+
+def test_a_removed_subscriptions_id_is_never_given_again(store):
+    """Old messages' buttons carry the id: they must not reach a newer subscription."""
+    kept, newest = add(store), add(store, topic="video")
+    store.subscriptions.remove(newest.id)
+    assert add(store, topic="audio").id not in (kept.id, newest.id)
 
 
 def test_a_new_vote_replaces_the_old_and_votes_are_summed_per_paper(store):
