@@ -438,9 +438,14 @@ def subscriptions(ctx: click.Context, as_json: bool) -> None:
 @click.argument("subscription_id", type=int)
 @click.pass_context
 def unsubscribe(ctx: click.Context, subscription_id: int) -> None:
-    """Remove a subscription."""
-    if not _services(ctx, existing=True).store.subscriptions.remove(subscription_id):
+    """Remove a subscription, and its alerts not posted yet."""
+    from bot.subscriptions import remove
+
+    store = _services(ctx, existing=True).store
+    subscription = store.subscriptions.get(subscription_id)
+    if subscription is None:
         raise click.ClickException(f"There is no subscription {subscription_id}.")
+    remove(store, subscription)
     click.echo(f"Removed subscription {subscription_id}.")
 
 

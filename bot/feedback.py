@@ -77,7 +77,7 @@ def record_feedback(
     subscription = store.subscriptions.get(subscription_id)
     if subscription is not None:
         # Judged (as a preview, say) while its alert waited: posting it would show it twice.
-        store.alerts.withdraw(subscription.target, paper_id, subscription_id, JUDGED_REASON)
+        store.alerts.withdraw(subscription.target, subscription_id, JUDGED_REASON, paper_id)
     return relearn(matcher, subscription_id)
 
 

@@ -174,6 +174,8 @@ def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
 # can be seen and changed by the members of that channel. `is_member(user, channel)` is
 # passed in so the rule is tested without Slack (see slack_membership for the real one).
 
+# Why a removed subscription's alerts not posted yet are dropped (Alerts.withdraw).
+REMOVED_REASON = "its subscription was removed"
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
 PREVIEW_SIZE = 5
@@ -244,8 +246,15 @@ def unsubscribe(
 ) -> Subscription:
     """Remove a subscription the user may manage; returns what was removed."""
     subscription = subscription_for(store, user, subscription_id, is_member)
-    store.subscriptions.remove(subscription_id)
+    remove(store, subscription)
     return subscription
+
+
+def remove(store: Store, subscription: Subscription) -> None:
+    """Delete a subscription, and its alerts not posted yet (those no other subscription
+    of their target matched too)."""
+    store.alerts.withdraw(subscription.target, subscription.id, REMOVED_REASON)
+    store.subscriptions.remove(subscription.id)
 
 
 def unsubscribe_topic(

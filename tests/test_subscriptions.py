@@ -84,6 +84,22 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
 
 
+def test_unsubscribing_drops_the_alerts_not_posted_yet(services):
+    mine = subs.subscribe(services.store, services.embedder, topic="speech recognition", owner="U1")
+    papers = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers
+    services.store.papers.upsert(papers)
+    services.pipeline.run_cycle([])
+    queued = services.store.alerts.all("pending")
+    assert queued
+
+    subs.unsubscribe(services.store, "U1", mine.id, nobody_is_member)
+
+    assert services.store.alerts.all("pending") == []
+    dropped = services.store.alerts.all("dropped")
+    assert {d.paper_id for d in dropped} == {d.paper_id for d in queued}
+    assert {d.last_error for d in dropped} == {subs.REMOVED_REASON}
+
+
 def test_previews_are_papers_the_subscriptions_filters_let_through(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="language models", owner="U1", required=["speech"]

@@ -71,30 +71,31 @@ class Alerts(PostQueue):
             > 0
         )
 
-    def withdraw(self, target: str, paper_id: str, subscription_id: int, reason: str) -> bool:
-        """Take `subscription_id`'s match out of the row for `target` and `paper_id` not
-        posted yet (pending, held for a digest, or held back over the cap); a row left with
-        no match is dropped with `reason`. True when a row was dropped."""
+    def withdraw(
+        self, target: str, subscription_id: int, reason: str, paper_id: str | None = None
+    ) -> int:
+        """Take `subscription_id`'s match out of the rows for `target` not posted yet
+        (pending, held for a digest, or held back over the cap), of `paper_id` alone if
+        given; a row left with no match is dropped with `reason`. How many were dropped."""
+        paper_only = "and paper_id = :paper_id " if paper_id is not None else ""
+        dropped = 0
         with self._db.writing() as conn:
-            row = (
-                conn.execute(
-                    text(
-                        "select id, matches from deliveries where target = :target "
-                        "and paper_id = :paper_id and status in ('pending', 'digest', 'dropped')"
-                    ),
-                    {"target": target, "paper_id": paper_id},
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                return False
-            left = [
-                m
-                for m in json.loads(row["matches"] or "[]")
-                if m.get("subscription_id") != subscription_id
-            ]
-            if left:
+            rows = conn.execute(
+                text(
+                    "select id, matches from deliveries where target = :target "
+                    f"{paper_only}and status in ('pending', 'digest', 'dropped')"
+                ),
+                {"target": target, "paper_id": paper_id},
+            ).mappings()
+            for row in list(rows):
+                matches = json.loads(row["matches"] or "[]")
+                left = [m for m in matches if m.get("subscription_id") != subscription_id]
+                if len(left) == len(matches):
+                    continue
+                if not left:
+                    self._finish(conn, row["id"], "dropped", last_error=reason)
+                    dropped += 1
+                    continue
                 conn.execute(
                     text(
                         "update deliveries set matches = :matches, subscription_id = :first, "
@@ -107,9 +108,7 @@ class Alerts(PostQueue):
                         "id": row["id"],
                     },
                 )
-                return False
-            self._finish(conn, row["id"], "dropped", last_error=reason)
-            return True
+        return dropped
 
     def claim(self, limit: int, now: str | None = None, claim: str | None = None) -> list[Delivery]:
         """Mark up to `limit` pending rows that are due as being sent, and return them,

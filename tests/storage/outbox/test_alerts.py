@@ -80,12 +80,15 @@ def test_failed_and_pending_rows_listed_with_their_titles(store):
 
 def test_withdraw_takes_one_match_out_and_drops_a_row_left_with_none(store):
     both = [{"subscription_id": 1}, {"subscription_id": 2}]
-    store.alerts.enqueue(target="U1", paper_id="p1", subscription_id=1, score=0.5, matches=both)
-    enqueue(store, "U1", "p2", status="sent")
+    for paper in ("p1", "p2"):
+        store.alerts.enqueue(
+            target="U1", paper_id=paper, subscription_id=1, score=0.5, matches=both
+        )
+    enqueue(store, "U1", "p3", status="sent")
 
-    assert not store.alerts.withdraw("U1", "p1", 1, "judged")
-    assert store.alerts.withdraw("U1", "p1", 2, "judged")
-    assert not store.alerts.withdraw("U1", "p2", 1, "judged")
+    assert store.alerts.withdraw("U1", 1, "judged", paper_id="p1") == 0
+    assert store.alerts.withdraw("U1", 2, "judged", paper_id="p1") == 1
+    assert store.alerts.withdraw("U1", 1, "removed") == 0
 
     rows = {d.paper_id: d for d in store.alerts.all()}
     assert (rows["p1"].status, rows["p1"].last_error, rows["p1"].matches) == (
@@ -93,4 +96,5 @@ def test_withdraw_takes_one_match_out_and_drops_a_row_left_with_none(store):
         "judged",
         [{"subscription_id": 2}],
     )
-    assert rows["p2"].status == "sent"
+    assert (rows["p2"].status, rows["p2"].matches) == ("pending", [{"subscription_id": 2}])
+    assert rows["p3"].status == "sent"
