@@ -52,6 +52,9 @@ QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": 
 CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_NAME = re.compile(r"^#([a-z0-9_\-.]{1,80})$", re.I)
 SUBSCRIPTION_ID = re.compile(r"^#?(\d{1,12})$")
+# A page number: digits int() reads ("²" is a digit to str.isdigit, not to int), and no
+# more of them than any list has pages.
+PAGE = re.compile(r"\d{1,6}")
 FILTER = re.compile(
     r"(?<!\S)(since|cat|category|author):(\"[^\"]*\"|\u201c[^\u201d]*\u201d|\S+)", re.I
 )
@@ -262,7 +265,7 @@ def _page_command(name: str):
     def parse_page(rest: str, today: datetime) -> Command:
         if not rest:
             return Command(name)
-        if rest.isdigit() and int(rest) >= 1:
+        if PAGE.fullmatch(rest) and int(rest) >= 1:
             return Command(name, page=int(rest))
         return Command(name, error=f"Say `/papers {name}`, or `/papers {name} 2` for page 2.")
 

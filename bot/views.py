@@ -314,7 +314,7 @@ def feedback_buttons(paper: Paper, subscription_id: int) -> list[dict]:
 def feedback_noted(paper: Paper, relevant: bool, threshold: float) -> dict:
     """The answer to a judgment made on an ephemeral message, which cannot be marked."""
     verdict = "relevant" if relevant else "not relevant"
-    title = escape(fit(paper.title, 200))
+    title = fit(paper.title, 200)
     return text_message(f"Noted: {title} is {verdict}. Its threshold is now {threshold:.2f}.")
 
 

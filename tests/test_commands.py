@@ -81,3 +81,12 @@ def test_like_unwraps_slack_links():
         "https://arxiv.org/abs/2608.19199v2"
     )
     assert parse("like").error
+
+
+@pytest.mark.parametrize("name", ["list", "saved"])
+def test_a_page_number_is_plain_digits_and_not_absurd(name):
+    assert parse(f"{name} 2").page == 2
+    for page in ("²", "0", "-1", "99999999999999999999999", "two"):
+        assert parse(f"{name} {page}").error == (
+            f"Say `/papers {name}`, or `/papers {name} 2` for page 2."
+        )

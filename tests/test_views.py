@@ -6,6 +6,7 @@ from bot.storage import Subscription
 from bot.views import (
     add_subscription_modal,
     feedback_marked,
+    feedback_noted,
     help_message,
     home_view,
     search_results,
@@ -138,3 +139,9 @@ def test_the_list_says_what_a_subscription_asks_beyond_its_topic():
     )
     text = texts(subscription_list([mine], lambda s: 0.5))
     assert "· strict · requires '&lt;b&gt;video&lt;/b&gt;' · category cs.CV" in text
+
+
+def test_a_noted_judgment_shows_the_title_escaped_once():
+    paper = Paper(id="2608.00002", title="Q&A <retrieval> & drafts", abstract="", url="")
+    text = feedback_noted(paper, False, 0.42)["text"]
+    assert text.startswith("Noted: Q&amp;A &lt;retrieval&gt; &amp; drafts is not relevant.")
