@@ -91,9 +91,40 @@ def subscribe(
             "search results show them, or its arXiv id or URL."
         )
     seed_papers = list(dict.fromkeys(paper.id for paper in seeds.values()))
-    wanted = _compared(
-        topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
+    _refuse_duplicate(
+        store,
+        owner,
+        target,
+        _compared(
+            topic,
+            threshold,
+            cadence,
+            strictness,
+            seed_papers,
+            required,
+            excluded,
+            authors,
+            categories,
+        ),
     )
+    return store.subscriptions.add(
+        owner=owner,
+        target=target,
+        topic=topic,
+        embedding=embedder.encode_one(subject(topic)),
+        threshold=threshold,
+        cadence=cadence,
+        strictness=strictness,
+        seed_papers=seed_papers,
+        required=required,
+        excluded=excluded,
+        authors=authors,
+        categories=categories,
+    )
+
+
+def _refuse_duplicate(store: Store, owner: str, target: str, wanted: tuple) -> None:
+    """Raise when `target` already has a subscription of `owner` that compares as `wanted`."""
     for e in store.subscriptions.for_owner(owner=owner, channel=target):
         existing = _compared(
             e.topic,
@@ -111,20 +142,6 @@ def subscribe(
                 f"Subscription #{e.id} already delivers exactly this topic with these "
                 "settings; nothing was added."
             )
-    return store.subscriptions.add(
-        owner=owner,
-        target=target,
-        topic=topic,
-        embedding=embedder.encode_one(subject(topic)),
-        threshold=threshold,
-        cadence=cadence,
-        strictness=strictness,
-        seed_papers=seed_papers,
-        required=required,
-        excluded=excluded,
-        authors=authors,
-        categories=categories,
-    )
 
 
 def _check_keywords(required: list[str], excluded: list[str]) -> None:
@@ -402,11 +419,14 @@ def like(
     target: str | None = None,
 ) -> Subscription:
     """Subscribe to papers like `paper`: the topic vector is the paper's own embedding."""
-    topic = "like " + " ".join(paper.title.split())
+    topic = ("like " + " ".join(paper.title.split()))[:300]
+    target = target or owner
+    wanted = _compared(topic, None, "instant", "normal", [paper.id], [], [], [], [])
+    _refuse_duplicate(store, owner, target, wanted)
     return store.subscriptions.add(
         owner=owner,
-        target=target or owner,
-        topic=topic[:300],
+        target=target,
+        topic=topic,
         embedding=embedder.encode_one(paper.text_for_embedding),
         seed_papers=[paper.id],
     )

@@ -123,6 +123,18 @@ def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(servi
     assert alerts == []
 
 
+def test_liking_the_same_paper_twice_adds_one_subscription(services):
+    paper = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[0]
+    services.store.papers.upsert([paper])
+    first = subs.like(services.store, services.embedder, paper, owner="U1")
+    with pytest.raises(subs.SubscriptionError, match=f"#{first.id} already delivers exactly"):
+        subs.like(services.store, services.embedder, paper, owner="U1")
+    assert [s.id for s in services.store.subscriptions.all()] == [first.id]
+    # Someone else, or a channel, may like it too.
+    assert subs.like(services.store, services.embedder, paper, owner="U2")
+    assert subs.like(services.store, services.embedder, paper, owner="U1", target="C1")
+
+
 def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server):
     shutil.copy(API_ENTRY, feed_server.root / "query")
     paper = subs.find_arxiv_paper(
