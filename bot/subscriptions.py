@@ -61,7 +61,7 @@ def subscribe(
     target = target or owner
     if not names_a_subject(topic):
         raise SubscriptionError(
-            f"{topic!r} names no subject to find papers on: give the words of a topic, e.g. "
+            "That topic names no subject to find papers on: give the words of a topic, e.g. "
             "'diffusion models for video'."
             if topic
             else "A subscription needs a topic, e.g. 'diffusion models for video'."

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import subscriptions as subs
 from bot import views
 from bot.commands import MAX_TOPIC, unquote
+from bot.search import names_a_subject
 from bot.services import Services
 from handlers.common import refresh_home
 
@@ -38,6 +39,12 @@ def register(app: App, services: Services, work: Executor) -> None:
         # Checks that need nothing but the form answer in the ack, so the modal shows them.
         if not topic:
             ack(response_action="errors", errors={"topic": "Write a topic to follow."})
+            return
+        if not names_a_subject(topic):
+            ack(
+                response_action="errors",
+                errors={"topic": "Name a subject, e.g. diffusion models for video."},
+            )
             return
         if len(topic) > MAX_TOPIC:
             ack(response_action="errors", errors={"topic": f"Keep it under {MAX_TOPIC}."})

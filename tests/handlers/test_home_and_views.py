@@ -82,6 +82,13 @@ def test_modal_empty_topic_is_an_error_in_the_modal(slack_app):
     assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []
 
 
+def test_modal_topic_that_names_no_subject_is_an_error_in_the_modal(slack_app):
+    answer = slack_app.submit_view(modal("papers about the"))
+    assert answer.status == 200
+    assert json.loads(answer.body)["errors"]["topic"].startswith("Name a subject")
+    assert slack_app.services.store.subscriptions.for_owner(owner="U1") == []
+
+
 def test_modal_channel_needs_membership(slack_app):
     slack_app.fake.members["C5"] = ["U2"]
     slack_app.submit_view(modal("robotics", channel="C5"))
