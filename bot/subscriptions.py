@@ -91,22 +91,10 @@ def subscribe(
             "search results show them, or its arXiv id or URL."
         )
     seed_papers = list(dict.fromkeys(paper.id for paper in seeds.values()))
-    _refuse_duplicate(
-        store,
-        owner,
-        target,
-        _compared(
-            topic,
-            threshold,
-            cadence,
-            strictness,
-            seed_papers,
-            required,
-            excluded,
-            authors,
-            categories,
-        ),
+    wanted = _compared(
+        topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
     )
+    _refuse_duplicate(store, owner, target, wanted)
     return store.subscriptions.add(
         owner=owner,
         target=target,
