@@ -96,7 +96,7 @@ def _copy(source: Database, target: Database, where: str, on_progress: OnProgres
                 which = f" of the table {table.name}"
                 copied.rows[table.name] = _copy_table(reading, writing, table, on_progress)
             which = ""
-            _move_sequences(writing, [table.name for table in tables])
+            _move_sequences(writing, [table.name for table in tables], _ids_used(reading))
         except (DBAPIError, psycopg.Error) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             raise StoreError(
@@ -146,7 +146,7 @@ def _refuse_rows(writing: Connection, tables: list[_Table], where: str) -> None:
     for table in tables:
         count = writing.exec_driver_sql(f'select count(*) from "{table.name}"').scalar()
         if count:
-            held.append(f"{count} row{'s' if count > 1 else ''} in {table.name}")
+            held.append(f"{count:,} row{'s' if count > 1 else ''} in {table.name}")
     if held:
         raise StoreError(
             f"{where} already holds paperbot data ({', '.join(held)}): copy into an empty "
@@ -177,9 +177,19 @@ def _copy_table(
     return done
 
 
-def _move_sequences(writing: Connection, tables: list[str]) -> None:
+def _ids_used(reading: Connection) -> dict[str, int]:
+    """The largest id SQLite ever gave in each AUTOINCREMENT table (sqlite_sequence), which
+    may be a removed row's, above every id copied."""
+    names = {row[0] for row in reading.exec_driver_sql("select name from sqlite_master")}
+    if "sqlite_sequence" not in names:
+        return {}
+    return dict(reading.exec_driver_sql("select name, seq from sqlite_sequence").all())
+
+
+def _move_sequences(writing: Connection, tables: list[str], ids_used: dict[str, int]) -> None:
     """Make each identity (and serial) column of `tables` continue after its largest copied
-    value, so the next row inserted gets a new id instead of one already copied."""
+    value, so the next row inserted gets a new id instead of one already copied, and after
+    every id SQLite gave (`ids_used`): a removed subscription's id stays unused."""
     sequences = writing.exec_driver_sql(
         "select table_name, column_name, "
         "pg_get_serial_sequence(quote_ident(table_name), column_name) "
@@ -189,8 +199,9 @@ def _move_sequences(writing: Connection, tables: list[str]) -> None:
     ).all()
     for table, column, sequence in sequences:
         if sequence is not None:
+            used = ids_used.get(table, 0) if column == "id" else 0
             writing.exec_driver_sql(
-                f'select setval(%s, coalesce((select max("{column}") from "{table}"), 0) + 1, '
-                "false)",
-                (sequence,),
+                f'select setval(%s, greatest(coalesce((select max("{column}") from "{table}"), '
+                "0), %s) + 1, false)",
+                (sequence, used),
             )

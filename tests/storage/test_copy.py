@@ -221,3 +221,25 @@ def test_the_copy_searches_as_the_file_did(copied_release_0_1):
         assert on_sqlite, words
         assert [pid for pid, _ in on_postgresql] == [pid for pid, _ in on_sqlite]
         assert [s for _, s in on_postgresql] == pytest.approx([s for _, s in on_sqlite])
+
+
+def test_a_subscription_id_removed_before_the_copy_stays_unused_after_it(tmp_path, postgresql_url):
+    path = tmp_path / "p.db"
+    source = Store(path)
+    made = [
+        source.subscriptions.add(
+            owner="U1", target="U1", topic=topic, embedding=np.ones(4, np.float32)
+        )
+        for topic in ("kept", "removed")
+    ]
+    source.subscriptions.remove(made[1].id)
+    source.close()
+
+    copy_to_postgresql(path, postgresql_url)
+    target = Store(postgresql_url)
+    sub = target.subscriptions.add(
+        owner="U1", target="U1", topic="new", embedding=np.ones(4, np.float32)
+    )
+    target.close()
+
+    assert sub.id == made[1].id + 1
