@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import sqlalchemy
@@ -23,11 +23,19 @@ SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def is_postgresql(location: str) -> bool:
-    return str(location).startswith(SCHEMES)
+    """Whether `location` is a PostgreSQL URL (the scheme in any case, as URLs have it)."""
+    return str(location).lower().startswith(SCHEMES)
 
 
 def _sqlalchemy_url(location: str) -> sqlalchemy.URL:
-    return make_url(location).set(drivername="postgresql+psycopg")
+    try:
+        url = make_url(location)
+    except ValueError as error:  # a port that is not a number, say
+        raise ValueError(
+            f"it is not a URL paperbot can read ({error}): write it as "
+            "postgresql://user:password@host:5432/database"
+        ) from None
+    return url.set(drivername="postgresql+psycopg")
 
 
 def _driver_url(location: str) -> str:
@@ -43,11 +51,16 @@ def shown(location: str) -> str:
     if not is_postgresql(location):
         return location
     parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    credentials, _, host = parts.netloc.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if parts.password is not None:
+        credentials, _, host = parts.netloc.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}:***@{host}")
+    # libpq also takes the password as a parameter: ?password=...
+    parameters = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in parameters):
+        masked = [(name, "***" if name == "password" else v) for name, v in parameters]
+        parts = parts._replace(query=urlencode(masked, safe="/*"))
+    return urlunsplit(parts)
 
 
 class PostgreSQL:

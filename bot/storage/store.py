@@ -41,6 +41,10 @@ class Store:
             self.fulltext = FullText(self.database)
             # A database from before the term index has its papers indexed once, here.
             self.fulltext.catch_up()
+        except ValueError as error:  # a PostgreSQL URL that cannot be read
+            raise StoreError(
+                f"paperbot cannot use the database {shown(self.path)}: {error}."
+            ) from None
         except (OSError, DBAPIError) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             advice = postgresql_advice if is_postgresql(self.path) else _advice

@@ -119,3 +119,26 @@ def test_a_postgresql_password_is_never_shown(tmp_path):
     assert str(raised.value).startswith(
         f"paperbot cannot use the database postgresql://paperbot:***@/paperbot?host={tmp_path}: "
     )
+
+
+def test_a_password_given_as_a_parameter_is_never_shown(tmp_path):
+    url = f"postgresql://paperbot@/paperbot?host={tmp_path}&password=s3cret"
+    with pytest.raises(StoreError) as raised:
+        Store(url)
+    assert "s3cret" not in str(raised.value)
+    assert f"postgresql://paperbot@/paperbot?host={tmp_path}&password=***" in str(raised.value)
+
+
+def test_a_postgresql_url_whose_port_is_not_a_number_is_one_sentence():
+    with pytest.raises(StoreError, match="not a URL paperbot can read") as raised:
+        Store("postgresql://paperbot:s3cret@localhost:notaport/paperbot")
+    assert "s3cret" not in str(raised.value)
+
+
+def test_the_scheme_in_capitals_is_postgresql_not_a_file_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = f"POSTGRESQL://paperbot:s3cret@/paperbot?host={tmp_path}"
+    with pytest.raises(StoreError, match="Check that the server runs") as raised:
+        Store(url)
+    assert "s3cret" not in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
