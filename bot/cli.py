@@ -12,12 +12,14 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
+from sqlalchemy.exc import OperationalError
 
 from bot.embed import ModelError
 from bot.progress import embedding_progress, spinner, terminal
 from bot.settings import FeedSettings, Settings, SettingsError, load_settings
 from bot.sources import KINDS
 from bot.storage import StoreError
+from bot.storage.database import driver_error
 
 
 class PaperbotGroup(click.Group):
@@ -29,6 +31,14 @@ class PaperbotGroup(click.Group):
             return super().invoke(ctx)
         except (SettingsError, StoreError, ModelError) as error:
             raise click.ClickException(str(error)) from None
+        except OperationalError as error:
+            # The database went away during the command: a PostgreSQL server stopped, say.
+            # Each write is one transaction, so what was not written is simply not there.
+            cause = " ".join(str(driver_error(error)).split())
+            raise click.ClickException(
+                f"The database stopped answering ({cause}): check that it runs, then run the "
+                "command again."
+            ) from None
 
 
 def _settings(ctx: click.Context, existing: bool = False) -> Settings:

@@ -131,6 +131,23 @@ def test_alerts_slack_did_not_take_wait_and_status_says_why(db):
     assert "(last try: could not reach Slack" in status
 
 
+def test_a_database_that_stops_answering_mid_command_is_one_sentence(db, monkeypatch):
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    def server_gone(*args, **kwargs):
+        cause = psycopg.OperationalError("server closed the connection\nunexpectedly")
+        raise OperationalError("select 1", {}, cause)
+
+    Store(db).close()
+    monkeypatch.setattr("bot.status.status_report", server_gone)
+    line = one_error_line(paperbot("--db", db, "status"))
+    assert line == (
+        "Error: The database stopped answering (server closed the connection unexpectedly): "
+        "check that it runs, then run the command again."
+    )
+
+
 COMMANDS_ON_THE_DATABASE = READING_COMMANDS[:2] + WRITING_COMMANDS
 
 
