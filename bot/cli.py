@@ -729,9 +729,11 @@ def copy_to(ctx: click.Context, postgresql_url: str) -> None:
     others = sum(rows.values()) - rows.get("papers", 0) - rows.get("subscriptions", 0)
     where = shown(postgresql_url)
     masked = " (with the password in place of ***)" if where != postgresql_url else ""
+    papers, subscriptions = rows.get("papers", 0), rows.get("subscriptions", 0)
     click.echo(
-        f"Copied {rows.get('papers', 0):,} papers, {rows.get('subscriptions', 0):,} subscriptions "
-        f"and {others:,} other rows into {where}. Set PAPERBOT_DB={where}{masked} to use it."
+        f"Copied {papers:,} paper{'' if papers == 1 else 's'}, {subscriptions:,} "
+        f"subscription{'' if subscriptions == 1 else 's'} and {others:,} other "
+        f"row{'' if others == 1 else 's'} into {where}. Set PAPERBOT_DB={where}{masked} to use it."
     )
 
 
