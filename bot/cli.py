@@ -725,6 +725,12 @@ def copy_to(ctx: click.Context, postgresql_url: str) -> None:
         click.echo(
             f"Not copied, PostgreSQL has no such column: {', '.join(copied.columns_left_out)}"
         )
+    if copied.not_embedded:
+        click.echo(
+            f"{copied.not_embedded:,} of the papers had no embedding yet (an ingest may have "
+            "been storing them): the next cycle on PostgreSQL embeds them, and "
+            "`paperbot cycle --dry-run` does it now."
+        )
     rows = copied.rows
     others = sum(rows.values()) - rows.get("papers", 0) - rows.get("subscriptions", 0)
     where = shown(postgresql_url)

@@ -259,19 +259,26 @@ def test_copy_to_postgresql_prints_the_rows_of_each_table_and_hides_the_password
     assert listed.exit_code == 0 and len(listed.output.strip().splitlines()) == 3
 
 
-def test_copy_to_counts_one_subscription_as_one(tmp_path, monkeypatch, postgresql_url):
+def test_copy_to_counts_one_as_one_and_tells_of_papers_not_embedded_yet(
+    tmp_path, monkeypatch, postgresql_url
+):
     import numpy as np
 
     from bot.storage import Store
+    from tests.storage.conftest import make_paper
 
     monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
     db = tmp_path / "one.db"
     store = Store(db)
     store.subscriptions.add(owner="U1", target="U1", topic="x", embedding=np.ones(4, np.float32))
+    # Stored, not yet embedded: as an ingest running beside the copy leaves it.
+    store.papers.upsert([make_paper("2608.00001")])
     store.close()
     copied = CliRunner().invoke(cli, ["--db", str(db), "copy-to", postgresql_url])
     assert copied.exit_code == 0, copied.output
-    assert copied.output.strip().splitlines()[-1].startswith("Copied 0 papers, 1 subscription and ")
+    *_, note, summary = copied.output.strip().splitlines()
+    assert note.startswith("1 of the papers had no embedding yet")
+    assert summary.startswith("Copied 1 paper, 1 subscription and ")
 
 
 def test_copy_to_needs_a_postgresql_url_and_an_existing_file(tmp_path, monkeypatch):

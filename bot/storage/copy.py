@@ -40,6 +40,8 @@ class Copied:
     not_in_source: list[str] = field(default_factory=list)
     # "table.column" of SQLite columns PostgreSQL has no place for.
     columns_left_out: list[str] = field(default_factory=list)
+    # Papers copied before they were embedded (stored by an ingest still running, say).
+    not_embedded: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,10 @@ def _copy(source: Database, target: Database, where: str, on_progress: OnProgres
                 copied.rows[table.name] = _copy_table(reading, writing, table, on_progress)
             which = ""
             _move_sequences(writing, [table.name for table in tables], _ids_used(reading))
+            if "papers" in copied.rows:
+                copied.not_embedded = writing.exec_driver_sql(
+                    "select count(*) from papers where embedding is null"
+                ).scalar()
         except (DBAPIError, psycopg.Error) as error:
             cause = driver_error(error) if isinstance(error, DBAPIError) else error
             raise StoreError(
