@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.storage.database import Database, StoreError, driver_error
 from bot.storage.postgresql import PostgreSQL, is_postgresql, shown
+from bot.storage.sqlite import holds_paperbot_tables
 from bot.storage.store import Store
 
 BATCH_ROWS = 1_000
@@ -73,6 +74,12 @@ def copy_to_postgresql(
     if not Path(source).is_file():
         raise StoreError(
             f"There is no SQLite file {source} to copy: choose it with --db PATH (or PAPERBOT_DB)."
+        )
+    if not holds_paperbot_tables(source):
+        raise StoreError(
+            f"{source} is not a paperbot database (it has no papers and subscriptions tables): "
+            "choose paperbot's file with --db PATH (or PAPERBOT_DB). Nothing was copied or "
+            "changed."
         )
     from_store = Store(source)
     try:

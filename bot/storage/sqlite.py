@@ -127,6 +127,22 @@ def _set_up_connection(driver_connection: sqlite3.Connection, record) -> None:
     record.info["serial"] = next(_connection_serials)
 
 
+def holds_paperbot_tables(path: str | Path) -> bool:
+    """Whether the SQLite file at `path` has paperbot's papers and subscriptions tables (as
+    every release's has), read without changing the file."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {row[0] for row in conn.execute("select name from sqlite_master")}
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return {"papers", "subscriptions"} <= names
+
+
 def made_by(path: str | Path) -> str | None:
     """What made the paperbot database file at `path` (see Store.set_made_by), read without
     changing the file; None for a file that says nothing, or is no paperbot database."""

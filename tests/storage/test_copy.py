@@ -158,6 +158,18 @@ def test_it_copies_from_a_sqlite_file_into_postgresql_only(tmp_path, postgresql_
     assert not (tmp_path / "missing.db").exists()
 
 
+def test_a_sqlite_file_that_is_not_paperbots_is_refused_and_left_as_it_was(
+    tmp_path, postgresql_url
+):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table x (y)")
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="is not a paperbot database .*Nothing was copied"):
+        copy_to_postgresql(other, postgresql_url)
+    assert other.read_bytes() == before
+
+
 def test_other_applications_tables_in_the_target_are_left_alone(tmp_path, postgresql_url):
     import psycopg
 
