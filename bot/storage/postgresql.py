@@ -201,6 +201,14 @@ class AdvisoryLock:
 
 def advice(error: Exception) -> str:
     """Why a PostgreSQL database cannot be used, in the error's own words, and what to do."""
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        # Its first line: the rest quotes the statement that was refused.
+        reason = str(error).splitlines()[0].strip()
+        return (
+            f"{reason}. paperbot makes its tables there: as the database's owner, run "
+            "GRANT CREATE ON SCHEMA public TO the user in the URL, or use a database that "
+            "user owns."
+        )
     # The driver's lines, each a sentence: some end one already ("... accepting connections?").
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = " ".join(line if line.endswith((".", "?", "!")) else line + "." for line in lines)

@@ -142,3 +142,21 @@ def test_the_scheme_in_capitals_is_postgresql_not_a_file_path(tmp_path, monkeypa
         Store(url)
     assert "s3cret" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_user_who_may_not_make_tables_is_told_what_to_grant(postgresql_url):
+    import psycopg
+
+    from bot.storage.postgresql import _driver_url
+
+    with psycopg.connect(_driver_url(postgresql_url), autocommit=True) as conn:
+        conn.execute("drop role if exists reader")
+        conn.execute("create role reader login")
+    # Since PostgreSQL 15 only the database's owner may create in its public schema.
+    url = postgresql_url.replace("://postgres", "://reader", 1)
+    with pytest.raises(StoreError) as raised:
+        Store(url)
+    message = str(raised.value)
+    assert "permission denied for schema public" in message
+    assert "GRANT CREATE ON SCHEMA public TO the user in the URL" in message
+    assert "LINE 1" not in message and "create table" not in message
