@@ -127,33 +127,30 @@ def _set_up_connection(driver_connection: sqlite3.Connection, record) -> None:
     record.info["serial"] = next(_connection_serials)
 
 
-def holds_paperbot_tables(path: str | Path) -> bool:
-    """Whether the SQLite file at `path` has paperbot's papers and subscriptions tables (as
-    every release's has), read without changing the file."""
+def _read_only(path: str | Path, sql: str) -> list[tuple] | None:
+    """The rows of `sql` in the SQLite file at `path`, read without changing the file; None
+    when it cannot be read so (no such file, not a database, no such table)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
-        return False
+        return None
     try:
-        names = {row[0] for row in conn.execute("select name from sqlite_master")}
+        return conn.execute(sql).fetchall()
     except sqlite3.Error:
-        return False
+        return None
     finally:
         conn.close()
-    return {"papers", "subscriptions"} <= names
+
+
+def holds_paperbot_tables(path: str | Path) -> bool:
+    """Whether the SQLite file at `path` has paperbot's papers and subscriptions tables (as
+    every release's has), read without changing the file."""
+    rows = _read_only(path, "select name from sqlite_master") or []
+    return {"papers", "subscriptions"} <= {row[0] for row in rows}
 
 
 def made_by(path: str | Path) -> str | None:
     """What made the paperbot database file at `path` (see Store.set_made_by), read without
     changing the file; None for a file that says nothing, or is no paperbot database."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute("select value from about where key = 'made_by'").fetchone()
-        return row[0] if row else None
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    rows = _read_only(path, "select value from about where key = 'made_by'")
+    return rows[0][0] if rows else None
