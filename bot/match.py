@@ -304,9 +304,14 @@ def followed_author(paper: Paper, followed: list[str]) -> str | None:
     return None
 
 
+def has_filters(subscription: Subscription) -> bool:
+    """Whether it asks for required or excluded keywords, or categories."""
+    return bool(subscription.excluded or subscription.required or subscription.categories)
+
+
 def passes_filters(paper: Paper, subscription: Subscription) -> bool:
     """Required and excluded keywords, and the category filter."""
-    if not (subscription.excluded or subscription.required or subscription.categories):
+    if not has_filters(subscription):
         return True
     text = f"{paper.title} {paper.abstract}"
     if any(contains_keyword(text, k) for k in subscription.excluded):

@@ -17,6 +17,7 @@ from bot.match import (
     STRICTNESS_LEVELS,
     Matcher,
     evidence,
+    has_filters,
     logit,
     passes_filters,
     threshold_for,
@@ -350,9 +351,9 @@ def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_S
     # Its seed papers (`like`) are known to be relevant: no need to ask.
     seeds = [corpus.index[p] for p in subscription.seed_papers if p in corpus.index]
     distance[seeds] = np.inf
-    nearest = [
-        r for r in np.argsort(distance, kind="stable")[:PREVIEW_POOL] if distance[r] < np.inf
-    ]
+    # Only a subscription with filters needs more papers read than it shows.
+    pool = PREVIEW_POOL if has_filters(subscription) else limit
+    nearest = [r for r in np.argsort(distance, kind="stable")[:pool] if distance[r] < np.inf]
     papers = matcher.store.papers.get_many([corpus.ids[row] for row in nearest])
     # Only papers it could alert on: its keyword and category filters hold for them.
     chosen = [r for r in nearest if passes_filters(papers[corpus.ids[r]], subscription)][:limit]
