@@ -76,7 +76,7 @@ def status_text(report: dict) -> str:
         lines.append(
             f"  {counts['dropped']} dropped: {OVER_CAP_REASON} (each target was offered them "
             'once as "N more matched today", and Show more sends them), or judged before '
-            "they were posted."
+            "they were posted, or their subscription was removed."
         )
     if report["pending"]:
         lines.append("Pending:")
