@@ -18,6 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
+from waitress import wasyncore
 
 import handlers
 from bot.deliver import make_slack_client, unreachable
@@ -145,15 +146,47 @@ def signed_by_slack(verifier: SignatureVerifier, body: bytes, environ: dict) -> 
         return False
 
 
-def http_server(app: App, services: Services, host: str, port: int, **options):
-    """The waitress server for HTTP mode; `options` are waitress's (threads, ...)."""
-    return waitress.create_server(
-        wsgi_app(app, services.settings.slack.signing_secret, lambda: health(services)),
-        host=host,
-        port=port,
-        max_request_body_size=MAX_BODY_BYTES,
-        **options,
-    )
+class HttpServer:
+    """paperbot's HTTP endpoint: waitress, running in a thread of its own until stop().
+
+    waitress has no way to stop a server from another thread: server.close() there closes
+    sockets the loop is polling, and the loop dies on EBADF (Pylons/waitress#468; its
+    maintainers point to webtest's StopableWSGIServer instead). Here the loop runs in short
+    rounds and, once asked to stop, closes every socket itself between two rounds.
+    """
+
+    ROUND_SECONDS = 0.1
+
+    def __init__(self, app: App, services: Services, host: str, port: int, **options):
+        """Listen on host:port at once (OSError if it cannot); `options` are waitress's."""
+        self._sockets: dict = {}
+        self.server = waitress.create_server(
+            wsgi_app(app, services.settings.slack.signing_secret, lambda: health(services)),
+            map=self._sockets,
+            host=host,
+            port=port,
+            max_request_body_size=MAX_BODY_BYTES,
+            **options,
+        )
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            wasyncore.loop(
+                timeout=self.ROUND_SECONDS,
+                map=self._sockets,
+                use_poll=self.server.adj.asyncore_use_poll,
+                count=1,
+            )
+        wasyncore.close_all(self._sockets)
+
+    def stop(self) -> None:
+        """Close every connection and the port, and end the threads answering requests."""
+        self._stopping.set()
+        self._thread.join()
+        self.server.task_dispatcher.shutdown()
 
 
 def serve(settings: Settings, echo: Callable[[str], None], port: int | None = None) -> None:
@@ -208,13 +241,11 @@ def _connect_slack(
     port = port or settings.server.port
     host = settings.server.host
     try:
-        server = http_server(app, services, host, port)
+        server = HttpServer(app, services, host, port)
     except OSError as error:
         raise ServeError(
             f"paperbot cannot listen on {host}:{port} ({error.strerror}): stop the program "
             "using that port, or choose another with `paperbot run --port N` "
             "(or [server] port in your settings)."
         ) from None
-    # Daemon thread: it ends with the process once serve() has returned.
-    threading.Thread(target=server.run, name="http", daemon=True).start()
-    return server.close, f"listening on http://{host}:{port}/slack/events (health check: /healthz)"
+    return server.stop, f"listening on http://{host}:{port}/slack/events (health check: /healthz)"

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import sqlite3
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -20,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from waitress import wasyncore
 
-from bot.app import build_bolt_app, http_server
+from bot.app import HttpServer, build_bolt_app
 from bot.deliver import make_slack_client
 from bot.services import Services, build_services
 from bot.settings import SlackSettings, load_settings
@@ -250,13 +248,6 @@ def slack_app(settings, embedder, fake, sample_database, monkeypatch):
     client = make_slack_client("xoxb-test", fake.base_url)
     services = build_services(settings, slack=client, embedder=embedder)
     app = build_bolt_app(services)
-    server = http_server(app, services, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield SlackApp(services, fake, f"http://127.0.0.1:{server.effective_port}")
-    # Every socket (listener, wake-up pipe, open connections) is closed from inside the server's
-    # own loop: the loop then has nothing left to poll and ends, instead of polling a socket
-    # another thread closed under it (EBADF).
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(timeout=5)
-    server.task_dispatcher.shutdown()
+    server = HttpServer(app, services, "127.0.0.1", 0, threads=4)
+    yield SlackApp(services, fake, f"http://127.0.0.1:{server.server.effective_port}")
+    server.stop()
