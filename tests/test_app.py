@@ -1,15 +1,21 @@
-"""How `paperbot run` waits for the signal that stops it (bot/app.py StopSignal)."""
+"""How `paperbot run` waits for the signal that stops it (bot/app.py StopSignal), and how
+its HTTP server stops (HttpServer)."""
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bot.app import StopSignal
+from bot.app import HttpServer, StopSignal, build_bolt_app
+from bot.deliver import make_slack_client
+from bot.services import build_services
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,3 +70,18 @@ def test_a_signal_taken_by_another_thread_still_ends_the_wait():
         timeout=60,
     )
     assert (process.returncode, process.stdout, process.stderr) == (0, "SIGTERM\n", "")
+
+
+def test_a_stopped_http_server_closes_its_connections_and_frees_its_port(settings, embedder):
+    # Nothing is sent to Slack: the client only has to exist for bolt.
+    client = make_slack_client("xoxb-test", "http://127.0.0.1:9/api/")
+    services = build_services(settings, slack=client, embedder=embedder)
+    server = HttpServer(build_bolt_app(services), services, "127.0.0.1", 0)
+    port = server.server.effective_port
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+        assert json.loads(response.read())["ok"] is True
+    idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+    server.stop()
+    assert idle.recv(1) == b""
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
