@@ -538,9 +538,12 @@ class Matcher:
     def _within_cap(self, decisions: Decisions, now: datetime) -> np.ndarray:
         """Per group: kept (True) or held over the cap (False).
 
-        Each target keeps its best instant alerts, by margin, within the cycle cap and
-        what is left of its daily cap. Digest alerts are not capped here: a digest is
-        one message however long.
+        Each target keeps instant alerts within the cycle cap and what is left of its
+        daily cap, taken in turns from its subscriptions: every subscription's best alert
+        (by margin) first, then every one's second best, and so on, so a narrow topic's
+        one paper is not crowded out by a broad topic of the same person. An alert counts
+        for the subscription it matched best. Digest alerts are not capped here: a digest
+        is one message however long.
         """
         since = day_start(now)
         left = np.array(
@@ -558,20 +561,27 @@ class Matcher:
         )
         kept = ~decisions.group_instant
         instant = np.flatnonzero(decisions.group_instant)
-        order = instant[
-            np.lexsort(
-                (
-                    self._paper_rank(decisions)[decisions.group_column[instant]],
-                    -decisions.group_margin[instant],
-                    decisions.group_target[instant],
-                )
-            )
-        ]
-        target = decisions.group_target[order]
-        first = np.searchsorted(target, target)
-        rank = np.arange(len(order)) - first
-        kept[order] = rank < left[target]
+        paper_rank = self._paper_rank(decisions)[decisions.group_column[instant]]
+        margin = decisions.group_margin[instant]
+        best = self._best_subscription(decisions)[instant]
+        by_subscription = np.lexsort((paper_rank, -margin, best))
+        turn = np.empty(len(instant), dtype=np.int64)
+        ordered = best[by_subscription]
+        turn[by_subscription] = np.arange(len(ordered)) - np.searchsorted(ordered, ordered)
+        order = np.lexsort((paper_rank, -margin, turn, decisions.group_target[instant]))
+        target = decisions.group_target[instant][order]
+        rank = np.arange(len(order)) - np.searchsorted(target, target)
+        kept[instant[order]] = rank < left[target]
         return kept
+
+    @staticmethod
+    def _best_subscription(decisions: Decisions) -> np.ndarray:
+        """Per group: the row of the subscription it matched with the largest margin."""
+        sizes = decisions.group_end - decisions.group_start
+        group_of_pair = np.repeat(np.arange(len(sizes)), sizes)
+        best_pairs = np.flatnonzero(decisions.pair_margins == decisions.group_margin[group_of_pair])
+        _, first = np.unique(group_of_pair[best_pairs], return_index=True)
+        return decisions.rows[best_pairs[first]]
 
     def _alerting_pairs(
         self,

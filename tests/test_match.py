@@ -326,6 +326,33 @@ def test_scoring_in_small_blocks_decides_what_one_block_decides(services, corpus
         assert blocks[key][0] == pytest.approx(score, abs=1.5e-4)
 
 
+def in_turns(alerts):
+    """Instant alerts in the order the cap takes them: each subscription's best, then each
+    one's second best, and so on; an alert counts for the subscription it matched best."""
+    instant = [a for a in alerts if a.cadence == "instant"]
+    best = {a.paper_id: max(a.matches, key=lambda m: m.margin).subscription_id for a in instant}
+    turn = {}
+    for subscription_id in set(best.values()):
+        theirs = [a for a in instant if best[a.paper_id] == subscription_id]
+        for k, a in enumerate(sorted(theirs, key=lambda a: (-a.margin, a.paper_id))):
+            turn[a.paper_id] = k
+    return sorted(instant, key=lambda a: (turn[a.paper_id], -a.margin, a.paper_id))
+
+
+def test_a_narrow_topic_is_not_crowded_out_by_a_broad_one_of_the_same_person(services, corpus):
+    services.matcher.config = dataclasses.replace(services.matcher.config, daily_cap_dm=3)
+    store, embedder = services.store, services.embedder
+    subscribe(
+        store, embedder, topic="multimodal large language models", owner="U1", strictness="broad"
+    )
+    subscribe(store, embedder, topic="multimodal machine translation", owner="U1")
+    result = services.matcher.match(list(corpus.values()), now=NOW)
+    assert len(result.alerts) == 3 and len(result.over_cap) > 3
+    cliptrans = by_title(corpus, "CLIPTrans")
+    assert cliptrans in {a.paper_id for a in result.alerts}
+    assert all(cliptrans != a.paper_id for a in result.over_cap)
+
+
 def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corpus):
     """match() caps on the score arrays; it must keep what capping the full alerts keeps."""
     services.matcher.config = dataclasses.replace(
@@ -345,10 +372,7 @@ def test_capping_on_scores_keeps_each_targets_best_instant_alerts(services, corp
     for target, cap in (("U1", 3), ("C1", 4)):
         mine = [a for a in every if a.target == target]
         expected_kept |= {(target, a.paper_id) for a in mine if a.cadence != "instant"}
-        instant = sorted(
-            (a for a in mine if a.cadence == "instant"), key=lambda a: (-a.margin, a.paper_id)
-        )
-        expected_kept |= {(target, a.paper_id) for a in instant[:cap]}
+        expected_kept |= {(target, a.paper_id) for a in in_turns(mine)[:cap]}
     kept = {(a.target, a.paper_id) for a in result.alerts}
     held = {(a.target, a.paper_id) for a in result.over_cap}
     assert len(held) > 5
