@@ -48,7 +48,8 @@ STRICTNESS_LEVELS = ("strict", "normal", "broad")
 BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
-BY_MEANING = "similar in meaning (no distinctive topic word in the text)"
+BY_MEANING = "similar in meaning (no word of the topic in its text)"
+BY_MEANING_COMMON_WORDS = "similar in meaning (it shares only common words with the topic)"
 # Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
 GRAM_CHUNK = 8192
 # Matching works on matrices of at most about this many floats (subscriptions x papers),
@@ -341,12 +342,18 @@ def closest_seed(corpus: Corpus, row: int, seeds: dict[str, Paper]) -> str | Non
 
 
 def reasons_for(
-    paper: Paper, subscription: Subscription, keywords: list[str], closest_seed: str | None
+    paper: Paper,
+    subscription: Subscription,
+    keywords: list[str],
+    closest_seed: str | None,
+    shares_words: bool,
 ) -> list[str]:
     """The evidence an alert shows: topic, closest seed paper, the topic's distinctive words
     the paper contains (relevance.Coverage.distinctive_words), required keywords.
 
-    With no distinctive word in common, the match is by meaning alone, and it says so.
+    With no distinctive word in common, the match is by meaning alone, and it says so, and
+    whether the paper has the topic's common words (`shares_words`: "LLM" in a day of LLM
+    papers) or none of its words at all.
     """
     reasons = ["topic"]
     if closest_seed:
@@ -354,7 +361,7 @@ def reasons_for(
     if keywords:
         reasons.append("keywords: " + ", ".join(keywords[:MAX_KEYWORD_REASONS]))
     elif not closest_seed:
-        reasons.append(BY_MEANING)
+        reasons.append(BY_MEANING_COMMON_WORDS if shares_words else BY_MEANING)
     if subscription.required:
         text = f"{paper.title} {paper.abstract}"
         required = [k for k in subscription.required if contains_keyword(text, k)]
@@ -778,5 +785,8 @@ class AlertBuilder:
         subscription = self.decisions.subscriptions[i]
         seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
         closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
-        keywords = self.decisions.coverage.distinctive_words(i, column)
-        return reasons_for(paper, subscription, keywords, closest)
+        coverage = self.decisions.coverage
+        keywords = coverage.distinctive_words(i, column)
+        return reasons_for(
+            paper, subscription, keywords, closest, coverage.shares_a_word(i, column)
+        )

@@ -266,6 +266,10 @@ class Coverage:
         per_facet = self.facet_word[offsets[0] : offsets[-1]] @ self.anywhere
         return np.maximum.reduceat(per_facet, offsets[:-1] - offsets[0], axis=0)
 
+    def shares_a_word(self, topic: int, row: int) -> bool:
+        """Whether the paper at position `row` holds any of the topic's words, generic or not."""
+        return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])
+
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,
         rarest first: the words that carried the match. Words the index reads as one term
