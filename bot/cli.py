@@ -336,7 +336,12 @@ def subscribe(
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
     from bot.search import subject
-    from bot.subscriptions import SubscriptionError, categories_not_stored, preview
+    from bot.subscriptions import (
+        SubscriptionError,
+        categories_not_stored,
+        introduce,
+        unknown_words_note,
+    )
     from bot.subscriptions import subscribe as add
 
     services = _services(ctx)
@@ -360,26 +365,29 @@ def subscribe(
         )
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
-    previews = preview(services.matcher, sub)
+    new = introduce(services.matcher, sub)
     for category in categories_not_stored(services.store, sub.categories):
         click.echo(
             f"Note: no stored paper is in the category {category!r}, so it alerts only once "
             "one comes; arXiv's are written like cs.CL or q-bio.NC.",
             err=True,
         )
+    if new.unknown_words:
+        click.echo(unknown_words_note(new.unknown_words), err=True)
     if as_json:
-        _print_json({**_subscription_json(sub), "previews": [_paper_json(p) for p in previews]})
+        previews = [_paper_json(p) for p in new.previews]
+        _print_json({**_subscription_json(sub), "previews": previews})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
     matched_on = subject(sub.topic)
     if matched_on != sub.topic:
         click.echo(f"Papers are matched on {matched_on!r}.")
-    if previews:
+    if new.previews:
         click.echo(
-            "Are these relevant? Your answers set how picky it is "
-            f"(`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
+            "Are these relevant? They are stored papers near its threshold: your answers set "
+            f"how picky it is (`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
         )
-        for paper in previews:
+        for paper in new.previews:
             click.echo(f"  {paper.id}  {paper.title}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from slack_sdk import WebClient
@@ -23,7 +24,7 @@ from bot.match import (
     threshold_for,
 )
 from bot.papers import Paper, arxiv_id
-from bot.search import names_a_subject, subject
+from bot.search import names_a_subject, query_terms, subject
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription
 
@@ -165,6 +166,27 @@ def conditions(subscription: Subscription) -> list[str]:
     ]
 
 
+def words_not_stored(store: Store, topic: str) -> list[str]:
+    """The words of a topic, as matching reads them, that no stored paper contains, once
+    WORD_CHECK_PAPERS papers are stored: a misspelt word ("reinforcment") counts for nothing,
+    and a topic of such words alerts on nothing, without a word said."""
+    if store.fulltext.paper_count() < WORD_CHECK_PAPERS:
+        return []
+    words = query_terms(subject(topic))
+    return [w for w in words if not len(store.fulltext.term_hits(w)[0])]
+
+
+def unknown_words_note(words: list[str]) -> str:
+    """What to tell a subscriber about words_not_stored()."""
+    quoted = [f"'{word}'" for word in words]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    noun, pronoun = ("word", "it counts") if len(words) == 1 else ("words", "they count")
+    return (
+        f"No stored paper contains the {noun} {listed} yet, so {pronoun} for nothing until "
+        "one does. If that is a misspelling, remove this subscription and subscribe again."
+    )
+
+
 def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
     """Those of `categories` no stored paper is in (in any case), once papers are stored:
     a misspelt one would keep its subscription silent."""
@@ -185,6 +207,8 @@ REMOVED_REASON = "its subscription was removed"
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
 PREVIEW_SIZE = 5
+# With fewer papers stored, a word that none of them contains says nothing about its spelling.
+WORD_CHECK_PAPERS = 200
 # The papers nearest the threshold that previews are picked from, those that pass the
 # subscription's filters.
 PREVIEW_POOL = 500
@@ -332,6 +356,28 @@ def set_cadence(
 def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
     """The threshold matching applies to this subscription (its own, or its strictness's)."""
     return threshold_for(subscription, matcher.config)
+
+
+@dataclass
+class NewSubscription:
+    """What the reply to a new subscription shows."""
+
+    subscription: Subscription
+    threshold: float
+    # Stored papers to judge (preview()).
+    previews: list[Paper]
+    # Its words that no stored paper contains (words_not_stored()).
+    unknown_words: list[str]
+
+
+def introduce(matcher: Matcher, subscription: Subscription) -> NewSubscription:
+    """A new subscription with what its reply shows."""
+    return NewSubscription(
+        subscription=subscription,
+        threshold=threshold_of(matcher, subscription),
+        previews=preview(matcher, subscription),
+        unknown_words=words_not_stored(matcher.store, subscription.topic),
+    )
 
 
 def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:

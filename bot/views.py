@@ -17,7 +17,7 @@ from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.search import subject
 from bot.storage import Subscription
-from bot.subscriptions import conditions
+from bot.subscriptions import NewSubscription, conditions, unknown_words_note
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
 MAX_MESSAGE_BLOCKS = 50
@@ -274,20 +274,23 @@ def subscription_list(
     return {"text": f"{total} subscriptions", "blocks": blocks}
 
 
-def subscribed_message(subscription: Subscription, previews: list[Paper], threshold: float) -> dict:
+def subscribed_message(new: NewSubscription) -> dict:
     """The reply to a new subscription, with stored papers near its threshold to judge."""
-    blocks = [section("Subscribed: " + describe(subscription, threshold))]
+    subscription = new.subscription
+    blocks = [section("Subscribed: " + describe(subscription, new.threshold))]
     matched_on = subject(subscription.topic)
     if matched_on != subscription.topic:
         blocks.append(context(f"Papers are matched on {bold(fit(matched_on, MAX_TOPIC))}."))
-    if previews:
+    if new.unknown_words:
+        blocks.append(context(escape(unknown_words_note(new.unknown_words))))
+    if new.previews:
         blocks.append(
             context(
                 "Would you want papers like these? They are stored papers near its threshold: "
                 "your answers set how picky it is, starting now."
             )
         )
-        for paper in previews:
+        for paper in new.previews:
             blocks.extend(paper_blocks(paper, feedback_buttons(paper, subscription.id)))
     else:
         blocks.append(

@@ -170,9 +170,7 @@ def subscribe_to_paper(click: Click) -> None:
     services = click.services
     paper = services.store.papers.get(paper_id)
     subscription = subs.like(services.store, services.embedder, paper, owner=click.user)
-    previews = subs.preview(services.matcher, subscription)
-    threshold = subs.threshold_of(services.matcher, subscription)
-    click.reply(views.subscribed_message(subscription, previews, threshold))
+    click.reply(views.subscribed_message(subs.introduce(services.matcher, subscription)))
     refresh_home(click.client, services, click.user)
 
 

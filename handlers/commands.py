@@ -75,10 +75,7 @@ def subscribe(command: Command, caller: Caller) -> None:
 
 def answer_subscribed(subscription, caller: Caller) -> None:
     """The reply to a new subscription: what it is and what it would have matched."""
-    matcher = caller.services.matcher
-    previews = subs.preview(matcher, subscription)
-    threshold = subs.threshold_of(matcher, subscription)
-    caller.reply(views.subscribed_message(subscription, previews, threshold))
+    caller.reply(views.subscribed_message(subs.introduce(caller.services.matcher, subscription)))
     refresh_home(caller.client, caller.services, caller.user)
 
 

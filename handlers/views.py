@@ -86,12 +86,8 @@ def create(client: WebClient, services: Services, user: str, topic: str, values:
         strictness=values.get("strictness") or "normal",
     )
     # A modal has no response_url: the previews to judge go to the user's DM.
-    matcher = services.matcher
-    previews = subs.preview(matcher, subscription)
-    threshold = subs.threshold_of(matcher, subscription)
-    client.chat_postMessage(
-        channel=user, **views.subscribed_message(subscription, previews, threshold)
-    )
+    new = subs.introduce(services.matcher, subscription)
+    client.chat_postMessage(channel=user, **views.subscribed_message(new))
 
 
 def tell(client: WebClient, user: str, text: str) -> None:

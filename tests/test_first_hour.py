@@ -416,6 +416,19 @@ def test_subscribe_to_a_category_no_paper_is_in_says_so_and_any_case_works(db):
     assert upper.exit_code == 0 and upper.stderr == ""
 
 
+def test_subscribe_names_the_words_no_stored_paper_contains(db):
+    few = paperbot("--db", db, "subscribe", "lerning from human feedbak", "--user", "U0")
+    assert few.exit_code == 0 and few.stderr == ""
+    paperbot(
+        "--db", db, "ingest", str(FEEDS / "arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml")
+    )
+    typo = paperbot("--db", db, "subscribe", "lerning from human feedbak", "--user", "U1")
+    assert typo.exit_code == 0
+    assert typo.stderr.startswith("No stored paper contains the words 'lerning' and 'feedbak' yet")
+    spelt = paperbot("--db", db, "subscribe", "learning from human feedback", "--user", "U2")
+    assert spelt.exit_code == 0 and spelt.stderr == ""
+
+
 @pytest.mark.parametrize("query", ["", "the and of", "papers about"])
 def test_search_needs_words_to_search_for(db, query):
     line = usage_error(paperbot("--db", db, "search", query))
@@ -640,9 +653,8 @@ def test_demo_runs_again_on_its_own_database_given_with_db(tmp_path):
 # -- (e) progress on a terminal, silence elsewhere --------------------------------------------
 
 
-SAMPLE_FEED = (
-    Path(__file__).parent / "fixtures" / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
-)
+FEEDS = Path(__file__).parent / "fixtures" / "feeds" / "arxiv_rss2"
+SAMPLE_FEED = FEEDS / "arxiv_rss2_cs.CL_2026-08-21.xml"
 
 
 def test_ingest_on_a_terminal_shows_embedding_progress(db):

@@ -3,6 +3,7 @@
 from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.storage import Subscription
+from bot.subscriptions import NewSubscription
 from bot.views import (
     add_subscription_modal,
     feedback_marked,
@@ -10,6 +11,7 @@ from bot.views import (
     help_message,
     home_view,
     search_results,
+    subscribed_message,
     subscription_list,
 )
 
@@ -145,3 +147,14 @@ def test_a_noted_judgment_shows_the_title_escaped_once():
     paper = Paper(id="2608.00002", title="Q&A <retrieval> & drafts", abstract="", url="")
     text = feedback_noted(paper, False, 0.42)["text"]
     assert text.startswith("Noted: Q&amp;A &lt;retrieval&gt; &amp; drafts is not relevant.")
+
+
+def test_a_new_subscription_names_its_words_no_stored_paper_contains():
+    typo = Subscription(8, "U1", "U1", "reinforcment lerning", None, "instant", False, None, "")
+    new = NewSubscription(typo, 0.42, previews=[], unknown_words=["reinforcment", "lerning"])
+    assert (
+        "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
+        "for nothing until one does. If that is a misspelling, remove this subscription"
+    ) in texts(subscribed_message(new))
+    spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[])
+    assert "No stored paper contains" not in texts(subscribed_message(spelt))
