@@ -376,7 +376,7 @@ def subscribe(
         click.echo(unknown_words_note(new.unknown_words), err=True)
     if as_json:
         previews = [_paper_json(p) for p in new.previews]
-        _print_json({**_subscription_json(sub), "previews": previews})
+        _print_json({**_subscription_json(sub, new.threshold, 0), "previews": previews})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
     matched_on = subject(sub.topic)
@@ -424,32 +424,45 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     )
 
 
-def _subscription_json(sub) -> dict:
+def _subscription_json(sub, threshold: float, judgments: int) -> dict:
+    """A subscription as JSON, with the threshold matching applies to it now and how many
+    papers were judged for it."""
     data = asdict(sub)
     data.pop("embedding")
     # The learned profile is a vector: say whether there is one rather than print it.
     data["profile"] = data["profile"] is not None
-    return data
+    return {**data, "effective_threshold": threshold, "judgments": judgments}
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def subscriptions(ctx: click.Context, as_json: bool) -> None:
-    """List every subscription."""
-    from bot.subscriptions import conditions
+    """List every subscription, with the threshold its alerts must reach now (its
+    strictness's, moved by judgments, or its own)."""
+    from bot.subscriptions import conditions, threshold_of
 
-    subs = _services(ctx, existing=True).store.subscriptions.all()
+    services = _services(ctx, existing=True)
+    store = services.store
+    subs = store.subscriptions.all()
     if as_json:
-        _print_json([_subscription_json(s) for s in subs])
+        _print_json(
+            [
+                _subscription_json(
+                    s, threshold_of(services.matcher, s), len(store.subscriptions.feedback(s.id))
+                )
+                for s in subs
+            ]
+        )
         return
     if not subs:
         click.echo("No subscriptions yet: add one with `paperbot subscribe TOPIC --user U...`.")
     for sub in subs:
         state = f"paused: {sub.paused_reason}" if sub.paused else "active"
+        threshold = f"threshold {threshold_of(services.matcher, sub):.2f}"
         also = "; ".join(conditions(sub))
         topic = f"{sub.topic} ({also})" if also else sub.topic
-        click.echo(f"{sub.id}\t{sub.target}\t{sub.cadence}\t{state}\t{topic}")
+        click.echo(f"{sub.id}\t{sub.target}\t{sub.cadence}\t{state}\t{threshold}\t{topic}")
 
 
 @cli.command()

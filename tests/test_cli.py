@@ -172,7 +172,14 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     threshold = float(result.output.rstrip(".\n").rsplit(" ", 1)[-1])
     assert threshold > 0.4
     listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
-    assert listed[added["id"]]["threshold_shift"] > 0
+    mine = listed[added["id"]]
+    assert mine["threshold_shift"] > 0
+    # The feedback reply rounds it to two decimals.
+    assert f"{mine['effective_threshold']:.2f}" == f"{threshold:.2f}"
+    assert mine["judgments"] == 5
+    assert added["effective_threshold"] == 0.42 and added["judgments"] == 0
+    row = run("subscriptions").output.splitlines()[0]
+    assert f"\tthreshold {mine['effective_threshold']:.2f}\tmachine translation" in row
 
 
 def test_a_preview_judged_in_the_subscribe_reply_never_comes_back_as_an_alert(run):
