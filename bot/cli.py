@@ -399,7 +399,7 @@ def subscribe(
 def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: str) -> None:
     """Judge a paper for a subscription, as its Relevant / Not relevant buttons do."""
     from bot.feedback import record_feedback
-    from bot.subscriptions import stored_paper, threshold_of
+    from bot.subscriptions import stored_paper, threshold_news
 
     services = _services(ctx, existing=True)
     sub = services.store.subscriptions.get(subscription_id)
@@ -419,8 +419,8 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
         services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher
     )
     click.echo(
-        f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}; "
-        f"its threshold is now {threshold_of(services.matcher, sub):.2f}."
+        f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}. "
+        + threshold_news(services.matcher, sub)
     )
 
 

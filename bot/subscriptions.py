@@ -380,6 +380,18 @@ def introduce(matcher: Matcher, subscription: Subscription) -> NewSubscription:
     )
 
 
+def threshold_news(matcher: Matcher, subscription: Subscription) -> str:
+    """Where a judgment left the subscription's threshold, as a sentence: judgments move the
+    threshold of a strictness level, never one set by hand."""
+    threshold = threshold_of(matcher, subscription)
+    if subscription.threshold is not None:
+        return (
+            f"Its threshold stays at {threshold:.2f}, as set by hand; "
+            "judgments still teach it what you like."
+        )
+    return f"Its threshold is now {threshold:.2f}."
+
+
 def preview(matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE) -> list[Paper]:
     """Stored papers for a new subscription to judge, chosen to tell its threshold apart.
 

@@ -314,11 +314,12 @@ def feedback_buttons(paper: Paper, subscription_id: int) -> list[dict]:
     ]
 
 
-def feedback_noted(paper: Paper, relevant: bool, threshold: float) -> dict:
-    """The answer to a judgment made on an ephemeral message, which cannot be marked."""
+def feedback_noted(paper: Paper, relevant: bool, threshold_news: str) -> dict:
+    """The answer to a judgment made on an ephemeral message, which cannot be marked;
+    `threshold_news` is subscriptions.threshold_news()."""
     verdict = "relevant" if relevant else "not relevant"
     title = fit(paper.title, 200)
-    return text_message(f"Noted: {title} is {verdict}. Its threshold is now {threshold:.2f}.")
+    return text_message(f"Noted: {title} is {verdict}. {threshold_news}")
 
 
 def status_message(lines: list[str]) -> dict:

@@ -168,7 +168,7 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     for paper in previews:
         result = run("feedback", str(added["id"]), paper["id"], "not-relevant")
         assert result.exit_code == 0 and "not relevant" in result.output
-    assert "its threshold is now" in result.output
+    assert "Its threshold is now" in result.output
     threshold = float(result.output.rstrip(".\n").rsplit(" ", 1)[-1])
     assert threshold > 0.4
     listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
@@ -221,6 +221,20 @@ def test_feedback_and_like_take_a_paper_as_an_arxiv_id_or_url(run):
     assert liked.exit_code == 0
     (mine,) = [s for s in json.loads(run("subscriptions", "--json").output) if s["owner"] == "U2"]
     assert mine["seed_papers"] == [first]
+
+
+def test_feedback_says_a_threshold_set_by_hand_stays(run):
+    from tests.conftest import FIXTURES
+
+    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    added = run("subscribe", "speech recognition", "--user", "U1", "--threshold", "0.3", "--json")
+    subscription = json.loads(added.output)
+    paper_id = subscription["previews"][0]["id"]
+    result = run("feedback", str(subscription["id"]), paper_id, "not-relevant")
+    assert result.exit_code == 0
+    assert result.output.endswith(
+        "Its threshold stays at 0.30, as set by hand; judgments still teach it what you like.\n"
+    )
 
 
 def test_feedback_on_unknown_subscription_or_paper_says_so(run):

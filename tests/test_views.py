@@ -145,7 +145,7 @@ def test_the_list_says_what_a_subscription_asks_beyond_its_topic():
 
 def test_a_noted_judgment_shows_the_title_escaped_once():
     paper = Paper(id="2608.00002", title="Q&A <retrieval> & drafts", abstract="", url="")
-    text = feedback_noted(paper, False, 0.42)["text"]
+    text = feedback_noted(paper, False, "Its threshold is now 0.42.")["text"]
     assert text.startswith("Noted: Q&amp;A &lt;retrieval&gt; &amp; drafts is not relevant.")
 
 
