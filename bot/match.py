@@ -21,6 +21,7 @@ judged for the subscription (a preview in its subscribe reply, say) never alerts
 from __future__ import annotations
 
 import re
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -296,13 +297,21 @@ def contains_keyword(text: str, keyword: str) -> bool:
 
 
 def followed_author(paper: Paper, followed: list[str]) -> str | None:
-    """The first author of the paper that the subscription follows, if any."""
+    """The first author of the paper that the subscription follows, if any: in any case and
+    with or without accents, as people type names ("Seamus Lankford" is "Séamus Lankford")."""
     for name in followed:
-        wanted = " ".join(name.lower().split())
+        wanted = folded_name(name)
         for author in paper.authors:
-            if wanted and wanted == " ".join(author.lower().split()):
+            if wanted and wanted == folded_name(author):
                 return author
     return None
+
+
+def folded_name(name: str) -> str:
+    """A person's name in lower case, without accents, its spaces squashed."""
+    letters = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in letters if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
 
 
 def has_filters(subscription: Subscription) -> bool:

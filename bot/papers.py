@@ -8,6 +8,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+from pylatexenc.latex2text import LatexNodes2Text
+
 # Where an abstract's sentences end: ".", "!" or "?" before white space.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MIN_SENTENCE_CHARS = 20
@@ -211,12 +213,23 @@ def _drop_parenthesised(name: str) -> str:
     return " ".join(name.split())
 
 
+def tex_decoded(name: str) -> str:
+    """An author name as arXiv writes it, with its TeX accents as the letters they make:
+    "Al\\'an Aspuru-Guzik" is "Alán Aspuru-Guzik", so it reads right in an alert and a
+    subscriber following "Alán Aspuru-Guzik" gets the paper. A name without a backslash is
+    left alone: TeX would read its "&" or "%" as commands ("R&D Group")."""
+    if "\\" not in name:
+        return name
+    return " ".join(LatexNodes2Text().latex_to_text(name).split())
+
+
 def split_authors(creator: str | None) -> list[str]:
     """Split one author string, as arXiv's listing `dc:creator` gives it, into names.
 
     Commas inside parentheses (affiliations) do not split, and the parenthesised affiliations
     are dropped from the names. "A, B and C" and "A, B, and C" give three names. TeX accents
-    stay as written; HTML entities are decoded once. "Kukla, D., Crampton, A." (surname,
+    stay as written (the arXiv sources decode them: tex_decoded); HTML entities are decoded
+    once. "Kukla, D., Crampton, A." (surname,
     initials, as bioRxiv writes them) keeps each surname with its initials.
     """
     if not creator:

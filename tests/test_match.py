@@ -12,7 +12,13 @@ import pytest
 
 from bot.digest import build_digest, more_matches_offer, show_more
 from bot.feedback import record_feedback
-from bot.match import BY_MEANING, BY_MEANING_COMMON_WORDS, OVER_CAP_REASON, logit
+from bot.match import (
+    BY_MEANING,
+    BY_MEANING_COMMON_WORDS,
+    OVER_CAP_REASON,
+    followed_author,
+    logit,
+)
 from bot.papers import Paper
 from bot.storage import Store
 from bot.subscriptions import subscribe
@@ -152,6 +158,13 @@ def test_followed_author_always_alerts(services, corpus):
     assert set(found) == {"eval.007"}
     assert found["eval.007"].band == "strong"
     assert found["eval.007"].reasons[0] == "author: Author 7"
+
+
+def test_a_followed_author_is_found_in_any_case_with_or_without_accents():
+    paper = Paper(id="2403.02366", title="t", abstract="a", url="", authors=["Séamus Lankford"])
+    for typed in ("Séamus Lankford", "seamus  lankford", "SEAMUS LANKFORD"):
+        assert followed_author(paper, [typed]) == "Séamus Lankford"
+    assert followed_author(paper, ["Seamus Lank"]) is None
 
 
 def test_one_alert_per_paper_per_target_lists_every_subscription(services, corpus):

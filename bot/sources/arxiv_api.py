@@ -8,7 +8,7 @@ becomes a parse_error carrying its text.
 
 from __future__ import annotations
 
-from bot.papers import Paper, arxiv_id, clean_abstract, normalize_doi
+from bot.papers import Paper, arxiv_id, clean_abstract, normalize_doi, tex_decoded
 from bot.sources.base import (
     FeedResult,
     arxiv_abs_url,
@@ -84,7 +84,7 @@ def _paper(feed: XmlFeed, entry: dict, url: str) -> Paper | None:
         title=squash(entry.get("title")),
         abstract=clean_abstract(entry.get("summary"), unescape=False),
         url=arxiv_abs_url(ident),
-        authors=[squash(name) for name in feed.authors(entry)],
+        authors=[tex_decoded(squash(name)) for name in feed.authors(entry)],
         categories=categories,
         primary_category=categories[0] if categories else None,
         pdf_url=https(pdf_link(entry)) or arxiv_pdf_url(ident),

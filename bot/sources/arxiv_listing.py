@@ -9,7 +9,14 @@ from __future__ import annotations
 import html
 import re
 
-from bot.papers import Paper, arxiv_id, clean_abstract, normalize_doi, split_authors
+from bot.papers import (
+    Paper,
+    arxiv_id,
+    clean_abstract,
+    normalize_doi,
+    split_authors,
+    tex_decoded,
+)
 from bot.sources.base import (
     FeedResult,
     arxiv_abs_url,
@@ -76,7 +83,7 @@ def _paper(
         title=squash(title),
         abstract=abstract,
         url=arxiv_abs_url(ident),
-        authors=authors,
+        authors=[tex_decoded(name) for name in authors],
         categories=categories,
         primary_category=categories[0] if categories else None,
         pdf_url=https(pdf_url) or arxiv_pdf_url(ident),
