@@ -212,7 +212,7 @@ def search(
 ) -> None:
     """Search the stored papers, as /papers search does."""
     from bot.query_encoder import for_settings
-    from bot.search import Search, names_a_subject
+    from bot.search import Search, names_a_subject, no_paper_contains, words_not_stored
     from bot.storage import Store
 
     if not names_a_subject(" ".join(query)):
@@ -236,6 +236,9 @@ def search(
         categories=list(categories) or None,
         authors=list(authors) or None,
     )
+    unknown = words_not_stored(store, " ".join(query))
+    if unknown:
+        click.echo(f"{no_paper_contains(unknown)}: check the spelling.", err=True)
     if as_json:
         _print_json(
             [

@@ -62,6 +62,8 @@ PHRASE_CANDIDATES = 30
 # "More like this" queries BM25 with the liked paper's title and the start of its abstract.
 SIMILAR_QUERY_CHARS = 600
 METHODS = ("hybrid", "rrf", "bm25", "cosine")
+# With fewer papers stored, a word that none of them contains says nothing about its spelling.
+WORD_CHECK_PAPERS = 200
 STOPWORDS = frozenset(
     "a an and are as at be by for from in into is of on or the to with via using".split()
 )
@@ -149,6 +151,24 @@ def names_a_subject(text: str) -> bool:
         len(w) > 1 and w not in STOPWORDS and not REQUEST_WORD.fullmatch(w)
         for w in fulltext.words(text)
     )
+
+
+def words_not_stored(store: Store, text: str) -> list[str]:
+    """The words of a topic or query, as matching and search read them, that no stored paper
+    contains, once WORD_CHECK_PAPERS papers are stored: a misspelt word ("feedbak") counts
+    for nothing, and a topic of such words alerts on nothing, without a word said."""
+    if store.fulltext.paper_count() < WORD_CHECK_PAPERS:
+        return []
+    words = query_terms(subject(text))
+    return [w for w in words if not len(store.fulltext.term_hits(w)[0])]
+
+
+def no_paper_contains(words: list[str]) -> str:
+    """The start of a sentence about words_not_stored(): "No stored paper contains the
+    words 'a' and 'b'"."""
+    quoted = [f"'{word}'" for word in words]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return f"No stored paper contains the {'word' if len(words) == 1 else 'words'} {listed}"
 
 
 def query_terms(text: str) -> list[str]:

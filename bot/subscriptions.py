@@ -24,7 +24,7 @@ from bot.match import (
     threshold_for,
 )
 from bot.papers import Paper, arxiv_id
-from bot.search import names_a_subject, query_terms, subject
+from bot.search import names_a_subject, no_paper_contains, subject, words_not_stored
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription
 
@@ -166,24 +166,12 @@ def conditions(subscription: Subscription) -> list[str]:
     ]
 
 
-def words_not_stored(store: Store, topic: str) -> list[str]:
-    """The words of a topic, as matching reads them, that no stored paper contains, once
-    WORD_CHECK_PAPERS papers are stored: a misspelt word ("reinforcment") counts for nothing,
-    and a topic of such words alerts on nothing, without a word said."""
-    if store.fulltext.paper_count() < WORD_CHECK_PAPERS:
-        return []
-    words = query_terms(subject(topic))
-    return [w for w in words if not len(store.fulltext.term_hits(w)[0])]
-
-
 def unknown_words_note(words: list[str]) -> str:
-    """What to tell a subscriber about words_not_stored()."""
-    quoted = [f"'{word}'" for word in words]
-    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-    noun, pronoun = ("word", "it counts") if len(words) == 1 else ("words", "they count")
+    """What to tell a subscriber about search.words_not_stored()."""
+    pronoun = "it counts" if len(words) == 1 else "they count"
     return (
-        f"No stored paper contains the {noun} {listed} yet, so {pronoun} for nothing until "
-        "one does. If that is a misspelling, remove this subscription and subscribe again."
+        f"{no_paper_contains(words)} yet, so {pronoun} for nothing until one does. "
+        "If that is a misspelling, remove this subscription and subscribe again."
     )
 
 
@@ -207,8 +195,6 @@ REMOVED_REASON = "its subscription was removed"
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
 PREVIEW_SIZE = 5
-# With fewer papers stored, a word that none of them contains says nothing about its spelling.
-WORD_CHECK_PAPERS = 200
 # The papers nearest the threshold that previews are picked from, those that pass the
 # subscription's filters.
 PREVIEW_POOL = 500

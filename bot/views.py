@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
-from bot.search import subject
+from bot.search import no_paper_contains, subject
 from bot.storage import Subscription
 from bot.subscriptions import NewSubscription, conditions, unknown_words_note
 
@@ -90,18 +90,26 @@ def help_message(unknown: str | None = None) -> dict:
     return {"text": "paperbot help", "blocks": [section(text)]}
 
 
-def search_results(query: SearchQuery, papers: list[Paper], offset: int, has_more: bool) -> dict:
-    """One page of search results: each paper with its buttons, and a button for more."""
+def search_results(
+    query: SearchQuery, papers: list[Paper], offset: int, has_more: bool, unknown_words: list[str]
+) -> dict:
+    """One page of search results: each paper with its buttons, and a button for more; and
+    the query's words that no stored paper contains (search.words_not_stored)."""
     shown = fit(query.text, 200)
+    spelling = (
+        f" {escape(no_paper_contains(unknown_words))}: check the spelling." if unknown_words else ""
+    )
     if not papers:
         where = "more " if offset else ""
         text = f"No {where}stored papers match “{shown}”{filters_note(query)}."
-        return text_message(text + " Try fewer words or drop a filter.")
+        return text_message(text + " Try fewer words or drop a filter." + spelling)
     # Quoted, not bold: a `*` typed in the query would end the bold early.
     heading = f"Papers for “{shown}”{filters_note(query)} ({offset + 1}–{offset + len(papers)})"
     if query.shortened:
         heading += " (your query was cut to its first words)"
     blocks = [section(heading)]
+    if spelling:
+        blocks.append(context(spelling.strip()))
     for paper in papers:
         blocks.extend(paper_blocks(paper, search_buttons(paper)))
     next_value = json.dumps(

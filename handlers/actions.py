@@ -187,7 +187,8 @@ def next_page(click: Click) -> None:
     except (ValueError, KeyError, TypeError):
         raise subs.SubscriptionError("That button is out of date; search again.") from None
     papers, more = search_page(click.services.search, query, offset, views.PAGE_SIZE)
-    click.reply(views.search_results(query, papers, offset, more), replace_original=True)
+    # The first page named the query's words that no stored paper contains.
+    click.reply(views.search_results(query, papers, offset, more, []), replace_original=True)
 
 
 def change_subscription(click: Click, change) -> None:

@@ -13,6 +13,7 @@ from bot import views
 from bot.blocks import bold
 from bot.commands import Command, parse
 from bot.discover import search_page
+from bot.search import words_not_stored
 from bot.services import Services
 from bot.status_report import status_lines
 from handlers.common import Reply, apologising, refresh_home, threshold_getter
@@ -60,8 +61,10 @@ def show_help(command: Command, caller: Caller) -> None:
 
 
 def search(command: Command, caller: Caller) -> None:
-    papers, more = search_page(caller.services.search, command.query, 0, views.PAGE_SIZE)
-    caller.reply(views.search_results(command.query, papers, 0, more))
+    services = caller.services
+    papers, more = search_page(services.search, command.query, 0, views.PAGE_SIZE)
+    unknown = words_not_stored(services.store, command.query.text)
+    caller.reply(views.search_results(command.query, papers, 0, more, unknown))
 
 
 def subscribe(command: Command, caller: Caller) -> None:

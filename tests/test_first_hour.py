@@ -429,6 +429,20 @@ def test_subscribe_names_the_words_no_stored_paper_contains(db):
     assert spelt.exit_code == 0 and spelt.stderr == ""
 
 
+def test_search_names_the_words_no_stored_paper_contains(db):
+    paperbot(
+        "--db", db, "ingest", str(FEEDS / "arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml")
+    )
+    for output in ((), ("--json",)):
+        typo = paperbot("--db", db, "search", "lerning from human feedbak", *output)
+        assert typo.exit_code == 0
+        assert typo.stderr == (
+            "No stored paper contains the words 'lerning' and 'feedbak': check the spelling.\n"
+        )
+    spelt = paperbot("--db", db, "search", "learning from human feedback")
+    assert spelt.exit_code == 0 and spelt.stderr == ""
+
+
 @pytest.mark.parametrize("query", ["", "the and of", "papers about"])
 def test_search_needs_words_to_search_for(db, query):
     line = usage_error(paperbot("--db", db, "search", query))

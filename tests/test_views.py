@@ -39,7 +39,7 @@ def _shown(node) -> str:
 
 
 def test_search_results_escape_and_fit():
-    message = search_results(SearchQuery("<!channel>"), [HOSTILE] * 5, 0, True)
+    message = search_results(SearchQuery("<!channel>"), [HOSTILE] * 5, 0, True, [])
     rendered = texts(message)
     assert "<!channel>" not in rendered and "<!here>" not in rendered and "<@U123>" not in rendered
     assert len(message["blocks"]) <= 50
@@ -50,7 +50,7 @@ def test_search_results_escape_and_fit():
 
 
 def test_search_heading_quotes_the_query_so_a_star_cannot_break_bold():
-    message = search_results(SearchQuery('NEAR( "x*'), [HOSTILE], 0, False)
+    message = search_results(SearchQuery('NEAR( "x*'), [HOSTILE], 0, False, [])
     heading = message["blocks"][0]["text"]["text"]
     assert heading.startswith('Papers for “NEAR( "x*”')
     assert "*" not in heading.replace('"x*', "")
@@ -158,3 +158,12 @@ def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     ) in texts(subscribed_message(new))
     spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[])
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
+
+
+def test_search_results_name_the_words_no_stored_paper_contains():
+    query = SearchQuery("lerning from human <feedbak>")
+    found = texts(search_results(query, [HOSTILE], 0, False, ["lerning", "<feedbak>"]))
+    assert "No stored paper contains the words 'lerning' and '&lt;feedbak&gt;'" in found
+    nothing = search_results(query, [], 0, False, ["lerning"])["text"]
+    assert nothing.endswith("No stored paper contains the word 'lerning': check the spelling.")
+    assert "check the spelling" not in texts(search_results(query, [HOSTILE], 0, False, []))

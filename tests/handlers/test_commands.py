@@ -59,6 +59,17 @@ def test_a_5000_character_query_is_cut_and_fits_slack_limits(slack_app):
     assert "cut to its first words" in response_text(response)
 
 
+def test_search_names_the_words_no_stored_paper_contains(slack_app, monkeypatch):
+    # The sample holds 109 papers, fewer than the check waits for.
+    monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 100)
+    slack_app.command("search machine transaltion")
+    text = response_text(slack_app.next_response())
+    assert "No stored paper contains the word 'transaltion': check the spelling." in text
+    slack_app.command("subscribe machine transaltion")
+    text = response_text(slack_app.next_response())
+    assert "No stored paper contains the word 'transaltion' yet, so it counts for nothing" in text
+
+
 def test_search_filters(slack_app):
     slack_app.command("search language models cat:cs.CL since:2026-08-01")
     in_range = response_text(slack_app.next_response())
