@@ -402,7 +402,7 @@ def subscribe(
 def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: str) -> None:
     """Judge a paper for a subscription, as its Relevant / Not relevant buttons do."""
     from bot.feedback import record_feedback
-    from bot.subscriptions import stored_paper, threshold_news
+    from bot.subscriptions import stored_paper, threshold_after_judgment
 
     services = _services(ctx, existing=True)
     sub = services.store.subscriptions.get(subscription_id)
@@ -423,7 +423,7 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     )
     click.echo(
         f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}. "
-        + threshold_news(services.matcher, sub)
+        + threshold_after_judgment(services.matcher, sub)
     )
 
 

@@ -366,7 +366,7 @@ def introduce(matcher: Matcher, subscription: Subscription) -> NewSubscription:
     )
 
 
-def threshold_news(matcher: Matcher, subscription: Subscription) -> str:
+def threshold_after_judgment(matcher: Matcher, subscription: Subscription) -> str:
     """Where a judgment left the subscription's threshold, as a sentence: judgments move the
     threshold of a strictness level, never one set by hand."""
     threshold = threshold_of(matcher, subscription)

@@ -322,12 +322,12 @@ def feedback_buttons(paper: Paper, subscription_id: int) -> list[dict]:
     ]
 
 
-def feedback_noted(paper: Paper, relevant: bool, threshold_news: str) -> dict:
+def feedback_noted(paper: Paper, relevant: bool, threshold_sentence: str) -> dict:
     """The answer to a judgment made on an ephemeral message, which cannot be marked;
-    `threshold_news` is subscriptions.threshold_news()."""
+    `threshold_sentence` is subscriptions.threshold_after_judgment()."""
     verdict = "relevant" if relevant else "not relevant"
     title = fit(paper.title, 200)
-    return text_message(f"Noted: {title} is {verdict}. {threshold_news}")
+    return text_message(f"Noted: {title} is {verdict}. {threshold_sentence}")
 
 
 def status_message(lines: list[str]) -> dict:

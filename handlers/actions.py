@@ -111,7 +111,9 @@ def feedback(click: Click) -> None:
     if not message and learned is not None:
         # An ephemeral message (a subscription's previews) has no message to mark.
         paper = store.papers.get(paper_id)
-        click.reply(views.feedback_noted(paper, value > 0, subs.threshold_news(matcher, learned)))
+        click.reply(
+            views.feedback_noted(paper, value > 0, subs.threshold_after_judgment(matcher, learned))
+        )
     elif message and click.channel:
         blocks = views.feedback_marked(
             message.get("blocks") or [], click.action["action_id"], click.user
