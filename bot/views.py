@@ -8,6 +8,7 @@ blocks.link, which escape mrkdwn and cut at a word with an ellipsis, so a paper 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -52,6 +53,8 @@ HOME_ADD = "home_add_subscription"
 ADD_SUBSCRIPTION_MODAL = "add_subscription"
 
 FEEDBACK_LABELS = {RELEVANT: "Relevant", NOT_RELEVANT: "Not relevant"}
+# The block id of the note under a paper's buttons once it is judged (feedback_marked).
+FEEDBACK_NOTE = "feedback_note:"
 STRICTNESS = (("strict", "Strict: fewer, closer papers"), ("normal", "Normal"), ("broad", "Broad"))
 CADENCE_LABELS = {"instant": "As they arrive", "daily": "Daily digest", "weekly": "Weekly digest"}
 
@@ -336,21 +339,28 @@ def status_message(lines: list[str]) -> dict:
     return {"text": "paperbot status", "blocks": [section(text)]}
 
 
-def feedback_marked(blocks: list[dict], action_id: str, user: str) -> list[dict]:
-    """An alert's blocks after `user` pressed relevant / not relevant: the choice shows."""
+def feedback_marked(blocks: list[dict], action_id: str, value: str, user: str) -> list[dict]:
+    """A message's blocks after `user` pressed relevant / not relevant on the buttons that
+    carry `value` (one paper's): those buttons show the choice, with a note under them. A
+    message of several papers (a new subscription's previews in a DM) keeps the other
+    papers' buttons and notes as they were."""
     mention = f"<@{user}>" if SLACK_ID.match(user) else "Someone"
     verdict = "relevant" if action_id == RELEVANT else "not relevant"
     note = context(f"{mention} marked this {verdict}. Thanks, future alerts learn from it.")
-    note["block_id"] = "feedback_note"
+    # Block ids must be unique in a message: each paper's note is named after its buttons.
+    note["block_id"] = FEEDBACK_NOTE + hashlib.sha1(value.encode()).hexdigest()[:16]
     marked = []
     for block in blocks:
-        if block.get("block_id") == "feedback_note":
+        # Alerts posted before notes were named per paper carry their one note as
+        # "feedback_note".
+        if block.get("block_id") in (note["block_id"], "feedback_note"):
             continue
-        if block.get("type") == "actions":
-            block = {**block, "elements": [_mark(e, action_id) for e in block["elements"]]}
-            marked.append(block)
-            if any(e.get("action_id") == action_id for e in block["elements"]):
-                marked.append(note)
+        if block.get("type") == "actions" and any(
+            e.get("value") == value and e.get("action_id") in FEEDBACK_LABELS
+            for e in block["elements"]
+        ):
+            marked.append({**block, "elements": [_mark(e, action_id) for e in block["elements"]]})
+            marked.append(note)
             continue
         marked.append(block)
     return marked

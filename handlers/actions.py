@@ -115,8 +115,9 @@ def feedback(click: Click) -> None:
             views.feedback_noted(paper, value > 0, subs.threshold_after_judgment(matcher, learned))
         )
     elif message and click.channel:
+        action = click.action
         blocks = views.feedback_marked(
-            message.get("blocks") or [], click.action["action_id"], click.user
+            message.get("blocks") or [], action["action_id"], action.get("value", ""), click.user
         )
         click.client.chat_update(
             channel=click.channel, ts=message["ts"], text=message.get("text") or "", blocks=blocks

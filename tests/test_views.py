@@ -89,33 +89,51 @@ def test_list_and_home_stay_within_block_limits():
             assert len(block["text"]["text"]) <= 150
 
 
+def feedback_buttons_for(value: str) -> dict:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "paper_relevant",
+                "text": {"type": "plain_text", "text": "Relevant"},
+                "value": value,
+            },
+            {
+                "type": "button",
+                "action_id": "paper_not_relevant",
+                "text": {"type": "plain_text", "text": "Not relevant"},
+                "value": value,
+            },
+        ],
+    }
+
+
 def test_feedback_marks_the_choice():
-    blocks = [
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "paper_relevant",
-                    "text": {"type": "plain_text", "text": "Relevant"},
-                    "value": "v",
-                },
-                {
-                    "type": "button",
-                    "action_id": "paper_not_relevant",
-                    "text": {"type": "plain_text", "text": "Not relevant"},
-                    "value": "v",
-                },
-            ],
-        }
-    ]
-    once = feedback_marked(blocks, "paper_not_relevant", "U7")
-    again = feedback_marked(once, "paper_relevant", "U7")
+    blocks = [feedback_buttons_for("v")]
+    once = feedback_marked(blocks, "paper_not_relevant", "v", "U7")
+    again = feedback_marked(once, "paper_relevant", "v", "U7")
     assert len(again) == 2 and "marked this relevant" in texts(again)
     labels = [e["text"]["text"] for e in again[0]["elements"]]
     assert labels == ["✓ Relevant", "Not relevant"]
     assert "<@U7>" in texts(again)
-    assert "<@" not in texts(feedback_marked(blocks, "paper_relevant", "<!channel>"))
+    assert "<@" not in texts(feedback_marked(blocks, "paper_relevant", "v", "<!channel>"))
+
+
+def test_feedback_marks_only_the_judged_paper_of_a_message_of_several():
+    previews = [feedback_buttons_for(v) for v in ("a", "b", "c")]
+    first = feedback_marked(previews, "paper_relevant", "b", "U7")
+    both = feedback_marked(first, "paper_not_relevant", "c", "U7")
+    labels = [[e["text"]["text"] for e in b["elements"]] for b in both if b["type"] == "actions"]
+    assert labels == [
+        ["Relevant", "Not relevant"],
+        ["✓ Relevant", "Not relevant"],
+        ["Relevant", "✓ Not relevant"],
+    ]
+    notes = [b for b in both if b["type"] == "context"]
+    assert [n["block_id"] for n in notes] == [b["block_id"] for b in both[2::2]]
+    assert len({n["block_id"] for n in notes}) == 2
+    assert [texts(n).split(" marked this ")[1][:3] for n in notes] == ["rel", "not"]
 
 
 def test_modal_has_the_four_fields():

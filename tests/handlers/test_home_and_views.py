@@ -3,6 +3,7 @@
 import json
 
 from bot.subscriptions import subscribe
+from tests.handlers.conftest import response_text
 
 
 def test_home_tab_published_on_open(slack_app):
@@ -73,6 +74,33 @@ def test_modal_submission_subscribes_dms_papers_to_judge_and_refreshes_home(slac
         "daily",
         "strict",
     )
+
+
+def test_judging_previews_in_the_dm_marks_each_judged_paper_alone(slack_app):
+    slack_app.submit_view(modal("graph neural networks"))
+    slack_app.wait_for_call("chat.postMessage")
+
+    def preview_buttons(message):
+        return [
+            b for b in message["blocks"] if b["type"] == "actions" and "paper_relevant" in str(b)
+        ]
+
+    for clicks, (action_id, n) in enumerate((("paper_relevant", 1), ("paper_not_relevant", 3)), 1):
+        [message] = slack_app.fake.messages_in("DU1")
+        value = preview_buttons(message)[n]["elements"][0]["value"]
+        slack_app.click(action_id, value, channel="DU1", message=message)
+        slack_app.wait_for_call("chat.update", count=clicks)
+    [message] = slack_app.fake.messages_in("DU1")
+    labels = [[e["text"]["text"] for e in b["elements"][:2]] for b in preview_buttons(message)]
+    unjudged = ["Relevant", "Not relevant"]
+    assert labels == [
+        unjudged,
+        ["✓ Relevant", "Not relevant"],
+        unjudged,
+        ["Relevant", "✓ Not relevant"],
+        unjudged,
+    ]
+    assert response_text(message).count("<@U1> marked this") == 2
 
 
 def test_modal_empty_topic_is_an_error_in_the_modal(slack_app):
