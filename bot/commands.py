@@ -93,8 +93,9 @@ class Command:
 
 
 def parse(text: str | None, today: datetime | None = None) -> Command:
-    """The Command that `/papers <text>` asks for; help for an empty or unknown word."""
-    words = (text or "").split()
+    """The Command that `/papers <text>` asks for, `text` as Slack sends it (as_typed);
+    help for an empty or unknown word."""
+    words = as_typed(text or "").split()
     if not words:
         return Command("help")
     word = words[0].lower().strip(":")
@@ -104,6 +105,13 @@ def parse(text: str | None, today: datetime | None = None) -> Command:
         return Command("help", unknown=words[0][:50])
     parser = _PARSERS.get(name)
     return parser(rest, today or datetime.now(UTC)) if parser else Command(name)
+
+
+def as_typed(text: str) -> str:
+    """A slash command's text as the person typed it. Slack sends the "&", "<" and ">" they
+    typed as "&amp;", "&lt;" and "&gt;", to tell them from its own markup (`<#C123|name>`):
+    "speech &amp; audio" would otherwise be subscribed to, and shown, with "&amp;" in it."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def unquote(text: str) -> str:

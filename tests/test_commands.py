@@ -90,3 +90,10 @@ def test_a_page_number_is_plain_digits_and_not_absurd(name):
         assert parse(f"{name} {page}").error == (
             f"Say `/papers {name}`, or `/papers {name} 2` for page 2."
         )
+
+
+def test_text_slack_escaped_reads_as_typed():
+    command = parse("subscribe <#C123|ml> speech &amp; audio &lt;models&gt;")
+    assert (command.text, command.channel) == ("speech & audio <models>", "C123")
+    # "&lt;" typed by the person comes as "&amp;lt;": it stays "&lt;".
+    assert parse("search R&amp;amp;D &amp;lt;b&amp;gt;").text == "R&amp;D &lt;b&gt;"
