@@ -334,8 +334,9 @@ def _digest_entry(entry: DigestEntry) -> dict:
     return _section("\n".join([first, *lines, *([summary] if summary else [])]))
 
 
-def render_more_matches(count: int, day: str) -> dict:
-    """ "N more matched today" with a button that posts them (action show_more_matches)."""
+def render_more_matches(count: int, per_press: int, day: str) -> dict:
+    """ "N more matched today" with a button that posts `per_press` of them at a time
+    (action show_more_matches)."""
     noun = "paper" if count == 1 else "papers"
     text = f"{count} more {noun} matched your subscriptions today, over your daily limit."
     return {
@@ -347,7 +348,7 @@ def render_more_matches(count: int, day: str) -> dict:
                 "accessory": {
                     "type": "button",
                     "action_id": SHOW_MORE_ACTION,
-                    "text": {"type": "plain_text", "text": f"Show {count} more"},
+                    "text": {"type": "plain_text", "text": f"Show {min(count, per_press)} more"},
                     "value": json.dumps({"day": day}),
                 },
             }

@@ -79,6 +79,10 @@ def digest_of_run(store: Store, summarizer: Summarizer, run: DigestRun) -> Diges
     return digest or Digest(messages=[], delivery_ids=[])
 
 
+# How many held-back alerts one press of "Show more" queues.
+MORE_PER_PRESS = 10
+
+
 def held_over_cap(store: Store, target: str, now: datetime) -> list[Delivery]:
     """Today's alerts for `target` that the daily cap held back, best first."""
     return store.alerts.over_cap(target, day_start(now), OVER_CAP_REASON)
@@ -89,11 +93,23 @@ def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
     held = held_over_cap(store, target, now)
     if not held:
         return None
-    return render_more_matches(len(held), now.date().isoformat())
+    return render_more_matches(len(held), MORE_PER_PRESS, now.date().isoformat())
 
 
-def show_more(store: Store, target: str, now: datetime, limit: int = 10) -> int:
-    """Queue up to `limit` of today's held-back alerts for posting (the button's action)."""
-    held = held_over_cap(store, target, now)[:limit]
-    store.alerts.release([row.id for row in held])
-    return len(held)
+def offer_after_press(still_held: int, day: str) -> dict:
+    """The "N more matched today" message once "Show more" was pressed: what is still held
+    back, or, when nothing is, that it is all on its way (and no button)."""
+    if still_held:
+        return render_more_matches(still_held, MORE_PER_PRESS, day)
+    text = "Every paper held back today is on its way."
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def show_more(
+    store: Store, target: str, now: datetime, limit: int = MORE_PER_PRESS
+) -> tuple[int, int]:
+    """Queue up to `limit` of today's held-back alerts for posting (the button's action);
+    how many were queued, and how many are still held back."""
+    held = held_over_cap(store, target, now)
+    store.alerts.release([row.id for row in held[:limit]])
+    return min(limit, len(held)), max(0, len(held) - limit)

@@ -16,7 +16,7 @@ from bot import subscriptions as subs
 from bot import views
 from bot.blocks import SHOW_MORE_ACTION, bold
 from bot.commands import SearchQuery
-from bot.digest import show_more
+from bot.digest import offer_after_press, show_more
 from bot.discover import more_like_this, search_page
 from bot.feedback import record_feedback
 from bot.services import Services
@@ -218,10 +218,6 @@ def remove(click: Click) -> None:
     change_subscription(click, subs.unsubscribe)
 
 
-# How many held-back alerts one press of "Show more" queues.
-SHOW_MORE_LIMIT = 10
-
-
 def show_more_matches(click: Click) -> None:
     """Queue the alerts the daily cap held back from this DM or channel since the offer's
     day; the deliverer's next tick posts them (it is not run from here, where it would
@@ -231,7 +227,13 @@ def show_more_matches(click: Click) -> None:
     target = click.user if click.channel.startswith("D") else click.channel
     if target != click.user and not click.is_member(click.user, target):
         raise subs.SubscriptionError("Only members of this channel can ask for more of its papers.")
-    queued = show_more(click.services.store, target, offer_day(click), SHOW_MORE_LIMIT)
+    day = offer_day(click)
+    queued, still_held = show_more(click.services.store, target, day)
+    message = click.body.get("message")
+    if message:
+        # The offer counts what is left, and loses its button once nothing is.
+        offer = offer_after_press(still_held, day.date().isoformat())
+        click.client.chat_update(channel=click.channel, ts=message["ts"], **offer)
     if not queued:
         click.reply.text("Nothing more is held back; you have seen every match.")
         return

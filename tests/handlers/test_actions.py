@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.blocks import render_alert
+from bot.digest import more_matches_offer
 from bot.match import OVER_CAP_REASON, Match
 from bot.subscriptions import subscribe
 from tests.handlers.conftest import response_text
@@ -196,6 +197,37 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
     assert sorted(posted) == sorted(held)
     slack_app.click("show_more_matches", today, channel="DU1")
     assert "Nothing more is held back" in response_text(slack_app.next_response())
+
+
+def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app):
+    services = slack_app.services
+    store = services.store
+    mine = subscribe(store, services.embedder, topic="language models", owner="U1")
+    for paper_id in store.papers.embeddings(services.embedder.name)[0][:12]:
+        store.alerts.enqueue(
+            target="U1",
+            paper_id=paper_id,
+            subscription_id=mine.id,
+            score=0.5,
+            matches=[{"subscription_id": mine.id, "topic": mine.topic, "score": 0.5}],
+            dropped_reason=OVER_CAP_REASON,
+        )
+    offer = more_matches_offer(store, "U1", datetime.now(UTC))
+    assert offer["blocks"][0]["accessory"]["text"]["text"] == "Show 10 more"
+    posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
+    value = offer["blocks"][0]["accessory"]["value"]
+
+    slack_app.click("show_more_matches", value, channel="DU1", message=posted)
+    assert "10 more papers on the way" in response_text(slack_app.next_response())
+    [left] = slack_app.fake.messages_in("DU1")
+    assert left["text"].startswith("2 more papers matched")
+    assert left["blocks"][0]["accessory"]["text"]["text"] == "Show 2 more"
+
+    slack_app.click("show_more_matches", value, channel="DU1", message=left)
+    assert "2 more papers on the way" in response_text(slack_app.next_response())
+    [done] = slack_app.fake.messages_in("DU1")
+    assert done["text"] == "Every paper held back today is on its way."
+    assert "accessory" not in done["blocks"][0]
 
 
 def test_show_more_in_a_channel_is_for_its_members_only(slack_app):
