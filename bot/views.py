@@ -55,6 +55,9 @@ ADD_SUBSCRIPTION_MODAL = "add_subscription"
 FEEDBACK_LABELS = {RELEVANT: "Relevant", NOT_RELEVANT: "Not relevant"}
 # The block id of the note under a paper's buttons once it is judged (feedback_marked).
 FEEDBACK_NOTE = "feedback_note:"
+# The block id of a new subscription's Pause / Remove buttons, under the papers it shows to
+# judge: those buttons answer apart instead of replacing the reply.
+NEW_SUBSCRIPTION_BUTTONS = "new_subscription"
 STRICTNESS = (("strict", "Strict: fewer, closer papers"), ("normal", "Normal"), ("broad", "Broad"))
 CADENCE_LABELS = {"instant": "As they arrive", "daily": "Daily digest", "weekly": "Weekly digest"}
 
@@ -310,8 +313,18 @@ def subscribed_message(new: NewSubscription) -> dict:
                 f"miss the mark, try `/papers threshold {subscription.id} stricter` or looser."
             )
         )
-    blocks.append(actions(subscription_buttons(subscription)))
+    buttons = actions(subscription_buttons(subscription))
+    buttons["block_id"] = NEW_SUBSCRIPTION_BUTTONS
+    blocks.append(buttons)
     return {"text": fit("Subscribed to " + subscription.topic, MAX_FALLBACK), "blocks": blocks}
+
+
+def subscription_changed(subscription: Subscription, done: str) -> dict:
+    """The answer to Pause, Resume or Remove (`done`: "Paused", ...) on a subscription."""
+    text = f"{done} {bold(quote(subscription.topic))} (#{subscription.id})."
+    if done == "Paused":
+        text += f" `/papers resume {subscription.id}` turns it back on."
+    return text_message(text)
 
 
 def feedback_buttons(paper: Paper, subscription_id: int) -> list[dict]:

@@ -194,12 +194,16 @@ def next_page(click: Click) -> None:
     click.reply(views.search_results(query, papers, offset, more, []), replace_original=True)
 
 
-def change_subscription(click: Click, change) -> None:
-    """Pause, resume or remove from a list or the Home tab, then show the new state."""
+def change_subscription(click: Click, change, done: str) -> None:
+    """Pause, resume or remove from a list, a new subscription's reply or the Home tab,
+    then show the new state: a list is shown again, changed; the reply to a new subscription
+    stays as it is (its papers may still be judged), with a line saying what was `done`."""
     store = click.services.store
     subscription_id = click.subscription_id()
-    change(store, click.user, subscription_id, click.is_member)
-    if not click.from_home:
+    changed = change(store, click.user, subscription_id, click.is_member)
+    if click.action.get("block_id") == views.NEW_SUBSCRIPTION_BUTTONS:
+        click.reply(views.subscription_changed(changed, done))
+    elif not click.from_home:
         found = subs.visible_subscriptions(store, click.user, click.channel, click.is_member)
         message = views.subscription_list(found, threshold_getter(click.services))
         click.reply(message, replace_original=True)
@@ -207,15 +211,15 @@ def change_subscription(click: Click, change) -> None:
 
 
 def pause(click: Click) -> None:
-    change_subscription(click, subs.pause)
+    change_subscription(click, subs.pause, "Paused")
 
 
 def resume(click: Click) -> None:
-    change_subscription(click, subs.resume)
+    change_subscription(click, subs.resume, "Resumed")
 
 
 def remove(click: Click) -> None:
-    change_subscription(click, subs.unsubscribe)
+    change_subscription(click, subs.unsubscribe, "Removed")
 
 
 def show_more_matches(click: Click) -> None:

@@ -99,6 +99,7 @@ class SlackApp:
         channel: str = "C1",
         message: dict | None = None,
         view: dict | None = None,
+        block_id: str = "b1",
     ) -> Answer:
         """A block_actions payload, form-encoded as `payload=<json>` like Slack sends it."""
         payload = {
@@ -112,7 +113,7 @@ class SlackApp:
                 {
                     "type": "button",
                     "action_id": action_id,
-                    "block_id": "b1",
+                    "block_id": block_id,
                     "value": value,
                     "text": {"type": "plain_text", "text": "x"},
                     "action_ts": str(time.time()),

@@ -152,6 +152,22 @@ def test_list_buttons_refuse_other_users_ids(slack_app):
     assert services.store.subscriptions.get(theirs.id) is not None
 
 
+def test_pause_on_a_new_subscriptions_reply_leaves_its_papers_to_judge(slack_app):
+    slack_app.command("subscribe speech recognition")
+    reply = slack_app.next_response()
+    [buttons] = [b for b in reply["blocks"] if b.get("block_id") == "new_subscription"]
+    [pause] = [e for e in buttons["elements"] if e["action_id"] == "sub_pause"]
+
+    slack_app.click("sub_pause", pause["value"], block_id="new_subscription")
+
+    answer = slack_app.next_response()
+    assert not answer.get("replace_original")
+    assert response_text(answer).startswith("Paused *speech recognition* (#1).")
+    assert "/papers resume 1" in response_text(answer)
+    [subscription] = slack_app.services.store.subscriptions.all()
+    assert subscription.paused
+
+
 def test_pause_from_the_home_tab_republishes_it(slack_app):
     services = slack_app.services
     mine = subscribe(services.store, services.embedder, topic="speech", owner="U1")
