@@ -4,7 +4,7 @@ import pytest
 
 from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
 from bot.match import Match, evidence, logit, threshold_for
-from bot.subscriptions import PREVIEW_SIZE, subscribe
+from bot.subscriptions import PREVIEW_SIZE, preview, subscribe
 
 
 @pytest.fixture
@@ -141,6 +141,20 @@ def test_one_not_relevant_vote_moves_the_threshold_only_part_way(services, corpu
     assert updated.threshold_shift > 0
     assert sent[0] not in alerted(services, sub.id, corpus) or updated.threshold_shift < 1
     assert alerted(services, sub.id, corpus), "one vote must not silence a subscription"
+
+
+def test_a_relevant_vote_never_raises_the_threshold_nor_a_not_relevant_one_lowers_it(
+    services, corpus
+):
+    for n, topic in enumerate(("multimodal reasoning", "video generation")):
+        sub = subscribe(services.store, services.embedder, topic=topic, owner=f"U{n}")
+        shift = 0.0
+        for k, paper in enumerate(preview(services.matcher, sub)):
+            vote = 1 if k % 2 else -1
+            updated = judge(services, sub, paper.id, vote, user=f"U{n}")
+            moved = updated.threshold_shift - shift
+            assert moved <= 0 if vote > 0 else moved >= 0, (topic, k)
+            shift = updated.threshold_shift
 
 
 def test_relevant_votes_on_alerts_leave_the_threshold_where_it_was(services, corpus):
