@@ -15,7 +15,8 @@ A paper alerts when score >= the threshold of the subscription's strictness (str
 normal, broad; or the subscription's own threshold), it contains every required keyword
 and no excluded one, and it is in one of the subscription's categories if any are set.
 A paper by a followed author always alerts, whatever its score. A paper someone has already
-judged for the subscription (a preview in its subscribe reply, say) never alerts for it.
+judged for one of a target's subscriptions (a preview in its subscribe reply, say) never
+alerts that target.
 """
 
 from __future__ import annotations
@@ -670,13 +671,14 @@ class Matcher:
     def _judged_columns(
         self, subscriptions: list[Subscription], columns: list[str]
     ) -> dict[int, np.ndarray]:
-        """Subscription position -> the columns of papers already judged for it, and of its
-        seed papers (`like`): it has seen those."""
+        """Subscription position -> the columns of papers already judged for a subscription
+        of its target (one paper is one alert per target: a paper judged as one topic's
+        preview has been seen there), and of its seed papers (`like`)."""
         judged = self.store.subscriptions.judged_papers()
         column_of = {paper_id: k for k, paper_id in enumerate(columns)}
         found = {}
         for i, subscription in enumerate(subscriptions):
-            known = {*judged.get(subscription.id, ()), *subscription.seed_papers}
+            known = {*judged.get(subscription.target, ()), *subscription.seed_papers}
             hits = [column_of[p] for p in known if p in column_of]
             if hits:
                 found[i] = np.array(sorted(hits))

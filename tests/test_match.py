@@ -167,6 +167,19 @@ def test_a_followed_author_is_found_in_any_case_with_or_without_accents():
     assert followed_author(paper, ["Seamus Lank"]) is None
 
 
+def test_a_paper_judged_for_one_topic_never_alerts_the_same_person_for_another(services, corpus):
+    store, embedder = services.store, services.embedder
+    point_clouds = subscribe(store, embedder, topic="3D point cloud understanding", owner="U1")
+    ulip = by_title(corpus, "ULIP-2")
+    assert ulip in alerted(services, corpus, point_clouds)
+    pretraining = subscribe(store, embedder, topic="3D multimodal pre-training", owner="U1")
+    record_feedback(store, "U1", ulip, pretraining.id, 1, matcher=services.matcher)
+    alerts = services.matcher.score(list(corpus.values()))
+    assert ulip not in {a.paper_id for a in alerts if a.target == "U1"}
+    elsewhere = subscribe(store, embedder, topic="3D point cloud understanding", owner="U2")
+    assert ulip in alerted(services, corpus, elsewhere)
+
+
 def test_one_alert_per_paper_per_target_lists_every_subscription(services, corpus):
     for topic in ("3D point cloud understanding", "3D multimodal pre-training"):
         subscribe(services.store, services.embedder, topic=topic, owner="U1", target="C1")

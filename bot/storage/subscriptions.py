@@ -183,13 +183,15 @@ class Subscriptions:
             'select * from feedback where "user" = :user order by created', user=user
         )
 
-    def judged_papers(self) -> dict[int, set[str]]:
-        """Subscription id -> the papers someone has judged for it."""
-        judged: dict[int, set[str]] = {}
-        for subscription_id, paper_id in self._db.tuples(
-            "select distinct subscription_id, paper_id from feedback"
+    def judged_papers(self) -> dict[str, set[str]]:
+        """Target (a DM or a channel) -> the papers someone has judged for one of its
+        subscriptions."""
+        judged: dict[str, set[str]] = {}
+        for target, paper_id in self._db.tuples(
+            "select distinct subscriptions.target, feedback.paper_id from feedback "
+            "join subscriptions on subscriptions.id = feedback.subscription_id"
         ):
-            judged.setdefault(subscription_id, set()).add(paper_id)
+            judged.setdefault(target, set()).add(paper_id)
         return judged
 
     def feedback(self, subscription_id: int) -> dict[str, int]:

@@ -86,4 +86,4 @@ def test_a_new_vote_replaces_the_old_and_votes_are_summed_per_paper(store):
     assert store.subscriptions.feedback(made.id) == {"p1": -1}
     assert [row["value"] for row in store.subscriptions.feedback_of("U1")] == [-1]
     # Votes that cancel out still mean the paper was seen and judged.
-    assert store.subscriptions.judged_papers() == {made.id: {"p1", "p2"}}
+    assert store.subscriptions.judged_papers() == {made.target: {"p1", "p2"}}
