@@ -418,12 +418,12 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
         )
     paper_id = paper.id
     value = 1 if verdict == "relevant" else -1
-    sub = record_feedback(
+    learned = record_feedback(
         services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher
     )
     click.echo(
         f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}. "
-        + threshold_after_judgment(services.matcher, sub)
+        + threshold_after_judgment(services.matcher, sub, learned)
     )
 
 

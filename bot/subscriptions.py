@@ -366,15 +366,17 @@ def introduce(matcher: Matcher, subscription: Subscription) -> NewSubscription:
     )
 
 
-def threshold_after_judgment(matcher: Matcher, subscription: Subscription) -> str:
-    """Where a judgment left the subscription's threshold, as a sentence: judgments move the
-    threshold of a strictness level, never one set by hand."""
-    threshold = threshold_of(matcher, subscription)
-    if subscription.threshold is not None:
+def threshold_after_judgment(matcher: Matcher, before: Subscription, after: Subscription) -> str:
+    """Where a judgment left the subscription's threshold (`before` and `after` it), as a
+    sentence: judgments move the threshold of a strictness level, never one set by hand."""
+    threshold = threshold_of(matcher, after)
+    if after.threshold is not None:
         return (
             f"Its threshold stays at {threshold:.2f}, as set by hand; "
             "judgments still teach it what you like."
         )
+    if f"{threshold:.2f}" == f"{threshold_of(matcher, before):.2f}":
+        return f"Its threshold stays at {threshold:.2f}."
     return f"Its threshold is now {threshold:.2f}."
 
 

@@ -103,7 +103,7 @@ def feedback(click: Click) -> None:
     if subscription_id is None:
         raise subs.SubscriptionError("This message came from no subscription, so I can't learn.")
     store = click.services.store
-    subs.subscription_for(store, click.user, subscription_id, click.is_member)
+    before = subs.subscription_for(store, click.user, subscription_id, click.is_member)
     value = 1 if click.action.get("action_id") == views.RELEVANT else -1
     matcher = click.services.matcher
     learned = record_feedback(store, click.user, paper_id, subscription_id, value, matcher=matcher)
@@ -111,9 +111,8 @@ def feedback(click: Click) -> None:
     if not message and learned is not None:
         # An ephemeral message (a subscription's previews) has no message to mark.
         paper = store.papers.get(paper_id)
-        click.reply(
-            views.feedback_noted(paper, value > 0, subs.threshold_after_judgment(matcher, learned))
-        )
+        threshold = subs.threshold_after_judgment(matcher, before, learned)
+        click.reply(views.feedback_noted(paper, value > 0, threshold))
     elif message and click.channel:
         action = click.action
         blocks = views.feedback_marked(

@@ -223,6 +223,17 @@ def test_feedback_and_like_take_a_paper_as_an_arxiv_id_or_url(run):
     assert mine["seed_papers"] == [first]
 
 
+def test_feedback_says_when_the_threshold_did_not_move(run):
+    from tests.conftest import FIXTURES
+
+    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    added = json.loads(run("subscribe", "speech recognition", "--user", "U1", "--json").output)
+    [best] = json.loads(run("search", "speech recognition", "--limit", "1", "--json").output)
+    # The best match scores far above the threshold: a relevant vote on it moves nothing.
+    result = run("feedback", str(added["id"]), best["id"], "relevant")
+    assert result.output.endswith("Its threshold stays at 0.42.\n")
+
+
 def test_feedback_says_a_threshold_set_by_hand_stays(run):
     from tests.conftest import FIXTURES
 
