@@ -187,20 +187,29 @@ def test_forged_button_values_get_a_polite_answer(slack_app):
         assert "out of date" in response_text(slack_app.next_response())
 
 
-def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
+def held_over_the_cap(slack_app, target: str, count: int) -> list[str]:
+    """`count` stored papers matched for a new "language models" subscription of `target`
+    (owned by U1) and held back by the daily cap; their ids."""
     services = slack_app.services
     store = services.store
-    mine = subscribe(store, services.embedder, topic="language models", owner="U1")
-    held = store.papers.embeddings(services.embedder.name)[0][:3]
+    mine = subscribe(store, services.embedder, topic="language models", owner="U1", target=target)
+    held = store.papers.embeddings(services.embedder.name)[0][:count]
     for paper_id in held:
         store.alerts.enqueue(
-            target="U1",
+            target=target,
             paper_id=paper_id,
             subscription_id=mine.id,
             score=0.5,
             matches=[{"subscription_id": mine.id, "topic": mine.topic, "score": 0.5}],
             dropped_reason=OVER_CAP_REASON,
         )
+    return held
+
+
+def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
+    services = slack_app.services
+    store = services.store
+    held = held_over_the_cap(slack_app, "U1", 3)
     today = json.dumps({"day": datetime.now(UTC).date().isoformat()})
 
     slack_app.click("show_more_matches", today, channel="DU1")
@@ -216,19 +225,8 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
 
 
 def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app):
-    services = slack_app.services
-    store = services.store
-    mine = subscribe(store, services.embedder, topic="language models", owner="U1")
-    for paper_id in store.papers.embeddings(services.embedder.name)[0][:12]:
-        store.alerts.enqueue(
-            target="U1",
-            paper_id=paper_id,
-            subscription_id=mine.id,
-            score=0.5,
-            matches=[{"subscription_id": mine.id, "topic": mine.topic, "score": 0.5}],
-            dropped_reason=OVER_CAP_REASON,
-        )
-    offer = more_matches_offer(store, "U1", datetime.now(UTC))
+    held_over_the_cap(slack_app, "U1", 12)
+    offer = more_matches_offer(slack_app.services.store, "U1", datetime.now(UTC))
     assert offer["blocks"][0]["accessory"]["text"]["text"] == "Show 10 more"
     posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
     value = offer["blocks"][0]["accessory"]["value"]
@@ -247,19 +245,8 @@ def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app
 
 
 def test_show_more_in_a_channel_is_for_its_members_only(slack_app):
-    services = slack_app.services
-    store = services.store
-    team = subscribe(store, services.embedder, topic="language models", owner="U1", target="C1")
-    held = store.papers.embeddings(services.embedder.name)[0][:2]
-    for paper_id in held:
-        store.alerts.enqueue(
-            target="C1",
-            paper_id=paper_id,
-            subscription_id=team.id,
-            score=0.5,
-            matches=[{"subscription_id": team.id, "topic": team.topic, "score": 0.5}],
-            dropped_reason=OVER_CAP_REASON,
-        )
+    store = slack_app.services.store
+    held = held_over_the_cap(slack_app, "C1", 2)
     slack_app.fake.members["C1"] = ["U1"]
     today = json.dumps({"day": datetime.now(UTC).date().isoformat()})
 
