@@ -375,6 +375,7 @@ def threshold_after_judgment(matcher: Matcher, before: Subscription, after: Subs
             f"Its threshold stays at {threshold:.2f}, as set by hand; "
             "judgments still teach it what you like."
         )
+    # Compared as shown: a move below 0.005 is no move to the reader.
     if f"{threshold:.2f}" == f"{threshold_of(matcher, before):.2f}":
         return f"Its threshold stays at {threshold:.2f}."
     return f"Its threshold is now {threshold:.2f}."
