@@ -58,7 +58,7 @@ def settings_in(work: Path):
 
 
 def unsigned_300mb(work: Path) -> str:
-    from bot.app import build_bolt_app, http_server
+    from bot.app import HttpServer, build_bolt_app
     from bot.deliver import make_slack_client
     from bot.services import build_services
     from bot.settings import SlackSettings
@@ -66,9 +66,8 @@ def unsigned_300mb(work: Path) -> str:
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret="bench-secret")
     settings = dataclasses.replace(settings_in(work), slack=slack)
     services = build_services(settings, slack=make_slack_client("xoxb-bench"))
-    server = http_server(build_bolt_app(services), services, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    port = server.effective_port
+    server = HttpServer(build_bolt_app(services), services, "127.0.0.1", 0)
+    port = server.server.effective_port
     chunk = b"x" * (1024 * 1024)
     answers: list[str] = []
 
@@ -101,6 +100,7 @@ def unsigned_300mb(work: Path) -> str:
     for thread in threads:
         thread.join(timeout=120)
     seconds = time.monotonic() - started
+    server.stop()
     return f"{POSTS} posts answered in {seconds:.2f} s: {'; '.join(sorted(answers))}"
 
 
