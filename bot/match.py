@@ -688,17 +688,16 @@ class Matcher:
     def _followed_columns(
         subscriptions: list[Subscription], papers: dict[str, Paper], columns: list[str]
     ) -> dict[int, np.ndarray]:
-        """Subscription position -> the columns of papers by an author it follows."""
+        """Subscription position -> the columns of papers by an author it follows, names
+        compared as followed_author() compares them (folded_name)."""
         by_author: dict[str, list[int]] = {}
         for k, paper_id in enumerate(columns):
             for author in papers[paper_id].authors:
-                by_author.setdefault(" ".join(author.lower().split()), []).append(k)
+                by_author.setdefault(folded_name(author), []).append(k)
         followed = {}
         for i, subscription in enumerate(subscriptions):
             hits = [
-                k
-                for name in subscription.authors
-                for k in by_author.get(" ".join(name.lower().split()), [])
+                k for name in subscription.authors for k in by_author.get(folded_name(name), [])
             ]
             if hits:
                 followed[i] = np.array(sorted(set(hits)))
