@@ -336,24 +336,21 @@ def _digest_entry(entry: DigestEntry) -> dict:
 
 def render_more_matches(count: int, per_press: int, day: str) -> dict:
     """ "N more matched today" with a button that posts `per_press` of them at a time
-    (action show_more_matches)."""
+    (action show_more_matches); with none left, that they are all on their way, and no
+    button."""
+    if not count:
+        text = "Every paper held back today is on its way."
+        return {"text": text, "blocks": [_section(text)]}
     noun = "paper" if count == 1 else "papers"
     text = f"{count} more {noun} matched your subscriptions today, over your daily limit."
-    return {
-        "text": text,
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": text},
-                "accessory": {
-                    "type": "button",
-                    "action_id": SHOW_MORE_ACTION,
-                    "text": {"type": "plain_text", "text": f"Show {min(count, per_press)} more"},
-                    "value": json.dumps({"day": day}),
-                },
-            }
-        ],
+    offer = _section(text)
+    offer["accessory"] = {
+        "type": "button",
+        "action_id": SHOW_MORE_ACTION,
+        "text": {"type": "plain_text", "text": f"Show {min(count, per_press)} more"},
+        "value": json.dumps({"day": day}),
     }
+    return {"text": text, "blocks": [offer]}
 
 
 # -- terminal rendering ------------------------------------------------------

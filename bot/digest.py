@@ -99,10 +99,7 @@ def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
 def offer_after_press(still_held: int, day: str) -> dict:
     """The "N more matched today" message once "Show more" was pressed: what is still held
     back, or, when nothing is, that it is all on its way (and no button)."""
-    if still_held:
-        return render_more_matches(still_held, MORE_PER_PRESS, day)
-    text = "Every paper held back today is on its way."
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return render_more_matches(still_held, MORE_PER_PRESS, day)
 
 
 def show_more(
