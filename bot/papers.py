@@ -229,8 +229,8 @@ def split_authors(creator: str | None) -> list[str]:
     Commas inside parentheses (affiliations) do not split, and the parenthesised affiliations
     are dropped from the names. "A, B and C" and "A, B, and C" give three names. TeX accents
     stay as written (the arXiv sources decode them: tex_decoded); HTML entities are decoded
-    once. "Kukla, D., Crampton, A." (surname,
-    initials, as bioRxiv writes them) keeps each surname with its initials.
+    once. "Kukla, D., Crampton, A." (surname, initials, as bioRxiv writes them) keeps each
+    surname with its initials.
     """
     if not creator:
         return []
