@@ -15,9 +15,11 @@ Five features, each computed against the papers stored so far:
     facet     the coverage of the topic's best-covered part, where "and", "or" and commas
               split it: "RAG and agentic search" is about either (specific_parts: a part
               in a tenth of the papers is not one on its own)
+    breadth   how broad the topic is, one number per topic: the log of the share of stored
+              papers that contain every weighed word of one of its parts (papers_naming)
 
     probability = logistic(bias + w_cosine * cosine + w_z * z + w_coverage * coverage
-                           + w_title * title + w_facet * facet)
+                           + w_title * title + w_facet * facet + w_breadth * breadth)
 
 with one set of weights to decide alerts (ALERTS) and one to rank a search (SEARCH), whose
 cosine is the whole text's.
@@ -29,7 +31,10 @@ unusual the closeness is for this topic, but taken alone it makes every topic al
 share of papers; coverage asks for evidence of the rare words that make a narrow topic narrow
 ("speculative", "SQL") while a word in half the papers weighs nothing; the title is where a
 paper says what it is about; a paper on one part of a topic of several misses the other
-parts' words, but covers its own part. The weights are a logistic regression fitted on
+parts' words, but covers its own part; and a topic many papers name ("time series
+forecasting") has many relevant papers a day, while one that few name ("speculative
+decoding") has a handful, so the same closeness is likelier a hit for the broad one. The
+weights are a logistic regression fitted on
 judged topic-paper pairs of a real arXiv day (2,196 pairs, 30 topics from broad to narrow;
 bench/fit_relevance.py refits them, bench/dev_day.py measures them). At the default
 threshold, over judged pairs, the whole text's cosine (with weights fitted for it) gave
@@ -65,17 +70,22 @@ class Weights(NamedTuple):
     coverage: float
     title: float
     facet: float
+    breadth: float
 
 
 # Deciding alerts (and choosing previews, calibrating thresholds): the cosine is the
 # closest sentence's.
-ALERTS = Weights(bias=-5.976, cosine=3.854, z=0.591, coverage=0.457, title=1.128, facet=2.912)
+ALERTS = Weights(
+    bias=-4.706, cosine=3.221, z=0.728, coverage=0.627, title=1.069, facet=2.368, breadth=0.245
+)
 # Ranking a search: the cosine is the whole text's; fitted on the same pairs. With ALERTS and
 # the closest sentences, search's nDCG@5 rose on the second judged day (0.880 to 0.893) and
 # the 54-paper set (0.815 to 0.824) but fell on dev_day (0.900 to 0.879), with any weight
 # of pseudo-relevance feedback and phrase evidence: ranking the top of a list and drawing a
 # line under it are two jobs.
-SEARCH = Weights(bias=-5.431, cosine=2.283, z=0.637, coverage=0.814, title=1.023, facet=3.025)
+SEARCH = Weights(
+    bias=-5.431, cosine=2.283, z=0.637, coverage=0.814, title=1.023, facet=3.025, breadth=0.0
+)
 # A probability of 0.076, 0.84 below the broad level's log-odds. On the three judged sets,
 # against looking up the closest sentence of every pair, it alerts the same pairs at strict
 # and normal and drops 9 of 2,169 broad alerts, none of them relevant (7 unjudged, 2 judged
@@ -87,7 +97,7 @@ CANDIDATE_LOG_ODDS = -2.5
 GENERIC_SHARE = 0.1
 
 
-def log_odds(cosine, z, coverage, title, facet, weights: Weights = ALERTS):
+def log_odds(cosine, z, coverage, title, facet, breadth, weights: Weights = ALERTS):
     """The model's log-odds of relevance; arrays broadcast."""
     w = weights
     return (
@@ -97,6 +107,7 @@ def log_odds(cosine, z, coverage, title, facet, weights: Weights = ALERTS):
         + w.coverage * coverage
         + w.title * title
         + w.facet * facet
+        + w.breadth * breadth
     )
 
 
@@ -148,14 +159,25 @@ def with_closest_sentences(raw, cosine, z, words, sentences, topics) -> None:
     raw[pairs] = log_odds(closest, z[pairs], *(w[pairs] for w in words))
 
 
-def papers_with_all(rowids_of_words: list[np.ndarray]) -> int:
-    """How many papers hold every word, given each word's papers (sorted distinct rowids)."""
+def papers_with_all(rowids_of_words: list[np.ndarray]) -> np.ndarray:
+    """The papers that hold every word, given each word's papers (sorted distinct rowids).
+
+    The rarest word's few papers are looked up in the others' lists, so a topic with one
+    rare word costs little however common its other words are.
+    """
     shared = min(rowids_of_words, key=len)
     for rowids in rowids_of_words:
         if len(shared) == 0:
             break
-        shared = np.intersect1d(shared, rowids, assume_unique=True)
-    return len(shared)
+        at = np.minimum(np.searchsorted(rowids, shared), max(len(rowids) - 1, 0))
+        shared = shared[rowids[at] == shared] if len(rowids) else shared[:0]
+    return shared
+
+
+def breadth(papers_naming: int, papers: int) -> float:
+    """The breadth feature: the log of the share of `papers` that name the topic, as if
+    half a paper more did, so a topic no paper names yet is not infinitely narrow."""
+    return float(np.log((papers_naming + 0.5) / (papers + 1)))
 
 
 def specific_parts(facets: list[list[str]], common: Callable[[list[str]], bool]):
@@ -209,7 +231,7 @@ class Coverage:
             # A part with a word in few papers is in as few at most: no intersection needed.
             found_in = [hits[terms[w]][0] for w in part]
             return min(map(len, found_in)) > generic_count and (
-                papers_with_all(found_in) > generic_count
+                len(papers_with_all(found_in)) > generic_count
             )
 
         facets_of = [specific_parts(facets, common) for facets in facets_of]
@@ -230,11 +252,24 @@ class Coverage:
         self.column = {w: j for j, w in enumerate(words)}
         self.weight = idf(counts, papers)
         self.generic = counts > generic_count
+        self.topic_breadth = np.array(
+            [breadth(self._papers_naming(facets, hits), papers) for facets in facets_of],
+            dtype=np.float32,
+        )
         self.topic_word = self._shares(words_of)
         self.facet_word = self._shares([facet for facets in facets_of for facet in facets])
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
         self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
         self.anywhere, self.in_title = anywhere, in_title
+
+    def _papers_naming(self, facets: list[list[str]], hits: dict) -> int:
+        """How many stored papers contain every word of one of a topic's parts, the words
+        in half the papers or more left out as coverage weighs them (_shares)."""
+        named = []
+        for facet in filter(None, facets):
+            weighed = [w for w in facet if self.weight[self.column[w]] > 0] or facet
+            named.append(papers_with_all([hits[self.terms[w]][0] for w in weighed]))
+        return len(np.unique(np.concatenate(named))) if named else 0
 
     def _shares(self, groups: list[list[str]]) -> sparse.csr_matrix:
         """Groups x words: each group's words weighted by rarity, the weights of a group
@@ -265,6 +300,11 @@ class Coverage:
         offsets = self.facet_offsets[first : stop + 1]
         per_facet = self.facet_word[offsets[0] : offsets[-1]] @ self.anywhere
         return np.maximum.reduceat(per_facet, offsets[:-1] - offsets[0], axis=0)
+
+    def breadth(self, block: slice = slice(None)) -> np.ndarray:
+        """Topics (of `block`) x rows: each topic's breadth, the same for every paper."""
+        topics = self.topic_breadth[block]
+        return np.broadcast_to(topics[:, None], (len(topics), self.anywhere.shape[1]))
 
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""

@@ -515,11 +515,12 @@ class Search:
 def relevance_features(
     store: Store, facets: list[list[str]], corpus: Corpus, cosine: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """bot/relevance.py's features after the cosine (z, coverage, title, facet) of every
-    corpus paper for a query of these `facets` (query_facets), given each paper's cosine
-    to it."""
+    """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
+    every corpus paper for a query of these `facets` (query_facets), given each paper's
+    cosine to it."""
     words = relevance.Coverage(store, [facets], corpus, np.arange(len(corpus.ids)))
-    return zscore(cosine), words.coverage()[0], words.title()[0], words.facet()[0]
+    features = (words.coverage(), words.title(), words.facet(), words.breadth())
+    return zscore(cosine), *(feature[0] for feature in features)
 
 
 def relevance_scores(
