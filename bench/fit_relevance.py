@@ -1,12 +1,13 @@
 """Refit bot/relevance.py's weights on dev_day's judged pairs, through paperbot's own features.
 
 Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) gives the
-five features as matching computes them for a new subscription: the cosine of the topic and
+six features as matching computes them for a new subscription: the cosine of the topic and
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
-z-score, and the three word coverages. An L2-penalised logistic regression (penalty 0.01 on
-the weights, none on the bias) is fitted to them, and its weights are printed beside the
-shipped ones with precision / recall at the default threshold, on the day itself and on the
-held-out second day (bench/second_day).
+z-score, the three word coverages and the topic's breadth (the same for all of a topic's
+papers, so SEARCH ships with none: it cannot change a ranking). An L2-penalised logistic
+regression (penalty 0.01 on the weights, none on the bias) is fitted to them, and its
+weights are printed beside the shipped ones with precision / recall at the default
+threshold, on the day itself and on the held-out second day (bench/second_day).
 
     .venv/bin/python bench/fit_relevance.py
 """

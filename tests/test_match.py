@@ -499,9 +499,7 @@ def test_a_topic_word_closed_up_covers_the_papers_that_hyphenate_it(services, co
     assert covered == hyphenated
 
 
-def test_a_topic_is_as_broad_as_the_share_of_papers_that_name_one_of_its_parts(
-    services, corpus
-):
+def test_a_topic_is_as_broad_as_the_share_of_papers_that_name_one_of_its_parts(services, corpus):
     """Breadth: the log of the share of stored papers holding every word of one part of the
     topic, as if half a paper more did. Five of the 54 papers write "cross-modal"; a part
     no paper names adds none, and "data", in more than half of them, weighs nothing
