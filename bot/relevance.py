@@ -33,17 +33,17 @@ share of papers; coverage asks for evidence of the rare words that make a narrow
 paper says what it is about; a paper on one part of a topic of several misses the other
 parts' words, but covers its own part; and a topic many papers name ("time series
 forecasting") has many relevant papers a day, while one that few name ("speculative
-decoding") has a handful, so the same closeness is likelier a hit for the broad one. The
-weights are a logistic regression fitted on
-judged topic-paper pairs of a real arXiv day (2,196 pairs, 30 topics from broad to narrow;
-bench/fit_relevance.py refits them, bench/dev_day.py measures them). At the default
-threshold, over judged pairs, the whole text's cosine (with weights fitted for it, before
-breadth) gave precision / recall 0.678 / 0.647 on that day and 0.672 / 0.611 on a second
-judged day; the closest sentence's gave 0.701 / 0.651 and 0.681 / 0.608, and with breadth
-0.701 / 0.662 and 0.716 / 0.608 (bench/fit_relevance.py). Breadth's weight came out alike
-fitted on either day alone (0.25 on dev_day, 0.22 on the second). On the 54-paper set, all
-multimodal papers with no distractors, it costs a pair: 0.741 / 0.588 against 0.778 / 0.618
-(bench/eval_matching.py).
+decoding") has a handful, so the same closeness is likelier a hit for the broad one.
+
+The weights are a logistic regression fitted on judged topic-paper pairs of a real arXiv day
+(2,196 pairs, 30 topics from broad to narrow; bench/fit_relevance.py refits them,
+bench/dev_day.py measures them). At the default threshold, over judged pairs, the whole
+text's cosine (with weights fitted for it, before breadth) gave precision / recall 0.678 /
+0.647 on that day and 0.672 / 0.611 on a second judged day; the closest sentence's gave
+0.701 / 0.651 and 0.681 / 0.608, and with breadth 0.701 / 0.662 and 0.716 / 0.608
+(bench/fit_relevance.py). Breadth's weight came out alike fitted on either day alone (0.25
+on dev_day, 0.22 on the second). On the 54-paper set, all multimodal papers with no
+distractors, it costs a relevant pair: 0.741 / 0.588 against 0.778 / 0.618 (bench/eval_matching.py).
 
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
@@ -163,17 +163,12 @@ def with_closest_sentences(raw, cosine, z, words, sentences, topics) -> None:
 
 
 def papers_with_all(rowids_of_words: list[np.ndarray]) -> np.ndarray:
-    """The papers that hold every word, given each word's papers (sorted distinct rowids).
-
-    The rarest word's few papers are looked up in the others' lists, so a topic with one
-    rare word costs little however common its other words are.
-    """
+    """The papers that hold every word, given each word's papers (sorted distinct rowids)."""
     shared = min(rowids_of_words, key=len)
     for rowids in rowids_of_words:
         if len(shared) == 0:
             break
-        at = np.minimum(np.searchsorted(rowids, shared), max(len(rowids) - 1, 0))
-        shared = shared[rowids[at] == shared] if len(rowids) else shared[:0]
+        shared = np.intersect1d(shared, rowids, assume_unique=True)
     return shared
 
 
