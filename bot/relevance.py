@@ -43,7 +43,8 @@ text's cosine (with weights fitted for it, before breadth) gave precision / reca
 0.701 / 0.651 and 0.681 / 0.608, and with breadth 0.701 / 0.662 and 0.716 / 0.608
 (bench/fit_relevance.py). Breadth's weight came out alike fitted on either day alone (0.25
 on dev_day, 0.22 on the second). On the 54-paper set, all multimodal papers with no
-distractors, it costs a relevant pair: 0.741 / 0.588 against 0.778 / 0.618 (bench/eval_matching.py).
+distractors, it costs a relevant pair: 0.741 / 0.588 against 0.778 / 0.618
+(bench/eval_matching.py).
 
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
