@@ -34,7 +34,7 @@ DEFAULT_THRESHOLD = 0.42
 
 def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For "closest" and "whole" (the cosine feature's two forms): the features of every
-    judged pair of the day (pairs x 5) and whether each is relevant."""
+    judged pair of the day (pairs x 6) and whether each is relevant."""
     topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
     services = fresh_services(tmp, day.name, None)
     store(services, load_papers(day))

@@ -52,7 +52,7 @@ PSEUDO_WEIGHT = 1.0
 # each gains PHRASE_WEIGHT x (the share of the query's word pairs found side by side in its
 # text, plus the share found in its title) in log-odds (phrase_evidence). On dev_day's 30
 # topics it lifts nDCG@5 from 0.882 to 0.901 (0.896 and 0.897 at weights 0.7 and 0.3). As a
-# sixth feature of the alert model it did not help (held out one topic at a time, precision /
+# further feature of the alert model it did not help (held out one topic at a time, precision /
 # recall at the default threshold 0.66 / 0.64 without it, 0.65 / 0.61 with it): it orders the
 # papers at the top, it does not tell relevant from not.
 PHRASE_WEIGHT = 0.5
