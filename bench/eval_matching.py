@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--config", help="A paperbot TOML file laid over the defaults.")
     parser.add_argument("--sweep", action="store_true", help="Also sweep the threshold.")
     args = parser.parse_args()
+    if not (args.eval_dir / "seed_papers.json").is_file():
+        parser.error(f"no shared evaluation set in {args.eval_dir}; name its folder: --eval-dir")
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         evalset = load_eval(args.eval_dir, Path(tmp) / "eval.db", args.config)
