@@ -274,8 +274,8 @@ class Coverage:
         words in half the papers or more aside, as coverage gives them no weight (_shares)."""
         named = []
         for facet in filter(None, facets):
-            weighed = [w for w in facet if self.weight[self.column[w]] > 0] or facet
-            named.append(papers_with_all([hits[self.terms[w]][0] for w in weighed]))
+            weighted = [w for w in facet if self.weight[self.column[w]] > 0] or facet
+            named.append(papers_with_all([hits[self.terms[w]][0] for w in weighted]))
         if len(named) < 2:
             return len(named[0]) if named else 0
         return len(np.unique(np.concatenate(named)))
