@@ -55,8 +55,11 @@ BY_MEANING_COMMON_WORDS = "similar in meaning (it shares only common words with 
 # Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
 GRAM_CHUNK = 8192
 # Matching works on matrices of at most about this many floats (subscriptions x papers),
-# which bounds its memory and lets the allocator reuse the same blocks.
-MATRIX_CELLS = 4_000_000
+# which bounds its memory and lets the allocator reuse the same blocks. Scoring 2,000
+# papers x 10,000 subscriptions (bench/run_all.py's rows, three runs each) took 1.68 s and
+# 354 MB at 2 million, against 1.93 s and 434 MB at 4 million, 1.85 s at 1 million and
+# 2.15 s at half a million.
+MATRIX_CELLS = 2_000_000
 # Threads scoring blocks of subscriptions: numpy and BLAS release the GIL.
 WORK_THREADS = 2
 
