@@ -160,7 +160,7 @@ def words_not_stored(store: Store, text: str) -> list[str]:
     if store.fulltext.paper_count() < WORD_CHECK_PAPERS:
         return []
     words = query_terms(subject(text))
-    return [w for w in words if not len(store.fulltext.term_hits(w)[0])]
+    return [w for w in words if not store.fulltext.in_any_text(w)]
 
 
 def no_paper_contains(words: list[str]) -> str:

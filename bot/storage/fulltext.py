@@ -159,6 +159,18 @@ class FullText:
         [term] = terms_of([word])
         return self._db.scalar("select count(*) from paper_terms where term = :term", term=term)
 
+    def in_any_text(self, word: str) -> bool:
+        """Whether any paper's title or abstract contains `word` (term_hits() would list
+        them: tens of thousands of rows for a common word in a large store)."""
+        [term] = terms_of([word])
+        return bool(
+            self._db.scalar(
+                "select count(*) from (select 1 from paper_terms where term = :term "
+                "and (title > 0 or abstract > 0) limit 1) as found",
+                term=term,
+            )
+        )
+
     def term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids of the papers whose title or abstract contains `word`, and which of them
         have it in the title."""

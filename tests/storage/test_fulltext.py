@@ -94,6 +94,9 @@ def test_counts_for_bm25(store):
     # An author's name is found by search, but is not the paper's title or abstract.
     assert store.fulltext.papers_with("lovelace") == 3
     assert store.fulltext.term_hits("lovelace")[0].tolist() == []
+    assert store.fulltext.in_any_text("speculative")
+    assert not store.fulltext.in_any_text("lovelace")
+    assert not store.fulltext.in_any_text("zyxwv")
 
 
 TEXTS = [
