@@ -650,12 +650,7 @@ class Matcher:
             cosine, z = ahead.pop(start, None) or dense.scores(
                 profiles[block], topics[block], learned[block]
             )
-            words = (
-                coverage.coverage(block),
-                coverage.title(block),
-                coverage.facet(block),
-                coverage.breadth(block),
-            )
+            words = coverage.features(block)
             raw = relevance.log_odds(cosine, z, *words)
             relevance.with_closest_sentences(raw, cosine, z, words, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]

@@ -319,6 +319,11 @@ class Coverage:
         topics = self.topic_breadth[block]
         return np.broadcast_to(topics[:, None], (len(topics), self.anywhere.shape[1]))
 
+    def features(self, block: slice = slice(None)) -> tuple[np.ndarray, ...]:
+        """The word features of the topics of `block` (coverage, title, facet, breadth),
+        each topics x rows, in log_odds()'s order."""
+        return self.coverage(block), self.title(block), self.facet(block), self.breadth(block)
+
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""
         return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])

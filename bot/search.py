@@ -519,8 +519,7 @@ def relevance_features(
     every corpus paper for a query of these `facets` (query_facets), given each paper's
     cosine to it."""
     words = relevance.Coverage(store, [facets], corpus, np.arange(len(corpus.ids)))
-    features = (words.coverage(), words.title(), words.facet(), words.breadth())
-    return zscore(cosine), *(feature[0] for feature in features)
+    return zscore(cosine), *(feature[0] for feature in words.features())
 
 
 def relevance_scores(
