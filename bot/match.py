@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from bot import relevance
+from bot import acronyms, relevance
 from bot.papers import Paper
 from bot.search import (
     PRIOR_MEAN,
@@ -209,7 +209,8 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
     cosine = corpus.matrix @ (subscription.profile if learned else topic)
-    z, *words = relevance_features(store, topic_facets(subscription), corpus, cosine)
+    long_forms = acronyms.long_forms(store, subject(subscription.topic))
+    z, *words = relevance_features(store, topic_facets(subscription), corpus, cosine, long_forms)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
@@ -622,13 +623,17 @@ class Matcher:
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
         facets_of = [topic_facets(s) for s in subscriptions]
+        topics_text = "\n".join(subject(s.topic) for s in subscriptions)
+        long_forms = acronyms.long_forms(self.store, topics_text)
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
         # are computed: SQLite and BLAS work without holding the GIL, so the two cores
         # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
-            coverage_ready = lookup.submit(relevance.Coverage, self.store, facets_of, corpus, rows)
+            coverage_ready = lookup.submit(
+                relevance.Coverage, self.store, facets_of, corpus, rows, long_forms
+            )
             topics = topic_matrix(subscriptions, corpus)
             profiles = profile_matrix(subscriptions, topics)
             learned = np.array([s.profile is not None for s in subscriptions])

@@ -20,6 +20,7 @@ from bot.settings import FeedSettings
 from bot.sources import parse_feed
 from bot.status import stages_line
 from bot.storage import Store
+from bot.subscriptions import respell_topics
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,9 @@ class Pipeline:
             report.papers_updated += feed_report.updated
         report.fetch_seconds, mark = lap(self.timer, mark)
         report.embedded = self.embed_missing(on_progress)
+        respelled = respell_topics(self.store, self.embedder)
+        if respelled:
+            log.info("embedded %d topics again, their acronyms spelled out", respelled)
         report.embed_seconds, mark = lap(self.timer, mark)
         paper_ids = self.store.papers.unmatched_ids()
         result = self.matcher.match(paper_ids, now=now)

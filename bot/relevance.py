@@ -210,6 +210,25 @@ def specific_parts(facets: list[list[str]], common: Callable[[list[str]], bool])
     return specific
 
 
+def either(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The papers of either of two term_hits() results, in the title where either has it."""
+    rowids = np.union1d(first[0], second[0])
+    in_title = np.concatenate([first[0][first[1]], second[0][second[1]]])
+    return rowids, np.isin(rowids, in_title)
+
+
+def spelled_out_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for a long form: the papers holding all its words (those in half the
+    papers or more aside, such as "of"), and which hold them all in the title."""
+    kept = [w for w in form if 2 * store.fulltext.papers_with(w) < papers] or form
+    hits = [store.fulltext.term_hits(w) for w in kept]
+    anywhere = papers_with_all([rowids for rowids, _ in hits])
+    in_title = papers_with_all([rowids[title] for rowids, title in hits])
+    return anywhere, np.isin(anywhere, in_title)
+
+
 class Coverage:
     """The coverage, title, facet and breadth features of many topics for chosen corpus rows.
 
@@ -221,7 +240,12 @@ class Coverage:
     """
 
     def __init__(
-        self, store: Store, facets_of: list[list[list[str]]], corpus: Corpus, rows: np.ndarray
+        self,
+        store: Store,
+        facets_of: list[list[list[str]]],
+        corpus: Corpus,
+        rows: np.ndarray,
+        long_forms: dict[str, list[str]] | None = None,
     ):
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
@@ -231,6 +255,11 @@ class Coverage:
             first_word.setdefault(term, word)
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
+        # A paper that spells an acronym out holds it (bot/acronyms.py).
+        for acronym, form in (long_forms or {}).items():
+            if acronym in terms:
+                term = terms[acronym]
+                hits[term] = either(hits[term], spelled_out_hits(store, form, papers))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 

@@ -24,7 +24,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bot import relevance
+from bot import acronyms, relevance
 from bot.embed import Embedder
 from bot.papers import Paper
 from bot.storage import Store, fulltext
@@ -411,13 +411,14 @@ class Search:
             return []
         check_method(method)
         bm25: Future = self._bm25_workers.submit(bm25_scores, self.store, query)
-        vector = self.embedder.encode_one(query)
+        long_forms = acronyms.long_forms(self.store, query)
+        vector = self.embedder.encode_one(acronyms.spelled_out(query, long_forms))
         corpus = self.corpus()
         if not corpus.ids:
             return []
         # The filters are worked out while the BM25 lookup may still run.
         allowed = self._allowed(since, categories, authors)
-        query_parts = (query_facets(query), query_phrases(query))
+        query_parts = (query_facets(query), query_phrases(query), long_forms)
         return self._rank(
             query, query_parts, vector, limit, allowed, method, None, corpus, bm25.result()
         )
@@ -433,7 +434,7 @@ class Search:
         vector = corpus.matrix[corpus.index[paper_id]]
         # A paragraph is one facet: splitting it at every "and" finds no parts of a topic;
         # and every paper shares some of its many word pairs, so none are phrases to find.
-        query_parts = ([query_terms(text)], set())
+        query_parts = ([query_terms(text)], set(), {})
         return self._rank(text, query_parts, vector, limit, None, method, paper_id, corpus)
 
     def _allowed(self, since, categories, authors) -> set[str] | None:
@@ -444,7 +445,7 @@ class Search:
     def _rank(
         self,
         text: str,
-        query_parts: tuple[list[list[str]], set[tuple[str, str]]],
+        query_parts: tuple[list[list[str]], set[tuple[str, str]], dict[str, list[str]]],
         vector: np.ndarray,
         limit: int,
         allowed: set[str] | None,
@@ -454,7 +455,8 @@ class Search:
         bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
         """The best `limit` corpus papers for `text`, whose embedding is `vector` and whose
-        facets and phrases are `query_parts` (query_facets, query_phrases)."""
+        facets, phrases and acronyms' long forms are `query_parts` (query_facets,
+        query_phrases, acronyms.long_forms)."""
         cosine = corpus.matrix @ vector
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
@@ -513,12 +515,17 @@ class Search:
 
 
 def relevance_features(
-    store: Store, facets: list[list[str]], corpus: Corpus, cosine: np.ndarray
+    store: Store,
+    facets: list[list[str]],
+    corpus: Corpus,
+    cosine: np.ndarray,
+    long_forms: dict[str, list[str]],
 ) -> tuple[np.ndarray, ...]:
     """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
-    every corpus paper for a query of these `facets` (query_facets), given each paper's
-    cosine to it."""
-    words = relevance.Coverage(store, [facets], corpus, np.arange(len(corpus.ids)))
+    every corpus paper for a query of these `facets` (query_facets) and acronyms'
+    `long_forms` (acronyms.long_forms), given each paper's cosine to it."""
+    rows = np.arange(len(corpus.ids))
+    words = relevance.Coverage(store, [facets], corpus, rows, long_forms)
     return zscore(cosine), *(feature[0] for feature in words.features())
 
 
@@ -526,6 +533,7 @@ def relevance_scores(
     store: Store,
     facets: list[list[str]],
     phrases: set[tuple[str, str]],
+    long_forms: dict[str, list[str]],
     corpus: Corpus,
     vector: np.ndarray,
     keep: np.ndarray,
@@ -538,7 +546,7 @@ def relevance_scores(
     worked out again for the moved vector.
     """
     cosine = corpus.matrix @ vector
-    z, *words = relevance_features(store, facets, corpus, cosine)
+    z, *words = relevance_features(store, facets, corpus, cosine, long_forms)
     log_odds = relevance.log_odds(cosine, z, *words, relevance.SEARCH)
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(log_odds, keep, count)

@@ -11,6 +11,7 @@ import numpy as np
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import acronyms
 from bot.commands import MAX_TOPIC
 from bot.embed import Embedder
 from bot.fetch import Fetcher
@@ -35,6 +36,30 @@ CADENCES = ("instant", "daily", "weekly")
 
 class SubscriptionError(ValueError):
     """A subscription request that cannot be honoured; the message says why."""
+
+
+def embedded_text(store: Store, topic: str) -> str:
+    """What a topic is embedded from: its subject, with the acronyms the stored papers
+    define spelled out (bot/acronyms.py)."""
+    text = subject(topic)
+    return acronyms.spelled_out(text, acronyms.long_forms(store, text))
+
+
+def respell_topics(store: Store, embedder: Embedder) -> int:
+    """Embed again the active subscriptions whose acronyms the stored papers now spell out
+    otherwise than when they were embedded (a topic typed before any paper defined its
+    "RAG"); how many. One with seed papers is left as it is: one made from a paper (like())
+    has the paper's embedding. A learned profile keeps the vector it was learned from until
+    the next judgment."""
+    respelled = 0
+    for subscription in store.subscriptions.all(active_only=True):
+        if subscription.seed_papers or not acronyms.typed_in(subscription.topic):
+            continue
+        text = embedded_text(store, subscription.topic)
+        if text != (subscription.embedded_as or subject(subscription.topic)):
+            store.subscriptions.set_embedding(subscription.id, embedder.encode_one(text), text)
+            respelled += 1
+    return respelled
 
 
 def subscribe(
@@ -97,11 +122,13 @@ def subscribe(
         topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
     )
     _refuse_duplicate(store, owner, target, wanted)
+    text = embedded_text(store, topic)
     return store.subscriptions.add(
         owner=owner,
         target=target,
         topic=topic,
-        embedding=embedder.encode_one(subject(topic)),
+        embedding=embedder.encode_one(text),
+        embedded_as=text,
         threshold=threshold,
         cadence=cadence,
         strictness=strictness,

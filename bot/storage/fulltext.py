@@ -10,6 +10,10 @@ length in words. BM25 is computed here from those rows, with the constants
 and IDF of SQLite's FTS5, which this index replaced: one implementation, so a search
 scores the same on both backends.
 
+The index also keeps the acronyms each paper defines, as papers define them: "retrieval-
+augmented generation (RAG)" (definitions; the acronyms table, migrations/*/0009), so that a
+topic typed as "RAG" can be read as the papers spell it (bot/acronyms.py).
+
 A paper is indexed in the transaction that stores or changes its text (index_new_text),
 and a database made before this index is indexed once when the store opens (catch_up).
 """
@@ -39,12 +43,20 @@ PAPERS_PER_BATCH = 500
 
 WORD = re.compile(r"[^\W_]+")
 COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
+# An acronym in parentheses, the way a paper defines one: two capitals or more, at most 10
+# characters ("RAG", "MoE", "LoRA", "VLMs", "3DGS").
+DEFINED = re.compile(r"\(\s*([A-Z0-9][A-Za-z0-9]{1,9})\s*\)")
+CAPITAL = re.compile(r"[A-Z]")
+# Schwartz and Hearst's bound on a long form: min(letters + 5, 2 x letters) words.
+EXTRA_WORDS = 5
 
 SELECT_UNINDEXED = text(
     "select rowid, title, abstract, authors from papers where terms_length is null "
     "order by rowid limit :limit"
 )
 DELETE_TERMS = sql_with_lists("delete from paper_terms where paper in :papers", "papers")
+DELETE_ACRONYMS = sql_with_lists("delete from acronyms where paper in :papers", "papers")
+ACRONYM_COLUMNS = ("acronym", "paper", "long_form")
 TERM_COLUMNS = ("term", "paper", *FIELDS, "length")
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
 
@@ -92,6 +104,61 @@ def term_counts(
     return terms, length
 
 
+def is_acronym(word: str) -> bool:
+    """Whether a word as written is an acronym: two capitals or more ("RAG", "MoE", "VLMs")."""
+    return len(CAPITAL.findall(word)) >= 2
+
+
+def definitions(text: str) -> list[tuple[str, str]]:
+    """The acronyms `text` defines, as (acronym, long form) pairs as written: "retrieval-
+    augmented generation (RAG)" gives ("RAG", "retrieval-augmented generation").
+
+    The long form is the shortest end of the words before the parenthesis that spells the
+    acronym's letters in order, its first letter starting a word (Schwartz and Hearst, "A
+    simple algorithm for identifying abbreviation definitions in biomedical text", 2003).
+    """
+    found = []
+    for match in DEFINED.finditer(text):
+        acronym = match.group(1)
+        if not is_acronym(acronym):
+            continue
+        letters = [c.lower() for c in acronym.removesuffix("s")]
+        before = text[: match.start()].split()
+        window = " ".join(before[-min(len(letters) + EXTRA_WORDS, 2 * len(letters)) :])
+        long_form = _spelled_by(letters, window)
+        if long_form and len(words(long_form)) > 1:
+            found.append((acronym, long_form))
+    return found
+
+
+def _spelled_by(letters: list[str], candidate: str) -> str | None:
+    """The shortest end of `candidate` whose characters hold `letters` in order, the first
+    of them at the start of a word; None when there is none."""
+    text = candidate.lower()
+    position = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        while position >= 0 and (
+            text[position] != letters[index]
+            or (index == 0 and position > 0 and text[position - 1].isalnum())
+        ):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    return candidate[position + 1 :]
+
+
+def acronym_rows(
+    paper: int, title: str | None, abstract: str | None, stemmer: Stemmer.Stemmer
+) -> set[tuple]:
+    """The acronyms table's rows for a paper: each acronym it defines, as its term, with the
+    long form's words, once per paper."""
+    found = definitions(f"{title or ''}\n{abstract or ''}")
+    terms = stem([acronym.lower() for acronym, _ in found], stemmer)
+    forms = [" ".join(words(form)) for _, form in found]
+    return {(term, paper, form) for term, form in zip(terms, forms, strict=True)}
+
+
 def new_stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("porter")
 
@@ -115,14 +182,18 @@ def index_new_text(database: Database, conn: Connection) -> int:
     stemmer = new_stemmer()
     indexed = 0
     while rows := conn.execute(SELECT_UNINDEXED, {"limit": PAPERS_PER_BATCH}).all():
-        postings, lengths = [], []
+        postings, lengths, acronyms = [], [], set()
         for paper, *fields in rows:
             counts, length = term_counts(fields, stemmer)
             lengths.append({"paper": paper, "length": length})
             postings.extend((term, paper, *c, length) for term, c in counts.items())
-        conn.execute(DELETE_TERMS, {"papers": [row[0] for row in rows]})
+            acronyms |= acronym_rows(paper, *fields[:2], stemmer)
+        papers = {"papers": [row[0] for row in rows]}
+        conn.execute(DELETE_TERMS, papers)
+        conn.execute(DELETE_ACRONYMS, papers)
         postings.sort()
         database.dialect.insert_rows(conn, "paper_terms", TERM_COLUMNS, postings)
+        database.dialect.insert_rows(conn, "acronyms", ACRONYM_COLUMNS, sorted(acronyms))
         conn.execute(SET_LENGTH, lengths)
         indexed += len(rows)
     return indexed
@@ -182,6 +253,32 @@ class FullText:
         )
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
         return rowids, np.array([row[1] > 0 for row in rows], dtype=bool)
+
+    def acronym_forms(self, acronyms: list[str]) -> dict[str, list[tuple[list[str], int]]]:
+        """For each of `acronyms` (words) that papers define, the long forms they give it,
+        each as words with how many papers give it, most first. Forms with the same terms
+        ("vision language model" and "vision language models") are one, written as most
+        papers write it; acronyms with the same term ("VLM", "VLMs") are one too."""
+        terms = dict(zip(acronyms, terms_of(acronyms), strict=True))
+        rows = self._db.tuples(
+            sql_with_lists(
+                "select acronym, long_form, count(*) from acronyms where acronym in :terms "
+                "group by acronym, long_form order by acronym, long_form",
+                "terms",
+            ),
+            terms=list(set(terms.values())),
+        )
+        forms: dict[str, dict[tuple, Counter]] = {}
+        for term, long_form, papers in rows:
+            written = long_form.split()
+            key = tuple(terms_of(written))
+            forms.setdefault(term, {}).setdefault(key, Counter())[long_form] += papers
+        found = {}
+        for acronym, term in terms.items():
+            if term in forms:
+                ranked = sorted(forms[term].values(), key=lambda c: -c.total())
+                found[acronym] = [(c.most_common(1)[0][0].split(), c.total()) for c in ranked]
+        return found
 
     def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rowids (ascending) and BM25 scores of every paper containing any of `words`.

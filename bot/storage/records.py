@@ -59,6 +59,9 @@ class Subscription:
     created: str
     team: str = ""
     embedding: np.ndarray | None = None
+    # The text the embedding was made from, acronyms spelled out (bot/acronyms.py); None for
+    # the topic's subject.
+    embedded_as: str | None = None
     # What the subscription means beyond its topic (issue 5); lists are empty when unused.
     seed_papers: list[str] = field(default_factory=list)
     required: list[str] = field(default_factory=list)

@@ -25,6 +25,7 @@ class Subscriptions:
         target: str,
         topic: str,
         embedding: np.ndarray,
+        embedded_as: str | None = None,
         threshold: float | None = None,
         cadence: str = "instant",
         team: str = "",
@@ -41,6 +42,7 @@ class Subscriptions:
             "target": target,
             "topic": topic,
             "embedding": to_blob(embedding),
+            "embedded_as": embedded_as,
             "threshold": threshold,
             "cadence": cadence,
             "paused": 0,
@@ -106,6 +108,16 @@ class Subscriptions:
                 **changes,
             )
         return self.get(subscription_id)
+
+    def set_embedding(self, subscription_id: int, embedding: np.ndarray, embedded_as: str) -> None:
+        """Store the topic's embedding again, made from the text `embedded_as`."""
+        self._db.write(
+            "update subscriptions set embedding = :embedding, embedded_as = :embedded_as "
+            "where id = :id",
+            id=subscription_id,
+            embedding=to_blob(embedding),
+            embedded_as=embedded_as,
+        )
 
     def pause_target(self, target: str, reason: str) -> list[Subscription]:
         """Pause every active subscription delivering to `target`; return those paused."""
@@ -217,6 +229,7 @@ def subscription_from_row(row: dict) -> Subscription:
         paused_reason=row["paused_reason"],
         created=row["created"],
         embedding=from_blob(row["embedding"]) if row["embedding"] else None,
+        embedded_as=row.get("embedded_as"),
         seed_papers=json_list(row.get("seed_papers")),
         required=json_list(row.get("required")),
         excluded=json_list(row.get("excluded")),

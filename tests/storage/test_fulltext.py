@@ -148,3 +148,38 @@ def test_a_new_version_is_indexed_again(store):
     assert store.fulltext.search(["pigeons"], 5) == []
     assert [pid for pid, _ in store.fulltext.search(["parrots"], 5)] == ["2608.00001"]
     assert store.fulltext.paper_count() == 1
+
+
+@pytest.mark.parametrize(
+    "text, defined",
+    [
+        (
+            "We use retrieval-augmented generation (RAG).",
+            [("RAG", "retrieval-augmented generation")],
+        ),
+        ("Mixture-of-Experts (MoE) layers", [("MoE", "Mixture-of-Experts")]),
+        ("low-rank adaptation (LoRA)", [("LoRA", "low-rank adaptation")]),
+        ("sparse autoencoders (SAEs) find", [("SAEs", "sparse autoencoders")]),
+        ("with 3D Gaussian Splatting (3DGS)", [("3DGS", "3D Gaussian Splatting")]),
+        ("learning from human feedback (RLHF)", []),
+        ("our method (Ours) beats (a) and (b) and (Fig. 2)", []),
+    ],
+)
+def test_a_paper_defines_an_acronym_by_its_letters_before_the_parenthesis(text, defined):
+    assert fulltext.definitions(text) == defined
+
+
+def test_the_acronyms_papers_define_are_counted_by_long_form(store):
+    store.papers.upsert(
+        [
+            make_paper("2608.00001", abstract="Vision-language models (VLMs) see."),
+            make_paper("2608.00002", abstract="Vision language models (VLMs) read."),
+            make_paper("2608.00003", title="A Vision Language Model (VLM)", abstract="It is."),
+            make_paper("2608.00004", abstract="A visual layout model (VLM) for forms."),
+        ]
+    )
+    vision, layout = ["vision", "language", "models"], ["visual", "layout", "model"]
+    assert store.fulltext.acronym_forms(["vlms", "rag"]) == {"vlms": [(vision, 3), (layout, 1)]}
+    # A new version that no longer defines it counts no more.
+    store.papers.upsert([make_paper("2608.00004", version=2, abstract="Forms, read.")])
+    assert store.fulltext.acronym_forms(["vlm"]) == {"vlm": [(vision, 3)]}

@@ -84,11 +84,16 @@ def test_release_0_1_database_keeps_every_row(tmp_path):
     before = table_rows(path)
     Store(path).close()
     after = table_rows(path)
-    # The full-text index is its own table now: every paper's terms are in it.
-    assert set(after) == set(before) | {"schema_version", "paper_terms", "sqlite_sequence"}
+    # The full-text index is its own table now: every paper's terms are in it, and the
+    # acronyms the papers define.
+    added = {"schema_version", "paper_terms", "acronyms", "sqlite_sequence"}
+    assert set(after) == set(before) | added
     with sqlite3.connect(path) as conn:
         rowids = {row[0] for row in conn.execute("select rowid from papers")}
     assert {row["paper"] for row in after["paper_terms"]} == rowids
+    defined = {(row["acronym"], row["long_form"]) for row in after["acronyms"]}
+    assert ("rl", "reinforcement learning") in defined
+    assert {row["paper"] for row in after["acronyms"]} <= rowids
     # The one column dropped since (0004): a per-subscription model feedback no longer fits.
     for row in before["subscriptions"]:
         assert row.pop("model") is None

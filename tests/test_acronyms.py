@@ -1,0 +1,133 @@
+"""A topic typed with an acronym ("RAG", "VLMs") reads as the stored papers spell it out."""
+
+import numpy as np
+import pytest
+
+from bot.acronyms import long_forms, spelled_out, typed_in
+from bot.relevance import Coverage
+from bot.search import load_corpus, query_facets
+from bot.storage import Store
+from bot.subscriptions import like, respell_topics, subscribe
+from tests.storage.conftest import make_paper
+
+RAG_PAPERS = [
+    "We study retrieval-augmented generation (RAG) for open-domain questions.",
+    "Retrieval Augmented Generation (RAG) grounds a model in documents; RAG helps.",
+    "A survey of retrieval-augmented generation (RAG) systems in industry.",
+    "Traffic lights read as red, amber, green (RAG) ratings in project reports.",
+]
+SPELLED_OUT_ONLY = "Retrieval-augmented generation for code, without the acronym."
+OTHER_TOPICS = [
+    "Diffusion models for image synthesis.",
+    "Graph neural networks for molecules.",
+    "Speech recognition in noisy rooms.",
+    "Protein structure prediction with transformers.",
+    "Robot grasping from point clouds.",
+    "Time series forecasting for energy demand.",
+    "Federated learning under label skew.",
+    "Music generation with symbolic tokens.",
+    "Weather forecasting with neural operators.",
+    "Anomaly detection in network traffic.",
+    "Causal discovery from observational data.",
+    "Image compression with learned entropy models.",
+    "Machine translation for low-resource languages.",
+    "Reinforcement learning for chip placement.",
+    "Tabular data generation with language models.",
+    "Continual learning without forgetting.",
+    "Sign language recognition from video.",
+    "Watermarking generated images.",
+    "Optical flow estimation at night.",
+    "Legal document summarization.",
+    "Mammography screening with deep learning.",
+    "Antibody design with protein language models.",
+    "Semantic occupancy prediction for driving.",
+    "Concept bottleneck models for medical images.",
+    *(f"Experiments on benchmark suite number {n}." for n in range(40)),
+]
+
+
+@pytest.fixture
+def store(location):
+    store = Store(location)
+    yield store
+    store.close()
+
+
+def store_papers(store, abstracts):
+    """Papers 2608.00001... with these abstracts, titled "Paper N"; their ids."""
+    papers = [
+        make_paper(f"2608.{n:05d}", title=f"Paper {n}", abstract=abstract)
+        for n, abstract in enumerate(abstracts, start=1)
+    ]
+    store.papers.upsert(papers)
+    return [p.id for p in papers]
+
+
+def test_a_topic_s_acronyms_are_its_words_with_two_capitals():
+    topic = "RAG and agentic search for VLMs, MoE, LoRA; saliency maps and Gaussian splats"
+    assert typed_in(topic) == ["rag", "vlms", "moe", "lora"]
+
+
+def test_an_acronym_reads_as_most_papers_spell_it(store):
+    store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS])
+    assert long_forms(store, "RAG for code") == {"rag": ["retrieval", "augmented", "generation"]}
+
+
+def test_an_acronym_one_paper_defines_is_left_as_typed(store):
+    store_papers(store, [RAG_PAPERS[0], *OTHER_TOPICS])
+    assert long_forms(store, "RAG for code") == {}
+
+
+def test_an_acronym_in_more_than_a_tenth_of_the_papers_is_left_as_typed(store):
+    """As the model knows "LLM" and "AI" well, and spelling them out cost precision."""
+    store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS[:10]])
+    assert long_forms(store, "RAG for code") == {}
+
+
+def test_a_topic_is_embedded_with_its_acronyms_spelled_out():
+    forms = {"rag": ["retrieval", "augmented", "generation"], "maps": ["mini", "amusement"]}
+    assert spelled_out("RAG and saliency maps", forms) == (
+        "retrieval augmented generation (RAG) and saliency maps"
+    )
+
+
+def test_a_paper_that_spells_an_acronym_out_holds_it(services):
+    store = services.store
+    ids = store_papers(store, [*RAG_PAPERS, SPELLED_OUT_ONLY, *OTHER_TOPICS])
+    vectors = np.eye(len(ids), 8, dtype=np.float32)
+    store.papers.set_embeddings("m", dict(zip(ids, vectors, strict=True)), {})
+    corpus = load_corpus(store, "m")
+    rows = np.arange(len(ids))
+    spelled = corpus.index[ids[len(RAG_PAPERS)]]
+    as_typed = Coverage(store, [query_facets("RAG")], corpus, rows)
+    assert as_typed.coverage()[0, spelled] == 0
+    words = Coverage(store, [query_facets("RAG")], corpus, rows, long_forms(store, "RAG"))
+    assert words.coverage()[0, spelled] == 1
+    # The alert's explanation cites the acronym the subscriber typed.
+    assert words.distinctive_words(0, spelled) == ["rag"]
+    # Four papers name RAG, one more spells it out: the topic is that broad.
+    assert words.breadth()[0, 0] == pytest.approx(np.log(5.5 / (len(ids) + 1)))
+
+
+def test_search_finds_the_papers_that_spell_out_the_acronym_it_is_given(services):
+    ids = store_papers(services.store, [*RAG_PAPERS[:3], SPELLED_OUT_ONLY, *OTHER_TOPICS])
+    services.pipeline.embed_missing()
+    found = [hit.paper.id for hit in services.search.search("RAG", 4)]
+    assert sorted(found) == sorted(ids[:4])
+
+
+def test_a_topic_is_embedded_again_once_papers_spell_out_its_acronym(services):
+    store, embedder = services.store, services.embedder
+    sub = subscribe(store, embedder, topic="RAG for code", owner="U1")
+    assert sub.embedded_as == "RAG for code"
+    store_papers(store, [*RAG_PAPERS, SPELLED_OUT_ONLY, *OTHER_TOPICS])
+    services.pipeline.embed_missing()
+    liked = like(store, embedder, store.papers.get("2608.00001"), owner="U2")
+    assert respell_topics(store, embedder) == 1
+    sub = store.subscriptions.get(sub.id)
+    spelled = "retrieval augmented generation (RAG) for code"
+    assert sub.embedded_as == spelled
+    assert np.allclose(sub.embedding, embedder.encode_one(spelled), atol=1e-3)
+    # Once is enough; and a subscription made from a paper keeps the paper's embedding.
+    assert respell_topics(store, embedder) == 0
+    assert np.array_equal(store.subscriptions.get(liked.id).embedding, liked.embedding)
