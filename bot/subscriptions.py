@@ -51,11 +51,16 @@ def respell_topics(store: Store, embedder: Embedder) -> int:
     "RAG"); how many. One with seed papers is left as it is: one made from a paper (like())
     has the paper's embedding. A learned profile keeps the vector it was learned from until
     the next judgment."""
+    typed = [
+        s
+        for s in store.subscriptions.all(active_only=True)
+        if not s.seed_papers and acronyms.typed_in(s.topic)
+    ]
+    # The long forms of all their acronyms at once: a few queries, however many topics.
+    forms = acronyms.long_forms(store, "\n".join(subject(s.topic) for s in typed))
     respelled = 0
-    for subscription in store.subscriptions.all(active_only=True):
-        if subscription.seed_papers or not acronyms.typed_in(subscription.topic):
-            continue
-        text = embedded_text(store, subscription.topic)
+    for subscription in typed:
+        text = acronyms.spelled_out(subject(subscription.topic), forms)
         if text != (subscription.embedded_as or subject(subscription.topic)):
             store.subscriptions.set_embedding(subscription.id, embedder.encode_one(text), text)
             respelled += 1
