@@ -338,11 +338,11 @@ def subscribe(
     as_json: bool,
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
-    from bot.search import subject
     from bot.subscriptions import (
         SubscriptionError,
         categories_not_stored,
         introduce,
+        matched_on,
         unknown_words_note,
     )
     from bot.subscriptions import subscribe as add
@@ -382,9 +382,8 @@ def subscribe(
         _print_json({**_subscription_json(sub, new.threshold, 0), "previews": previews})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
-    matched_on = subject(sub.topic)
-    if matched_on != sub.topic:
-        click.echo(f"Papers are matched on {matched_on!r}.")
+    if read_as := matched_on(sub):
+        click.echo(f"Papers are matched on {read_as!r}.")
     if new.previews:
         click.echo(
             "Are these relevant? They are stored papers near its threshold: your answers set "

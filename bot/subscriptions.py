@@ -45,6 +45,13 @@ def embedded_text(store: Store, topic: str) -> str:
     return acronyms.spelled_out(text, acronyms.long_forms(store, text))
 
 
+def matched_on(subscription: Subscription) -> str | None:
+    """What a subscription is matched on, when that is not its topic as typed: the subject
+    of a request ("papers about X" is X), its acronyms spelled out."""
+    text = subscription.embedded_as or subject(subscription.topic)
+    return text if text != subscription.topic else None
+
+
 def respell_topics(store: Store, embedder: Embedder) -> int:
     """Embed again the active subscriptions whose acronyms the stored papers now spell out
     otherwise than when they were embedded (a topic typed before any paper defined its

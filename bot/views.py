@@ -16,9 +16,9 @@ from collections.abc import Callable
 from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
-from bot.search import no_paper_contains, subject
+from bot.search import no_paper_contains
 from bot.storage import Subscription
-from bot.subscriptions import NewSubscription, conditions, unknown_words_note
+from bot.subscriptions import NewSubscription, conditions, matched_on, unknown_words_note
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
 MAX_MESSAGE_BLOCKS = 50
@@ -292,9 +292,8 @@ def subscribed_message(new: NewSubscription) -> dict:
     """The reply to a new subscription, with stored papers near its threshold to judge."""
     subscription = new.subscription
     blocks = [section("Subscribed: " + describe(subscription, new.threshold))]
-    matched_on = subject(subscription.topic)
-    if matched_on != subscription.topic:
-        blocks.append(context(f"Papers are matched on {bold(fit(matched_on, MAX_TOPIC))}."))
+    if read_as := matched_on(subscription):
+        blocks.append(context(f"Papers are matched on {bold(fit(read_as, MAX_TOPIC))}."))
     if new.unknown_words:
         blocks.append(context(escape(unknown_words_note(new.unknown_words))))
     if new.previews:

@@ -342,3 +342,12 @@ def test_copy_to_waits_for_a_running_paperbot_to_stop(tmp_path, monkeypatch):
         f"Error: paperbot is running on {db} (it holds {db}.lock): stop it first, so that "
         "nothing it writes during the copy is lost.\n"
     )
+
+
+def test_subscribe_says_how_it_reads_the_acronyms_of_a_topic(run):
+    """The demo's papers define RAG three times, so a topic typed with it is read spelled out."""
+    run("demo")
+    result = run("subscribe", "RAG for code", "--user", "U1")
+    assert "Papers are matched on 'retrieval augmented generation (RAG) for code'." in result.output
+    listed = {s["topic"]: s for s in json.loads(run("subscriptions", "--json").output)}
+    assert listed["RAG for code"]["embedded_as"] == "retrieval augmented generation (RAG) for code"
