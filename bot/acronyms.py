@@ -20,7 +20,7 @@ import re
 
 from bot.relevance import GENERIC_SHARE
 from bot.storage import Store
-from bot.storage.fulltext import is_acronym
+from bot.storage.fulltext import is_acronym, words
 
 # A long form one paper gives may be its own coinage, or a misreading of its text.
 MIN_PAPERS = 2
@@ -34,7 +34,8 @@ def typed_in(text: str) -> list[str]:
 
 def long_forms(store: Store, text: str) -> dict[str, list[str]]:
     """The long form, as words, of each acronym typed in `text` (typed_in) that at least
-    MIN_PAPERS stored papers define alike, and that is in at most GENERIC_SHARE of them."""
+    MIN_PAPERS stored papers define alike, more than all its other long forms together, and
+    that is in at most GENERIC_SHARE of the stored papers."""
     acronyms = typed_in(text)
     if not acronyms:
         return {}
@@ -42,18 +43,37 @@ def long_forms(store: Store, text: str) -> dict[str, list[str]]:
     found = {}
     for acronym, forms in store.fulltext.acronym_forms(acronyms).items():
         form, papers = forms[0]
-        if papers >= MIN_PAPERS and store.fulltext.papers_with(acronym) <= generic:
-            found[acronym] = form
+        others = sum(count for _, count in forms[1:])
+        if papers >= MIN_PAPERS and papers > others:
+            if store.fulltext.papers_with(acronym) <= generic:
+                found[acronym] = form
     return found
+
+
+def of_topic(forms: dict[str, list[str]], text: str) -> dict[str, list[str]]:
+    """Those of `forms` (long_forms() of many topics) whose acronyms `text` is typed with."""
+    return {acronym: forms[acronym] for acronym in typed_in(text) if acronym in forms}
 
 
 def spelled_out(text: str, forms: dict[str, list[str]]) -> str:
     """`text` with each acronym of `forms` after its long form, as a paper defines it:
-    "RAG and agentic search" is "retrieval augmented generation (RAG) and agentic search"."""
+    "RAG and agentic search" is "retrieval augmented generation (RAG) and agentic search".
+    An acronym is spelled out once, and not where `text` spells it out already."""
+    written = words(text)
+    done = {a for a, form in forms.items() if holds_phrase(written, form)}
 
     def spell(match: re.Match) -> str:
         word = match.group(0)
-        form = forms.get(word.lower()) if is_acronym(word) else None
-        return f"{' '.join(form)} ({word})" if form else word
+        acronym = word.lower()
+        if not is_acronym(word) or acronym not in forms or acronym in done:
+            return word
+        done.add(acronym)
+        return f"{' '.join(forms[acronym])} ({word})"
 
     return TYPED_WORD.sub(spell, text)
+
+
+def holds_phrase(written: list[str], phrase: list[str]) -> bool:
+    """Whether the words `written` hold the words `phrase` side by side."""
+    size = len(phrase)
+    return any(written[i : i + size] == phrase for i in range(len(written) - size + 1))

@@ -623,8 +623,9 @@ class Matcher:
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
         facets_of = [topic_facets(s) for s in subscriptions]
-        topics_text = "\n".join(subject(s.topic) for s in subscriptions)
-        long_forms = acronyms.long_forms(self.store, topics_text)
+        subjects = [subject(s.topic) for s in subscriptions]
+        long_forms = acronyms.long_forms(self.store, "\n".join(subjects))
+        long_forms_of = [acronyms.of_topic(long_forms, text) for text in subjects]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
@@ -632,7 +633,7 @@ class Matcher:
         # share the work.
         with ThreadPoolExecutor(max_workers=1) as lookup:
             coverage_ready = lookup.submit(
-                relevance.Coverage, self.store, facets_of, corpus, rows, long_forms
+                relevance.Coverage, self.store, facets_of, corpus, rows, long_forms_of
             )
             topics = topic_matrix(subscriptions, corpus)
             profiles = profile_matrix(subscriptions, topics)

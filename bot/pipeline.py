@@ -255,8 +255,9 @@ class Pipeline:
 
         Alerts of daily and weekly subscriptions are held for the digest; those over a
         target's daily cap are recorded as dropped with OVER_CAP_REASON, to be offered as
-        "N more matched today". A dry run fetches, stores and embeds, but queues and posts
-        nothing and leaves the papers unmatched, so a real cycle later still alerts on them.
+        "N more matched today". A dry run fetches, stores and embeds (the papers, and the
+        topics whose acronyms they first spell out), but queues and posts nothing and leaves
+        the papers unmatched, so a real cycle later still alerts on them.
         `now` (for tests) is the time the daily cap counts from; `on_progress` goes to
         embed_missing.
         """

@@ -233,10 +233,11 @@ class Coverage:
     """The coverage, title, facet and breadth features of many topics for chosen corpus rows.
 
     `facets_of` holds each topic's parts, each a list of words (search.query_facets); a
-    topic's words are those of all its parts. Each distinct word of all the topics is
-    looked up in the full-text index once (words the index reads as the same terms, like
-    "model" and "models", once between them), so a thousand subscriptions sharing words
-    cost a few hundred lookups.
+    topic's words are those of all its parts. `long_forms_of`, one per topic, holds the long
+    forms of the acronyms it is typed with (acronyms.of_topic). Each distinct word of all
+    the topics is looked up in the full-text index once (words the index reads as the same
+    terms, like "model" and "models", once between them), so a thousand subscriptions
+    sharing words cost a few hundred lookups.
     """
 
     def __init__(
@@ -245,21 +246,29 @@ class Coverage:
         facets_of: list[list[list[str]]],
         corpus: Corpus,
         rows: np.ndarray,
-        long_forms: dict[str, list[str]] | None = None,
+        long_forms_of: list[dict[str, list[str]]] | None = None,
     ):
+        # An acronym a topic is typed with, and the papers spell out (acronyms.long_forms), is
+        # a word of its own, held by the papers that spell it out too: another topic's
+        # "clips" is not found in the papers on CLIP.
+        self.typed_as: dict[str, tuple[str, list[str]]] = {}
+        facets_of = [
+            [[self._spelled_key(word, forms) for word in part] for part in facets]
+            for facets, forms in zip(facets_of, long_forms_of or [{}] * len(facets_of), strict=True)
+        ]
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
-        terms = dict(zip(words, store.fulltext.terms_of(words), strict=True))
+        plain = [w for w in words if w not in self.typed_as]
+        terms = dict(zip(plain, store.fulltext.terms_of(plain), strict=True))
         first_word: dict[str, str] = {}
         for word, term in terms.items():
             first_word.setdefault(term, word)
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
-        # A paper that spells an acronym out holds it (bot/acronyms.py).
-        for acronym, form in (long_forms or {}).items():
-            if acronym in terms:
-                term = terms[acronym]
-                hits[term] = either(hits[term], spelled_out_hits(store, form, papers))
+        for key, (acronym, form) in self.typed_as.items():
+            terms[key] = key
+            typed = store.fulltext.term_hits(acronym)
+            hits[key] = either(typed, spelled_out_hits(store, form, papers))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 
@@ -297,6 +306,14 @@ class Coverage:
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
         self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
         self.anywhere, self.in_title = anywhere, in_title
+
+    def _spelled_key(self, word: str, forms: dict[str, list[str]]) -> str:
+        """`word`, or the word of its own that an acronym with a long form in `forms` is."""
+        if word not in forms:
+            return word
+        key = f"{word} ({' '.join(forms[word])})"
+        self.typed_as[key] = (word, forms[word])
+        return key
 
     def _papers_naming(self, facets: list[list[str]], hits: dict) -> int:
         """How many stored papers contain all the words of one of a topic's parts, the
@@ -366,4 +383,5 @@ class Coverage:
             j = self.column[word]
             if self.anywhere[j, row] and not self.generic[j]:
                 found.setdefault(self.terms[word], word)
-        return sorted(found.values(), key=lambda w: -self.weight[self.column[w]])
+        rarest_first = sorted(found.values(), key=lambda w: -self.weight[self.column[w]])
+        return [self.typed_as.get(w, (w,))[0] for w in rarest_first]

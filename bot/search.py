@@ -525,7 +525,7 @@ def relevance_features(
     every corpus paper for a query of these `facets` (query_facets) and acronyms'
     `long_forms` (acronyms.long_forms), given each paper's cosine to it."""
     rows = np.arange(len(corpus.ids))
-    words = relevance.Coverage(store, [facets], corpus, rows, long_forms)
+    words = relevance.Coverage(store, [facets], corpus, rows, [long_forms])
     return zscore(cosine), *(feature[0] for feature in words.features())
 
 

@@ -63,6 +63,13 @@ def store_papers(store, abstracts):
     return [p.id for p in papers]
 
 
+def stand_in_corpus(store, ids):
+    """The papers as a corpus with stand-in embeddings: the word features need no model."""
+    vectors = np.eye(len(ids), 8, dtype=np.float32)
+    store.papers.set_embeddings("stand-in", dict(zip(ids, vectors, strict=True)), {})
+    return load_corpus(store, "stand-in")
+
+
 def test_a_topic_s_acronyms_are_its_words_with_two_capitals():
     topic = "RAG and agentic search for VLMs, MoE, LoRA; saliency maps and Gaussian splats"
     assert typed_in(topic) == ["rag", "vlms", "moe", "lora"]
@@ -78,6 +85,18 @@ def test_an_acronym_one_paper_defines_is_left_as_typed(store):
     assert long_forms(store, "RAG for code") == {}
 
 
+def test_an_acronym_papers_define_two_ways_is_left_as_typed(store):
+    quantum = [
+        "Variational quantum algorithms (VQA) on noisy hardware.",
+        "Barren plateaus of variational quantum algorithms (VQA).",
+    ]
+    store_papers(store, [*RAG_PAPERS[:2], *quantum, *OTHER_TOPICS])
+    assert long_forms(store, "VQA benchmarks") == {"vqa": ["variational", "quantum", "algorithms"]}
+    visual = "Visual question answering (VQA) with charts, and VQA on maps."
+    store.papers.upsert([make_paper(f"2608.0999{n}", abstract=visual) for n in (1, 2)])
+    assert long_forms(store, "VQA benchmarks") == {}
+
+
 def test_an_acronym_in_more_than_a_tenth_of_the_papers_is_left_as_typed(store):
     """As the model knows "LLM" and "AI" well, and spelling them out cost precision."""
     store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS[:10]])
@@ -89,24 +108,46 @@ def test_a_topic_is_embedded_with_its_acronyms_spelled_out():
     assert spelled_out("RAG and saliency maps", forms) == (
         "retrieval augmented generation (RAG) and saliency maps"
     )
+    # Once, and not where the topic spells it out itself.
+    assert spelled_out("RAG or RAG", forms) == "retrieval augmented generation (RAG) or RAG"
+    spelled = "retrieval-augmented generation (RAG) for code"
+    assert spelled_out(spelled, forms) == spelled
 
 
 def test_a_paper_that_spells_an_acronym_out_holds_it(services):
     store = services.store
     ids = store_papers(store, [*RAG_PAPERS, SPELLED_OUT_ONLY, *OTHER_TOPICS])
-    vectors = np.eye(len(ids), 8, dtype=np.float32)
-    store.papers.set_embeddings("m", dict(zip(ids, vectors, strict=True)), {})
-    corpus = load_corpus(store, "m")
+    corpus = stand_in_corpus(store, ids)
     rows = np.arange(len(ids))
     spelled = corpus.index[ids[len(RAG_PAPERS)]]
     as_typed = Coverage(store, [query_facets("RAG")], corpus, rows)
     assert as_typed.coverage()[0, spelled] == 0
-    words = Coverage(store, [query_facets("RAG")], corpus, rows, long_forms(store, "RAG"))
+    words = Coverage(store, [query_facets("RAG")], corpus, rows, [long_forms(store, "RAG")])
     assert words.coverage()[0, spelled] == 1
     # The alert's explanation cites the acronym the subscriber typed.
     assert words.distinctive_words(0, spelled) == ["rag"]
     # Four papers name RAG, one more spells it out: the topic is that broad.
     assert words.breadth()[0, 0] == pytest.approx(np.log(5.5 / (len(ids) + 1)))
+
+
+def test_an_acronym_one_topic_is_typed_with_is_no_word_of_another(services):
+    """ "CLIP for retrieval" finds the papers that spell CLIP out; "video clips" does not."""
+    store = services.store
+    clip = [
+        "Contrastive Language-Image Pre-training (CLIP) aligns images and text.",
+        "We fine-tune Contrastive Language-Image Pre-training (CLIP) for retrieval.",
+        "Contrastive language-image pre-training for retrieval of products.",
+        "Short video clips for action recognition.",
+    ]
+    ids = store_papers(store, [*clip, *OTHER_TOPICS])
+    corpus = stand_in_corpus(store, ids)
+    topics = ["CLIP for retrieval", "video clips"]
+    forms = [long_forms(store, topic) for topic in topics]
+    assert forms[1] == {}
+    words = Coverage(store, [query_facets(t) for t in topics], corpus, np.arange(len(ids)), forms)
+    spelled, video = corpus.index[ids[2]], corpus.index[ids[3]]
+    assert words.coverage()[0, spelled] == 1
+    assert words.coverage()[1, spelled] == 0 and words.coverage()[1, video] == 1
 
 
 def test_search_finds_the_papers_that_spell_out_the_acronym_it_is_given(services):

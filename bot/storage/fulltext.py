@@ -49,6 +49,13 @@ DEFINED = re.compile(r"\(\s*([A-Z0-9][A-Za-z0-9]{1,9})\s*\)")
 CAPITAL = re.compile(r"[A-Z]")
 # Schwartz and Hearst's bound on a long form: min(letters + 5, 2 x letters) words.
 EXTRA_WORDS = 5
+# Enough text before a parenthesis for that many words: reading all of it for every
+# parenthesis took a minute for a hostile 400 KB abstract.
+LONG_FORM_CHARS = 300
+PARENTHESIS = re.compile(r"[()]")
+HYPHEN = re.compile(r"[-\u2010\u2011]")
+# Words a long form may hold that give its acronym no letter ("from" in RLHF).
+JOINING = frozenset("a an and by for from in of on the to with".split())
 
 SELECT_UNINDEXED = text(
     "select rowid, title, abstract, authors from papers where terms_length is null "
@@ -113,8 +120,11 @@ def definitions(text: str) -> list[tuple[str, str]]:
     """The acronyms `text` defines, as (acronym, long form) pairs as written: "retrieval-
     augmented generation (RAG)" gives ("RAG", "retrieval-augmented generation").
 
-    The long form is the shortest end of the words before the parenthesis that spells the
-    acronym's letters in order, its first letter starting a word (Schwartz and Hearst, "A
+    The long form is found among the words before the parenthesis, back to the one before:
+    first as the words whose initials are the acronym's letters ("proximal policy
+    optimization (PPO)", "reinforcement learning from human feedback (RLHF)"), else as the
+    shortest end of them that holds its letters in order, the first starting a word
+    ("low-rank adaptation (LoRA)", "sparse autoencoders (SAEs)"; Schwartz and Hearst, "A
     simple algorithm for identifying abbreviation definitions in biomedical text", 2003).
     """
     found = []
@@ -123,12 +133,27 @@ def definitions(text: str) -> list[tuple[str, str]]:
         if not is_acronym(acronym):
             continue
         letters = [c.lower() for c in acronym.removesuffix("s")]
-        before = text[: match.start()].split()
-        window = " ".join(before[-min(len(letters) + EXTRA_WORDS, 2 * len(letters)) :])
-        long_form = _spelled_by(letters, window)
+        before = PARENTHESIS.split(text[max(0, match.start() - LONG_FORM_CHARS) : match.start()])
+        window = before[-1].split()[-min(len(letters) + EXTRA_WORDS, 2 * len(letters)) :]
+        long_form = _by_initials(letters, window) or _spelled_by(letters, " ".join(window))
         if long_form and len(words(long_form)) > 1:
             found.append((acronym, long_form))
     return found
+
+
+def _by_initials(letters: list[str], window: list[str]) -> str | None:
+    """The last words of `window` whose initials are `letters`, a hyphenated word read as
+    its parts, with or without the small words between ("of", "from"); None when none are."""
+    parts = [(i, part) for i, word in enumerate(window) for part in HYPHEN.split(word) if part]
+    for count in range(len(letters), min(len(parts), len(letters) + EXTRA_WORDS) + 1):
+        taken = parts[-count:]
+        first = taken[0][0]
+        if taken[0][1] != HYPHEN.split(window[first])[0]:
+            continue  # it would start within a hyphenated word
+        for kept in (taken, [(i, p) for i, p in taken if p.lower() not in JOINING]):
+            if [p[0].lower() for _, p in kept] == letters:
+                return " ".join(window[first:])
+    return None
 
 
 def _spelled_by(letters: list[str], candidate: str) -> str | None:

@@ -161,7 +161,9 @@ def test_a_new_version_is_indexed_again(store):
         ("low-rank adaptation (LoRA)", [("LoRA", "low-rank adaptation")]),
         ("sparse autoencoders (SAEs) find", [("SAEs", "sparse autoencoders")]),
         ("with 3D Gaussian Splatting (3DGS)", [("3DGS", "3D Gaussian Splatting")]),
+        ("Proximal Policy Optimization (PPO)", [("PPO", "Proximal Policy Optimization")]),
         ("learning from human feedback (RLHF)", []),
+        ("one (AB) two (AB)", []),
         ("our method (Ours) beats (a) and (b) and (Fig. 2)", []),
     ],
 )
