@@ -53,6 +53,9 @@ EXTRA_WORDS = 5
 # parenthesis took a minute for a hostile 400 KB abstract.
 LONG_FORM_CHARS = 300
 PARENTHESIS = re.compile(r"[()]")
+# A paper's definitions are read in its title and the start of its abstract: arXiv's
+# abstracts end by 1,920 characters, and a hostile feed's 17 MB one need not be read whole.
+DEFINITION_SOURCE_CHARS = 5000
 HYPHEN = re.compile(r"[-\u2010\u2011]")
 # Words a long form may hold that give its acronym no letter ("from" in RLHF).
 JOINING = frozenset("a an and by for from in of on the to with".split())
@@ -178,7 +181,7 @@ def acronym_rows(
 ) -> set[tuple]:
     """The acronyms table's rows for a paper: each acronym it defines, as its term, with the
     long form's words, once per paper."""
-    found = definitions(f"{title or ''}\n{abstract or ''}")
+    found = definitions(f"{title or ''}\n{abstract or ''}"[:DEFINITION_SOURCE_CHARS])
     terms = stem([acronym.lower() for acronym, _ in found], stemmer)
     forms = [" ".join(words(form)) for _, form in found]
     return {(term, paper, form) for term, form in zip(terms, forms, strict=True)}
