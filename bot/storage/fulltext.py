@@ -227,6 +227,11 @@ def index_new_text(database: Database, conn: Connection) -> int:
     return indexed
 
 
+def written_most(forms: Counter) -> str:
+    """The way most papers write a long form; of ties, the first in alphabetical order."""
+    return min(forms, key=lambda form: (-forms[form], form))
+
+
 class FullText:
     def __init__(self, database: Database):
         self._db = database
@@ -291,7 +296,7 @@ class FullText:
         rows = self._db.tuples(
             sql_with_lists(
                 "select acronym, long_form, count(*) from acronyms where acronym in :terms "
-                "group by acronym, long_form order by acronym, long_form",
+                "group by acronym, long_form",
                 "terms",
             ),
             terms=list(set(terms.values())),
@@ -304,8 +309,9 @@ class FullText:
         found = {}
         for acronym, term in terms.items():
             if term in forms:
-                ranked = sorted(forms[term].values(), key=lambda c: -c.total())
-                found[acronym] = [(c.most_common(1)[0][0].split(), c.total()) for c in ranked]
+                # Ties go the same way on both backends, whatever their text ordering.
+                ranked = sorted(forms[term].values(), key=lambda c: (-c.total(), min(c)))
+                found[acronym] = [(written_most(c).split(), c.total()) for c in ranked]
         return found
 
     def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
