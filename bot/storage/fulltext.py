@@ -129,6 +129,8 @@ def definitions(text: str) -> list[tuple[str, str]]:
     shortest end of them that holds its letters in order, the first starting a word
     ("low-rank adaptation (LoRA)", "sparse autoencoders (SAEs)"; Schwartz and Hearst, "A
     simple algorithm for identifying abbreviation definitions in biomedical text", 2003).
+    The `abbreviations` package (0.2.5), their algorithm alone, reads PPO as "Policy
+    Optimization", finds no SAEs, and took 3.4 s for 48 KB of text where this takes 0.03 s.
     """
     found = []
     for match in DEFINED.finditer(text):
