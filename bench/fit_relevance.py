@@ -23,9 +23,8 @@ import numpy as np
 from dev_day import DEFAULT_DIR, SECOND_DAY, fresh_services, load_papers, store
 from scipy.optimize import minimize
 
-from bot import acronyms, relevance
-from bot.match import base_profile, sentences_by_row, topic_facets
-from bot.search import relevance_features, subject
+from bot import relevance
+from bot.match import base_profile, sentences_by_row, topic_features
 from bot.subscriptions import subscribe
 
 PENALTY = 0.01
@@ -46,9 +45,7 @@ def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndar
         subscription = subscribe(services.store, services.embedder, topic=topic["query"], owner="U")
         vector = base_profile(subscription, corpus)
         cosine = corpus.matrix @ vector
-        long_forms = acronyms.long_forms(services.store, subject(subscription.topic))
-        facets = topic_facets(subscription)
-        z, *words = relevance_features(services.store, facets, corpus, cosine, long_forms)
+        z, *words = topic_features(services.store, subscription, corpus, cosine)
         judged = [corpus.index[p] for p in topic["judged"] if p in corpus.index]
         ids = [corpus.ids[row] for row in judged]
         on_topic = np.zeros(len(judged), dtype=np.intp)

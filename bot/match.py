@@ -198,10 +198,15 @@ def unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def topic_facets(subscription: Subscription) -> list[list[str]]:
-    """The parts of a subscription's topic as matching reads them: those of its subject
-    (search.subject), so "papers about X" is matched on X."""
-    return query_facets(subject(subscription.topic))
+def topic_features(
+    store: Store, subscription: Subscription, corpus: Corpus, cosine: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """search.relevance_features for a subscription's topic as matching reads it: the parts
+    of its subject (search.subject), so "papers about X" is matched on X, and the long forms
+    of the acronyms it is typed with."""
+    text = subject(subscription.topic)
+    long_forms = acronyms.long_forms(store, text)
+    return relevance_features(store, query_facets(text), corpus, cosine, long_forms)
 
 
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
@@ -209,8 +214,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
     cosine = corpus.matrix @ (subscription.profile if learned else topic)
-    long_forms = acronyms.long_forms(store, subject(subscription.topic))
-    z, *words = relevance_features(store, topic_facets(subscription), corpus, cosine, long_forms)
+    z, *words = topic_features(store, subscription, corpus, cosine)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
@@ -622,8 +626,9 @@ class Matcher:
         and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        facets_of = [topic_facets(s) for s in subscriptions]
+        # Each topic read as topic_features() reads it, the long forms looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
+        facets_of = [query_facets(text) for text in subjects]
         long_forms = acronyms.long_forms(self.store, "\n".join(subjects))
         long_forms_of = [acronyms.of_topic(long_forms, text) for text in subjects]
         size = max(1, self.matrix_cells // len(columns))

@@ -45,10 +45,16 @@ def embedded_text(store: Store, topic: str) -> str:
     return acronyms.spelled_out(text, acronyms.long_forms(store, text))
 
 
+def embedded_from(subscription: Subscription) -> str:
+    """The text a subscription's topic was embedded from: `embedded_as`, or for one stored
+    without it, its subject as embedded_text() read it before acronyms."""
+    return subscription.embedded_as or subject(subscription.topic)
+
+
 def matched_on(subscription: Subscription) -> str | None:
     """What a subscription is matched on, when that is not its topic as typed: the subject
     of a request ("papers about X" is X), its acronyms spelled out."""
-    text = subscription.embedded_as or subject(subscription.topic)
+    text = embedded_from(subscription)
     return text if text != subscription.topic else None
 
 
@@ -68,7 +74,7 @@ def respell_topics(store: Store, embedder: Embedder) -> int:
     respelled = 0
     for subscription in typed:
         text = acronyms.spelled_out(subject(subscription.topic), forms)
-        if text != (subscription.embedded_as or subject(subscription.topic)):
+        if text != embedded_from(subscription):
             store.subscriptions.set_embedding(subscription.id, embedder.encode_one(text), text)
             respelled += 1
     return respelled
