@@ -629,8 +629,8 @@ class Matcher:
         # Each topic read as topic_features() reads it, the long forms looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
         facets_of = [query_facets(text) for text in subjects]
-        long_forms = acronyms.long_forms(self.store, "\n".join(subjects))
-        long_forms_of = [acronyms.of_topic(long_forms, text) for text in subjects]
+        defined = acronyms.defined(self.store, "\n".join(subjects))
+        long_forms_of = [acronyms.of_topic(defined, text) for text in subjects]
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks

@@ -64,16 +64,13 @@ def respell_topics(store: Store, embedder: Embedder) -> int:
     "RAG"); how many. One with seed papers is left as it is: one made from a paper (like())
     has the paper's embedding. A learned profile keeps the vector it was learned from until
     the next judgment."""
-    typed = [
-        s
-        for s in store.subscriptions.all(active_only=True)
-        if not s.seed_papers and acronyms.typed_in(s.topic)
-    ]
+    topics = [s for s in store.subscriptions.all(active_only=True) if not s.seed_papers]
     # The long forms of all their acronyms at once: a few queries, however many topics.
-    forms = acronyms.long_forms(store, "\n".join(subject(s.topic) for s in typed))
+    defined = acronyms.defined(store, "\n".join(subject(s.topic) for s in topics))
     respelled = 0
-    for subscription in typed:
-        text = acronyms.spelled_out(subject(subscription.topic), forms)
+    for subscription in topics:
+        text = subject(subscription.topic)
+        text = acronyms.spelled_out(text, acronyms.of_topic(defined, text))
         if text != embedded_from(subscription):
             store.subscriptions.set_embedding(subscription.id, embedder.encode_one(text), text)
             respelled += 1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bot.acronyms import long_forms, spelled_out, typed_in
+from bot.acronyms import defined, long_forms, of_topic, spelled_out, typed_in
 from bot.relevance import Coverage
 from bot.search import load_corpus, query_facets
 from bot.storage import Store
@@ -70,14 +70,41 @@ def stand_in_corpus(store, ids):
     return load_corpus(store, "stand-in")
 
 
-def test_a_topic_s_acronyms_are_its_words_with_two_capitals():
-    topic = "RAG and agentic search for VLMs, MoE, LoRA; saliency maps and Gaussian splats"
-    assert typed_in(topic) == ["rag", "vlms", "moe", "lora"]
+def test_a_topic_s_words_typed_with_two_capitals_are_typed_as_acronyms():
+    typed = typed_in("RAG and agentic search for VLMs, MoE, LoRA; saliency maps and rag")
+    assert [word for word, in_capitals in typed.items() if in_capitals] == [
+        "rag",
+        "vlms",
+        "moe",
+        "lora",
+    ]
+    assert typed["maps"] is False
 
 
 def test_an_acronym_reads_as_most_papers_spell_it(store):
     store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS])
     assert long_forms(store, "RAG for code") == {"rag": ["retrieval", "augmented", "generation"]}
+
+
+def test_an_acronym_typed_in_lower_case_reads_as_the_papers_spell_it(store):
+    store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS])
+    forms = long_forms(store, "rag for code")
+    assert forms == {"rag": ["retrieval", "augmented", "generation"]}
+    assert spelled_out("rag for code", forms) == "retrieval augmented generation (rag) for code"
+
+
+def test_a_word_few_of_its_papers_define_reads_as_an_acronym_in_capitals_only(store):
+    """Two papers define ALL, but "all" is a word in the other 25 that hold it."""
+    leukemia = ["Relapse of acute lymphoblastic leukemia (ALL) in children."] * 2
+    own_sense = [f"We release all code for task {n}." for n in range(25)]
+    store_papers(store, [*leukemia, *own_sense, *OTHER_TOPICS * 4])
+    spelled = ["acute", "lymphoblastic", "leukemia"]
+    assert long_forms(store, "ALL relapse") == {"all": spelled}
+    assert long_forms(store, "all code releases") == {}
+    # Looked up for many topics at once, each topic is read as typed.
+    forms = defined(store, "ALL relapse\nall code releases")
+    assert of_topic(forms, "ALL relapse") == {"all": spelled}
+    assert of_topic(forms, "all code releases") == {}
 
 
 def test_an_acronym_one_paper_defines_is_left_as_typed(store):
@@ -104,7 +131,7 @@ def test_an_acronym_in_more_than_a_tenth_of_the_papers_is_left_as_typed(store):
 
 
 def test_a_topic_is_embedded_with_its_acronyms_spelled_out():
-    forms = {"rag": ["retrieval", "augmented", "generation"], "maps": ["mini", "amusement"]}
+    forms = {"rag": ["retrieval", "augmented", "generation"]}
     assert spelled_out("RAG and saliency maps", forms) == (
         "retrieval augmented generation (RAG) and saliency maps"
     )
@@ -160,15 +187,18 @@ def test_search_finds_the_papers_that_spell_out_the_acronym_it_is_given(services
 def test_a_topic_is_embedded_again_once_papers_spell_out_its_acronym(services):
     store, embedder = services.store, services.embedder
     sub = subscribe(store, embedder, topic="RAG for code", owner="U1")
+    lower = subscribe(store, embedder, topic="rag for code", owner="U3")
     assert sub.embedded_as == "RAG for code"
     store_papers(store, [*RAG_PAPERS, SPELLED_OUT_ONLY, *OTHER_TOPICS])
     services.pipeline.embed_missing()
     liked = like(store, embedder, store.papers.get("2608.00001"), owner="U2")
-    assert respell_topics(store, embedder) == 1
+    assert respell_topics(store, embedder) == 2
     sub = store.subscriptions.get(sub.id)
     spelled = "retrieval augmented generation (RAG) for code"
     assert sub.embedded_as == spelled
     assert np.allclose(sub.embedding, embedder.encode_one(spelled), atol=1e-3)
+    lower = store.subscriptions.get(lower.id)
+    assert lower.embedded_as == "retrieval augmented generation (rag) for code"
     # Once is enough; and a subscription made from a paper keeps the paper's embedding.
     assert respell_topics(store, embedder) == 0
     assert np.array_equal(store.subscriptions.get(liked.id).embedding, liked.embedding)

@@ -40,6 +40,9 @@ FIELDS = ("title", "abstract", "authors")
 UNSTEMMED_LENGTH = 2
 # Rows per statement when (re)indexing many papers.
 PAPERS_PER_BATCH = 500
+# Terms per statement when looking up the words of many topics: well under SQLite's 32,766
+# bound parameters.
+TERMS_PER_QUERY = 500
 
 WORD = re.compile(r"[^\W_]+")
 COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
@@ -68,6 +71,17 @@ DELETE_TERMS = sql_with_lists("delete from paper_terms where paper in :papers", 
 DELETE_ACRONYMS = sql_with_lists("delete from acronyms where paper in :papers", "papers")
 ACRONYM_COLUMNS = ("acronym", "paper", "long_form")
 TERM_COLUMNS = ("term", "paper", *FIELDS, "length")
+SELECT_ACRONYM_FORMS = sql_with_lists(
+    "select acronym, long_form, count(*) from acronyms where acronym in :terms "
+    "group by acronym, long_form",
+    "terms",
+)
+SELECT_TEXTS_WITH = text(
+    "select coalesce(papers.title, '') || ' ' || coalesce(papers.abstract, '') from paper_terms "
+    "join papers on papers.rowid = paper_terms.paper where paper_terms.term = :term "
+    "and (paper_terms.title > 0 or paper_terms.abstract > 0) "
+    "order by paper_terms.paper desc limit :limit"
+)
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
 
 
@@ -289,20 +303,24 @@ class FullText:
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
         return rowids, np.array([row[1] > 0 for row in rows], dtype=bool)
 
+    def texts_with(self, word: str, limit: int) -> list[str]:
+        """The title and abstract, as one text, of each of the last `limit` papers stored
+        whose title or abstract contains `word`."""
+        [term] = terms_of([word])
+        rows = self._db.tuples(SELECT_TEXTS_WITH, term=term, limit=limit)
+        return [text for (text,) in rows]
+
     def acronym_forms(self, acronyms: list[str]) -> dict[str, list[tuple[list[str], int]]]:
         """For each of `acronyms` (words) that papers define, the long forms they give it,
         each as words with how many papers give it, most first. Forms with the same terms
         ("vision language model" and "vision language models") are one, written as most
         papers write it; acronyms with the same term ("VLM", "VLMs") are one too."""
         terms = dict(zip(acronyms, terms_of(acronyms), strict=True))
-        rows = self._db.tuples(
-            sql_with_lists(
-                "select acronym, long_form, count(*) from acronyms where acronym in :terms "
-                "group by acronym, long_form",
-                "terms",
-            ),
-            terms=list(set(terms.values())),
-        )
+        distinct = list(dict.fromkeys(terms.values()))
+        rows = []
+        for start in range(0, len(distinct), TERMS_PER_QUERY):
+            chunk = distinct[start : start + TERMS_PER_QUERY]
+            rows += self._db.tuples(SELECT_ACRONYM_FORMS, terms=chunk)
         forms: dict[str, dict[tuple, Counter]] = {}
         for term, long_form, papers in rows:
             written = long_form.split()

@@ -185,3 +185,20 @@ def test_the_acronyms_papers_define_are_counted_by_long_form(store):
     # A new version that no longer defines it counts no more.
     store.papers.upsert([make_paper("2608.00004", version=2, abstract="Forms, read.")])
     assert store.fulltext.acronym_forms(["vlm"]) == {"vlm": [(vision, 3)]}
+
+
+def test_the_texts_of_the_last_papers_holding_a_word(store):
+    store.papers.upsert(
+        [
+            make_paper("2608.00001", title="Clip Art", abstract="Video clips, cut."),
+            make_paper("2608.00002", title="CLIP", abstract="Image and text."),
+            make_paper("2608.00003", title="Speech", abstract="No such word."),
+            make_paper("2608.00004", title="Clipping", abstract="Gradients, clipped."),
+        ]
+    )
+    assert store.fulltext.texts_with("clips", 2) == [
+        "Clipping Gradients, clipped.",
+        "CLIP Image and text.",
+    ]
+    assert store.fulltext.texts_with("speech", 5) == ["Speech No such word."]
+    assert store.fulltext.texts_with("rag", 5) == []
