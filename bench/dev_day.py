@@ -306,7 +306,7 @@ def report(day: Path, config: str | None = None) -> None:
 
 def acronym_table(services: Services, topics: list[dict], every: set[str]) -> None:
     """Section 2b: search and the default strictness for the topics that have a rewrite
-    with acronyms, as judged and as rewritten."""
+    with acronyms, as judged, as rewritten, and as rewritten in lower case."""
     rewrites = json.loads(ACRONYM_TOPICS.read_text())
     judged = [t for t in topics if t["query"] in rewrites]
     if not judged:
@@ -315,6 +315,7 @@ def acronym_table(services: Services, topics: list[dict], every: set[str]) -> No
     for label, typed in (
         ("as judged", judged),
         ("with acronyms", [{**t, "query": rewrites[t["query"]]} for t in judged]),
+        ("in lower case", [{**t, "query": rewrites[t["query"]].lower()} for t in judged]),
     ):
         scores = [
             ndcg5([hit.paper.id for hit in services.search.search(t["query"], 10)], t["judged"])
