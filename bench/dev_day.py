@@ -19,7 +19,8 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    about 0.05, as much as most settings do.
 2b. The same at the default strictness, and search, with the topics people would type with
    acronyms typed so ("RAG and agentic search", "VLMs"; bench/acronym_topics.json, a rewrite
-   of each judged topic that has a common acronym), beside the topics as judged.
+   of each judged topic that has a common acronym) and the same in lower case ("rag and
+   agentic search"), beside the topics as judged.
 4. Feedback beyond the first five: half of the second half arrives in four parts, and
    after each part the subscriber judges every alert it got; after the five previews and
    after each part, precision and recall on the other half of the second half, which is
