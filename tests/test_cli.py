@@ -351,3 +351,6 @@ def test_subscribe_says_how_it_reads_the_acronyms_of_a_topic(run):
     assert "Papers are matched on 'retrieval augmented generation (RAG) for code'." in result.output
     listed = {s["topic"]: s for s in json.loads(run("subscriptions", "--json").output)}
     assert listed["RAG for code"]["embedded_as"] == "retrieval augmented generation (RAG) for code"
+    # Typed in lower case too, as the demo's papers never write "rag" otherwise.
+    result = run("subscribe", "rag for code", "--user", "U2")
+    assert "Papers are matched on 'retrieval augmented generation (rag) for code'." in result.output
