@@ -26,12 +26,17 @@ from bot.storage.fulltext import is_acronym, terms_of, words
 
 # A long form one paper gives may be its own coinage, or a misreading of its text.
 MIN_PAPERS = 2
-# A word typed in lower case is an acronym where the stored papers that hold it write it as
-# one, in capitals: in lower case ("video clips", "ad hoc") in at most this share of them.
-# Over the last PAPERS_READ papers of each judged day, the acronyms the papers define came to
-# 0.11 at most ("OOD", "SFT"; "NLP" 0.15 and "KD" 0.20 on 13 and 5 papers), and the words to
-# 0.33 at least ("ad", "clip" 0.38, "map" 0.85, "all" 0.99).
-WRITTEN_AS_WORD_SHARE = 0.2
+# A word typed in lower case is an acronym where it is spelled as the papers write the acronym
+# ("vlms" for "VLMs", not "clipping" for "CLIP") and they write it in capitals: at least
+# MIN_USES of the last PAPERS_READ papers holding it, and at most this share of them a word of
+# its term otherwise ("video clips", "gradient clipping"). Of the acronyms the papers of the
+# two judged days define, written by MIN_USES papers or more, most were never written
+# otherwise, "RL", "VLM", "ML", "VLA", "ViT" and "LoRA" in 2% to 8% of them, "OOD", "SFT",
+# "NLP" and "KD" in 11% to 20%, and a few written by 3 or 4 papers in one of them ("KG", in
+# a web address); the words "clip", "ad" ("adding"), "map" and "all" in 44% and more. A word
+# misread as an acronym changes what a topic means; one left as typed is matched as before.
+WRITTEN_AS_WORD_SHARE = 0.1
+MIN_USES = 3
 PAPERS_READ = 200
 TYPED_WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -56,28 +61,36 @@ def typed_in(text: str) -> dict[str, bool]:
 def defined(store: Store, text: str) -> dict[str, LongForm]:
     """The long form of each word of `text` (typed_in) that at least MIN_PAPERS stored
     papers define alike as an acronym, more than all its other long forms together, and
-    that is in at most GENERIC_SHARE of the stored papers."""
+    that is in at most GENERIC_SHARE of the stored papers; whether it reads so in lower
+    case is looked up for the words `text` types so."""
     generic = GENERIC_SHARE * store.fulltext.paper_count()
+    in_lower_case = {w.lower() for w in TYPED_WORD.findall(text) if not is_acronym(w)}
     found = {}
     for acronym, forms in store.fulltext.acronym_forms(list(typed_in(text))).items():
         form, papers = forms[0]
         others = sum(count for _, count in forms[1:])
         if papers >= MIN_PAPERS and papers > others:
             if store.fulltext.papers_with(acronym) <= generic:
-                found[acronym] = LongForm(form, written_as_acronym(store, acronym))
+                lower = acronym in in_lower_case and written_as_acronym(store, acronym)
+                found[acronym] = LongForm(form, lower)
     return found
 
 
 def written_as_acronym(store: Store, word: str) -> bool:
-    """Whether the stored papers holding `word` (the last PAPERS_READ) write it as an
-    acronym, in capitals: in lower case or with one capital in at most
-    WRITTEN_AS_WORD_SHARE of them. "rag" is "RAG"; "clips" also "video clips"."""
+    """Whether `word`, typed in lower case, is an acronym as the stored papers write it
+    (see WRITTEN_AS_WORD_SHARE): "rag" is "RAG"; "clips" is also "video clips"."""
     [term] = terms_of([word])
-    written = re.compile(rf"\b{re.escape(term)}s?\b", re.IGNORECASE)
-    uses = [written.findall(text) for text in store.fulltext.texts_with(word, PAPERS_READ)]
-    uses = [found for found in uses if found]
-    as_word = sum(1 for found in uses if not all(map(is_acronym, found)))
-    return bool(uses) and as_word <= WRITTEN_AS_WORD_SHARE * len(uses)
+    if word not in (term, term + "s"):
+        return False
+    # The words of a term start as it does but for its last letter ("happy", "happi").
+    starting = re.compile(rf"\b{re.escape(term[:-1])}[a-z0-9]*", re.IGNORECASE)
+    found = [starting.findall(text) for text in store.fulltext.texts_with(word, PAPERS_READ)]
+    lowered = list({w.lower() for written in found for w in written})
+    of_term = {w for w, t in zip(lowered, terms_of(lowered), strict=True) if t == term}
+    uses = [[w for w in written if w.lower() in of_term] for written in found]
+    uses = [written for written in uses if written]
+    as_word = sum(1 for written in uses if not all(map(is_acronym, written)))
+    return len(uses) >= MIN_USES and as_word <= WRITTEN_AS_WORD_SHARE * len(uses)
 
 
 def of_topic(forms: dict[str, LongForm], text: str) -> dict[str, list[str]]:
@@ -95,21 +108,24 @@ def long_forms(store: Store, text: str) -> dict[str, list[str]]:
     return of_topic(defined(store, text), text)
 
 
-def spelled_out(text: str, forms: dict[str, list[str]]) -> str:
-    """`text` with each acronym of `forms` (of_topic() of `text`) after its long form, as a
-    paper defines it: "RAG and agentic search" is "retrieval augmented generation (RAG) and
-    agentic search". An acronym is spelled out once, and not where `text` spells it out
-    already."""
+def spelled_out(text: str, forms: dict[str, LongForm]) -> str:
+    """`text` with each of its acronyms (of `forms`, defined() of it or of many topics)
+    after its long form, as a paper defines it: "RAG and agentic search" is "retrieval
+    augmented generation (RAG) and agentic search". An acronym is spelled out once, where it
+    is typed as one ("MAP" in "map building and MAP inference"), and not where `text`
+    spells it out already."""
     written = words(text)
-    done = {a for a, form in forms.items() if holds_phrase(written, form)}
+    typed = [acronym for acronym in typed_in(text) if acronym in forms]
+    done = {acronym for acronym in typed if holds_phrase(written, forms[acronym].words)}
 
     def spell(match: re.Match) -> str:
         word = match.group(0)
         acronym = word.lower()
-        if acronym not in forms or acronym in done:
+        form = forms.get(acronym)
+        if form is None or acronym in done or not (is_acronym(word) or form.in_lower_case):
             return word
         done.add(acronym)
-        return f"{' '.join(forms[acronym])} ({word})"
+        return f"{' '.join(form.words)} ({word})"
 
     return TYPED_WORD.sub(spell, text)
 

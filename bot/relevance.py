@@ -250,7 +250,7 @@ class Coverage:
     ):
         # An acronym a topic is typed with, and the papers spell out (acronyms.long_forms), is
         # a word of its own, held by the papers that spell it out too: another topic's
-        # "clips" is not found in the papers on CLIP.
+        # "clips", read as a word, is not found in the papers on CLIP.
         self.typed_as: dict[str, tuple[str, list[str]]] = {}
         facets_of = [
             [[self._spelled_key(word, forms) for word in part] for part in facets]

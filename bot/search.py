@@ -411,8 +411,9 @@ class Search:
             return []
         check_method(method)
         bm25: Future = self._bm25_workers.submit(bm25_scores, self.store, query)
-        long_forms = acronyms.long_forms(self.store, query)
-        vector = self.embedder.encode_one(acronyms.spelled_out(query, long_forms))
+        defined = acronyms.defined(self.store, query)
+        long_forms = acronyms.of_topic(defined, query)
+        vector = self.embedder.encode_one(acronyms.spelled_out(query, defined))
         corpus = self.corpus()
         if not corpus.ids:
             return []

@@ -42,7 +42,7 @@ def embedded_text(store: Store, topic: str) -> str:
     """What a topic is embedded from: its subject, with the acronyms the stored papers
     define spelled out (bot/acronyms.py)."""
     text = subject(topic)
-    return acronyms.spelled_out(text, acronyms.long_forms(store, text))
+    return acronyms.spelled_out(text, acronyms.defined(store, text))
 
 
 def embedded_from(subscription: Subscription) -> str:
@@ -65,12 +65,12 @@ def respell_topics(store: Store, embedder: Embedder) -> int:
     has the paper's embedding. A learned profile keeps the vector it was learned from until
     the next judgment."""
     topics = [s for s in store.subscriptions.all(active_only=True) if not s.seed_papers]
-    # The long forms of all their acronyms at once: a few queries, however many topics.
+    # The long forms of all their acronyms at once: two queries or three an acronym,
+    # however many topics.
     defined = acronyms.defined(store, "\n".join(subject(s.topic) for s in topics))
     respelled = 0
     for subscription in topics:
-        text = subject(subscription.topic)
-        text = acronyms.spelled_out(text, acronyms.of_topic(defined, text))
+        text = acronyms.spelled_out(subject(subscription.topic), defined)
         if text != embedded_from(subscription):
             store.subscriptions.set_embedding(subscription.id, embedder.encode_one(text), text)
             respelled += 1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bot.acronyms import defined, long_forms, of_topic, spelled_out, typed_in
+from bot.acronyms import LongForm, defined, long_forms, of_topic, spelled_out, typed_in
 from bot.relevance import Coverage
 from bot.search import load_corpus, query_facets
 from bot.storage import Store
@@ -17,6 +17,8 @@ RAG_PAPERS = [
     "Traffic lights read as red, amber, green (RAG) ratings in project reports.",
 ]
 SPELLED_OUT_ONLY = "Retrieval-augmented generation for code, without the acronym."
+# With RAG_PAPERS, enough papers write "RAG" for the word typed in lower case to read as it.
+ANOTHER_RAG = "Evaluating RAG pipelines for legal search."
 OTHER_TOPICS = [
     "Diffusion models for image synthesis.",
     "Graph neural networks for molecules.",
@@ -87,10 +89,28 @@ def test_an_acronym_reads_as_most_papers_spell_it(store):
 
 
 def test_an_acronym_typed_in_lower_case_reads_as_the_papers_spell_it(store):
-    store_papers(store, [*RAG_PAPERS, *OTHER_TOPICS])
-    forms = long_forms(store, "rag for code")
-    assert forms == {"rag": ["retrieval", "augmented", "generation"]}
-    assert spelled_out("rag for code", forms) == "retrieval augmented generation (rag) for code"
+    store_papers(store, [*RAG_PAPERS, ANOTHER_RAG, *OTHER_TOPICS])
+    rag = ["retrieval", "augmented", "generation"]
+    assert long_forms(store, "rag for code") == {"rag": rag}
+    spelled = "retrieval augmented generation (rag) for code"
+    assert spelled_out("rag for code", defined(store, "rag for code")) == spelled
+
+
+def test_a_word_the_papers_write_in_lower_case_reads_as_an_acronym_in_capitals_only(store):
+    clip = [f"Contrastive Language-Image Pre-training (CLIP) for task {n}." for n in range(10)]
+    store_papers(store, [*clip, "Gradient clipping for stable training.", *OTHER_TOPICS * 2])
+    forms = {"clip": ["contrastive", "language", "image", "pre", "training"]}
+    assert long_forms(store, "CLIP for retrieval") == forms
+    # One paper in eleven writes a word of its term otherwise: "clip" is the acronym, but
+    # "clipping" is not how the papers write it.
+    assert long_forms(store, "clip for retrieval") == forms
+    assert long_forms(store, "gradient clipping") == {}
+    # Three in thirteen: "clip" is a word too.
+    clips = [f"Short video clips of sport number {n}." for n in range(2)]
+    store.papers.upsert([make_paper(f"2608.0990{n}", abstract=a) for n, a in enumerate(clips)])
+    for topic in ("video clips", "clip for retrieval"):
+        assert long_forms(store, topic) == {}
+    assert long_forms(store, "CLIP for retrieval") == forms
 
 
 def test_a_word_few_of_its_papers_define_reads_as_an_acronym_in_capitals_only(store):
@@ -105,6 +125,7 @@ def test_a_word_few_of_its_papers_define_reads_as_an_acronym_in_capitals_only(st
     forms = defined(store, "ALL relapse\nall code releases")
     assert of_topic(forms, "ALL relapse") == {"all": spelled}
     assert of_topic(forms, "all code releases") == {}
+    assert spelled_out("all code releases", forms) == "all code releases"
 
 
 def test_an_acronym_one_paper_defines_is_left_as_typed(store):
@@ -131,10 +152,18 @@ def test_an_acronym_in_more_than_a_tenth_of_the_papers_is_left_as_typed(store):
 
 
 def test_a_topic_is_embedded_with_its_acronyms_spelled_out():
-    forms = {"rag": ["retrieval", "augmented", "generation"]}
+    forms = {
+        "rag": LongForm(["retrieval", "augmented", "generation"], in_lower_case=True),
+        "map": LongForm(["maximum", "a", "posteriori"], in_lower_case=False),
+    }
     assert spelled_out("RAG and saliency maps", forms) == (
         "retrieval augmented generation (RAG) and saliency maps"
     )
+    # Where it is typed as an acronym: in capitals, or in lower case where that reads so.
+    assert spelled_out("map building and MAP inference", forms) == (
+        "map building and maximum a posteriori (MAP) inference"
+    )
+    assert spelled_out("rag for code", forms) == "retrieval augmented generation (rag) for code"
     # Once, and not where the topic spells it out itself.
     assert spelled_out("RAG or RAG", forms) == "retrieval augmented generation (RAG) or RAG"
     spelled = "retrieval-augmented generation (RAG) for code"
@@ -189,7 +218,7 @@ def test_a_topic_is_embedded_again_once_papers_spell_out_its_acronym(services):
     sub = subscribe(store, embedder, topic="RAG for code", owner="U1")
     lower = subscribe(store, embedder, topic="rag for code", owner="U3")
     assert sub.embedded_as == "RAG for code"
-    store_papers(store, [*RAG_PAPERS, SPELLED_OUT_ONLY, *OTHER_TOPICS])
+    store_papers(store, [*RAG_PAPERS, ANOTHER_RAG, SPELLED_OUT_ONLY, *OTHER_TOPICS])
     services.pipeline.embed_missing()
     liked = like(store, embedder, store.papers.get("2608.00001"), owner="U2")
     assert respell_topics(store, embedder) == 2
