@@ -3,8 +3,9 @@
 Papers define their acronyms in parentheses, and the full-text index keeps each definition
 (bot/storage/fulltext.py). A topic's acronyms are its words typed with two capitals or more
 ("RAG", "MoE", "VLMs"), and its words typed in lower case that the papers holding them write
-in capitals ("rag for code"; "video clips" stays words): people type in lower case, and the
-embedding model is uncased. An acronym reads as the long form most stored papers give it.
+in capitals ("rag for code"; the "clips" of "video clips" stays a word): people type in lower
+case, and the embedding model is uncased. An acronym reads as the long form most stored papers
+give it.
 
 The long form serves twice: the topic is embedded spelled out, "retrieval augmented
 generation (RAG) and agentic search", as the embedding model reads a spelled-out subject
