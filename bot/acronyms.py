@@ -30,16 +30,18 @@ MIN_PAPERS = 2
 # A word typed in lower case is an acronym where it is spelled as the papers write the acronym
 # ("vlms" for "VLMs", not "clipping" for "CLIP") and they write it in capitals: at least
 # MIN_USES of the last PAPERS_READ papers holding it, and at most this share of them a word of
-# its term otherwise ("video clips", "gradient clipping"). Of the acronyms the papers of the
-# two judged days define, written by MIN_USES papers or more, most were never written
-# otherwise, "RL", "VLM", "ML", "VLA", "ViT" and "LoRA" in 2% to 8% of them, "OOD", "SFT",
-# "NLP" and "KD" in 11% to 20%, and a few written by 3 or 4 papers in one of them ("KG", in
-# a web address); the words "clip", "ad" ("adding"), "map" and "all" in 44% and more. A word
-# misread as an acronym changes what a topic means; one left as typed is matched as before.
+# its term otherwise ("video clips", "gradient clipping"), web addresses aside. Of the
+# acronyms the papers of the two judged days define, written by MIN_USES papers or more, all
+# but six were never written otherwise: "CNN", "LoRA" ("Lora") and "SFT" in 6% to 11% of
+# them, three written by 3 or 4 papers in one; the words "clip", "ad" ("adding"), "map"
+# and "all" in 44% and more. A word misread as an acronym changes what a topic means; one
+# left as typed is matched as before.
 WRITTEN_AS_WORD_SHARE = 0.1
 MIN_USES = 3
 PAPERS_READ = 200
 TYPED_WORD = re.compile(r"[A-Za-z0-9]+")
+# A web address is no prose: "github.com/lab/rag-eval" says nothing of how "rag" is written.
+WEB_ADDRESS = re.compile(r"\S+://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
 
 
 class LongForm(NamedTuple):
@@ -85,7 +87,8 @@ def written_as_acronym(store: Store, word: str) -> bool:
         return False
     # The words of a term start as it does but for its last letter ("happy", "happi").
     starting = re.compile(rf"\b{re.escape(term[:-1])}[a-z0-9]*", re.IGNORECASE)
-    found = [starting.findall(text) for text in store.fulltext.texts_with(word, PAPERS_READ)]
+    texts = [WEB_ADDRESS.sub(" ", text) for text in store.fulltext.texts_with(word, PAPERS_READ)]
+    found = [starting.findall(text) for text in texts]
     lowered = list({w.lower() for written in found for w in written})
     of_term = {w for w, t in zip(lowered, terms_of(lowered), strict=True) if t == term}
     uses = [[w for w in written if w.lower() in of_term] for written in found]

@@ -18,7 +18,7 @@ RAG_PAPERS = [
 ]
 SPELLED_OUT_ONLY = "Retrieval-augmented generation for code, without the acronym."
 # With RAG_PAPERS, enough papers write "RAG" for the word typed in lower case to read as it.
-ANOTHER_RAG = "Evaluating RAG pipelines for legal search."
+ANOTHER_RAG = "Evaluating RAG pipelines for legal search (https://github.com/lab/rag-legal)."
 OTHER_TOPICS = [
     "Diffusion models for image synthesis.",
     "Graph neural networks for molecules.",
