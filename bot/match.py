@@ -206,7 +206,8 @@ def topic_features(
     of the acronyms it is typed with."""
     text = subject(subscription.topic)
     long_forms = acronyms.long_forms(store, text)
-    return relevance_features(store, query_facets(text), corpus, cosine, long_forms)
+    topic = base_profile(subscription, corpus)
+    return relevance_features(store, query_facets(text), corpus, cosine, long_forms, topic)
 
 
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
@@ -636,11 +637,17 @@ class Matcher:
         # The FTS lookups run on their own thread while the cosines of the first blocks
         # are computed: SQLite and BLAS work without holding the GIL, so the two cores
         # share the work.
+        topics = topic_matrix(subscriptions, corpus)
         with ThreadPoolExecutor(max_workers=1) as lookup:
             coverage_ready = lookup.submit(
-                relevance.Coverage, self.store, facets_of, corpus, rows, long_forms_of
+                relevance.Coverage,
+                self.store,
+                facets_of,
+                corpus,
+                rows,
+                long_forms_of,
+                topics=topics,
             )
-            topics = topic_matrix(subscriptions, corpus)
             profiles = profile_matrix(subscriptions, topics)
             learned = np.array([s.profile is not None for s in subscriptions])
             dense = DenseScorer(corpus, rows)

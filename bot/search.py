@@ -123,6 +123,12 @@ class Corpus:
     def index(self) -> dict[str, int]:
         return {paper_id: i for i, paper_id in enumerate(self.ids)}
 
+    @cached_property
+    def centre(self) -> np.ndarray:
+        """The mean of the papers' embeddings (zeros for no papers)."""
+        total = self.matrix.sum(axis=0, dtype=np.float64)
+        return (total / max(len(self.matrix), 1)).astype(np.float32)
+
     def rows_of(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Corpus rows of these rowids, and a mask of the rowids that are in the corpus."""
         rows = np.searchsorted(self.rowids, rowids)
@@ -521,12 +527,14 @@ def relevance_features(
     corpus: Corpus,
     cosine: np.ndarray,
     long_forms: dict[str, list[str]],
+    topic: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
     every corpus paper for a query of these `facets` (query_facets) and acronyms'
-    `long_forms` (acronyms.long_forms), given each paper's cosine to it."""
+    `long_forms` (acronyms.long_forms), whose embedding is `topic`, given each paper's
+    cosine to it (or to what feedback made of it)."""
     rows = np.arange(len(corpus.ids))
-    words = relevance.Coverage(store, [facets], corpus, rows, [long_forms])
+    words = relevance.Coverage(store, [facets], corpus, rows, [long_forms], topics=topic[None])
     return zscore(cosine), *(feature[0] for feature in words.features())
 
 
@@ -547,7 +555,7 @@ def relevance_scores(
     worked out again for the moved vector.
     """
     cosine = corpus.matrix @ vector
-    z, *words = relevance_features(store, facets, corpus, cosine, long_forms)
+    z, *words = relevance_features(store, facets, corpus, cosine, long_forms, vector)
     log_odds = relevance.log_odds(cosine, z, *words, relevance.SEARCH)
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(log_odds, keep, count)

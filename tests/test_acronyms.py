@@ -72,6 +72,11 @@ def stand_in_corpus(store, ids):
     return load_corpus(store, "stand-in")
 
 
+def no_closeness(topics: int) -> np.ndarray:
+    """Stand-in topic embeddings as close to every paper: words weigh by rarity alone."""
+    return np.zeros((topics, 8), dtype=np.float32)
+
+
 def test_a_topic_s_words_typed_with_two_capitals_are_typed_as_acronyms():
     typed = typed_in("RAG and agentic search for VLMs, MoE, LoRA; saliency maps and rag")
     assert [word for word, in_capitals in typed.items() if in_capitals] == [
@@ -176,9 +181,16 @@ def test_a_paper_that_spells_an_acronym_out_holds_it(services):
     corpus = stand_in_corpus(store, ids)
     rows = np.arange(len(ids))
     spelled = corpus.index[ids[len(RAG_PAPERS)]]
-    as_typed = Coverage(store, [query_facets("RAG")], corpus, rows)
+    as_typed = Coverage(store, [query_facets("RAG")], corpus, rows, topics=no_closeness(1))
     assert as_typed.coverage()[0, spelled] == 0
-    words = Coverage(store, [query_facets("RAG")], corpus, rows, [long_forms(store, "RAG")])
+    words = Coverage(
+        store,
+        [query_facets("RAG")],
+        corpus,
+        rows,
+        [long_forms(store, "RAG")],
+        topics=no_closeness(1),
+    )
     assert words.coverage()[0, spelled] == 1
     # The alert's explanation cites the acronym the subscriber typed.
     assert words.distinctive_words(0, spelled) == ["rag"]
@@ -200,7 +212,9 @@ def test_an_acronym_one_topic_is_typed_with_is_no_word_of_another(services):
     topics = ["CLIP for retrieval", "video clips"]
     forms = [long_forms(store, topic) for topic in topics]
     assert forms[1] == {}
-    words = Coverage(store, [query_facets(t) for t in topics], corpus, np.arange(len(ids)), forms)
+    facets = [query_facets(t) for t in topics]
+    rows = np.arange(len(ids))
+    words = Coverage(store, facets, corpus, rows, forms, topics=no_closeness(len(topics)))
     spelled, video = corpus.index[ids[2]], corpus.index[ids[3]]
     assert words.coverage()[0, spelled] == 1
     assert words.coverage()[1, spelled] == 0 and words.coverage()[1, video] == 1

@@ -165,11 +165,14 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     shown = run("subscribe", "speech recognition", "--user", "U2")
     assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
 
+    replies = []
     for paper in previews:
         result = run("feedback", str(added["id"]), paper["id"], "not-relevant")
         assert result.exit_code == 0 and "not relevant" in result.output
-    assert "Its threshold is now" in result.output
-    threshold = float(result.output.rstrip(".\n").rsplit(" ", 1)[-1])
+        replies.append(result.output)
+    # A vote on a paper far below the threshold leaves it where the others put it.
+    assert any("Its threshold is now" in reply for reply in replies)
+    threshold = float(replies[-1].rstrip(".\n").rsplit(" ", 1)[-1])
     assert threshold > 0.4
     listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
     mine = listed[added["id"]]

@@ -462,7 +462,13 @@ def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
 
     matrix = load_corpus(services.store, services.embedder.name)
     topic = "point cloud understanding and speech recognition"
-    words = Coverage(services.store, [query_facets(topic)], matrix, np.arange(len(matrix.ids)))
+    words = Coverage(
+        services.store,
+        [query_facets(topic)],
+        matrix,
+        np.arange(len(matrix.ids)),
+        topics=services.embedder.encode_one(topic)[None],
+    )
     row = matrix.index[by_title(corpus, "ULIP-2")]
     assert words.facet()[0, row] == pytest.approx(1.0)
     assert words.coverage()[0, row] < 0.8
@@ -476,7 +482,13 @@ def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, cor
 
     matrix = load_corpus(services.store, services.embedder.name)
     topic = "unified models for image understanding and generation"
-    words = Coverage(services.store, [query_facets(topic)], matrix, np.arange(len(matrix.ids)))
+    words = Coverage(
+        services.store,
+        [query_facets(topic)],
+        matrix,
+        np.arange(len(matrix.ids)),
+        topics=services.embedder.encode_one(topic)[None],
+    )
     video = matrix.index[by_title(corpus, "Training-free Guidance in Text-to-Video Generation")]
     assert words.facet()[0, video] < 0.5
 
@@ -493,7 +505,11 @@ def test_a_topic_word_closed_up_covers_the_papers_that_hyphenate_it(services, co
     assert len(hyphenated) == 5
     matrix = load_corpus(services.store, services.embedder.name)
     words = Coverage(
-        services.store, [query_facets("crossmodal")], matrix, np.arange(len(matrix.ids))
+        services.store,
+        [query_facets("crossmodal")],
+        matrix,
+        np.arange(len(matrix.ids)),
+        topics=services.embedder.encode_one("crossmodal")[None],
     )
     covered = {matrix.ids[row] for row in np.flatnonzero(words.coverage()[0] == 1.0)}
     assert covered == hyphenated
@@ -510,7 +526,11 @@ def test_a_topic_is_as_broad_as_the_share_of_papers_that_name_one_of_its_parts(s
     matrix = load_corpus(services.store, services.embedder.name)
     topics = ["crossmodal", "crossmodal or zyxwv", "crossmodal data", "zyxwv"]
     words = Coverage(
-        services.store, [query_facets(t) for t in topics], matrix, np.arange(len(matrix.ids))
+        services.store,
+        [query_facets(t) for t in topics],
+        matrix,
+        np.arange(len(matrix.ids)),
+        topics=np.vstack([services.embedder.encode_one(t) for t in topics]),
     )
     assert words.breadth().shape == (len(topics), len(matrix.ids))
     five_of_54, none_of_54 = np.log(5.5 / 55), np.log(0.5 / 55)
@@ -520,10 +540,9 @@ def test_a_topic_is_as_broad_as_the_share_of_papers_that_name_one_of_its_parts(s
 def test_a_paper_is_scored_by_its_closest_sentence(services, corpus):
     """InfiMM-WebMath-40B's abstract is mostly about mathematical reasoning and its
     results; one of its nine sentences introduces it as a dataset of interleaved image-text
-    documents, and carries it over the threshold of "datasets for document understanding".
-    Scored by its whole text, as a paper stored without sentence embeddings is, it stays
-    under."""
-    topic = "datasets for document understanding"
+    documents, and carries it over the threshold of "interleaved image-text data". Scored by
+    its whole text, as a paper stored without sentence embeddings is, it stays under."""
+    topic = "interleaved image-text data"
     sub = subscribe(services.store, services.embedder, topic=topic, owner="U1")
     infimm = by_title(corpus, "InfiMM-WebMath-40B")
     assert infimm in alerted(services, corpus, sub)

@@ -162,8 +162,10 @@ def test_a_small_collection_is_searched_without_pseudo_relevance_feedback(servic
     query = "3D point cloud understanding"
     hits = services.search.search(query, limit=3)
     matrix = load_corpus(services.store, services.embedder.name)
-    cosine = matrix.matrix @ services.embedder.encode_one(query)
-    features = relevance_features(services.store, query_facets(query), matrix, cosine, {})
+    vector = services.embedder.encode_one(query)
+    cosine = matrix.matrix @ vector
+    facets = query_facets(query)
+    features = relevance_features(services.store, facets, matrix, cosine, {}, vector)
     log_odds = relevance.log_odds(cosine, *features, relevance.SEARCH)
     everything = np.ones(len(matrix.ids), dtype=bool)
     raised = phrase_evidence(services.store, query_phrases(query), matrix, log_odds, everything)
