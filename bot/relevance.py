@@ -42,11 +42,12 @@ The weights are a logistic regression fitted on judged topic-paper pairs of a re
 bench/dev_day.py measures them). At the default threshold, over judged pairs, the whole
 text's cosine (with weights fitted for it, before breadth) gave precision / recall 0.678 /
 0.647 on that day and 0.672 / 0.611 on a second judged day; the closest sentence's gave
-0.701 / 0.651 and 0.681 / 0.608, and with breadth 0.701 / 0.662 and 0.716 / 0.608
+0.701 / 0.651 and 0.681 / 0.608, with breadth 0.701 / 0.662 and 0.716 / 0.608, and with the
+topic's words weighed by closeness too 0.688 / 0.687 and 0.729 / 0.620
 (bench/fit_relevance.py). Breadth's weight came out alike fitted on either day alone (0.25
 on dev_day, 0.22 on the second). On the 54-paper set, all multimodal papers with no
-distractors, it costs a relevant pair: 0.741 / 0.588 against 0.778 / 0.618
-(bench/eval_matching.py).
+distractors, breadth cost a relevant pair (0.741 / 0.588 against 0.778 / 0.618 without it,
+bench/eval_matching.py); with closeness it alerts at 0.724 / 0.618.
 
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
@@ -99,13 +100,16 @@ SEARCH = Weights(
 # (which dropped none) and 1.85 s with no sentences looked up at all.
 CANDIDATE_LOG_ODDS = -2.5
 # How much a topic word's weight in the coverage features grows with the closeness of the
-# papers holding it to the topic (closeness_factors): "neural" and "interpretability" are
-# about as rare, but for "interpretability of neural networks" the papers saying
-# "interpretability" are the closer. Refitted with it, across the two judged days (fitted on
-# one, measured on the other, bench/fit_relevance.py), precision at recall 0.60 rose from
-# 0.736 to 0.742 and from 0.681 to 0.697, and search's nDCG@5 rose on dev_day (0.902 to
-# 0.915) and the 54-paper set (0.826 to 0.833), the second day unchanged (0.880 to 0.879).
-# 6 is 0.5 per typical spread (0.08) of a topic's cosines with the stored papers.
+# papers holding it to the topic (closeness_factors): for "recommender systems" the papers
+# saying "systems" are hardly closer than any, and for "time series forecasting" those saying
+# "time". Fitted on one judged day and measured on the other (bench/fit_relevance.py's pairs),
+# precision at recall 0.60 rose from 0.736 to 0.742 (dev_day to the second day) and from
+# 0.681 to 0.700 (the other way), against 0.731 and 0.703 at 3 and 0.751 and 0.693 at 9.
+# Search's nDCG@5 rose on dev_day (0.902 to 0.915), and stayed on the second day (0.880 to
+# 0.879) and the 54-paper set (0.826), whose papers are all alike. Its cost: a narrow topic
+# whose rarest word the model finds closest weighs that word more ("quantum", in "machine
+# learning decoders for quantum error correction", alerts 9 papers on dev_day instead of 5).
+# 6 is 0.5 per typical spread (PRIOR_STD, 0.08) of a topic's cosines with the stored papers.
 CLOSENESS_WEIGHT = 6.0
 # Topic-word pairs whose closeness is worked out at once, bounding the memory it takes.
 PAIR_CHUNK = 4096

@@ -5,9 +5,10 @@ import pytest
 
 from bot.acronyms import LongForm, defined, long_forms, of_topic, spelled_out, typed_in
 from bot.relevance import Coverage
-from bot.search import load_corpus, query_facets
+from bot.search import query_facets
 from bot.storage import Store
 from bot.subscriptions import like, respell_topics, subscribe
+from tests.stand_in import no_closeness, stand_in_corpus, store_papers
 from tests.storage.conftest import make_paper
 
 RAG_PAPERS = [
@@ -53,28 +54,6 @@ def store(location):
     store = Store(location)
     yield store
     store.close()
-
-
-def store_papers(store, abstracts):
-    """Papers 2608.00001... with these abstracts, titled "Paper N"; their ids."""
-    papers = [
-        make_paper(f"2608.{n:05d}", title=f"Paper {n}", abstract=abstract)
-        for n, abstract in enumerate(abstracts, start=1)
-    ]
-    store.papers.upsert(papers)
-    return [p.id for p in papers]
-
-
-def stand_in_corpus(store, ids):
-    """The papers as a corpus with stand-in embeddings: the word features need no model."""
-    vectors = np.eye(len(ids), 8, dtype=np.float32)
-    store.papers.set_embeddings("stand-in", dict(zip(ids, vectors, strict=True)), {})
-    return load_corpus(store, "stand-in")
-
-
-def no_closeness(topics: int) -> np.ndarray:
-    """Stand-in topic embeddings as close to every paper: words weigh by rarity alone."""
-    return np.zeros((topics, 8), dtype=np.float32)
 
 
 def test_a_topic_s_words_typed_with_two_capitals_are_typed_as_acronyms():

@@ -1,0 +1,57 @@
+"""The word features of the relevance model (bot/relevance.py), on stand-in embeddings."""
+
+import numpy as np
+import pytest
+
+from bot.relevance import Coverage
+from bot.search import query_facets
+from bot.storage import Store
+from tests.stand_in import DIMENSION, stand_in_corpus, store_papers
+
+INTERPRETABILITY = [
+    "Interpretability of transformer circuits.",
+    "Saliency maps for interpretability.",
+]
+NEURAL_NETWORKS = ["Neural networks for weather.", "Neural networks for traffic."]
+OTHERS = [f"Experiments on benchmark suite number {n}." for n in range(20)]
+TOPIC = "interpretability of neural networks"
+
+
+@pytest.fixture
+def store(location):
+    store = Store(location)
+    yield store
+    store.close()
+
+
+def unit(k: int) -> np.ndarray:
+    return np.eye(DIMENSION, dtype=np.float32)[k]
+
+
+def coverage_of(store, closest_to: np.ndarray) -> tuple[float, float]:
+    """The topic's coverage of an interpretability paper and of a neural network paper, the
+    topic embedded at `closest_to`."""
+    ids = store_papers(store, [*INTERPRETABILITY, *NEURAL_NETWORKS, *OTHERS])
+    vectors = [unit(0)] * 2 + [unit(1)] * 2 + [unit(2 + n % 6) for n in range(len(OTHERS))]
+    corpus = stand_in_corpus(store, ids, np.array(vectors))
+    rows = np.arange(len(ids))
+    words = Coverage(store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None])
+    return words.coverage()[0, 0], words.coverage()[0, 2]
+
+
+def test_a_topic_word_weighs_as_much_as_the_papers_holding_it_are_close_to_the_topic(store):
+    """ "interpretability", "neural" and "networks" are each in two papers, as rare: where
+    the topic means the interpretability papers, theirs is the word that counts."""
+    interpretability, neural_networks = coverage_of(store, unit(0))
+    assert interpretability > 0.9 and neural_networks < 0.1
+
+
+def test_the_same_words_weigh_the_other_way_for_a_topic_meaning_the_other_papers(store):
+    interpretability, neural_networks = coverage_of(store, unit(1))
+    assert neural_networks > 0.9 and interpretability < 0.1
+
+
+def test_a_topic_close_to_no_paper_weighs_its_words_by_rarity_alone(store):
+    interpretability, neural_networks = coverage_of(store, np.zeros(DIMENSION, np.float32))
+    assert interpretability == pytest.approx(1 / 3, abs=0.01)
+    assert neural_networks == pytest.approx(2 / 3, abs=0.01)
