@@ -449,12 +449,15 @@ class Coverage:
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,
-        rarest first: the words that carried the match. Words the index reads as one term
-        ("point clouds" and "point cloud") are cited once."""
+        heaviest first (by rarity and closeness, as the coverage weighs them): the words that
+        carried the match. Words the index reads as one term ("point clouds" and "point
+        cloud") are cited once."""
         found: dict[str, str] = {}
         for word in self.words_of[topic]:
             j = self.column[word]
             if self.anywhere[j, row] and not self.generic[j]:
                 found.setdefault(self.terms[word], word)
-        rarest_first = sorted(found.values(), key=lambda w: -self.weight[self.column[w]])
-        return [self.typed_as.get(w, (w,))[0] for w in rarest_first]
+        weights = self.topic_word.getrow(topic)
+        weight_of = dict(zip(weights.indices, weights.data, strict=True))
+        heaviest_first = sorted(found.values(), key=lambda w: -weight_of[self.column[w]])
+        return [self.typed_as.get(w, (w,))[0] for w in heaviest_first]

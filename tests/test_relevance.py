@@ -13,7 +13,8 @@ INTERPRETABILITY = [
     "Saliency maps for interpretability.",
 ]
 NEURAL_NETWORKS = ["Neural networks for weather.", "Neural networks for traffic."]
-OTHERS = [f"Experiments on benchmark suite number {n}." for n in range(20)]
+BOTH = "Interpretability of neural networks."
+OTHERS = [f"Experiments on benchmark suite number {n}." for n in range(40)]
 TOPIC = "interpretability of neural networks"
 
 
@@ -28,14 +29,22 @@ def unit(k: int) -> np.ndarray:
     return np.eye(DIMENSION, dtype=np.float32)[k]
 
 
-def coverage_of(store, closest_to: np.ndarray) -> tuple[float, float]:
-    """The topic's coverage of an interpretability paper and of a neural network paper, the
-    topic embedded at `closest_to`."""
-    ids = store_papers(store, [*INTERPRETABILITY, *NEURAL_NETWORKS, *OTHERS])
-    vectors = [unit(0)] * 2 + [unit(1)] * 2 + [unit(2 + n % 6) for n in range(len(OTHERS))]
-    corpus = stand_in_corpus(store, ids, np.array(vectors))
+def coverage_for(store, closest_to: np.ndarray) -> Coverage:
+    """The topic's word features, the topic embedded at `closest_to`: the interpretability
+    papers at unit(0), the neural network papers at unit(1), the paper on both between."""
+    ids = store_papers(store, [*INTERPRETABILITY, *NEURAL_NETWORKS, BOTH, *OTHERS])
+    between = (unit(0) + unit(1)) / np.sqrt(2)
+    others = [unit(2 + n % 6) for n in range(len(OTHERS))]
+    corpus = stand_in_corpus(
+        store, ids, np.array([unit(0)] * 2 + [unit(1)] * 2 + [between] + others)
+    )
     rows = np.arange(len(ids))
-    words = Coverage(store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None])
+    return Coverage(store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None])
+
+
+def coverage_of(store, closest_to: np.ndarray) -> tuple[float, float]:
+    """The topic's coverage of an interpretability paper and of a neural network paper."""
+    words = coverage_for(store, closest_to)
     return words.coverage()[0, 0], words.coverage()[0, 2]
 
 
@@ -55,3 +64,14 @@ def test_a_topic_close_to_no_paper_weighs_its_words_by_rarity_alone(store):
     interpretability, neural_networks = coverage_of(store, np.zeros(DIMENSION, np.float32))
     assert interpretability == pytest.approx(1 / 3, abs=0.01)
     assert neural_networks == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_an_explanation_cites_first_the_word_that_weighs_most_for_the_topic(store):
+    on_both = len(INTERPRETABILITY) + len(NEURAL_NETWORKS)
+    assert coverage_for(store, unit(0)).distinctive_words(0, on_both)[0] == "interpretability"
+
+
+def test_the_same_paper_cites_the_other_words_first_for_a_topic_meaning_the_other_papers(store):
+    on_both = len(INTERPRETABILITY) + len(NEURAL_NETWORKS)
+    cited = coverage_for(store, unit(1)).distinctive_words(0, on_both)
+    assert cited[:2] == ["neural", "networks"] and cited[2] == "interpretability"
