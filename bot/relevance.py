@@ -113,6 +113,11 @@ CANDIDATE_LOG_ODDS = -2.5
 CLOSENESS_WEIGHT = 6.0
 # Topic-word pairs whose closeness is worked out at once, bounding the memory it takes.
 PAIR_CHUNK = 4096
+# The most papers holding a word whose mean vector is taken, spread over all of them: the
+# mean cosine of a thousand is within about 0.003 of all of them (a topic's cosines spread
+# about 0.08). Matching 2,000 new papers of a 100,000-paper store for 10,000 subscriptions
+# took 13.0 to 13.7 s with every paper holding the word counted.
+CLOSENESS_SAMPLE = 1000
 # A word found in more than this share of the stored papers is generic ("model", "learning",
 # "based" in a machine-learning corpus): an alert's explanation never cites it.
 GENERIC_SHARE = 0.1
@@ -262,7 +267,7 @@ def closeness_factors(
     none, and its factor is left at 1). A topic's mean cosine with a word's papers is its
     cosine with their mean vector, so the means are taken once per word, not per topic.
     """
-    kept = [found if weighed[j] else found[:0] for j, found in enumerate(holding)]
+    kept = [spread_out(found) if weighed[j] else found[:0] for j, found in enumerate(holding)]
     sizes = np.array([len(found) for found in kept], dtype=np.intp)
     holders = sparse.csr_matrix(
         (
@@ -288,6 +293,13 @@ def closeness_factors(
         dict(zip(words, factors[bounds[i] : bounds[i + 1]], strict=True))
         for i, words in enumerate(words_of)
     ]
+
+
+def spread_out(rows: np.ndarray, most: int = CLOSENESS_SAMPLE) -> np.ndarray:
+    """At most `most` of `rows`, evenly spread over them."""
+    if len(rows) <= most:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, most).astype(np.intp)]
 
 
 class Coverage:

@@ -75,3 +75,14 @@ def test_the_same_paper_cites_the_other_words_first_for_a_topic_meaning_the_othe
     on_both = len(INTERPRETABILITY) + len(NEURAL_NETWORKS)
     cited = coverage_for(store, unit(1)).distinctive_words(0, on_both)
     assert cited[:2] == ["neural", "networks"] and cited[2] == "interpretability"
+
+
+def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all():
+    from bot.relevance import CLOSENESS_SAMPLE, spread_out
+
+    few = np.arange(10)
+    assert spread_out(few).tolist() == few.tolist()
+    many = np.arange(0, 2 * CLOSENESS_SAMPLE + 5)
+    taken = spread_out(many)
+    assert len(taken) == CLOSENESS_SAMPLE and len(set(taken.tolist())) == CLOSENESS_SAMPLE
+    assert taken[0] == many[0] and taken[-1] == many[-1]
