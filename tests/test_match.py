@@ -454,21 +454,22 @@ def test_an_explanation_cites_a_word_once_however_the_topic_inflects_it(services
     assert "cloud" in cited and "clouds" not in cited
 
 
-def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
-    """Facet coverage: "point cloud understanding and speech recognition" is about either,
-    so a point cloud paper covers all of its part while missing half the topic's words."""
+def word_features(services, topics: list[str]):
+    """relevance.Coverage of `topics` over every stored paper, and the corpus it reads."""
     from bot.relevance import Coverage
     from bot.search import load_corpus, query_facets
 
     matrix = load_corpus(services.store, services.embedder.name)
-    topic = "point cloud understanding and speech recognition"
-    words = Coverage(
-        services.store,
-        [query_facets(topic)],
-        matrix,
-        np.arange(len(matrix.ids)),
-        topics=services.embedder.encode_one(topic)[None],
-    )
+    vectors = np.vstack([services.embedder.encode_one(topic) for topic in topics])
+    rows = np.arange(len(matrix.ids))
+    facets = [query_facets(topic) for topic in topics]
+    return Coverage(services.store, facets, matrix, rows, topics=vectors), matrix
+
+
+def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
+    """Facet coverage: "point cloud understanding and speech recognition" is about either,
+    so a point cloud paper covers all of its part while missing half the topic's words."""
+    words, matrix = word_features(services, ["point cloud understanding and speech recognition"])
     row = matrix.index[by_title(corpus, "ULIP-2")]
     assert words.facet()[0, row] == pytest.approx(1.0)
     assert words.coverage()[0, row] < 0.8
@@ -477,17 +478,8 @@ def test_a_paper_on_one_part_of_a_topic_covers_that_part(services, corpus):
 def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, corpus):
     """ "image understanding and generation": "generation" is in half of these papers, so
     the part is image generation, and a paper on video generation no longer covers it."""
-    from bot.relevance import Coverage
-    from bot.search import load_corpus, query_facets
-
-    matrix = load_corpus(services.store, services.embedder.name)
-    topic = "unified models for image understanding and generation"
-    words = Coverage(
-        services.store,
-        [query_facets(topic)],
-        matrix,
-        np.arange(len(matrix.ids)),
-        topics=services.embedder.encode_one(topic)[None],
+    words, matrix = word_features(
+        services, ["unified models for image understanding and generation"]
     )
     video = matrix.index[by_title(corpus, "Training-free Guidance in Text-to-Video Generation")]
     assert words.facet()[0, video] < 0.5
@@ -495,22 +487,12 @@ def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, cor
 
 def test_a_topic_word_closed_up_covers_the_papers_that_hyphenate_it(services, corpus):
     """ "crossmodal" is what five of these papers write as "cross-modal", and none closed up."""
-    from bot.relevance import Coverage
-    from bot.search import load_corpus, query_facets
-
     texts = {
         p["title"]: (p["title"] + " " + p["abstract"]).lower() for p in json.loads(SEED.read_text())
     }
     hyphenated = {corpus[title] for title, text in texts.items() if "cross-modal" in text}
     assert len(hyphenated) == 5
-    matrix = load_corpus(services.store, services.embedder.name)
-    words = Coverage(
-        services.store,
-        [query_facets("crossmodal")],
-        matrix,
-        np.arange(len(matrix.ids)),
-        topics=services.embedder.encode_one("crossmodal")[None],
-    )
+    words, matrix = word_features(services, ["crossmodal"])
     covered = {matrix.ids[row] for row in np.flatnonzero(words.coverage()[0] == 1.0)}
     assert covered == hyphenated
 
@@ -520,18 +502,8 @@ def test_a_topic_is_as_broad_as_the_share_of_papers_that_name_one_of_its_parts(s
     topic, as if half a paper more did. Five of the 54 papers write "cross-modal"; a part
     no paper names adds none, and "data", in more than half of them, weighs nothing
     in coverage and is not asked for."""
-    from bot.relevance import Coverage
-    from bot.search import load_corpus, query_facets
-
-    matrix = load_corpus(services.store, services.embedder.name)
     topics = ["crossmodal", "crossmodal or zyxwv", "crossmodal data", "zyxwv"]
-    words = Coverage(
-        services.store,
-        [query_facets(t) for t in topics],
-        matrix,
-        np.arange(len(matrix.ids)),
-        topics=np.vstack([services.embedder.encode_one(t) for t in topics]),
-    )
+    words, matrix = word_features(services, topics)
     assert words.breadth().shape == (len(topics), len(matrix.ids))
     five_of_54, none_of_54 = np.log(5.5 / 55), np.log(0.5 / 55)
     assert words.breadth()[:, 0].tolist() == pytest.approx([five_of_54] * 3 + [none_of_54])
