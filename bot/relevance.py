@@ -388,6 +388,7 @@ class Coverage:
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
         self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
         self.anywhere, self.in_title = anywhere, in_title
+        self._weights_of: dict[int, dict[str, float]] = {}
 
     def _spelled_key(self, word: str, forms: dict[str, list[str]]) -> str:
         """`word`, or the word of its own that an acronym with a long form in `forms` is."""
@@ -469,7 +470,20 @@ class Coverage:
             j = self.column[word]
             if self.anywhere[j, row] and not self.generic[j]:
                 found.setdefault(self.terms[word], word)
-        weights = self.topic_word.getrow(topic)
-        weight_of = dict(zip(weights.indices, weights.data, strict=True))
-        heaviest_first = sorted(found.values(), key=lambda w: -weight_of[self.column[w]])
-        return [self.typed_as.get(w, (w,))[0] for w in heaviest_first]
+        cited = list(found.values())
+        if len(cited) > 1:
+            weight_of = self._word_weights(topic)
+            cited.sort(key=lambda w: -weight_of[w])
+        return [self.typed_as.get(w, (w,))[0] for w in cited]
+
+    def _word_weights(self, topic: int) -> dict[str, float]:
+        """The topic's words and their weights in its coverage, worked out once per topic: a
+        cycle's reasons are asked for hundreds of thousands of (topic, paper) pairs."""
+        if topic not in self._weights_of:
+            shares = self.topic_word
+            start, stop = shares.indptr[topic : topic + 2]
+            by_column = dict(zip(shares.indices[start:stop], shares.data[start:stop], strict=True))
+            self._weights_of[topic] = {
+                w: by_column.get(self.column[w], 0.0) for w in self.words_of[topic]
+            }
+        return self._weights_of[topic]
