@@ -278,7 +278,7 @@ def closeness_factors(
         shape=(len(kept), len(corpus.ids)),
     )
     centre = corpus.centre
-    # A word no paper holds is as close as the average paper.
+    # A word no paper holds, or one left unweighed, is as close as the average paper.
     offsets = np.where(sizes[:, None] > 0, holders @ corpus.matrix - centre, 0.0)
     per_topic = np.array([len(words) for words in words_of], dtype=np.intp)
     pair_topics = np.repeat(np.arange(len(words_of)), per_topic)
