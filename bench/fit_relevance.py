@@ -45,7 +45,7 @@ def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndar
         subscription = subscribe(services.store, services.embedder, topic=topic["query"], owner="U")
         vector = base_profile(subscription, corpus)
         cosine = corpus.matrix @ vector
-        z, *words = topic_features(services.store, subscription, corpus, cosine)
+        z, *words = topic_features(services.store, subscription, corpus, cosine, vector)
         judged = [corpus.index[p] for p in topic["judged"] if p in corpus.index]
         ids = [corpus.ids[row] for row in judged]
         on_topic = np.zeros(len(judged), dtype=np.intp)

@@ -199,14 +199,13 @@ def unit(vector: np.ndarray) -> np.ndarray:
 
 
 def topic_features(
-    store: Store, subscription: Subscription, corpus: Corpus, cosine: np.ndarray
+    store: Store, subscription: Subscription, corpus: Corpus, cosine: np.ndarray, topic: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """search.relevance_features for a subscription's topic as matching reads it: the parts
     of its subject (search.subject), so "papers about X" is matched on X, and the long forms
-    of the acronyms it is typed with."""
+    of the acronyms it is typed with; `topic` is its base_profile()."""
     text = subject(subscription.topic)
     long_forms = acronyms.long_forms(store, text)
-    topic = base_profile(subscription, corpus)
     return relevance_features(store, query_facets(text), corpus, cosine, long_forms, topic)
 
 
@@ -215,7 +214,7 @@ def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Eviden
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
     cosine = corpus.matrix @ (subscription.profile if learned else topic)
-    z, *words = topic_features(store, subscription, corpus, cosine)
+    z, *words = topic_features(store, subscription, corpus, cosine, topic)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
@@ -248,7 +247,7 @@ class DenseScorer:
     def __init__(self, corpus: Corpus, rows: np.ndarray):
         matrix = corpus.matrix
         self.n = len(matrix)
-        self.centre = matrix.sum(axis=0, dtype=np.float64) / self.n
+        self.centre = corpus.centre
         gram = np.zeros((matrix.shape[1], matrix.shape[1]))
         for start in range(0, self.n, GRAM_CHUNK):
             chunk = matrix[start : start + GRAM_CHUNK].astype(np.float64)

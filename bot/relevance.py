@@ -379,16 +379,18 @@ class Coverage:
             [breadth(self._papers_naming(facets, hits), papers) for facets in facets_of],
             dtype=np.float32,
         )
-        factors = closeness_factors(corpus, holding, self.weight > 0, topics, words_of, self.column)
-        self.topic_word = self._shares(words_of, factors)
+        # Each topic's closeness factor of each of its words (closeness_factors).
+        self.factors = closeness_factors(
+            corpus, holding, self.weight > 0, topics, words_of, self.column
+        )
+        self.topic_word = self._shares(words_of, self.factors)
         self.facet_word = self._shares(
             [facet for facets in facets_of for facet in facets],
-            [factors[i] for i, facets in enumerate(facets_of) for _ in facets],
+            [self.factors[i] for i, facets in enumerate(facets_of) for _ in facets],
         )
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
         self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
         self.anywhere, self.in_title = anywhere, in_title
-        self._weights_of: dict[int, dict[str, float]] = {}
 
     def _spelled_key(self, word: str, forms: dict[str, list[str]]) -> str:
         """`word`, or the word of its own that an acronym with a long form in `forms` is."""
@@ -470,20 +472,8 @@ class Coverage:
             j = self.column[word]
             if self.anywhere[j, row] and not self.generic[j]:
                 found.setdefault(self.terms[word], word)
-        cited = list(found.values())
-        if len(cited) > 1:
-            weight_of = self._word_weights(topic)
-            cited.sort(key=lambda w: -weight_of[w])
-        return [self.typed_as.get(w, (w,))[0] for w in cited]
-
-    def _word_weights(self, topic: int) -> dict[str, float]:
-        """The topic's words and their weights in its coverage, worked out once per topic: a
-        cycle's reasons are asked for hundreds of thousands of (topic, paper) pairs."""
-        if topic not in self._weights_of:
-            shares = self.topic_word
-            start, stop = shares.indptr[topic : topic + 2]
-            by_column = dict(zip(shares.indices[start:stop], shares.data[start:stop], strict=True))
-            self._weights_of[topic] = {
-                w: by_column.get(self.column[w], 0.0) for w in self.words_of[topic]
-            }
-        return self._weights_of[topic]
+        factor = self.factors[topic]
+        heaviest_first = sorted(
+            found.values(), key=lambda w: -self.weight[self.column[w]] * factor[w]
+        )
+        return [self.typed_as.get(w, (w,))[0] for w in heaviest_first]

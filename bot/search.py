@@ -125,9 +125,9 @@ class Corpus:
 
     @cached_property
     def centre(self) -> np.ndarray:
-        """The mean of the papers' embeddings (zeros for no papers)."""
-        total = self.matrix.sum(axis=0, dtype=np.float64)
-        return (total / max(len(self.matrix), 1)).astype(np.float32)
+        """The mean of the papers' embeddings (zeros for no papers), in float64: matching
+        centres their covariance with it (match.DenseScorer)."""
+        return self.matrix.sum(axis=0, dtype=np.float64) / max(len(self.matrix), 1)
 
     def rows_of(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Corpus rows of these rowids, and a mask of the rowids that are in the corpus."""
