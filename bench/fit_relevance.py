@@ -7,7 +7,8 @@ z-score, the three word coverages and the topic's breadth (the same for all of a
 papers, so SEARCH ships with none: it cannot change a ranking). An L2-penalised logistic
 regression (penalty 0.01 on the weights, none on the bias) is fitted to them, and its
 weights are printed beside the shipped ones with precision / recall at the default
-threshold, on the day itself and on the held-out second day (bench/second_day).
+threshold, on the day itself and on the held-out second and third days (bench/second_day,
+bench/third_day).
 
     .venv/bin/python bench/fit_relevance.py
 """
@@ -20,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from dev_day import DEFAULT_DIR, SECOND_DAY, fresh_services, load_papers, store
+from dev_day import DEFAULT_DIR, SECOND_DAY, THIRD_DAY, fresh_services, load_papers, store
 from scipy.optimize import minimize
 
 from bot import relevance
@@ -86,17 +87,17 @@ def precision_recall(weights: relevance.Weights, features: np.ndarray, labels: n
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
+    days = {"dev_day": DEFAULT_DIR, "second day": SECOND_DAY, "third day": THIRD_DAY}
     with tempfile.TemporaryDirectory() as tmp:
-        dev = judged_features(DEFAULT_DIR, Path(tmp))
-        second = judged_features(SECOND_DAY, Path(tmp))
-    print("judged pairs: dev_day", len(dev["closest"][1]), "second day", len(second["closest"][1]))
+        data = {name: judged_features(day, Path(tmp)) for name, day in days.items()}
+    print("judged pairs:", ", ".join(f"{name} {len(d['closest'][1])}" for name, d in data.items()))
     print("precision / recall over judged pairs at 0.42 (unjudged pairs left out)")
     for form, shipped in (("closest", relevance.ALERTS), ("whole", relevance.SEARCH)):
-        fitted = fit(*dev[form])
+        fitted = fit(*data["dev_day"][form])
         for label, weights in (("shipped", shipped), ("refitted", fitted)):
             cells = [
-                "{} {:.3f} / {:.3f}".format(name, *precision_recall(weights, *data[form]))
-                for name, data in (("dev_day", dev), ("second day", second))
+                "{} {:.3f} / {:.3f}".format(name, *precision_recall(weights, *d[form]))
+                for name, d in data.items()
             ]
             print(f"{form:8} {label:9} {tuple(weights)}  " + "; ".join(cells))
 
