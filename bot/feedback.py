@@ -7,6 +7,10 @@ the same as casting it), and moves the threshold only the way the vote points:
   relevant papers - 0.25 x the mean of the not relevant ones, normalised. Matching scores
   the whole text's cosine with it in place of the topic's from the first judgment on (the
   closest sentence is still the topic's).
+- Words: each of the topic's words weighs more in the coverage features the more of the
+  papers judged relevant hold it, and less the more of those judged not relevant do
+  (relevance.judged_word_factor, read from the stored judgments wherever the subscription
+  is scored): for "GUI agents", agent papers judged not relevant make "agents" count less.
 - Threshold: the judged papers are re-scored with what was learned, and the threshold
   moves by the shift that best explains the verdicts (threshold_shift): not relevant
   votes on papers above it raise it, relevant votes on papers below it lower it (never

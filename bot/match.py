@@ -202,11 +202,25 @@ def topic_features(
     store: Store, subscription: Subscription, corpus: Corpus, cosine: np.ndarray, topic: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """search.relevance_features for a subscription's topic as matching reads it: the parts
-    of its subject (search.subject), so "papers about X" is matched on X, and the long forms
-    of the acronyms it is typed with; `topic` is its base_profile()."""
+    of its subject (search.subject), so "papers about X" is matched on X, the long forms
+    of the acronyms it is typed with, and the papers judged for it; `topic` is its
+    base_profile()."""
     text = subject(subscription.topic)
     long_forms = acronyms.long_forms(store, text)
-    return relevance_features(store, query_facets(text), corpus, cosine, long_forms, topic)
+    judged = judged_rowids(store.subscriptions.feedback(subscription.id), corpus)
+    return relevance_features(store, query_facets(text), corpus, cosine, long_forms, topic, judged)
+
+
+def judged_rowids(verdicts: dict[str, int], corpus: Corpus) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rowids of the corpus papers judged relevant (+1 in `verdicts`, by paper id) and
+    not relevant (-1), or None when none of them is in the corpus."""
+    index = corpus.index
+    judged = [(corpus.rowids[index[p]], v > 0) for p, v in verdicts.items() if p in index]
+    if not judged:
+        return None
+    rowids = np.array([rowid for rowid, _ in judged], dtype=np.int64)
+    relevant = np.array([verdict for _, verdict in judged])
+    return rowids[relevant], rowids[~relevant]
 
 
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
@@ -631,6 +645,13 @@ class Matcher:
         facets_of = [query_facets(text) for text in subjects]
         defined = acronyms.defined(self.store, "\n".join(subjects))
         long_forms_of = [acronyms.of_topic(defined, text) for text in subjects]
+        verdicts = self.store.subscriptions.verdicts()
+        taught = {
+            i: found
+            for i, subscription in enumerate(subscriptions)
+            if subscription.id in verdicts
+            and (found := judged_rowids(verdicts[subscription.id], corpus)) is not None
+        }
         size = max(1, self.matrix_cells // len(columns))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
@@ -646,6 +667,7 @@ class Matcher:
                 rows,
                 long_forms_of,
                 topics=topics,
+                judged=taught,
             )
             profiles = profile_matrix(subscriptions, topics)
             learned = np.array([s.profile is not None for s in subscriptions])

@@ -528,13 +528,23 @@ def relevance_features(
     cosine: np.ndarray,
     long_forms: dict[str, list[str]],
     topic: np.ndarray,
+    judged: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
     every corpus paper for a query of these `facets` (query_facets) and acronyms'
     `long_forms` (acronyms.long_forms), whose embedding is `topic`, given each paper's
-    cosine to it (or to what feedback made of it)."""
+    cosine to it (or to what feedback made of it); for a subscription, `judged` holds the
+    rowids of the papers judged relevant and not relevant for it (relevance.Coverage)."""
     rows = np.arange(len(corpus.ids))
-    words = relevance.Coverage(store, [facets], corpus, rows, [long_forms], topics=topic[None])
+    words = relevance.Coverage(
+        store,
+        [facets],
+        corpus,
+        rows,
+        [long_forms],
+        topics=topic[None],
+        judged={0: judged} if judged else None,
+    )
     return zscore(cosine), *(feature[0] for feature in words.features())
 
 

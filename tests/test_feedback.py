@@ -3,7 +3,7 @@
 import pytest
 
 from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
-from bot.match import Match, evidence, logit, threshold_for
+from bot.match import Match, base_profile, evidence, logit, threshold_for, topic_features
 from bot.subscriptions import PREVIEW_SIZE, preview, subscribe
 
 
@@ -34,6 +34,33 @@ def test_not_relevant_lowers_the_paper_and_relevant_raises_it(services, corpus):
     assert updated.profile is not None
     assert after[disliked] < before[disliked]
     assert after[liked] > before[liked]
+
+
+def test_judgments_teach_which_of_a_topics_words_matter(services, corpus):
+    """A paper saying "video" but not "captioning", judged not relevant for "video
+    captioning": "video" alone now covers less of the topic in the other such papers."""
+    store, papers = services.store, services.matcher.corpus()
+    sub = subscribe(store, services.embedder, topic="video captioning", owner="U1")
+
+    def holding(word):
+        return set(store.fulltext.term_hits(word)[0].tolist())
+
+    video_only = [
+        paper_id
+        for paper_id, rowid in zip(papers.ids, papers.rowids.tolist(), strict=True)
+        if rowid in holding("video") - holding("captioning")
+    ]
+
+    def coverage_of(paper_id):
+        learned = store.subscriptions.get(sub.id)
+        topic = base_profile(learned, papers)
+        _, coverage, *_ = topic_features(store, learned, papers, papers.matrix @ topic, topic)
+        return coverage[papers.index[paper_id]]
+
+    judged, other = video_only[:2]
+    before = coverage_of(other)
+    judge(services, sub, judged, -1)
+    assert 0 < coverage_of(other) < before
 
 
 def test_changing_a_vote_relearns_from_scratch(services, corpus):

@@ -305,10 +305,11 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
         authors=["Shared Person"],
     )
     subscribe(store, embedder, topic="benchmark", owner="U8", target="C1", categories=["cs.CL"])
-    learner = subscribe(store, embedder, topic="multimodal reasoning", owner="U7")
-    record_feedback(
-        store, "U7", by_title(corpus, "ULIP-2"), learner.id, 1, matcher=services.matcher
-    )
+    learner = subscribe(store, embedder, topic="video captioning", owner="U7", strictness="broad")
+    for title, verdict in (("LongCaptioning", 1), ("SparrowVQE", -1)):
+        record_feedback(
+            store, "U7", by_title(corpus, title), learner.id, verdict, matcher=services.matcher
+        )
 
     alerts = services.matcher.score(list(corpus.values()))
     got = {(m.subscription_id, a.paper_id): m.score for a in alerts for m in a.matches}
@@ -320,7 +321,8 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
         scores = evidence(store, sub, matcher_corpus).score
         threshold = threshold_for(sub, services.matcher.config)
         for paper_id, paper in papers.items():
-            if paper_id in sub.seed_papers:  # known to it already: never alerted
+            # Known to it already (a seed paper, or judged): never alerted.
+            if paper_id in sub.seed_papers or paper_id in store.subscriptions.feedback(sub.id):
                 continue
             score = float(scores[matcher_corpus.index[paper_id]])
             followed = followed_author(paper, sub.authors) is not None

@@ -29,9 +29,10 @@ def unit(k: int) -> np.ndarray:
     return np.eye(DIMENSION, dtype=np.float32)[k]
 
 
-def coverage_for(store, closest_to: np.ndarray) -> Coverage:
+def coverage_for(store, closest_to: np.ndarray, judged=None) -> Coverage:
     """The topic's word features, the topic embedded at `closest_to`: the interpretability
-    papers at unit(0), the neural network papers at unit(1), the paper on both between."""
+    papers at unit(0), the neural network papers at unit(1), the paper on both between.
+    `judged` holds the positions of the papers judged relevant and not relevant."""
     ids = store_papers(store, [*INTERPRETABILITY, *NEURAL_NETWORKS, BOTH, *OTHERS])
     between = (unit(0) + unit(1)) / np.sqrt(2)
     others = [unit(2 + n % 6) for n in range(len(OTHERS))]
@@ -39,12 +40,15 @@ def coverage_for(store, closest_to: np.ndarray) -> Coverage:
         store, ids, np.array([unit(0)] * 2 + [unit(1)] * 2 + [between] + others)
     )
     rows = np.arange(len(ids))
-    return Coverage(store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None])
+    taught = judged and {0: tuple(corpus.rowids[positions] for positions in judged)}
+    return Coverage(
+        store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None], judged=taught
+    )
 
 
-def coverage_of(store, closest_to: np.ndarray) -> tuple[float, float]:
+def coverage_of(store, closest_to: np.ndarray, judged=None) -> tuple[float, float]:
     """The topic's coverage of an interpretability paper and of a neural network paper."""
-    words = coverage_for(store, closest_to)
+    words = coverage_for(store, closest_to, judged)
     return words.coverage()[0, 0], words.coverage()[0, 2]
 
 
@@ -64,6 +68,22 @@ def test_a_topic_close_to_no_paper_weighs_its_words_by_rarity_alone(store):
     interpretability, neural_networks = coverage_of(store, np.zeros(DIMENSION, np.float32))
     assert interpretability == pytest.approx(1 / 3, abs=0.01)
     assert neural_networks == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_judgments_weigh_more_the_words_the_papers_judged_relevant_hold(store):
+    """By rarity alone "interpretability" has a third of the weight; a subscriber who judged
+    the interpretability papers relevant and the neural network ones not relevant has shown
+    which word carries the topic."""
+    relevant, not_relevant = [0, 1], [2, 3]
+    interpretability, neural_networks = coverage_of(
+        store, np.zeros(DIMENSION, np.float32), judged=(relevant, not_relevant)
+    )
+    assert interpretability > 0.6 and neural_networks < 0.4
+
+
+def test_one_judgment_moves_the_weights_only_part_of_the_way(store):
+    interpretability, _ = coverage_of(store, np.zeros(DIMENSION, np.float32), judged=([0], []))
+    assert 1 / 3 < interpretability < 0.5
 
 
 def test_an_explanation_cites_first_the_word_that_weighs_most_for_the_topic(store):

@@ -206,6 +206,18 @@ class Subscriptions:
             judged.setdefault(target, set()).add(paper_id)
         return judged
 
+    def verdicts(self) -> dict[int, dict[str, int]]:
+        """Subscription id -> feedback() of that subscription, for every subscription with a
+        verdict on some paper."""
+        found: dict[int, dict[str, int]] = {}
+        for subscription_id, paper_id, total in self._db.tuples(
+            "select subscription_id, paper_id, sum(value) from feedback "
+            "group by subscription_id, paper_id"
+        ):
+            if total:
+                found.setdefault(subscription_id, {})[paper_id] = 1 if total > 0 else -1
+        return found
+
     def feedback(self, subscription_id: int) -> dict[str, int]:
         """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
         rows = self._db.tuples(

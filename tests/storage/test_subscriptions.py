@@ -70,6 +70,18 @@ def test_removing_a_subscription_removes_its_judgments(store):
     assert store.subscriptions.judged_papers() == {}
 
 
+def test_verdicts_of_every_subscription_as_feedback_gives_each(store):
+    first, second, unjudged = add(store), add(store, topic="video"), add(store, topic="audio")
+    store.subscriptions.set_feedback("U1", "p1", first.id, 1)
+    store.subscriptions.set_feedback("U1", "p2", first.id, -1)
+    store.subscriptions.set_feedback("U2", "p1", second.id, -1)
+    store.subscriptions.set_feedback("U3", "p1", second.id, 1)
+    verdicts = store.subscriptions.verdicts()
+    assert verdicts == {first.id: {"p1": 1, "p2": -1}}
+    assert verdicts[first.id] == store.subscriptions.feedback(first.id)
+    assert unjudged.id not in verdicts
+
+
 def test_a_removed_subscriptions_id_is_never_given_again(store):
     """Old messages' buttons carry the id: they must not reach a newer subscription."""
     kept, newest = add(store), add(store, topic="video")
