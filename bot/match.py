@@ -213,9 +213,9 @@ def topic_features(
 
 def judged_rowids(verdicts: dict[str, int], corpus: Corpus) -> tuple[np.ndarray, np.ndarray] | None:
     """The rowids of the corpus papers judged relevant (+1 in `verdicts`, by paper id) and
-    not relevant (-1), or None when none of them is in the corpus."""
+    not relevant (-1), each sorted, or None when none of them is in the corpus."""
     index = corpus.index
-    judged = [(corpus.rowids[index[p]], v > 0) for p, v in verdicts.items() if p in index]
+    judged = sorted((corpus.rowids[index[p]], v > 0) for p, v in verdicts.items() if p in index)
     if not judged:
         return None
     rowids = np.array([rowid for rowid, _ in judged], dtype=np.int64)

@@ -313,13 +313,10 @@ def judged_word_factor(
     exp(JUDGED_WORD_WEIGHT x (the share of the papers judged relevant that hold it - the
     share of those judged not relevant that do)), each share taken as if one more paper had
     been judged and half of it held the word, so one judgment moves it part of the way.
-    All three are rowids; `holding` is sorted."""
+    All three are sorted distinct rowids."""
 
     def share(judged: np.ndarray) -> float:
-        # Looked up by binary search: np.isin sorts both arrays again, five times slower here.
-        at = np.minimum(np.searchsorted(holding, judged), max(len(holding) - 1, 0))
-        held = np.count_nonzero(holding[at] == judged) if len(holding) else 0
-        return (held + 0.5) / (len(judged) + 1)
+        return (len(papers_with_all([holding, judged])) + 0.5) / (len(judged) + 1)
 
     return float(np.exp(JUDGED_WORD_WEIGHT * (share(relevant) - share(not_relevant))))
 
@@ -338,7 +335,7 @@ class Coverage:
     topic's words are those of all its parts. `long_forms_of`, one per topic, holds the long
     forms of the acronyms it is typed with (acronyms.of_topic), and `topics` its embedding
     (unit vectors, topics x dimension). `judged` holds, for the topics whose subscriber judged
-    papers (by position), the rowids of those judged relevant and not relevant
+    papers (by position), the sorted rowids of those judged relevant and not relevant
     (judged_word_factor). Each distinct word of all the topics is looked up in the full-text
     index once (words the index reads as the same terms, like "model" and "models", once
     between them), so a thousand subscriptions sharing words cost a few hundred lookups.

@@ -319,10 +319,11 @@ def test_scoring_all_subscriptions_at_once_agrees_with_one_at_a_time(services, c
     expected = {}
     for sub in store.subscriptions.all(active_only=True):
         scores = evidence(store, sub, matcher_corpus).score
+        judged = store.subscriptions.feedback(sub.id)
         threshold = threshold_for(sub, services.matcher.config)
         for paper_id, paper in papers.items():
             # Known to it already (a seed paper, or judged): never alerted.
-            if paper_id in sub.seed_papers or paper_id in store.subscriptions.feedback(sub.id):
+            if paper_id in sub.seed_papers or paper_id in judged:
                 continue
             score = float(scores[matcher_corpus.index[paper_id]])
             followed = followed_author(paper, sub.authors) is not None
