@@ -95,6 +95,8 @@ REQUEST_START = re.compile(
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
 REQUEST_END = re.compile(r"\s+(?:papers?|articles?|preprints?|publications?)$", re.IGNORECASE)
+# Where a topic's parts meet (query_facets).
+PART_SEPARATOR = re.compile(r"[,;]|\b(?:and|or)\b")
 
 
 @dataclass
@@ -187,16 +189,29 @@ def query_facets(text: str) -> list[list[str]]:
     """The parts of a topic that "and", "or", commas and semicolons join, each as its query
     terms: "retrieval-augmented generation and agentic search" is about either part.
 
-    The parts' words together are the topic's query terms; a topic of one part is one
-    facet, and so is one whose parts would leave some of its terms out (or that has none).
+    What brackets hold belongs to the part before them: "medical image segmentation (CT,
+    MRI)" is one part, not a second one about any MRI paper. The parts' words together are
+    the topic's query terms; a topic of one part is one facet, and so is one whose parts
+    would leave some of its terms out (or that has none).
     """
     terms = query_terms(text)
-    parts = re.split(r"[,;]|\b(?:and|or)\b", text.lower())
+    parts = outside_brackets(PART_SEPARATOR, text.lower())
     facets = [[w for w in dict.fromkeys(fulltext.words(part)) if w in terms] for part in parts]
     facets = [facet for facet in facets if facet]
     if not facets or {w for facet in facets for w in facet} != set(terms):
         return [terms]
     return facets
+
+
+def outside_brackets(separator: re.Pattern, text: str) -> list[str]:
+    """`text` split where `separator` matches outside (round, square or curly) brackets."""
+    depth = np.cumsum([(c in "([{") - (c in ")]}") for c in text]) if text else []
+    parts, start = [], 0
+    for found in separator.finditer(text):
+        if depth[found.start()] <= 0:
+            parts.append(text[start : found.start()])
+            start = found.end()
+    return [*parts, text[start:]]
 
 
 def index_terms(words: Iterable[str]) -> dict[str, str]:

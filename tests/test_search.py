@@ -29,6 +29,19 @@ def test_query_facets_split_a_topic_at_and_or_and_commas():
     assert query_facets('"') == [[]]
 
 
+def test_what_brackets_hold_belongs_to_the_part_before_them():
+    assert query_facets("medical image segmentation (CT, MRI)") == [
+        ["medical", "image", "segmentation", "ct", "mri"]
+    ]
+    assert query_facets("speech models (ASR or TTS) and audio LLMs") == [
+        ["speech", "models", "asr", "tts"],
+        ["audio", "llms"],
+    ]
+    # A bracket left open holds the rest; one closed too often is ignored.
+    assert query_facets("agents (tools, memory") == [["agents", "tools", "memory"]]
+    assert query_facets("agents), tools") == [["agents"], ["tools"]]
+
+
 def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
     assert query_phrases("speculative decoding") == {("specul", "decod")}
     assert query_phrases("text-to-SQL and code agents") == {("text", "sql"), ("code", "agent")}
