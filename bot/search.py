@@ -89,7 +89,7 @@ def one_of(patterns: list[str]) -> str:
 
 REQUEST_START = re.compile(
     rf"^(?:(?:{one_of(ASKING)}\s+)*"
-    rf"(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about|regarding)\s+)+",
+    rf"(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about|regarding)(?:\s*[:\u2013\u2014-])?\s+)+",
     re.IGNORECASE,
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").

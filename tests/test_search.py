@@ -59,6 +59,8 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "new research on speculative decoding",
         "speculative decoding papers",
         "Papers related to speculative decoding",
+        "Papers about: speculative decoding",
+        "research on - speculative decoding",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
