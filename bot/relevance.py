@@ -155,9 +155,11 @@ def logistic(x):
 
 def idf(papers_with_word: np.ndarray, papers: int) -> np.ndarray:
     """BM25's inverse document frequency, floored at 0: a word in half the papers or more
-    carries no weight."""
+    carries no weight, and neither does one that no paper holds ("please", a misspelling),
+    which can tell no paper from another."""
     counts = np.asarray(papers_with_word, dtype=np.float64)
-    return np.maximum(0.0, np.log((papers - counts + 0.5) / (counts + 0.5)))
+    weight = np.maximum(0.0, np.log((papers - counts + 0.5) / (counts + 0.5)))
+    return np.where(counts > 0, weight, 0.0)
 
 
 def closest_sentence(

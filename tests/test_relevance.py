@@ -29,7 +29,7 @@ def unit(k: int) -> np.ndarray:
     return np.eye(DIMENSION, dtype=np.float32)[k]
 
 
-def coverage_for(store, closest_to: np.ndarray, judged=None) -> Coverage:
+def coverage_for(store, closest_to: np.ndarray, judged=None, topic=TOPIC) -> Coverage:
     """The topic's word features, the topic embedded at `closest_to`: the interpretability
     papers at unit(0), the neural network papers at unit(1), the paper on both between.
     `judged` holds the positions of the papers judged relevant and not relevant."""
@@ -42,7 +42,7 @@ def coverage_for(store, closest_to: np.ndarray, judged=None) -> Coverage:
     rows = np.arange(len(ids))
     taught = judged and {0: tuple(corpus.rowids[positions] for positions in judged)}
     return Coverage(
-        store, [query_facets(TOPIC)], corpus, rows, topics=closest_to[None], judged=taught
+        store, [query_facets(topic)], corpus, rows, topics=closest_to[None], judged=taught
     )
 
 
@@ -68,6 +68,13 @@ def test_a_topic_close_to_no_paper_weighs_its_words_by_rarity_alone(store):
     interpretability, neural_networks = coverage_of(store, np.zeros(DIMENSION, np.float32))
     assert interpretability == pytest.approx(1 / 3, abs=0.01)
     assert neural_networks == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_a_word_no_paper_holds_takes_no_share_of_the_topic(store):
+    """ "please" tells no stored paper from another: the paper holding every other word of
+    the topic is covered whole, as if it had not been typed."""
+    words = coverage_for(store, unit(0), topic=f"{TOPIC} please")
+    assert words.coverage()[0, 4] == pytest.approx(1.0)
 
 
 def test_judgments_weigh_more_the_words_the_papers_judged_relevant_hold(store):
