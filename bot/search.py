@@ -68,33 +68,41 @@ STOPWORDS = frozenset(
     "a an and are as at be by for from in into is of on or the to with via using".split()
 )
 # The words people wrap a subject in when they ask for papers: "papers about X", "I am
-# interested in X", "recent work on X", "X papers". They name no subject, yet "papers",
-# "about" and "interested" are rare enough in abstracts to weigh as much as the subject's own
-# words (on dev_day "about" is in 7% of the papers, "interested" in 2%): dev_day's topics typed
-# as "I am interested in papers about X" alerted at recall 0.13 instead of 0.65.
+# interested in X", "recent work on X", "show me X", "Topic: X", "X papers, please". They name
+# no subject, yet "papers", "about" and "interested" are rare enough in abstracts to weigh as
+# much as the subject's own words (on dev_day "about" is in 7% of the papers, "interested" in
+# 2%): dev_day's topics typed as "I am interested in papers about X" alerted at recall 0.13
+# instead of 0.65, as "Show me X" 0.24, "Topic: X" 0.24 and "Keep me posted on X" 0.18.
 ASKING = (
-    "i i'm im we we're me am are would like want show send find give looking for some any all"
-    " the new recent latest"
+    "please i i'm im i'd we we're me am are would like want show send find give tell notify alert"
+    " keep posted updated informed looking for some any all the new recent latest"
 ).split()
 WHAT = (
     "papers? articles? preprints? publications? work research studies advances progress"
-    " developments anything everything"
+    " developments methods approaches techniques updates news anything everything"
 ).split()
-ON = r"about on in into regarding concerning related\s+to around".split()
+ON = r"about on in into for regarding concerning related\s+to around".split()
 
 
 def one_of(patterns: list[str]) -> str:
     return "(?:" + "|".join(patterns) + ")"
 
 
+# The request, then a space, a colon or a dash: "papers on", "Show me", "Topic:".
 REQUEST_START = re.compile(
-    rf"^(?:(?:{one_of(ASKING)}\s+)*"
-    rf"(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about|regarding)(?:\s*[:\u2013\u2014-])?\s+)+",
+    rf"^(?:(?:(?:{one_of(ASKING)}\s+)*(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about"
+    rf"|regarding)|(?:{one_of(ASKING)}\s+)+(?:on|for|me)|(?:topics?|interests?)\s*:)"
+    r"(?:\s*[:\u2013\u2014-])?\s+)+",
     re.IGNORECASE,
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
-REQUEST_END = re.compile(r"\s+(?:papers?|articles?|preprints?|publications?)$", re.IGNORECASE)
+# "X papers", "X related papers", "X, please", "X?".
+REQUEST_END = re.compile(
+    r"(?:\s+(?:related\s+)?(?:papers?|articles?|preprints?|publications?))?"
+    r"(?:[\s,]+please)?[\s.!?]*$",
+    re.IGNORECASE,
+)
 # Where a topic's parts meet (query_facets).
 PART_SEPARATOR = re.compile(r"[,;]|\b(?:and|or)\b")
 

@@ -61,6 +61,15 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "Papers related to speculative decoding",
         "Papers about: speculative decoding",
         "research on - speculative decoding",
+        "Topic: speculative decoding",
+        "Show me speculative decoding",
+        "I'd like papers on speculative decoding",
+        "Keep me posted on speculative decoding",
+        "I am looking for speculative decoding",
+        "new methods for speculative decoding",
+        "speculative decoding related papers",
+        "speculative decoding, please.",
+        "speculative decoding?",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -68,7 +77,15 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["research agents", "operations research", "LLMs that work on edge devices", "papers"]
+    "typed",
+    [
+        "research agents",
+        "operations research",
+        "LLMs that work on edge devices",
+        "papers",
+        "topic modeling",
+        "latest on-device LLMs",
+    ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
     assert subject(typed) == typed
