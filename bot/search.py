@@ -103,8 +103,9 @@ REQUEST_END = re.compile(
     r"(?:[\s,]+please)?[\s.!?]*$",
     re.IGNORECASE,
 )
-# Where a topic's parts meet (query_facets).
-PART_SEPARATOR = re.compile(r"[,;]|\b(?:and|or)\b")
+# Where a topic's parts meet (query_facets): "and", "or", a comma or a semicolon, but not one
+# inside brackets, that is, followed by a closing bracket before any opening one.
+PART_SEPARATOR = re.compile(r"(?:[,;]|\b(?:and|or)\b)(?![^(\[{]*[)\]}])")
 
 
 @dataclass
@@ -203,23 +204,12 @@ def query_facets(text: str) -> list[list[str]]:
     would leave some of its terms out (or that has none).
     """
     terms = query_terms(text)
-    parts = outside_brackets(PART_SEPARATOR, text.lower())
+    parts = PART_SEPARATOR.split(text.lower())
     facets = [[w for w in dict.fromkeys(fulltext.words(part)) if w in terms] for part in parts]
     facets = [facet for facet in facets if facet]
     if not facets or {w for facet in facets for w in facet} != set(terms):
         return [terms]
     return facets
-
-
-def outside_brackets(separator: re.Pattern, text: str) -> list[str]:
-    """`text` split where `separator` matches outside (round, square or curly) brackets."""
-    depth = np.cumsum([(c in "([{") - (c in ")]}") for c in text]) if text else []
-    parts, start = [], 0
-    for found in separator.finditer(text):
-        if depth[found.start()] <= 0:
-            parts.append(text[start : found.start()])
-            start = found.end()
-    return [*parts, text[start:]]
 
 
 def index_terms(words: Iterable[str]) -> dict[str, str]:

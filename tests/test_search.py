@@ -37,8 +37,11 @@ def test_what_brackets_hold_belongs_to_the_part_before_them():
         ["speech", "models", "asr", "tts"],
         ["audio", "llms"],
     ]
-    # A bracket left open holds the rest; one closed too often is ignored.
-    assert query_facets("agents (tools, memory") == [["agents", "tools", "memory"]]
+    assert query_facets("agents [tools, memory]; planning") == [
+        ["agents", "tools", "memory"],
+        ["planning"],
+    ]
+    # A bracket closed that was never opened holds nothing.
     assert query_facets("agents), tools") == [["agents"], ["tools"]]
 
 
