@@ -103,6 +103,8 @@ REQUEST_END = re.compile(
     r"(?:[\s,]+please)?[\s.!?]*$",
     re.IGNORECASE,
 )
+# "X research", "X work": a request when X has two words or more, not "operations research".
+WORK_END = re.compile(r"\s+(?:research|work|studies)$", re.IGNORECASE)
 # Where a topic's parts meet (query_facets): "and", "or", a comma or a semicolon, but not one
 # inside brackets, that is, followed by a closing bracket before any opening one.
 PART_SEPARATOR = re.compile(r"(?:[,;]|\b(?:and|or)\b)(?![^(\[{]*[)\]}])")
@@ -156,8 +158,12 @@ def load_corpus(store: Store, model: str) -> Corpus:
 
 def subject(text: str) -> str:
     """What a topic or query is about, without the request around it: "papers about
-    diffusion models" and "I am interested in diffusion models" are "diffusion models"."""
+    diffusion models" and "I am interested in diffusion models" are "diffusion models", and
+    so is "diffusion models research", while "operations research" is a subject of its own."""
     stripped = REQUEST_END.sub("", REQUEST_START.sub("", text.strip())).strip()
+    shorter = WORK_END.sub("", stripped)
+    if len(fulltext.words(shorter)) >= 2:
+        stripped = shorter
     return stripped or text
 
 

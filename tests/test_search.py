@@ -73,6 +73,7 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "speculative decoding related papers",
         "speculative decoding, please.",
         "speculative decoding?",
+        "speculative decoding research",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -88,6 +89,7 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "papers",
         "topic modeling",
         "latest on-device LLMs",
+        "user research",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
