@@ -64,8 +64,11 @@ SIMILAR_QUERY_CHARS = 600
 METHODS = ("hybrid", "rrf", "bm25", "cosine")
 # With fewer papers stored, a word that none of them contains says nothing about its spelling.
 WORD_CHECK_PAPERS = 200
+# Words that join a topic's words or introduce examples of them ("KV caches, especially their
+# compression", "LLM reasoning (e.g. chain-of-thought)") but are no part of any subject.
 STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is of on or the to with via using".split()
+    "a an and are as at be by for from in into is of on or the to with via using"
+    " such including especially particularly etc e g i".split()
 )
 # The words people wrap a subject in when they ask for papers: "papers about X", "I am
 # interested in X", "recent work on X", "show me X", "Topic: X", "X papers, please". They name

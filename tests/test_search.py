@@ -29,6 +29,16 @@ def test_query_facets_split_a_topic_at_and_or_and_commas():
     assert query_facets('"') == [[]]
 
 
+def test_words_that_introduce_examples_are_no_part_of_a_topic():
+    assert query_facets("LLM reasoning (e.g. chain-of-thought)") == [
+        ["llm", "reasoning", "chain", "thought"]
+    ]
+    assert query_facets("efficient inference, especially speculative decoding") == [
+        ["efficient", "inference"],
+        ["speculative", "decoding"],
+    ]
+
+
 def test_what_brackets_hold_belongs_to_the_part_before_them():
     assert query_facets("medical image segmentation (CT, MRI)") == [
         ["medical", "image", "segmentation", "ct", "mri"]
