@@ -75,7 +75,7 @@ STOPWORDS = frozenset(
 # no subject, yet "papers", "about" and "interested" are rare enough in abstracts to weigh as
 # much as the subject's own words (on dev_day "about" is in 7% of the papers, "interested" in
 # 2%): dev_day's topics typed as "I am interested in papers about X" alerted at recall 0.13
-# instead of 0.65, as "Show me X" 0.24, "Topic: X" 0.24 and "Keep me posted on X" 0.18.
+# instead of 0.65, as "Show me X" 0.24, "Topic: X" 0.24, "Latest X" 0.28 and "X (broadly)" 0.32.
 ASKING = (
     "please i i'm im i'd we we're me am are would like want show send find give tell notify alert"
     " keep posted updated informed looking for some any all the new recent latest"
@@ -94,15 +94,17 @@ def one_of(patterns: list[str]) -> str:
 # The request, then a space, a colon or a dash: "papers on", "Show me", "Topic:".
 REQUEST_START = re.compile(
     rf"^(?:(?:(?:{one_of(ASKING)}\s+)*(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about"
-    rf"|regarding)|(?:{one_of(ASKING)}\s+)+(?:on|for|me)|(?:topics?|interests?)\s*:)"
+    rf"|regarding)|(?:{one_of(ASKING)}\s+)+(?:on|for|me)|(?:{one_of(ASKING)}\s+)*(?:recent|new"
+    rf"|newest|latest|all\s+things)|(?:topics?|interests?)\s*:)"
     r"(?:\s*[:\u2013\u2014-])?\s+)+",
     re.IGNORECASE,
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
-# "X papers", "X related papers", "X, please", "X?".
+# "X papers", "X related papers", "X (broadly)", "X and related topics", "X, please", "X?".
 REQUEST_END = re.compile(
     r"(?:\s+(?:related\s+)?(?:papers?|articles?|preprints?|publications?))?"
+    r"(?:[\s,]*\(?(?:broadly|generally|in\s+general|and\s+related\s+(?:topics|areas|fields|work))\)?)?"
     r"(?:[\s,]+please)?[\s.!?]*$",
     re.IGNORECASE,
 )

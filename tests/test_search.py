@@ -84,6 +84,10 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "speculative decoding, please.",
         "speculative decoding?",
         "speculative decoding research",
+        "Latest speculative decoding",
+        "all things speculative decoding",
+        "speculative decoding (broadly)",
+        "speculative decoding and related topics",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -98,12 +102,15 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "LLMs that work on edge devices",
         "papers",
         "topic modeling",
-        "latest on-device LLMs",
         "user research",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
     assert subject(typed) == typed
+
+
+def test_a_word_joined_to_a_request_word_by_a_dash_is_the_subject_s():
+    assert subject("latest on-device LLMs") == "on-device LLMs"
 
 
 @pytest.fixture
