@@ -91,13 +91,17 @@ def one_of(patterns: list[str]) -> str:
     return "(?:" + "|".join(patterns) + ")"
 
 
-# The request, then a space, a colon or a dash: "papers on", "Show me", "Topic:".
+ASKING_WORDS = rf"(?:{one_of(ASKING)}\s+)"
+# How a request for papers starts, each form then a space, a colon or a dash.
+REQUEST_FORMS = [
+    rf"{ASKING_WORDS}*{one_of(WHAT)}\s+{one_of(ON)}",  # "recent papers on", "work in"
+    rf"{ASKING_WORDS}*(?:interested\s+in|about|regarding)",  # "I am interested in"
+    rf"{ASKING_WORDS}+(?:on|for|me)",  # "keep me posted on", "looking for", "show me"
+    rf"{ASKING_WORDS}*(?:recent|new|newest|latest|all\s+things)",  # "latest"
+    r"(?:topics?|interests?)\s*:",  # "Topic:"
+]
 REQUEST_START = re.compile(
-    rf"^(?:(?:(?:{one_of(ASKING)}\s+)*(?:{one_of(WHAT)}\s+{one_of(ON)}|interested\s+in|about"
-    rf"|regarding)|(?:{one_of(ASKING)}\s+)+(?:on|for|me)|(?:{one_of(ASKING)}\s+)*(?:recent|new"
-    rf"|newest|latest|all\s+things)|(?:topics?|interests?)\s*:)"
-    r"(?:\s*[:\u2013\u2014-])?\s+)+",
-    re.IGNORECASE,
+    rf"^(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)+", re.IGNORECASE
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
