@@ -112,6 +112,13 @@ REQUEST_END = re.compile(
     r"(?:[\s,]+please)?[\s.!?]*$",
     re.IGNORECASE,
 )
+# "X, not Y", "X but not Y", "X except Y", "X excluding Y": what follows names what the
+# subscriber does not want, so it is no part of the subject. Matched on as topic words, such
+# words drew the papers they name.
+NOT_WANTED = re.compile(
+    r"(?:\s*,\s*(?:but\s+)?not|\s+but\s+not|\s*,?\s+(?:except(?:\s+for)?|excluding))\s+.*$",
+    re.IGNORECASE,
+)
 # "X research", "X work": a request when X has two words or more, not "operations research".
 WORK_END = re.compile(r"\s+(?:research|work|studies)$", re.IGNORECASE)
 # Where a topic's parts meet (query_facets): "and", "or", a comma or a semicolon, but not one
@@ -167,9 +174,11 @@ def load_corpus(store: Store, model: str) -> Corpus:
 
 def subject(text: str) -> str:
     """What a topic or query is about, without the request around it: "papers about
-    diffusion models" and "I am interested in diffusion models" are "diffusion models", and
-    so is "diffusion models research", while "operations research" is a subject of its own."""
-    stripped = REQUEST_END.sub("", REQUEST_START.sub("", text.strip())).strip()
+    diffusion models", "I am interested in diffusion models" and "diffusion models, not for
+    images" are "diffusion models", and so is "diffusion models research", while "operations
+    research" is a subject of its own."""
+    wanted = NOT_WANTED.sub("", REQUEST_START.sub("", text.strip()))
+    stripped = REQUEST_END.sub("", wanted).strip()
     shorter = WORK_END.sub("", stripped)
     if len(fulltext.words(shorter)) >= 2:
         stripped = shorter

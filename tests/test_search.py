@@ -88,6 +88,10 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "all things speculative decoding",
         "speculative decoding (broadly)",
         "speculative decoding and related topics",
+        "speculative decoding, not for vision",
+        "papers on speculative decoding but not surveys",
+        "speculative decoding except for diffusion models",
+        "speculative decoding excluding hardware",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -103,6 +107,7 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "papers",
         "topic modeling",
         "user research",
+        "teaching agents when not to answer",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
