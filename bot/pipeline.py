@@ -272,7 +272,7 @@ class Pipeline:
         report.embedded = self.embed_missing(on_progress)
         respelled = respell_topics(self.store, self.embedder)
         if respelled:
-            log.info("embedded %d topics again, their acronyms spelled out", respelled)
+            log.info("embedded %d topics again, as they are read now", respelled)
         report.embed_seconds, mark = lap(self.timer, mark)
         paper_ids = self.store.papers.unmatched_ids()
         result = self.matcher.match(paper_ids, now=now)

@@ -59,11 +59,12 @@ def matched_on(subscription: Subscription) -> str | None:
 
 
 def respell_topics(store: Store, embedder: Embedder) -> int:
-    """Embed again the active subscriptions whose acronyms the stored papers now spell out
-    otherwise than when they were embedded (a topic typed before any paper defined its
-    "RAG"); how many. One with seed papers is left as it is: one made from a paper (like())
-    has the paper's embedding. A learned profile keeps the vector it was learned from until
-    the next judgment."""
+    """Embed again the active subscriptions whose text to embed (embedded_text) is not what
+    they were embedded from: the stored papers now spell out their acronyms otherwise (a
+    topic typed before any paper defined its "RAG"), or this version reads more of the
+    request around their subject ("Show me X"); how many. One with seed papers is left as
+    it is: one made from a paper (like()) has the paper's embedding. A learned profile keeps
+    the vector it was learned from until the next judgment."""
     topics = [s for s in store.subscriptions.all(active_only=True) if not s.seed_papers]
     # The long forms of all their acronyms at once: two queries or three an acronym,
     # however many topics.

@@ -185,3 +185,15 @@ def test_membership_is_read_from_every_page_and_an_error_is_not_membership():
         assert is_member("U5", "C1") and not is_member("U9", "C1")
         fake.fail_next("conversations.members", error="channel_not_found")
         assert not is_member("U1", "C1")
+
+
+def test_a_topic_read_otherwise_now_is_embedded_again_from_its_subject(services):
+    """A subscription typed "Show me diffusion models" before that was read as a request was
+    embedded from the whole text; the next cycle embeds it from "diffusion models"."""
+    store, embedder = services.store, services.embedder
+    sub = subs.subscribe(store, embedder, topic="Show me diffusion models", owner="U1")
+    typed = "Show me diffusion models"
+    store.subscriptions.set_embedding(sub.id, embedder.encode_one(typed), typed)
+    assert subs.respell_topics(store, embedder) == 1
+    assert store.subscriptions.get(sub.id).embedded_as == "diffusion models"
+    assert subs.respell_topics(store, embedder) == 0
