@@ -78,11 +78,12 @@ STOPWORDS = frozenset(
 # instead of 0.65, as "Show me X" 0.24, "Topic: X" 0.24, "Latest X" 0.28 and "X (broadly)" 0.32.
 ASKING = (
     "please i i'm im i'd we we're me am are would like want show send find give tell notify alert"
-    " keep posted updated informed looking for some any all the new recent latest"
+    " keep posted updated informed looking for some any all the new recent latest good great"
+    " interesting important notable cool"
 ).split()
 WHAT = (
     "papers? articles? preprints? publications? work research studies advances progress"
-    " developments methods approaches techniques updates news anything everything"
+    " developments methods approaches techniques updates news stuff anything everything"
 ).split()
 ON = r"about on in into for regarding concerning related\s+to around".split()
 
@@ -94,10 +95,12 @@ def one_of(patterns: list[str]) -> str:
 ASKING_WORDS = rf"(?:{one_of(ASKING)}\s+)"
 # How a request for papers starts, each form then a space, a colon or a dash.
 REQUEST_FORMS = [
+    # "papers in the area of" (first, or "papers in" alone would do)
+    rf"{ASKING_WORDS}*{one_of(WHAT)}\s+{one_of(ON)}\s+(?:the\s+)?(?:area|field|domain)\s+of",
     rf"{ASKING_WORDS}*{one_of(WHAT)}\s+{one_of(ON)}",  # "recent papers on", "work in"
     rf"{ASKING_WORDS}*(?:interested\s+in|about|regarding)",  # "I am interested in"
     rf"{ASKING_WORDS}+(?:on|for|me)",  # "keep me posted on", "looking for", "show me"
-    rf"{ASKING_WORDS}*(?:recent|new|newest|latest|all\s+things)",  # "latest"
+    rf"{ASKING_WORDS}*(?:recent|new|newest|latest|any|interesting|all\s+things)",  # "latest"
     r"(?:topics?|interests?)\s*:",  # "Topic:"
 ]
 REQUEST_START = re.compile(

@@ -88,6 +88,11 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "all things speculative decoding",
         "speculative decoding (broadly)",
         "speculative decoding and related topics",
+        "Any speculative decoding",
+        "Good papers on speculative decoding",
+        "Interesting speculative decoding",
+        "Papers in the area of speculative decoding",
+        "Stuff about speculative decoding",
         "speculative decoding, not for vision",
         "papers on speculative decoding but not surveys",
         "speculative decoding except for diffusion models",
@@ -108,6 +113,8 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "topic modeling",
         "user research",
         "teaching agents when not to answer",
+        "best arm identification",
+        "field of view estimation",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
