@@ -22,6 +22,8 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    acronyms typed so ("RAG and agentic search", "VLMs"; bench/acronym_topics.json, a rewrite
    of each judged topic that has a common acronym) and the same in lower case ("rag and
    agentic search"), beside the topics as judged.
+2c. The same for every topic typed as a request for papers ("Show me X", "X, not surveys",
+   one of REQUESTS each), beside the topics as judged.
 4. Feedback beyond the first five: half of the second half arrives in four parts, and
    after each part the subscriber judges every alert it got; after the five previews and
    after each part, precision and recall on the other half of the second half, which is
@@ -62,6 +64,22 @@ THIRD_DAY = Path(__file__).resolve().parent / "third_day"
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")
+# Ways people ask for papers on a topic, each of which once cost dev_day's topics most of
+# their recall (they are matched on the topic alone now: search.subject).
+REQUESTS = [
+    "Show me {}",
+    "Topic: {}",
+    "Latest {}",
+    "{} papers, please",
+    "{} (broadly)",
+    "{} research",
+    "{}, not surveys",
+    "Any {}",
+    "Good papers on {}",
+    "I'd like papers on {}",
+    "Keep me posted on {}",
+    "{} and related topics",
+]
 # Judged topics as people would type them with acronyms: {"as judged": "with acronyms"}.
 ACRONYM_TOPICS = Path(__file__).resolve().parent / "acronym_topics.json"
 # Seeds of section 3's random splits (random.Random(seed).shuffle of the day's papers).
@@ -268,6 +286,7 @@ def report(day: Path, config: str | None = None) -> None:
             alerts = alerts_of(services, sorted(every))
             print_alert_rows(strictness, alert_figures(subscribed, alerts, every))
         acronym_table(services, topics, every)
+        request_table(services, topics, every)
         services.store.close()
 
         first, second = papers[0::2], papers[1::2]
@@ -321,18 +340,34 @@ def acronym_table(services: Services, topics: list[dict], every: set[str]) -> No
         ("with acronyms", [{**t, "query": rewrites[t["query"]]} for t in judged]),
         ("in lower case", [{**t, "query": rewrites[t["query"]].lower()} for t in judged]),
     ):
-        scores = [
-            ndcg5([hit.paper.id for hit in services.search.search(t["query"], 10)], t["judged"])
-            for t in typed
-        ]
-        subscribed = subscribe_all(services, typed)
-        precision, recall, per_sub, unjudged = alert_figures(
-            subscribed, alerts_of(services, sorted(every)), every
-        )["all"]
-        print(
-            f"{label:14} search nDCG@5 {np.mean(scores):.3f} | normal precision {precision:.2f}"
-            f" recall {recall:.2f}, {per_sub:.1f} per subscription, {unjudged} unjudged"
-        )
+        print_typed_row(services, label, typed, every)
+
+
+def request_table(services: Services, topics: list[dict], every: set[str]) -> None:
+    """Section 2c: the same for every topic as judged and typed as a request for papers,
+    each topic in the next of REQUESTS."""
+    print(f"\nThe {len(topics)} topics as judged, then typed as requests ({REQUESTS[0]!r}, ...)")
+    asked = [
+        {**t, "query": REQUESTS[k % len(REQUESTS)].format(t["query"])} for k, t in enumerate(topics)
+    ]
+    for label, typed in (("as judged", topics), ("as requests", asked)):
+        print_typed_row(services, label, typed, every)
+
+
+def print_typed_row(services: Services, label: str, typed: list[dict], every: set[str]) -> None:
+    """One row of sections 2b and 2c: search nDCG@5 and the default strictness's alerts."""
+    scores = [
+        ndcg5([hit.paper.id for hit in services.search.search(t["query"], 10)], t["judged"])
+        for t in typed
+    ]
+    subscribed = subscribe_all(services, typed)
+    precision, recall, per_sub, unjudged = alert_figures(
+        subscribed, alerts_of(services, sorted(every)), every
+    )["all"]
+    print(
+        f"{label:14} search nDCG@5 {np.mean(scores):.3f} | normal precision {precision:.2f}"
+        f" recall {recall:.2f}, {per_sub:.1f} per subscription, {unjudged} unjudged"
+    )
 
 
 def feedback_stream(
