@@ -19,7 +19,7 @@ Six features, each computed against the papers stored so far:
               in a tenth of the papers is not one on its own)
     breadth   how broad the topic is, one number per topic: the log of the share of stored
               papers that contain all the words of one of its parts (after specific_parts),
-              words in half the papers or more aside (Coverage._papers_naming)
+              words that weigh nothing aside (Coverage._papers_naming)
 
     probability = logistic(bias + w_cosine * cosine + w_z * z + w_coverage * coverage
                            + w_title * title + w_facet * facet + w_breadth * breadth)
@@ -276,8 +276,8 @@ def closeness_factors(
     are on average), closeness being the embedding cosine.
 
     `holding[j]` gives the corpus rows of the papers holding word `column[w] == j`, and
-    `weighed[j]` whether its weight counts at all (a word in half the papers or more has
-    none, and its factor is left at 1). A topic's mean cosine with a word's papers is its
+    `weighed[j]` whether its weight counts at all (a word in half the papers or more, or in
+    none, has none, and its factor is left at 1). A topic's mean cosine with a word's papers is its
     cosine with their mean vector, so the means are taken once per word, not per topic.
     """
     kept = [spread_out(found) if weighed[j] else found[:0] for j, found in enumerate(holding)]
@@ -436,7 +436,8 @@ class Coverage:
 
     def _papers_naming(self, facets: list[list[str]], hits: dict) -> int:
         """How many stored papers contain all the words of one of a topic's parts, the
-        words in half the papers or more aside, as coverage gives them no weight (_shares)."""
+        words that weigh nothing (idf(): in half the papers or more, or in none) aside, as
+        coverage gives them no weight (_shares)."""
         named = []
         for facet in filter(None, facets):
             weighted = [w for w in facet if self.weight[self.column[w]] > 0] or facet
@@ -450,7 +451,7 @@ class Coverage:
     ) -> sparse.csr_matrix:
         """Groups x words: each group's words weighted by rarity and by their factor in
         `factors` (one dict per group, by word), the weights of a group summing to 1. A
-        group made only of words in half the papers or more weighs them alike, as BM25
+        group made only of words that weigh nothing (idf()) weighs them alike, as BM25
         search keeps them all then (search.weighted_terms): they still say what it is
         about."""
         rows, columns, shares = [], [], []
