@@ -108,13 +108,24 @@ REQUEST_START = re.compile(
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
-# "X papers", "X related papers", "X (broadly)", "X and related topics", "X, please", "X?".
+# "X papers", "X related papers", "X (broadly)", "X and related topics", "X and similar",
+# "X and its applications", "X, please", "X?". Left in, "similar" or "applications" would be
+# a part of the topic of its own, matched by any paper with the word: dev_day's topics typed
+# as "X and its applications" alerted at precision 0.59 instead of 0.69.
 REQUEST_END = re.compile(
     r"(?:\s+(?:related\s+)?(?:papers?|articles?|preprints?|publications?))?"
-    r"(?:[\s,]*\(?(?:broadly|generally|in\s+general|and\s+related\s+(?:topics|areas|fields|work))\)?)?"
+    r"(?:[\s,]*\(?(?:broadly|generally|in\s+general|etc|and\s+(?:the\s+like|beyond|more)"
+    r"|and\s+(?:related|similar)(?:\s+(?:topics|areas|fields|work|things))?"
+    r"|and\s+(?:its|their)\s+(?:applications|uses))\)?)?"
     r"(?:[\s,]+please)?[\s.!?]*$",
     re.IGNORECASE,
 )
+# Quotes in a topic, and a list's bullet or a hashtag before it ("- X", "#X", "“X” Y"): the
+# embedding reads them as part of the text, and search gives quotes no meaning. dev_day's
+# topics typed in quotes alerted at precision 0.673 instead of 0.688, after "#" at recall
+# 0.664 instead of 0.687.
+QUOTES = re.compile('["\u201c\u201d]')
+MARKS_AROUND = re.compile(r"^[\s\-*\u2022#>'`\u2018\u2019]+|[\s'`\u2018\u2019]+$")
 # "X, not Y", "X but not Y", "X except Y", "X excluding Y": what follows names what the
 # subscriber does not want, so it is no part of the subject. Matched on as topic words, such
 # words drew the papers they name.
@@ -180,7 +191,7 @@ def subject(text: str) -> str:
     diffusion models", "I am interested in diffusion models" and "diffusion models, not for
     images" are "diffusion models", and so is "diffusion models research", while "operations
     research" is a subject of its own."""
-    wanted = NOT_WANTED.sub("", REQUEST_START.sub("", text.strip()))
+    wanted = NOT_WANTED.sub("", REQUEST_START.sub("", MARKS_AROUND.sub("", QUOTES.sub("", text))))
     stripped = REQUEST_END.sub("", wanted).strip()
     shorter = WORK_END.sub("", stripped)
     if len(fulltext.words(shorter)) >= 2:

@@ -97,6 +97,14 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "papers on speculative decoding but not surveys",
         "speculative decoding except for diffusion models",
         "speculative decoding excluding hardware",
+        '"speculative decoding"',
+        "\u201cspeculative decoding\u201d",
+        "- speculative decoding",
+        "#speculative decoding",
+        "speculative decoding and its applications",
+        "Papers on speculative decoding and similar topics",
+        "speculative decoding and the like",
+        "speculative decoding, etc.",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -115,10 +123,16 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "teaching agents when not to answer",
         "best arm identification",
         "field of view estimation",
+        "vision and language",
+        "Bayes' rule",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
     assert subject(typed) == typed
+
+
+def test_quotes_inside_a_topic_are_no_part_of_its_subject():
+    assert subject('"world models" for robotics') == "world models for robotics"
 
 
 def test_a_word_joined_to_a_request_word_by_a_dash_is_the_subject_s():
