@@ -14,9 +14,10 @@ Six features, each computed against the papers stored so far:
               in meaning, the papers holding it are to the topic (closeness_factors) and,
               for a subscription, by the papers judged for it (judged_word_factor); 0 to 1
     title     the same share, counting only the words found in the title
-    facet     the coverage of the topic's best-covered part, where "and", "or" and commas
-              split it: "RAG and agentic search" is about either (specific_parts: a part
-              in a tenth of the papers is not one on its own)
+    facet     the coverage of the topic's best-covered part, where "and", "or", commas
+              and "&", "/" or "+" split it (search.PART_SEPARATOR): "RAG and agentic
+              search" is about either (specific_parts: a part in a tenth of the papers is
+              not one on its own)
     breadth   how broad the topic is, one number per topic: the log of the share of stored
               papers that contain all the words of one of its parts (after specific_parts),
               words that weigh nothing aside (Coverage._papers_naming)

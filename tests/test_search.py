@@ -29,6 +29,25 @@ def test_query_facets_split_a_topic_at_and_or_and_commas():
     assert query_facets('"') == [[]]
 
 
+@pytest.mark.parametrize(
+    "joined",
+    [
+        "speech / audio LLMs",
+        "speech/audio LLMs",
+        "speech & audio LLMs",
+        "speech&audio LLMs",
+        "speech + audio LLMs",
+    ],
+)
+def test_ampersands_slashes_and_plus_signs_written_for_and_split_a_topic(joined):
+    assert query_facets(joined) == query_facets("speech and audio LLMs")
+
+
+@pytest.mark.parametrize("phrase", ["Q&A systems", "w/o labels", "C++ code generation"])
+def test_ampersands_slashes_and_plus_signs_inside_a_word_do_not_split_a_topic(phrase):
+    assert len(query_facets(phrase)) == 1
+
+
 def test_words_that_introduce_examples_are_no_part_of_a_topic():
     assert query_facets("LLM reasoning (e.g. chain-of-thought)") == [
         ["llm", "reasoning", "chain", "thought"]
