@@ -120,10 +120,17 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "\u201cspeculative decoding\u201d",
         "- speculative decoding",
         "#speculative decoding",
+        "\U0001f916 speculative decoding \U0001f680",
         "speculative decoding and its applications",
         "Papers on speculative decoding and similar topics",
         "speculative decoding and the like",
         "speculative decoding, etc.",
+        "What's new in speculative decoding?",
+        "Follow speculative decoding",
+        "Track speculative decoding",
+        "I want to monitor speculative decoding",
+        "Subscribe me to speculative decoding",
+        "Studies of speculative decoding",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -144,6 +151,8 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "field of view estimation",
         "vision and language",
         "Bayes' rule",
+        "instruction following",
+        "tracking of cells",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
