@@ -212,7 +212,7 @@ def search(
 ) -> None:
     """Search the stored papers, as /papers search does."""
     from bot.query_encoder import for_settings
-    from bot.search import Search, names_a_subject, no_paper_contains, words_not_stored
+    from bot.search import Search, names_a_subject, spelling_note
     from bot.storage import Store
 
     if not names_a_subject(" ".join(query)):
@@ -236,9 +236,8 @@ def search(
         categories=list(categories) or None,
         authors=list(authors) or None,
     )
-    unknown = words_not_stored(store, " ".join(query))
-    if unknown:
-        click.echo(f"{no_paper_contains(unknown)}: check the spelling.", err=True)
+    if spelling := spelling_note(store, " ".join(query)):
+        click.echo(spelling, err=True)
     if as_json:
         _print_json(
             [
@@ -338,6 +337,7 @@ def subscribe(
     as_json: bool,
 ) -> None:
     """Subscribe a user's DM, or a channel, to a topic."""
+    from bot.search import read_as_note
     from bot.subscriptions import (
         SubscriptionError,
         categories_not_stored,
@@ -368,7 +368,9 @@ def subscribe(
         )
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
-    new = introduce(services.matcher, sub)
+    new = introduce(services.matcher, sub, " ".join(topic))
+    if new.respelled:
+        click.echo(read_as_note(new.respelled), err=True)
     for category in categories_not_stored(services.store, sub.categories):
         click.echo(
             f"Note: no stored paper is in the category {category!r}, so it alerts only once "

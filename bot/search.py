@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
+from string import ascii_lowercase
 
 import numpy as np
 
@@ -64,6 +65,10 @@ SIMILAR_QUERY_CHARS = 600
 METHODS = ("hybrid", "rrf", "bm25", "cosine")
 # With fewer papers stored, a word that none of them contains says nothing about its spelling.
 WORD_CHECK_PAPERS = 200
+# A misspelt word is read as the stored word one edit away (respellings()) when it is this
+# long and at least this many papers hold that word: shorter words have many neighbours.
+RESPELL_LENGTH = 5
+RESPELL_PAPERS = 3
 # Words that join a topic's words or introduce examples of them ("KV caches, especially their
 # compression", "LLM reasoning (e.g. chain-of-thought)") but are no part of any subject.
 STOPWORDS = frozenset(
@@ -228,12 +233,75 @@ def words_not_stored(store: Store, text: str) -> list[str]:
     return [w for w in words if not store.fulltext.in_any_text(w)]
 
 
+def respellings(store: Store, text: str) -> dict[str, str]:
+    """For each word of `text` that no stored paper contains (words_not_stored), the word
+    one edit away (a letter dropped, added or changed, or two letters swapped) that the most
+    stored papers contain, if RESPELL_PAPERS do: "agetns" is "agents". Words shorter than
+    RESPELL_LENGTH or with digits have too many neighbours, or none, to guess from, and one
+    typed with a capital is likelier a name too new for the papers ("Gemma" is not "gamma")."""
+    named = {w.lower() for w in fulltext.WORD.findall(text) if not w.islower()}
+    corrections = {}
+    for word in words_not_stored(store, text):
+        if len(word) < RESPELL_LENGTH or not word.isalpha() or word in named:
+            continue
+        found = store.fulltext.text_frequencies(sorted(one_edit_away(word)))
+        likely = [c for c in found if found[c] >= RESPELL_PAPERS and written(store, c)]
+        if likely:
+            corrections[word] = min(likely, key=lambda c: (-found[c], c))
+    return corrections
+
+
+def written(store: Store, word: str) -> bool:
+    """Whether stored papers write `word` itself, not only words of its stem: "automous" is
+    no word, though its stem "autom" is that of "automated"."""
+    return any(word in fulltext.words(text) for text in store.fulltext.texts_with(word, 20))
+
+
+def one_edit_away(word: str) -> set[str]:
+    """The strings one letter dropped, added or changed, or two neighbours swapped, away
+    from `word` (lower case)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in ascii_lowercase),
+        *(a + c + b for a, b in splits for c in ascii_lowercase),
+    } - {word}
+
+
+def respelled(text: str, corrections: dict[str, str]) -> str:
+    """`text` with each misspelt word (respellings()) replaced by its correction."""
+    for typed, meant in corrections.items():
+        text = re.sub(rf"(?<![^\W_]){re.escape(typed)}(?![^\W_])", meant, text)
+    return text
+
+
 def no_paper_contains(words: list[str]) -> str:
     """The start of a sentence about words_not_stored(): "No stored paper contains the
     words 'a' and 'b'"."""
+    return f"No stored paper contains the {'word' if len(words) == 1 else 'words'} {listed(words)}"
+
+
+def read_as_note(corrections: dict[str, str]) -> str:
+    """The sentence that says what misspelt words were read as (respellings())."""
+    return f"{no_paper_contains(list(corrections))}: read as {listed(list(corrections.values()))}."
+
+
+def spelling_note(store: Store, text: str) -> str:
+    """What to tell someone who searched for `text` about its words that no stored paper
+    contains: what they were read as, or to check their spelling ("" if none)."""
+    corrected = respellings(store, text)
+    unread = [word for word in words_not_stored(store, text) if word not in corrected]
+    notes = [read_as_note(corrected)] if corrected else []
+    if unread:
+        notes.append(f"{no_paper_contains(unread)}: check the spelling.")
+    return " ".join(notes)
+
+
+def listed(words: list[str]) -> str:
+    """ "'a'", "'a' and 'b'", "'a', 'b' and 'c'"."""
     quoted = [f"'{word}'" for word in words]
-    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-    return f"No stored paper contains the {'word' if len(words) == 1 else 'words'} {listed}"
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def query_terms(text: str) -> list[str]:
@@ -474,7 +542,7 @@ class Search:
         any of them, `authors` those with an author whose name contains one of them.
         `method` is "hybrid" (the relevance model), "rrf", "bm25" or "cosine".
         """
-        query = subject(query)
+        query = respelled(subject(query), respellings(self.store, query))
         if not query.strip():
             return []
         check_method(method)

@@ -25,7 +25,14 @@ from bot.match import (
     threshold_for,
 )
 from bot.papers import Paper, arxiv_id
-from bot.search import names_a_subject, no_paper_contains, subject, words_not_stored
+from bot.search import (
+    names_a_subject,
+    no_paper_contains,
+    respelled,
+    respellings,
+    subject,
+    words_not_stored,
+)
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription
 
@@ -134,6 +141,7 @@ def subscribe(
             "search results show them, or its arXiv id or URL."
         )
     seed_papers = list(dict.fromkeys(paper.id for paper in seeds.values()))
+    topic = respelled(topic, respellings(store, topic))
     wanted = _compared(
         topic, threshold, cadence, strictness, seed_papers, required, excluded, authors, categories
     )
@@ -397,15 +405,19 @@ class NewSubscription:
     previews: list[Paper]
     # Its words that no stored paper contains (words_not_stored()).
     unknown_words: list[str]
+    # Words of the topic as typed that were misspelt, and what subscribe() read them as.
+    respelled: dict[str, str]
 
 
-def introduce(matcher: Matcher, subscription: Subscription) -> NewSubscription:
-    """A new subscription with what its reply shows."""
+def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> NewSubscription:
+    """A new subscription with what its reply shows; `typed` is its topic as typed, before
+    subscribe() corrected its spelling."""
     return NewSubscription(
         subscription=subscription,
         threshold=threshold_of(matcher, subscription),
         previews=preview(matcher, subscription),
         unknown_words=words_not_stored(matcher.store, subscription.topic),
+        respelled=respellings(matcher.store, typed) if typed else {},
     )
 
 

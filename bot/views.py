@@ -16,7 +16,7 @@ from collections.abc import Callable
 from bot.blocks import bold, escape, fit, link, short_authors, truncate
 from bot.commands import SearchQuery
 from bot.papers import Paper
-from bot.search import no_paper_contains
+from bot.search import read_as_note
 from bot.storage import Subscription
 from bot.subscriptions import NewSubscription, conditions, matched_on, unknown_words_note
 
@@ -97,14 +97,12 @@ def help_message(unknown: str | None = None) -> dict:
 
 
 def search_results(
-    query: SearchQuery, papers: list[Paper], offset: int, has_more: bool, unknown_words: list[str]
+    query: SearchQuery, papers: list[Paper], offset: int, has_more: bool, spelling: str
 ) -> dict:
     """One page of search results: each paper with its buttons, and a button for more; and
-    the query's words that no stored paper contains (search.words_not_stored)."""
+    what was said of the query's words that no stored paper contains (search.spelling_note)."""
     shown = fit(query.text, 200)
-    spelling = (
-        f" {escape(no_paper_contains(unknown_words))}: check the spelling." if unknown_words else ""
-    )
+    spelling = f" {escape(spelling)}" if spelling else ""
     if not papers:
         where = "more " if offset else ""
         text = f"No {where}stored papers match “{shown}”{filters_note(query)}."
@@ -294,6 +292,8 @@ def subscribed_message(new: NewSubscription) -> dict:
     blocks = [section("Subscribed: " + describe(subscription, new.threshold))]
     if read_as := matched_on(subscription):
         blocks.append(context(f"Papers are matched on {bold(fit(read_as, MAX_TOPIC))}."))
+    if new.respelled:
+        blocks.append(context(escape(read_as_note(new.respelled))))
     if new.unknown_words:
         blocks.append(context(escape(unknown_words_note(new.unknown_words))))
     if new.previews:

@@ -190,7 +190,7 @@ def next_page(click: Click) -> None:
         raise subs.SubscriptionError("That button is out of date; search again.") from None
     papers, more = search_page(click.services.search, query, offset, views.PAGE_SIZE)
     # The first page named the query's words that no stored paper contains.
-    click.reply(views.search_results(query, papers, offset, more, []), replace_original=True)
+    click.reply(views.search_results(query, papers, offset, more, ""), replace_original=True)
 
 
 def change_subscription(click: Click, change, done: str) -> None:

@@ -13,7 +13,7 @@ from bot import views
 from bot.blocks import bold
 from bot.commands import Command, parse
 from bot.discover import search_page
-from bot.search import words_not_stored
+from bot.search import spelling_note
 from bot.services import Services
 from bot.status_report import status_lines
 from handlers.common import Reply, apologising, refresh_home, threshold_getter
@@ -63,8 +63,8 @@ def show_help(command: Command, caller: Caller) -> None:
 def search(command: Command, caller: Caller) -> None:
     services = caller.services
     papers, more = search_page(services.search, command.query, 0, views.PAGE_SIZE)
-    unknown = words_not_stored(services.store, command.query.text)
-    caller.reply(views.search_results(command.query, papers, 0, more, unknown))
+    spelling = spelling_note(services.store, command.query.text)
+    caller.reply(views.search_results(command.query, papers, 0, more, spelling))
 
 
 def subscribe(command: Command, caller: Caller) -> None:
@@ -73,12 +73,14 @@ def subscribe(command: Command, caller: Caller) -> None:
     subscription = subs.subscribe(
         services.store, services.embedder, topic=command.text, owner=caller.user, target=target
     )
-    answer_subscribed(subscription, caller)
+    answer_subscribed(subscription, caller, command.text)
 
 
-def answer_subscribed(subscription, caller: Caller) -> None:
-    """The reply to a new subscription: what it is and what it would have matched."""
-    caller.reply(views.subscribed_message(subs.introduce(caller.services.matcher, subscription)))
+def answer_subscribed(subscription, caller: Caller, typed: str = "") -> None:
+    """The reply to a new subscription (to the topic `typed`): what it is and what it would
+    have matched."""
+    new = subs.introduce(caller.services.matcher, subscription, typed)
+    caller.reply(views.subscribed_message(new))
     refresh_home(caller.client, caller.services, caller.user)
 
 

@@ -86,7 +86,7 @@ def create(client: WebClient, services: Services, user: str, topic: str, values:
         strictness=values.get("strictness") or "normal",
     )
     # A modal has no response_url: the previews to judge go to the user's DM.
-    new = subs.introduce(services.matcher, subscription)
+    new = subs.introduce(services.matcher, subscription, topic)
     client.chat_postMessage(channel=user, **views.subscribed_message(new))
 
 

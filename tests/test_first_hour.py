@@ -422,11 +422,26 @@ def test_subscribe_names_the_words_no_stored_paper_contains(db):
     paperbot(
         "--db", db, "ingest", str(FEEDS / "arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml")
     )
-    typo = paperbot("--db", db, "subscribe", "lerning from human feedbak", "--user", "U1")
-    assert typo.exit_code == 0
-    assert typo.stderr.startswith("No stored paper contains the words 'lerning' and 'feedbak' yet")
+    unknown = paperbot("--db", db, "subscribe", "learning from human qzxwv", "--user", "U1")
+    assert unknown.exit_code == 0
+    assert unknown.stderr.startswith("No stored paper contains the word 'qzxwv' yet")
     spelt = paperbot("--db", db, "subscribe", "learning from human feedback", "--user", "U2")
     assert spelt.exit_code == 0 and spelt.stderr == ""
+
+
+def test_subscribe_reads_a_misspelt_word_as_the_stored_word_one_letter_away(db):
+    paperbot(
+        "--db", db, "ingest", str(FEEDS / "arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml")
+    )
+    typo = paperbot("--db", db, "subscribe", "lerning from human feedbak", "--json", "--user", "U1")
+    assert typo.exit_code == 0
+    assert typo.stderr == (
+        "No stored paper contains the words 'lerning' and 'feedbak': read as 'learning' and "
+        "'feedback'.\n"
+    )
+    assert json.loads(typo.stdout)["topic"] == "learning from human feedback"
+    again = paperbot("--db", db, "subscribe", "learning from human feedback", "--user", "U1")
+    assert again.exit_code == 1 and "already delivers exactly this topic" in again.stderr
 
 
 def test_search_names_the_words_no_stored_paper_contains(db):
@@ -434,11 +449,17 @@ def test_search_names_the_words_no_stored_paper_contains(db):
         "--db", db, "ingest", str(FEEDS / "arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml")
     )
     for output in ((), ("--json",)):
-        typo = paperbot("--db", db, "search", "lerning from human feedbak", *output)
+        typo = paperbot("--db", db, "search", "lerning from human qzxwv", *output)
         assert typo.exit_code == 0
         assert typo.stderr == (
-            "No stored paper contains the words 'lerning' and 'feedbak': check the spelling.\n"
+            "No stored paper contains the word 'lerning': read as 'learning'. "
+            "No stored paper contains the word 'qzxwv': check the spelling.\n"
         )
+    typo = paperbot("--db", db, "search", "lerning from human feedbak", "--json")
+    spelt = paperbot("--db", db, "search", "learning from human feedback", "--json")
+    assert [hit["id"] for hit in json.loads(typo.stdout)] == [
+        hit["id"] for hit in json.loads(spelt.stdout)
+    ]
     spelt = paperbot("--db", db, "search", "learning from human feedback")
     assert spelt.exit_code == 0 and spelt.stderr == ""
 

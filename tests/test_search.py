@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from bot.papers import Paper
-from bot.search import query_facets, query_phrases, query_terms, subject
+from bot.search import (
+    query_facets,
+    query_phrases,
+    query_terms,
+    respelled,
+    respellings,
+    subject,
+)
 
 # The same behaviour on both database systems (tests/conftest.py).
 pytestmark = pytest.mark.both_backends
@@ -375,3 +382,28 @@ def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
     hits = services.search.search("quadcopter sheep", limit=3)
     assert hits[0].paper.id == "2608.00002" and hits[0].bm25_rank == 1
     assert store.fulltext.search(["pigeons"], 10) == []
+
+
+@pytest.fixture
+def spelling_store(services, monkeypatch):
+    """A store whose papers write "autonomous" and, more often, "automated" (stem "autom")."""
+    monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 1)
+    abstracts = ["Autonomous driving with world models."] * 3 + ["Automated captions."] * 5
+    services.store.papers.upsert(
+        [Paper(id=f"s.{i}", title="", abstract=text, url="") for i, text in enumerate(abstracts)]
+    )
+    return services.store
+
+
+def test_a_misspelt_word_is_read_as_the_word_one_edit_away_that_papers_write(spelling_store):
+    # "automous" is one edit from "autonmous" too, and its stem is that of "automated".
+    assert respellings(spelling_store, "autonmous driving") == {"autonmous": "autonomous"}
+    assert respellings(spelling_store, "autonomuos driving") == {"autonomuos": "autonomous"}
+    assert respelled("the autonmous car", {"autonmous": "autonomous"}) == "the autonomous car"
+
+
+@pytest.mark.parametrize(
+    "typed", ["wrld models", "AUTONMOUS driving", "Autonmous driving", "autonmous2 driving"]
+)
+def test_short_words_names_and_words_with_digits_are_not_respelled(spelling_store, typed):
+    assert respellings(spelling_store, typed) == {}

@@ -39,7 +39,7 @@ def _shown(node) -> str:
 
 
 def test_search_results_escape_and_fit():
-    message = search_results(SearchQuery("<!channel>"), [HOSTILE] * 5, 0, True, [])
+    message = search_results(SearchQuery("<!channel>"), [HOSTILE] * 5, 0, True, "")
     rendered = texts(message)
     assert "<!channel>" not in rendered and "<!here>" not in rendered and "<@U123>" not in rendered
     assert len(message["blocks"]) <= 50
@@ -50,7 +50,7 @@ def test_search_results_escape_and_fit():
 
 
 def test_search_heading_quotes_the_query_so_a_star_cannot_break_bold():
-    message = search_results(SearchQuery('NEAR( "x*'), [HOSTILE], 0, False, [])
+    message = search_results(SearchQuery('NEAR( "x*'), [HOSTILE], 0, False, "")
     heading = message["blocks"][0]["text"]["text"]
     assert heading.startswith('Papers for “NEAR( "x*”')
     assert "*" not in heading.replace('"x*', "")
@@ -169,19 +169,31 @@ def test_a_noted_judgment_shows_the_title_escaped_once():
 
 def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     typo = Subscription(8, "U1", "U1", "reinforcment lerning", None, "instant", False, None, "")
-    new = NewSubscription(typo, 0.42, previews=[], unknown_words=["reinforcment", "lerning"])
+    new = NewSubscription(
+        typo, 0.42, previews=[], unknown_words=["reinforcment", "lerning"], respelled={}
+    )
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
         "for nothing until one does. If that is a misspelling, remove this subscription"
     ) in texts(subscribed_message(new))
-    spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[])
+    spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[], respelled={})
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
 
 
-def test_search_results_name_the_words_no_stored_paper_contains():
+def test_a_new_subscription_says_what_its_misspelt_words_were_read_as():
+    spelt = Subscription(8, "U1", "U1", "reinforcement learning", None, "instant", False, None, "")
+    respelled = {"reinforcment": "reinforcement", "lerning": "learning"}
+    new = NewSubscription(spelt, 0.42, previews=[], unknown_words=[], respelled=respelled)
+    assert (
+        "No stored paper contains the words 'reinforcment' and 'lerning': read as "
+        "'reinforcement' and 'learning'."
+    ) in texts(subscribed_message(new))
+
+
+def test_search_results_say_what_was_said_of_the_query_s_spelling():
     query = SearchQuery("lerning from human <feedbak>")
-    found = texts(search_results(query, [HOSTILE], 0, False, ["lerning", "<feedbak>"]))
-    assert "No stored paper contains the words 'lerning' and '&lt;feedbak&gt;'" in found
-    nothing = search_results(query, [], 0, False, ["lerning"])["text"]
-    assert nothing.endswith("No stored paper contains the word 'lerning': check the spelling.")
-    assert "check the spelling" not in texts(search_results(query, [HOSTILE], 0, False, []))
+    found = texts(search_results(query, [HOSTILE], 0, False, "No stored paper has '<feedbak>'."))
+    assert "No stored paper has '&lt;feedbak&gt;'." in found
+    nothing = search_results(query, [], 0, False, "Check 'lerning'.")["text"]
+    assert nothing.endswith("Try fewer words or drop a filter. Check 'lerning'.")
+    assert "No stored paper" not in texts(search_results(query, [HOSTILE], 0, False, ""))

@@ -83,6 +83,11 @@ SELECT_TEXTS_WITH = text(
     "order by paper_terms.paper desc limit :limit"
 )
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
+SELECT_TEXT_FREQUENCIES = sql_with_lists(
+    "select term, count(*) from paper_terms where term in :terms "
+    "and (title > 0 or abstract > 0) group by term",
+    "terms",
+)
 
 
 def words(text: str) -> list[str]:
@@ -290,6 +295,17 @@ class FullText:
                 term=term,
             )
         )
+
+    def text_frequencies(self, words: list[str]) -> dict[str, int]:
+        """For each of `words` that some paper's title or abstract contains, how many
+        papers' do."""
+        terms = dict(zip(words, terms_of(words), strict=True))
+        distinct = list(dict.fromkeys(terms.values()))
+        counts = {}
+        for start in range(0, len(distinct), TERMS_PER_QUERY):
+            chunk = distinct[start : start + TERMS_PER_QUERY]
+            counts.update(self._db.tuples(SELECT_TEXT_FREQUENCIES, terms=chunk))
+        return {word: counts[term] for word, term in terms.items() if term in counts}
 
     def term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids of the papers whose title or abstract contains `word`, and which of them

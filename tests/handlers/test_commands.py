@@ -62,12 +62,23 @@ def test_a_5000_character_query_is_cut_and_fits_slack_limits(slack_app):
 def test_search_names_the_words_no_stored_paper_contains(slack_app, monkeypatch):
     # The sample holds 109 papers, fewer than the check waits for.
     monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 100)
+    slack_app.command("search machine qzxwv")
+    text = response_text(slack_app.next_response())
+    assert "No stored paper contains the word 'qzxwv': check the spelling." in text
+    slack_app.command("subscribe machine qzxwv")
+    text = response_text(slack_app.next_response())
+    assert "No stored paper contains the word 'qzxwv' yet, so it counts for nothing" in text
+
+
+def test_a_misspelt_word_is_read_as_the_stored_word_one_letter_away(slack_app, monkeypatch):
+    monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 100)
     slack_app.command("search machine transaltion")
     text = response_text(slack_app.next_response())
-    assert "No stored paper contains the word 'transaltion': check the spelling." in text
+    assert "No stored paper contains the word 'transaltion': read as 'translation'." in text
     slack_app.command("subscribe machine transaltion")
     text = response_text(slack_app.next_response())
-    assert "No stored paper contains the word 'transaltion' yet, so it counts for nothing" in text
+    assert "Subscribed: #1 *machine translation*" in text
+    assert "No stored paper contains the word 'transaltion': read as 'translation'." in text
 
 
 def test_search_filters(slack_app):
