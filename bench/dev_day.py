@@ -23,7 +23,8 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    of each judged topic that has a common acronym) and the same in lower case ("rag and
    agentic search"), beside the topics as judged.
 2c. The same for every topic typed as a request for papers ("Show me X", "X, not surveys",
-   one of REQUESTS each), beside the topics as judged.
+   one of REQUESTS each), with "/" for "and" ("speech / audio"), and with two letters of
+   its longest word swapped ("agetns"), beside the topics as judged.
 4. Feedback beyond the first five: half of the second half arrives in four parts, and
    after each part the subscriber judges every alert it got; after the five previews and
    after each part, precision and recall on the other half of the second half, which is
@@ -79,6 +80,11 @@ REQUESTS = [
     "I'd like papers on {}",
     "Keep me posted on {}",
     "{} and related topics",
+    '"{}"',
+    "What's new in {}?",
+    "Follow {}",
+    "{} and its applications",
+    "- {}",
 ]
 # Judged topics as people would type them with acronyms: {"as judged": "with acronyms"}.
 ACRONYM_TOPICS = Path(__file__).resolve().parent / "acronym_topics.json"
@@ -344,14 +350,32 @@ def acronym_table(services: Services, topics: list[dict], every: set[str]) -> No
 
 
 def request_table(services: Services, topics: list[dict], every: set[str]) -> None:
-    """Section 2c: the same for every topic as judged and typed as a request for papers,
-    each topic in the next of REQUESTS."""
+    """Section 2c: the same for every topic as judged, typed as a request for papers (each
+    topic in the next of REQUESTS), with a slash for "and", and with a typo."""
     print(f"\nThe {len(topics)} topics as judged, then typed as requests ({REQUESTS[0]!r}, ...)")
     asked = [
         {**t, "query": REQUESTS[k % len(REQUESTS)].format(t["query"])} for k, t in enumerate(topics)
     ]
-    for label, typed in (("as judged", topics), ("as requests", asked)):
+    slashed = [{**t, "query": t["query"].replace(" and ", " / ")} for t in topics]
+    misspelt = [{**t, "query": with_a_typo(t["query"])} for t in topics]
+    for label, typed in (
+        ("as judged", topics),
+        ("as requests", asked),
+        ("with a slash", slashed),
+        ("with a typo", misspelt),
+    ):
         print_typed_row(services, label, typed, every)
+
+
+def with_a_typo(topic: str) -> str:
+    """`topic` with the middle two letters of its longest word swapped ("agetns"), if that
+    has five letters or more."""
+    words = topic.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word, middle = words[longest], len(words[longest]) // 2
+    if len(word) >= 5:
+        words[longest] = word[:middle] + word[middle + 1] + word[middle] + word[middle + 2 :]
+    return " ".join(words)
 
 
 def print_typed_row(services: Services, label: str, typed: list[dict], every: set[str]) -> None:

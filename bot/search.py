@@ -68,7 +68,9 @@ WORD_CHECK_PAPERS = 200
 # A misspelt word is read as the stored word one edit away (respellings()) when it is this
 # long and at least this many papers hold that word: shorter words have many neighbours.
 RESPELL_LENGTH = 5
-RESPELL_PAPERS = 3
+RESPELL_PAPERS = 2
+# How many of the papers with a word's stem are read to find the word itself written.
+WRITTEN_TEXTS = 100
 # Words that join a topic's words or introduce examples of them ("KV caches, especially their
 # compression", "LLM reasoning (e.g. chain-of-thought)") but are no part of any subject.
 STOPWORDS = frozenset(
@@ -245,16 +247,23 @@ def respellings(store: Store, text: str) -> dict[str, str]:
         if len(word) < RESPELL_LENGTH or not word.isalpha() or word in named:
             continue
         found = store.fulltext.text_frequencies(sorted(one_edit_away(word)))
-        likely = [c for c in found if found[c] >= RESPELL_PAPERS and written(store, c)]
-        if likely:
-            corrections[word] = min(likely, key=lambda c: (-found[c], c))
+        likely = sorted(
+            (c for c in found if found[c] >= RESPELL_PAPERS), key=lambda c: (-found[c], c)
+        )
+        if meant := next(filter(None, (written_form(store, c) for c in likely)), None):
+            corrections[word] = meant
     return corrections
 
 
-def written(store: Store, word: str) -> bool:
-    """Whether stored papers write `word` itself, not only words of its stem: "automous" is
-    no word, though its stem "autom" is that of "automated"."""
-    return any(word in fulltext.words(text) for text in store.fulltext.texts_with(word, 20))
+def written_form(store: Store, word: str) -> str | None:
+    """`word` as stored papers write it: itself, or else a word one edit away in the papers
+    with its stem ("jailbreak" for "jailbreaks"); None when they write neither: "automous"
+    is no word, though its stem "autom" is that of "automated"."""
+    texts = store.fulltext.texts_with(word, WRITTEN_TEXTS)
+    seen = {w for text in texts for w in fulltext.words(text)}
+    if word in seen:
+        return word
+    return min(seen & one_edit_away(word), default=None)
 
 
 def one_edit_away(word: str) -> set[str]:

@@ -386,9 +386,11 @@ def test_search_finds_the_new_words_of_an_updated_abstract(services, corpus):
 
 @pytest.fixture
 def spelling_store(services, monkeypatch):
-    """A store whose papers write "autonomous" and, more often, "automated" (stem "autom")."""
+    """A store whose papers write "autonomous" and, more often, "automated" (stem "autom"),
+    and "jailbreak" but never "jailbreaks"."""
     monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 1)
     abstracts = ["Autonomous driving with world models."] * 3 + ["Automated captions."] * 5
+    abstracts += ["A jailbreak attack."] * 2
     services.store.papers.upsert(
         [Paper(id=f"s.{i}", title="", abstract=text, url="") for i, text in enumerate(abstracts)]
     )
@@ -400,6 +402,8 @@ def test_a_misspelt_word_is_read_as_the_word_one_edit_away_that_papers_write(spe
     assert respellings(spelling_store, "autonmous driving") == {"autonmous": "autonomous"}
     assert respellings(spelling_store, "autonomuos driving") == {"autonomuos": "autonomous"}
     assert respelled("the autonmous car", {"autonmous": "autonomous"}) == "the autonomous car"
+    # "jailbreaks" is one edit away, and papers write it "jailbreak".
+    assert respellings(spelling_store, "jailberaks") == {"jailberaks": "jailbreak"}
 
 
 @pytest.mark.parametrize(
