@@ -138,6 +138,18 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "I want to monitor speculative decoding",
         "Subscribe me to speculative decoding",
         "Studies of speculative decoding",
+        "I'm working on speculative decoding",
+        "My research is on speculative decoding",
+        "We study speculative decoding",
+        "Our group works on speculative decoding",
+        "My PhD research focuses on speculative decoding",
+        "I research speculative decoding",
+        "speculative decoding (not surveys)",
+        "speculative decoding -surveys -hardware",
+        "arxiv papers on speculative decoding",
+        "speculative decoding papers on arXiv",
+        "State of the art in speculative decoding",
+        "SOTA speculative decoding",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -160,6 +172,12 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "Bayes' rule",
         "instruction following",
         "tracking of cells",
+        "working memory in LLMs",
+        "study design in clinical trials",
+        "state space models",
+        "GPT-4 evaluation",
+        "X-ray imaging",
+        "daily activity recognition",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
