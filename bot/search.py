@@ -75,7 +75,7 @@ WRITTEN_TEXTS = 100
 # compression", "LLM reasoning (e.g. chain-of-thought)") but are no part of any subject.
 STOPWORDS = frozenset(
     "a an and are as at be by for from in into is of on or the to with via using"
-    " such including especially particularly etc e g i".split()
+    " such including especially particularly etc e g i vs versus".split()
 )
 # The words people wrap a subject in when they ask for papers: "papers about X", "I am
 # interested in X", "recent work on X", "show me X", "Topic: X", "X papers, please". They name
@@ -86,13 +86,17 @@ STOPWORDS = frozenset(
 ASKING = (
     "please i i'm im i'd we we're me am are would like want show send find give tell notify alert"
     " keep posted updated informed looking for some any all the new recent latest good great"
-    " interesting important notable cool arxiv"
+    " interesting important notable cool arxiv mainly mostly primarily"
 ).split()
 WHAT = (
     "papers? articles? preprints? publications? work research studies advances progress"
     " developments methods approaches techniques updates news stuff anything everything"
 ).split()
 ON = r"about on in into for of regarding concerning related\s+to around".split()
+# Words that lead a subject without being part of it: "Latest X", "Mainly X", "Broadly: X".
+LEADS = (
+    r"recent new newest latest any interesting all\s+things broadly mainly mostly primarily".split()
+)
 # Verbs that ask to be kept up to date: "Follow X", "Track X", "Subscribe to X".
 FOLLOW = r"follow track watch monitor subscribe(?:\s+me)?\s+to".split()
 # Who is asking and what they work on: "I'm working on X", "My group studies X", "My
@@ -113,7 +117,7 @@ REQUEST_FORMS = [
     rf"{ASKING_WORDS}*{one_of(WHAT)}\s+{one_of(ON)}",  # "recent papers on", "work in"
     rf"{ASKING_WORDS}*(?:interested\s+in|about|regarding)",  # "I am interested in"
     rf"{ASKING_WORDS}+(?:on|for|me)",  # "keep me posted on", "looking for", "show me"
-    rf"{ASKING_WORDS}*(?:recent|new|newest|latest|any|interesting|all\s+things)",  # "latest"
+    rf"{ASKING_WORDS}*{one_of(LEADS)}",  # "latest", "broadly:"
     r"(?:the\s+)?(?:sota|state[\s-]+of[\s-]+the[\s-]+art)(?:\s+(?:in|on|for))?",  # "SOTA"
     rf"{WHO}\s+(?:(?:currently|mainly|mostly|also)\s+)?{WORKING}(?:\s+{WORKING})?"
     r"(?:\s+(?:on|in|into|with))?",  # "I'm working on", "my research focuses on"
@@ -121,6 +125,7 @@ REQUEST_FORMS = [
     rf"{ASKING_WORDS}*(?:to\s+)?{one_of(FOLLOW)}",  # "follow", "I want to track"
     r"what(?:'s|\u2019s|\s+is)\s+(?:new|happening|going\s+on)\s+(?:in|on|with)",  # "what's new in"
     r"(?:topics?|interests?)\s*:",  # "Topic:"
+    rf"{ASKING_WORDS}*(?:hot\s+topics|trends|trending)\s+{one_of(ON)}",  # "hot topics in"
 ]
 REQUEST_START = re.compile(
     rf"^(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)+", re.IGNORECASE
@@ -157,7 +162,7 @@ NOT_WANTED = re.compile(
     re.IGNORECASE,
 )
 # "X research", "X work": a request when X has two words or more, not "operations research".
-WORK_END = re.compile(r"\s+(?:research|work|studies)$", re.IGNORECASE)
+WORK_END = re.compile(r"\s+(?:research|work|studies|stuff)$", re.IGNORECASE)
 # Where a topic's parts meet (query_facets): "and", "or", a comma or a semicolon, and "&",
 # "/" or "+" written for them ("speech / audio", "vision&language", but not "Q&A", "w/o" or
 # "C++"), but not one inside brackets, that is, followed by a closing bracket before any

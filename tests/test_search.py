@@ -150,6 +150,11 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "speculative decoding papers on arXiv",
         "State of the art in speculative decoding",
         "SOTA speculative decoding",
+        "Mainly speculative decoding",
+        "Broadly: speculative decoding",
+        "Hot topics in speculative decoding",
+        "Trends in speculative decoding",
+        "speculative decoding stuff",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -182,6 +187,11 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
     assert subject(typed) == typed
+
+
+def test_versus_joins_the_words_of_a_topic():
+    assert query_terms("RL vs SFT for reasoning") == ["rl", "sft", "reasoning"]
+    assert query_terms("RL versus SFT") == ["rl", "sft"]
 
 
 def test_quotes_inside_a_topic_are_no_part_of_its_subject():
