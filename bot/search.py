@@ -84,7 +84,8 @@ STOPWORDS = frozenset(
 # 2%): dev_day's topics typed as "I am interested in papers about X" alerted at recall 0.13
 # instead of 0.65, as "Show me X" 0.24, "Topic: X" 0.24, "Latest X" 0.28 and "X (broadly)" 0.32.
 ASKING = (
-    "please i i'm im i'd we we're me am are would like want show send find give tell notify alert"
+    "please i i'm im i'd we we're me am are would like want need can could you show send find give"
+    " get tell notify alert"
     " keep posted updated informed looking for some any all the new recent latest good great"
     " interesting important notable cool arxiv mainly mostly primarily"
 ).split()
@@ -98,7 +99,9 @@ LEADS = (
     r"recent new newest latest any interesting all\s+things broadly mainly mostly primarily".split()
 )
 # Verbs that ask to be kept up to date: "Follow X", "Track X", "Subscribe to X".
-FOLLOW = r"follow track watch monitor subscribe(?:\s+me)?\s+to".split()
+FOLLOW = r"follow track watch monitor subscribe(?:\s+me)?\s+to find get fetch".split()
+# A greeting before a request: "Hi! Please send me papers on X".
+GREETING = r"(?:hi|hello|hey|dear\s+\w+)\b(?:\s+there)?[\s,!.]+"
 # Who is asking and what they work on: "I'm working on X", "My group studies X", "My
 # research is on X".
 WHO = r"(?:i|we|i'm|we're|i\s+am|we\s+are|(?:my|our)(?:\s+\w+){1,2}?)"
@@ -124,11 +127,13 @@ REQUEST_FORMS = [
     rf"{WHO}\s+(?:is|are)(?:\s+(?:on|in|about|into))?",  # "my research is on"
     rf"{ASKING_WORDS}*(?:to\s+)?{one_of(FOLLOW)}",  # "follow", "I want to track"
     r"what(?:'s|\u2019s|\s+is)\s+(?:new|happening|going\s+on)\s+(?:in|on|with)",  # "what's new in"
-    r"(?:topics?|interests?)\s*:",  # "Topic:"
+    rf"(?:topics?|interests?|{one_of(WHAT)})\s*:",  # "Topic:", "Papers:"
     rf"{ASKING_WORDS}*(?:hot\s+topics|trends|trending)\s+{one_of(ON)}",  # "hot topics in"
 ]
 REQUEST_START = re.compile(
-    rf"^(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)+", re.IGNORECASE
+    rf"^{GREETING}(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)*|"
+    rf"^(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)+",
+    re.IGNORECASE,
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
@@ -142,7 +147,7 @@ REQUEST_END = re.compile(
     r"(?:[\s,]*\(?(?:broadly|generally|in\s+general|etc|and\s+(?:the\s+like|beyond|more)"
     r"|and\s+(?:related|similar)(?:\s+(?:topics|areas|fields|work|things))?"
     r"|and\s+(?:its|their)\s+(?:applications|uses))\)?)?"
-    r"(?:[\s,]+please)?[\s.!?]*$",
+    r"(?:[\s,]+please)?(?:[\s,]+(?:thanks|thank\s+you|thx|cheers))?[\s.!?]*$",
     re.IGNORECASE,
 )
 # Quotes in a topic, and a list's bullet, a hashtag or an emoji around it ("- X", "#X",

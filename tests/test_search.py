@@ -155,6 +155,13 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "Hot topics in speculative decoding",
         "Trends in speculative decoding",
         "speculative decoding stuff",
+        "Hi! Please send me papers on speculative decoding",
+        "Hey, speculative decoding please",
+        "speculative decoding, thanks!",
+        "Can you send me papers on speculative decoding?",
+        "Could you find speculative decoding?",
+        "Need papers on speculative decoding",
+        "Papers: speculative decoding",
     ],
 )
 def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
@@ -183,6 +190,9 @@ def test_the_subject_of_a_request_for_papers_is_what_it_asks_about(typed):
         "GPT-4 evaluation",
         "X-ray imaging",
         "daily activity recognition",
+        "high-resolution image synthesis",
+        "hi-fi audio",
+        "CAN bus intrusion detection",
     ],
 )
 def test_a_subject_that_names_papers_or_research_is_kept_whole(typed):
