@@ -180,8 +180,8 @@ def _refuse_duplicate(store: Store, owner: str, target: str, wanted: tuple) -> N
         )
         if e.target == target and existing == wanted:
             raise SubscriptionError(
-                f"Subscription #{e.id} already delivers exactly this topic with these "
-                "settings; nothing was added."
+                f"Subscription #{e.id} already delivers this topic, typed there as "
+                f"{e.topic!r}, with these settings; nothing was added."
             )
 
 

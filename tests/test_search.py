@@ -158,6 +158,7 @@ def test_query_phrases_are_neighbouring_words_within_each_part_of_a_topic():
         "Hi! Please send me papers on speculative decoding",
         "Hey, speculative decoding please",
         "speculative decoding, thanks!",
+        "speculative decoding pls",
         "Can you send me papers on speculative decoding?",
         "Could you find speculative decoding?",
         "Need papers on speculative decoding",
@@ -444,8 +445,19 @@ def test_a_misspelt_word_is_read_as_the_word_one_edit_away_that_papers_write(spe
     assert respellings(spelling_store, "jailberaks") == {"jailberaks": "jailbreak"}
 
 
-@pytest.mark.parametrize(
-    "typed", ["wrld models", "AUTONMOUS driving", "Autonmous driving", "autonmous2 driving"]
-)
-def test_short_words_names_and_words_with_digits_are_not_respelled(spelling_store, typed):
+@pytest.mark.parametrize("typed", ["wrld models", "autonmous2 driving", "Jailberaks"])
+def test_short_words_words_with_digits_and_names_of_rare_words_are_not_respelled(
+    spelling_store, typed
+):
+    # A capitalised word may be a name ("Gemma" is not "gamma"): it is read as another only
+    # if 1% of the papers or more hold that, and "jailbreak" is in 2 of 310.
+    spelling_store.papers.upsert(
+        [Paper(id=f"f.{i}", title="", abstract="Filler text.", url="") for i in range(300)]
+    )
     assert respellings(spelling_store, typed) == {}
+
+
+def test_a_capitalised_misspelling_of_a_common_word_is_respelled_in_its_case(spelling_store):
+    assert respellings(spelling_store, "Autonmous driving") == {"autonmous": "autonomous"}
+    assert respelled("Autonmous driving", {"autonmous": "autonomous"}) == "Autonomous driving"
+    assert respelled("AUTONMOUS driving", {"autonmous": "autonomous"}) == "AUTONOMOUS driving"

@@ -127,7 +127,7 @@ def test_liking_the_same_paper_twice_adds_one_subscription(services):
     paper = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[0]
     services.store.papers.upsert([paper])
     first = subs.like(services.store, services.embedder, paper, owner="U1")
-    with pytest.raises(subs.SubscriptionError, match=f"#{first.id} already delivers exactly"):
+    with pytest.raises(subs.SubscriptionError, match=f"#{first.id} already delivers this topic"):
         subs.like(services.store, services.embedder, paper, owner="U1")
     assert [s.id for s in services.store.subscriptions.all()] == [first.id]
     # Someone else, or a channel, may like it too.

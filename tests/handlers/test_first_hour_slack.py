@@ -90,5 +90,5 @@ def test_subscribing_twice_to_the_same_topic_is_refused(slack_app):
     assert "Subscribed" in response_text(slack_app.next_response())
     slack_app.command("subscribe  Speech Recognition ")
     text = response_text(slack_app.next_response())
-    assert "already delivers exactly this topic with these settings; nothing was added" in text
+    assert "already delivers this topic, typed there as 'speech recognition'" in text
     assert len(slack_app.services.store.subscriptions.for_owner(owner="U1")) == 1
