@@ -343,6 +343,7 @@ def subscribe(
         categories_not_stored,
         introduce,
         matched_on,
+        not_wanted_note,
         unknown_words_note,
     )
     from bot.subscriptions import subscribe as add
@@ -386,6 +387,8 @@ def subscribe(
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
     if read_as := matched_on(sub):
         click.echo(f"Papers are matched on {read_as!r}.")
+    if left_out := not_wanted_note(sub.topic):
+        click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
     if new.previews:
         click.echo(
             "Are these relevant? They are stored papers near its threshold: your answers set "

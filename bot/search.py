@@ -230,12 +230,24 @@ def subject(text: str) -> str:
     diffusion models", "I am interested in diffusion models" and "diffusion models, not for
     images" are "diffusion models", and so is "diffusion models research", while "operations
     research" is a subject of its own."""
-    wanted = NOT_WANTED.sub("", REQUEST_START.sub("", MARKS_AROUND.sub("", QUOTES.sub("", text))))
+    wanted = NOT_WANTED.sub("", asked_for(text))
     stripped = REQUEST_END.sub("", wanted).strip()
     shorter = WORK_END.sub("", stripped)
     if len(fulltext.words(shorter)) >= 2:
         stripped = shorter
     return stripped or text
+
+
+def asked_for(text: str) -> str:
+    """`text` without the quotes, marks and request words before its subject."""
+    return REQUEST_START.sub("", MARKS_AROUND.sub("", QUOTES.sub("", text)))
+
+
+def not_wanted(text: str) -> str:
+    """What a topic says it does not want ("not surveys" in "X, not surveys", "-benchmarks"
+    in "X -benchmarks"), which subject() leaves out; "" if nothing."""
+    found = NOT_WANTED.search(asked_for(text))
+    return found.group().strip(" ,()") if found else ""
 
 
 def names_a_subject(text: str) -> bool:

@@ -28,6 +28,7 @@ from bot.papers import Paper, arxiv_id
 from bot.search import (
     names_a_subject,
     no_paper_contains,
+    not_wanted,
     respelled,
     respellings,
     subject,
@@ -215,6 +216,17 @@ def conditions(subscription: Subscription) -> list[str]:
         *(f"author {name}" for name in subscription.authors),
         *(f"category {category}" for category in subscription.categories),
     ]
+
+
+def not_wanted_note(topic: str) -> str:
+    """What to tell a subscriber whose topic says what it does not want (search.not_wanted):
+    it is left out of what is matched, which holds back no paper ("" if nothing)."""
+    left = not_wanted(topic)
+    return (
+        f"'{left}' is left out of the topic, but papers that mention it can still alert."
+        if left
+        else ""
+    )
 
 
 def unknown_words_note(words: list[str]) -> str:

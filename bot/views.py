@@ -18,7 +18,13 @@ from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.search import read_as_note
 from bot.storage import Subscription
-from bot.subscriptions import NewSubscription, conditions, matched_on, unknown_words_note
+from bot.subscriptions import (
+    NewSubscription,
+    conditions,
+    matched_on,
+    not_wanted_note,
+    unknown_words_note,
+)
 
 # Slack's limits (PITFALLS.md) and our own, well inside them.
 MAX_MESSAGE_BLOCKS = 50
@@ -292,6 +298,8 @@ def subscribed_message(new: NewSubscription) -> dict:
     blocks = [section("Subscribed: " + describe(subscription, new.threshold))]
     if read_as := matched_on(subscription):
         blocks.append(context(f"Papers are matched on {bold(fit(read_as, MAX_TOPIC))}."))
+    if left_out := not_wanted_note(subscription.topic):
+        blocks.append(context(escape(left_out)))
     if new.respelled:
         blocks.append(context(escape(read_as_note(new.respelled))))
     if new.unknown_words:

@@ -75,6 +75,17 @@ def test_subscribe_says_what_a_request_for_papers_is_matched_on(run):
     assert "Papers are matched on 'graph neural networks'." in result.output
 
 
+def test_subscribe_says_that_what_a_topic_does_not_want_holds_back_no_paper(run):
+    result = run("subscribe", "code generation -benchmarks", "--user", "U1")
+    assert "Papers are matched on 'code generation'." in result.output
+    assert (
+        "'-benchmarks' is left out of the topic, but papers that mention it can still alert. "
+        "To hold them back, subscribe with --exclude WORD."
+    ) in result.output
+    plain = run("subscribe", "code generation", "--user", "U2")
+    assert "left out" not in plain.output
+
+
 def test_empty_topic_is_refused(run):
     result = run("subscribe", "  ", "--user", "U1")
     assert result.exit_code == 1 and "needs a topic" in result.output

@@ -132,6 +132,13 @@ def test_subscribe_reply_says_what_a_request_for_papers_is_matched_on(slack_app)
     assert "matched on" not in response_text(slack_app.next_response())
 
 
+def test_subscribe_reply_says_that_what_a_topic_does_not_want_holds_back_no_paper(slack_app):
+    slack_app.command("subscribe protein folding, not surveys")
+    text = response_text(slack_app.next_response())
+    assert "Papers are matched on *protein folding*" in text
+    assert "'not surveys' is left out of the topic, but papers that mention it can still" in text
+
+
 def test_subscribe_here_needs_channel_membership(slack_app):
     slack_app.fake.members["C1"] = ["U2"]
     slack_app.command("subscribe here speech recognition", user="U1", channel="C1")
