@@ -18,6 +18,7 @@ from bot.fetch import Fetcher
 from bot.match import (
     STRICTNESS_LEVELS,
     Matcher,
+    contains_keyword,
     evidence,
     has_filters,
     logit,
@@ -128,7 +129,7 @@ def subscribe(
         raise SubscriptionError(f"The cadence must be one of {', '.join(CADENCES)}.")
     if strictness not in STRICTNESS_LEVELS:
         raise SubscriptionError(f"The strictness must be one of {', '.join(STRICTNESS_LEVELS)}.")
-    _check_keywords(required, excluded)
+    _check_keywords(topic, required, excluded)
     if any(not name.strip() for name in [*authors, *categories]):
         raise SubscriptionError(
             "An author or category is empty: give a name, such as 'Yann LeCun' or cs.CL, "
@@ -186,9 +187,15 @@ def _refuse_duplicate(store: Store, owner: str, target: str, wanted: tuple) -> N
             )
 
 
-def _check_keywords(required: list[str], excluded: list[str]) -> None:
+def _check_keywords(topic: str, required: list[str], excluded: list[str]) -> None:
     if any(not word.strip() for word in [*required, *excluded]):
         raise SubscriptionError("A required or excluded keyword is empty: give a word or drop it.")
+    named = [word for word in excluded if contains_keyword(subject(topic), word)]
+    if named:
+        raise SubscriptionError(
+            f"The topic itself names '{named[0].strip()}', so excluding it would hold back the "
+            "papers it is about: exclude another word, or change the topic."
+        )
     both = {w.strip().lower() for w in required} & {w.strip().lower() for w in excluded}
     if both:
         raise SubscriptionError(
