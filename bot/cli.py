@@ -382,7 +382,8 @@ def subscribe(
         click.echo(unknown_words_note(new.unknown_words), err=True)
     if as_json:
         previews = [_paper_json(p) for p in new.previews]
-        _print_json({**_subscription_json(sub, new.threshold, 0), "previews": previews})
+        shown = {"previews": previews, "respelled": new.respelled}
+        _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
     if read_as := matched_on(sub):

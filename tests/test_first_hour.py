@@ -439,7 +439,9 @@ def test_subscribe_reads_a_misspelt_word_as_the_stored_word_one_letter_away(db):
         "No stored paper contains the words 'lerning' and 'feedbak': read as 'learning' and "
         "'feedback'.\n"
     )
-    assert json.loads(typo.stdout)["topic"] == "learning from human feedback"
+    answer = json.loads(typo.stdout)
+    assert answer["topic"] == "learning from human feedback"
+    assert answer["respelled"] == {"lerning": "learning", "feedbak": "feedback"}
     again = paperbot("--db", db, "subscribe", "learning from human feedback", "--user", "U1")
     assert again.exit_code == 1 and "already delivers this topic" in again.stderr
 
