@@ -190,17 +190,17 @@ def _refuse_duplicate(store: Store, owner: str, target: str, wanted: tuple) -> N
 def _check_keywords(topic: str, required: list[str], excluded: list[str]) -> None:
     if any(not word.strip() for word in [*required, *excluded]):
         raise SubscriptionError("A required or excluded keyword is empty: give a word or drop it.")
-    named = [word for word in excluded if contains_keyword(subject(topic), word)]
-    if named:
-        raise SubscriptionError(
-            f"The topic itself names '{named[0].strip()}', so excluding it would hold back the "
-            "papers it is about: exclude another word, or change the topic."
-        )
     both = {w.strip().lower() for w in required} & {w.strip().lower() for w in excluded}
     if both:
         raise SubscriptionError(
             f"'{sorted(both)[0]}' is both required and excluded, so no paper could match: "
             "keep it in one of the two."
+        )
+    named = [word for word in excluded if contains_keyword(subject(topic), word)]
+    if named:
+        raise SubscriptionError(
+            f"The topic itself names '{named[0].strip()}', so excluding it would hold back the "
+            "papers it is about: exclude another word, or change the topic."
         )
 
 

@@ -396,6 +396,7 @@ def test_subscribe_user_must_be_an_id(db):
             ["--require", "attention", "--exclude", "Attention"],
             "'attention' is both required and excluded",
         ),
+        (["--exclude", "Attention"], "The topic itself names 'Attention', so excluding it"),
     ],
 )
 def test_subscribe_refuses_what_could_never_match(db, options, says):

@@ -59,26 +59,29 @@ def test_a_5000_character_query_is_cut_and_fits_slack_limits(slack_app):
     assert "cut to its first words" in response_text(response)
 
 
+def search_and_subscribe(slack_app, topic: str) -> tuple[str, str]:
+    """The replies to /papers search and /papers subscribe with `topic`."""
+    replies = []
+    for command in ("search", "subscribe"):
+        slack_app.command(f"{command} {topic}")
+        replies.append(response_text(slack_app.next_response()))
+    return replies[0], replies[1]
+
+
 def test_search_names_the_words_no_stored_paper_contains(slack_app, monkeypatch):
-    # The sample holds 109 papers, fewer than the check waits for.
+    # The sample holds 109 papers, fewer than the spelling check waits for.
     monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 100)
-    slack_app.command("search machine qzxwv")
-    text = response_text(slack_app.next_response())
-    assert "No stored paper contains the word 'qzxwv': check the spelling." in text
-    slack_app.command("subscribe machine qzxwv")
-    text = response_text(slack_app.next_response())
-    assert "No stored paper contains the word 'qzxwv' yet, so it counts for nothing" in text
+    search, subscribe = search_and_subscribe(slack_app, "machine qzxwv")
+    assert "No stored paper contains the word 'qzxwv': check the spelling." in search
+    assert "No stored paper contains the word 'qzxwv' yet, so it counts for nothing" in subscribe
 
 
 def test_a_misspelt_word_is_read_as_the_stored_word_one_letter_away(slack_app, monkeypatch):
     monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 100)
-    slack_app.command("search machine transaltion")
-    text = response_text(slack_app.next_response())
-    assert "No stored paper contains the word 'transaltion': read as 'translation'." in text
-    slack_app.command("subscribe machine transaltion")
-    text = response_text(slack_app.next_response())
-    assert "Subscribed: #1 *machine translation*" in text
-    assert "No stored paper contains the word 'transaltion': read as 'translation'." in text
+    search, subscribe = search_and_subscribe(slack_app, "machine transaltion")
+    read_as = "No stored paper contains the word 'transaltion': read as 'translation'."
+    assert read_as in search
+    assert "Subscribed: #1 *machine translation*" in subscribe and read_as in subscribe
 
 
 def test_search_filters(slack_app):
