@@ -69,6 +69,7 @@ WORD_CHECK_PAPERS = 200
 # long and at least this many papers hold that word: shorter words have many neighbours.
 RESPELL_LENGTH = 5
 RESPELL_PAPERS = 2
+# A word typed with a capital, which may be a name, only as a word this share of them hold.
 RESPELL_NAME_SHARE = 0.01
 # How many of the papers with a word's stem are read to find the word itself written.
 WRITTEN_TEXTS = 100
@@ -357,7 +358,7 @@ def spelling_note(store: Store, text: str) -> str:
 
 
 def listed(words: list[str]) -> str:
-    """ "'a'", "'a' and 'b'", "'a', 'b' and 'c'"."""
+    """The words quoted and joined as a sentence lists them: 'a', 'b' and 'c'."""
     quoted = [f"'{word}'" for word in words]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
