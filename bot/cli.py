@@ -175,8 +175,24 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
         sys.exit(1)
 
 
-@cli.command()
-@click.argument("query", nargs=-1, required=True)
+def _text(ctx: click.Context, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of a topic or query, which may start with "-"; one that starts with "--"
+    is an option mistyped ("--strictnes"), not a word."""
+    for word in words:
+        if word.startswith("--"):
+            options = [name for param in ctx.command.params for name in param.opts]
+            raise click.NoSuchOption(word.split("=")[0], possibilities=options, ctx=ctx)
+    return words
+
+
+# A topic or query may hold words that start with "-" ("code generation -benchmarks", "- X").
+TEXT_ARGUMENT = {"ignore_unknown_options": True}
+
+
+@cli.command(context_settings=TEXT_ARGUMENT)
+@click.argument(
+    "query", nargs=-1, required=True, callback=lambda ctx, param, words: _text(ctx, words)
+)
 @click.option(
     "--limit", default=5, show_default=True, type=click.IntRange(1, 100), help="How many papers."
 )
@@ -301,8 +317,10 @@ def _slack_id(*prefixes: str):
     return check
 
 
-@cli.command()
-@click.argument("topic", nargs=-1, required=True)
+@cli.command(context_settings=TEXT_ARGUMENT)
+@click.argument(
+    "topic", nargs=-1, required=True, callback=lambda ctx, param, words: _text(ctx, words)
+)
 @click.option(
     "--user", required=True, callback=_slack_id("U", "W"), help="Slack user id of the owner (U...)."
 )

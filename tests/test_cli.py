@@ -86,6 +86,24 @@ def test_subscribe_says_that_what_a_topic_does_not_want_holds_back_no_paper(run)
     assert "left out" not in plain.output
 
 
+def test_a_topic_may_hold_words_that_start_with_a_dash(run):
+    bullet = run("subscribe", "- speech recognition", "--user", "U1")
+    assert bullet.exit_code == 0 and "'- speech recognition' to U1" in bullet.output
+    words = run("subscribe", "code", "generation", "-benchmarks", "--user", "U1")
+    assert words.exit_code == 0 and "'code generation -benchmarks' to U1" in words.output
+
+
+def test_a_mistyped_option_is_not_taken_for_a_word_of_the_topic(run):
+    result = run("subscribe", "speech recognition", "--strictnes", "strict", "--user", "U1")
+    assert result.exit_code == 2
+    assert "No such option '--strictnes'. Did you mean '--strictness'?" in result.output
+    result = run("search", "speech", "--limt=3")
+    assert (
+        result.exit_code == 2
+        and "No such option '--limt'. Did you mean '--limit'?" in result.output
+    )
+
+
 def test_empty_topic_is_refused(run):
     result = run("subscribe", "  ", "--user", "U1")
     assert result.exit_code == 1 and "needs a topic" in result.output
