@@ -133,9 +133,7 @@ REQUEST_FORMS = [
     rf"{ASKING_WORDS}*(?:hot\s+topics|trends|trending)\s+{one_of(ON)}",  # "hot topics in"
 ]
 REQUEST_START = re.compile(
-    rf"^{GREETING}(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)*|"
-    rf"^(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)+",
-    re.IGNORECASE,
+    rf"^(?:{GREETING})?(?:{one_of(REQUEST_FORMS)}(?:\s*[:\u2013\u2014-])?\s+)*", re.IGNORECASE
 )
 # One word of such a request ("related\s+to" never matches one word, hence "related").
 REQUEST_WORD = re.compile(one_of([*ASKING, *WHAT, *ON, "related", "interested"]))
