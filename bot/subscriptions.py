@@ -36,7 +36,7 @@ from bot.search import (
     words_not_stored,
 )
 from bot.sources import parse_feed
-from bot.storage import Store, Subscription
+from bot.storage import Store, Subscription, fulltext
 
 log = logging.getLogger(__name__)
 
@@ -430,13 +430,15 @@ class NewSubscription:
 
 def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> NewSubscription:
     """A new subscription with what its reply shows; `typed` is its topic as typed, before
-    subscribe() corrected its spelling."""
+    subscribe() corrected its spelling ("" for none). The corrections are the words that
+    differ: respelled() replaces a word by a word, so the two texts' words line up."""
+    pairs = zip(fulltext.words(typed), fulltext.words(subscription.topic), strict=False)
     return NewSubscription(
         subscription=subscription,
         threshold=threshold_of(matcher, subscription),
         previews=preview(matcher, subscription),
         unknown_words=words_not_stored(matcher.store, subscription.topic),
-        respelled=respellings(matcher.store, typed) if typed else {},
+        respelled={typo: word for typo, word in pairs if typo != word},
     )
 
 
