@@ -175,7 +175,7 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
         sys.exit(1)
 
 
-def _text(ctx: click.Context, words: tuple[str, ...]) -> tuple[str, ...]:
+def _text(ctx: click.Context, param: click.Parameter, words: tuple[str, ...]) -> tuple[str, ...]:
     """The words of a topic or query, which may start with "-"; one that starts with "--"
     is an option mistyped ("--strictnes"), not a word."""
     for word in words:
@@ -190,9 +190,7 @@ TEXT_ARGUMENT = {"ignore_unknown_options": True}
 
 
 @cli.command(context_settings=TEXT_ARGUMENT)
-@click.argument(
-    "query", nargs=-1, required=True, callback=lambda ctx, param, words: _text(ctx, words)
-)
+@click.argument("query", nargs=-1, required=True, callback=_text)
 @click.option(
     "--limit", default=5, show_default=True, type=click.IntRange(1, 100), help="How many papers."
 )
@@ -318,9 +316,7 @@ def _slack_id(*prefixes: str):
 
 
 @cli.command(context_settings=TEXT_ARGUMENT)
-@click.argument(
-    "topic", nargs=-1, required=True, callback=lambda ctx, param, words: _text(ctx, words)
-)
+@click.argument("topic", nargs=-1, required=True, callback=_text)
 @click.option(
     "--user", required=True, callback=_slack_id("U", "W"), help="Slack user id of the owner (U...)."
 )
