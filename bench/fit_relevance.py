@@ -4,7 +4,9 @@ Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) 
 six features as matching computes them for a new subscription: the cosine of the topic and
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
 z-score, the three word coverages and the topic's breadth (the same for all of a topic's
-papers, so SEARCH ships with none: it cannot change a ranking). An L2-penalised logistic
+papers, so SEARCH ships with none: it cannot change a ranking). The word coverages are the
+alerts' (companion words discounted, relevance.companion_shares), which search's are not, so
+the SEARCH rows are a guide only; bench/dev_day.py measures search. An L2-penalised logistic
 regression (penalty 0.01 on the weights, none on the bias) is fitted to them, and its
 weights are printed beside the shipped ones with precision / recall at the default
 threshold, on the day itself and on the held-out second and third days (bench/second_day,

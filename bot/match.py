@@ -208,7 +208,10 @@ def topic_features(
     text = subject(subscription.topic)
     long_forms = acronyms.long_forms(store, text)
     judged = judged_rowids(store.subscriptions.feedback(subscription.id), corpus)
-    return relevance_features(store, query_facets(text), corpus, cosine, long_forms, topic, judged)
+    facets = query_facets(text)
+    return relevance_features(
+        store, facets, corpus, cosine, long_forms, topic, judged, discount_companions=True
+    )
 
 
 def judged_rowids(verdicts: dict[str, int], corpus: Corpus) -> tuple[np.ndarray, np.ndarray] | None:
@@ -668,6 +671,7 @@ class Matcher:
                 long_forms_of,
                 topics=topics,
                 judged=taught,
+                discount_companions=True,
             )
             profiles = profile_matrix(subscriptions, topics)
             learned = np.array([s.profile is not None for s in subscriptions])

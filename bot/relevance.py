@@ -12,7 +12,9 @@ Six features, each computed against the papers stored so far:
     coverage  the share of the topic's words found in the paper's title or abstract, each word
               weighted by its rarity among the stored papers (BM25's IDF), by how close,
               in meaning, the papers holding it are to the topic (closeness_factors) and,
-              for a subscription, by the papers judged for it (judged_word_factor); 0 to 1
+              for a subscription, by what it adds to the topic's rarer words
+              (companion_shares) and by the papers judged for it (judged_word_factor);
+              0 to 1
     title     the same share, counting only the words found in the title
     facet     the coverage of the topic's best-covered part, where "and", "or", commas
               and "&", "/" or "+" split it (search.PART_SEPARATOR): "RAG and agentic
@@ -33,7 +35,8 @@ abstract spends most of its sentences on background and results, so one sentence
 states the paper's subject says more than the average of all of them; the z-score says how
 unusual the closeness is for this topic, but taken alone it makes every topic alert the same
 share of papers; coverage asks for evidence of the rare words that make a narrow topic narrow
-("speculative", "SQL") while a word in half the papers weighs nothing; the title is where a
+("speculative", "SQL") while a word in half the papers weighs nothing, and the words of one
+phrase ("large language models") count about as one, not as three; the title is where a
 paper says what it is about; a paper on one part of a topic of several misses the other
 parts' words, but covers its own part; and a topic many papers name ("time series
 forecasting") has many relevant papers a day, while one that few name ("speculative
@@ -50,6 +53,16 @@ topic's words weighed by closeness too 0.688 / 0.687 and 0.729 / 0.620
 on dev_day, 0.22 on the second). On the 54-paper set, all multimodal papers with no
 distractors, breadth cost a relevant pair (0.741 / 0.588 against 0.778 / 0.618 without it,
 bench/eval_matching.py); with closeness it alerts at 0.724 / 0.618.
+
+With the words a rarer word of the topic brings along discounted (companion_shares), the
+weights refitted, alerts went from 0.688 / 0.688 to 0.693 / 0.681 on dev_day, from 0.726 /
+0.620 to 0.741 / 0.608 on the second day and from 0.541 / 0.559 to 0.566 / 0.545 on the
+third (bench/fit_relevance.py; over the same pairs, precision at recall 0.60 went from 0.727
+to 0.728, 0.742 to 0.745 and 0.512 to 0.539), and on the 54-paper set from 0.724 / 0.618 to
+0.759 / 0.647. Search does
+not discount them: its nDCG@5 fell on dev_day (0.914 to 0.907), the third day (0.769 to
+0.759) and the 54-paper set (0.826 to 0.805), and rose on the second (0.879 to 0.889);
+lower still on the first two with SEARCH refitted.
 
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
@@ -85,7 +98,7 @@ class Weights(NamedTuple):
 # Deciding alerts (and choosing previews, calibrating thresholds): the cosine is the
 # closest sentence's.
 ALERTS = Weights(
-    bias=-4.49, cosine=3.16, z=0.726, coverage=0.684, title=0.764, facet=2.229, breadth=0.27
+    bias=-4.365, cosine=3.553, z=0.745, coverage=0.677, title=0.588, facet=1.957, breadth=0.289
 )
 # Ranking a search: the cosine is the whole text's; fitted on the same pairs. With ALERTS (as
 # they were before breadth, which cannot change a ranking) and the closest sentences, search's
@@ -120,6 +133,9 @@ PAIR_CHUNK = 4096
 # about 0.08). Matching 2,000 new papers of a 100,000-paper store for 10,000 subscriptions
 # took 13.0 to 13.7 s with every paper holding the word counted.
 CLOSENESS_SAMPLE = 1000
+# The most papers holding a topic's rarer word that a companion share is taken over
+# (companion_shares), spread over all of them: within about 0.035 of the share of all of them.
+COMPANION_SAMPLE = 200
 # How much a subscriber's judgments move the weight of each of the topic's words
 # (judged_word_factor): a word that the papers judged relevant hold and those judged not
 # relevant lack counts for more. For "GUI agents and computer-use agents", agent papers judged
@@ -324,6 +340,35 @@ def judged_word_factor(
     return float(np.exp(JUDGED_WORD_WEIGHT * (share(relevant) - share(not_relevant))))
 
 
+def companion_shares(
+    words: list[str], rowids_of: dict[str, np.ndarray], together: dict[tuple[str, str], float]
+) -> dict[str, float]:
+    """For each of a topic's distinct `words`, the largest share of the papers holding one of
+    its rarer words that hold it too, as if one more paper held the rarer word: "networks"
+    comes with "neural" in most papers, so in "interpretability of neural networks" it adds
+    little to "neural", and "time" adds little to "series" in "time series forecasting".
+    Coverage for alerts weighs each word by 1 less that share, so the words of one phrase
+    count about as one (Coverage's discount_companions).
+
+    `rowids_of` gives each word's papers (sorted distinct rowids); `together` keeps the shares
+    worked out, by (rarer word, word), for the next topics sharing those words. A share is
+    taken over at most COMPANION_SAMPLE of the rarer word's papers: for 10,000 topics of
+    bench/bench_data.py, whose words were each held by up to 30,000 papers of 100,000, the
+    shares took 3.3 s with every paper counted, 0.76 s with 1,000 and 0.51 s with 200.
+    """
+    rarest_first = sorted(words, key=lambda w: (len(rowids_of[w]), w))
+    shares = {}
+    for at, word in enumerate(rarest_first):
+        shares[word] = 0.0
+        for rarer in rarest_first[:at]:
+            if (rarer, word) not in together:
+                sample = spread_out(rowids_of[rarer], COMPANION_SAMPLE)
+                both = papers_with_all([sample, rowids_of[word]])
+                together[rarer, word] = len(both) / (len(sample) + 1)
+            shares[word] = max(shares[word], together[rarer, word])
+    return shares
+
+
 def spread_out(rows: np.ndarray, most: int = CLOSENESS_SAMPLE) -> np.ndarray:
     """At most `most` of `rows`, evenly spread over them."""
     if len(rows) <= most:
@@ -339,9 +384,11 @@ class Coverage:
     forms of the acronyms it is typed with (acronyms.of_topic), and `topics` its embedding
     (unit vectors, topics x dimension). `judged` holds, for the topics whose subscriber judged
     papers (by position), the sorted rowids of those judged relevant and not relevant
-    (judged_word_factor). Each distinct word of all the topics is looked up in the full-text
-    index once (words the index reads as the same terms, like "model" and "models", once
-    between them), so a thousand subscriptions sharing words cost a few hundred lookups.
+    (judged_word_factor). With `discount_companions`, as for alerts, a word counts less the
+    more surely a rarer word of its topic comes with it (companion_shares). Each distinct
+    word of all the topics is looked up in the full-text index once (words the index reads
+    as the same terms, like "model" and "models", once between them), so a thousand
+    subscriptions sharing words cost a few hundred lookups.
     """
 
     def __init__(
@@ -354,6 +401,7 @@ class Coverage:
         *,
         topics: np.ndarray,
         judged: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+        discount_companions: bool = False,
     ):
         # An acronym a topic is typed with, and the papers spell out (acronyms.long_forms), is
         # a word of its own, held by the papers that spell it out too: another topic's
@@ -414,6 +462,8 @@ class Coverage:
         self.factors = closeness_factors(
             corpus, holding, self.weight > 0, topics, words_of, self.column
         )
+        if discount_companions:
+            self._discount_companions(words_of, {w: hits[terms[w]][0] for w in words})
         for i, (relevant, not_relevant) in (judged or {}).items():
             factor = self.factors[i]
             for word in factor:
@@ -426,6 +476,16 @@ class Coverage:
         # Topic i's parts are rows facet_offsets[i] to facet_offsets[i + 1] of facet_word.
         self.facet_offsets = np.cumsum([0] + [len(facets) for facets in facets_of])
         self.anywhere, self.in_title = anywhere, in_title
+
+    def _discount_companions(
+        self, words_of: list[list[str]], rowids_of: dict[str, np.ndarray]
+    ) -> None:
+        """Each topic's factor of each of its words times 1 less its companion_shares()."""
+        together: dict[tuple[str, str], float] = {}
+        for factor, words in zip(self.factors, words_of, strict=True):
+            weighed = [w for w in words if self.weight[self.column[w]] > 0]
+            for word, share in companion_shares(weighed, rowids_of, together).items():
+                factor[word] *= 1 - share
 
     def _spelled_key(self, word: str, forms: dict[str, list[str]]) -> str:
         """`word`, or the word of its own that an acronym with a long form in `forms` is."""

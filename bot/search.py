@@ -716,12 +716,15 @@ def relevance_features(
     long_forms: dict[str, list[str]],
     topic: np.ndarray,
     judged: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    discount_companions: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
     every corpus paper for a query of these `facets` (query_facets) and acronyms'
     `long_forms` (acronyms.long_forms), whose embedding is `topic`, given each paper's
     cosine to it (or to what feedback made of it); for a subscription, `judged` holds the
-    rowids of the papers judged relevant and not relevant for it (relevance.Coverage)."""
+    rowids of the papers judged relevant and not relevant for it, and its words are weighed
+    with `discount_companions` (relevance.Coverage)."""
     rows = np.arange(len(corpus.ids))
     words = relevance.Coverage(
         store,
@@ -731,6 +734,7 @@ def relevance_features(
         [long_forms],
         topics=topic[None],
         judged={0: judged} if judged else None,
+        discount_companions=discount_companions,
     )
     return zscore(cosine), *(feature[0] for feature in words.features())
 

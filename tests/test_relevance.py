@@ -29,7 +29,9 @@ def unit(k: int) -> np.ndarray:
     return np.eye(DIMENSION, dtype=np.float32)[k]
 
 
-def coverage_for(store, closest_to: np.ndarray, judged=None, topic=TOPIC) -> Coverage:
+def coverage_for(
+    store, closest_to: np.ndarray, judged=None, topic=TOPIC, discount_companions=False
+) -> Coverage:
     """The topic's word features, the topic embedded at `closest_to`: the interpretability
     papers at unit(0), the neural network papers at unit(1), the paper on both between.
     `judged` holds the positions of the papers judged relevant and not relevant."""
@@ -42,7 +44,13 @@ def coverage_for(store, closest_to: np.ndarray, judged=None, topic=TOPIC) -> Cov
     rows = np.arange(len(ids))
     taught = judged and {0: tuple(corpus.rowids[positions] for positions in judged)}
     return Coverage(
-        store, [query_facets(topic)], corpus, rows, topics=closest_to[None], judged=taught
+        store,
+        [query_facets(topic)],
+        corpus,
+        rows,
+        topics=closest_to[None],
+        judged=taught,
+        discount_companions=discount_companions,
     )
 
 
@@ -68,6 +76,28 @@ def test_a_topic_close_to_no_paper_weighs_its_words_by_rarity_alone(store):
     interpretability, neural_networks = coverage_of(store, np.zeros(DIMENSION, np.float32))
     assert interpretability == pytest.approx(1 / 3, abs=0.01)
     assert neural_networks == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_for_alerts_the_words_of_one_phrase_weigh_about_as_one_word(store):
+    """ "neural" and "networks" always come together: discounted as companions, the two
+    weigh as much as "interpretability", which is as rare."""
+    words = coverage_for(store, np.zeros(DIMENSION, np.float32), discount_companions=True)
+    interpretability, neural_networks = words.coverage()[0, 0], words.coverage()[0, 2]
+    assert interpretability == pytest.approx(1 / 2, abs=0.01)
+    assert neural_networks == pytest.approx(1 / 2, abs=0.01)
+
+
+def test_a_word_counts_less_the_more_surely_a_rarer_word_of_the_topic_comes_with_it():
+    from bot.relevance import companion_shares
+
+    rowids_of = {
+        "speculative": np.array([1, 2, 3]),
+        "decoding": np.array([1, 2, 3, 7, 8, 9]),
+        "fast": np.array([1, 7, 8, 9, 10, 11, 12]),
+    }
+    shares = companion_shares(["fast", "decoding", "speculative"], rowids_of, {})
+    # Each share as if one more paper held the rarer word: 3 of 4, and 4 of 7 (with decoding).
+    assert shares == {"speculative": 0.0, "decoding": 3 / 4, "fast": 4 / 7}
 
 
 def test_a_word_no_paper_holds_takes_no_share_of_the_topic(store):
