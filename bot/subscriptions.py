@@ -30,6 +30,7 @@ from bot.search import (
     names_a_subject,
     no_paper_contains,
     not_wanted,
+    query_facets,
     respelled,
     respellings,
     subject,
@@ -205,11 +206,13 @@ def _check_keywords(topic: str, required: list[str], excluded: list[str]) -> Non
 
 
 def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
-    """What two subscriptions are compared on to find an exact duplicate: "papers about X"
-    is a duplicate of "X", as both are matched on X, and keywords, authors and categories
-    are matched in any case."""
+    """What two subscriptions are compared on to find an exact duplicate: the parts of the
+    topic they are matched on (search.query_facets), in any order, so "papers about X" is a
+    duplicate of "X", and "speech/audio" of "audio and speech"; keywords, authors and
+    categories are matched in any case."""
+    parts = sorted(tuple(part) for part in query_facets(subject(topic)))
     lists = (sorted(item.lower() for item in items) for items in lists)
-    return (subject(topic).lower(), threshold, cadence, strictness, *lists)
+    return (parts, threshold, cadence, strictness, *lists)
 
 
 def conditions(subscription: Subscription) -> list[str]:

@@ -529,6 +529,16 @@ def test_subscribe_refuses_a_duplicate_whose_category_differs_only_in_case(db):
     assert "already delivers this topic" in one_error_line(again)
 
 
+def test_subscribe_refuses_the_same_parts_joined_another_way(db):
+    assert paperbot("--db", db, "subscribe", "speech/audio", "--user", "U1").exit_code == 0
+    for typed in ("speech and audio", "Audio & Speech", "audio, speech"):
+        again = paperbot("--db", db, "subscribe", typed, "--user", "U1")
+        assert "already delivers this topic, typed there as 'speech/audio'" in one_error_line(again)
+    assert paperbot("--db", db, "subscribe", "speech", "--user", "U1").exit_code == 0
+    rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
+    assert len(rows) == 2
+
+
 def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db):
     assert paperbot("--db", db, "subscribe", "sparse attention", "--user", "U1").exit_code == 0
     again = paperbot("--db", db, "subscribe", "papers about sparse attention", "--user", "U1")
