@@ -208,9 +208,15 @@ def topic_features(
     text = subject(subscription.topic)
     long_forms = acronyms.long_forms(store, text)
     judged = judged_rowids(store.subscriptions.feedback(subscription.id), corpus)
-    facets = query_facets(text)
     return relevance_features(
-        store, facets, corpus, cosine, long_forms, topic, judged, discount_companions=True
+        store,
+        query_facets(text),
+        corpus,
+        cosine,
+        long_forms,
+        topic,
+        judged,
+        discount_companions=True,
     )
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bot.relevance import Coverage
+from bot.relevance import Coverage, companion_shares
 from bot.search import query_facets
 from bot.storage import Store
 from tests.stand_in import DIMENSION, stand_in_corpus, store_papers
@@ -88,8 +88,6 @@ def test_for_alerts_the_words_of_one_phrase_weigh_about_as_one_word(store):
 
 
 def test_a_word_counts_less_the_more_surely_a_rarer_word_of_the_topic_comes_with_it():
-    from bot.relevance import companion_shares
-
     rowids_of = {
         "speculative": np.array([1, 2, 3]),
         "decoding": np.array([1, 2, 3, 7, 8, 9]),
