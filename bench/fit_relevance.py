@@ -126,39 +126,38 @@ def in_hindsight(weights: relevance.Weights, features, labels, topics) -> tuple[
     return hits / max(alerts, 1), hits / labels.sum()
 
 
+def measured(weights: relevance.Weights, features: np.ndarray, labels: np.ndarray) -> str:
+    """Precision / recall at the default threshold, then precision at RECALL."""
+    precision, recall = precision_recall(weights, features, labels)
+    return f"{precision:.3f} / {recall:.3f}, {precision_at_recall(weights, features, labels):.3f}"
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     days = {"dev_day": DEFAULT_DIR, "second day": SECOND_DAY, "third day": THIRD_DAY}
     with tempfile.TemporaryDirectory() as tmp:
         data = {name: judged_features(day, Path(tmp)) for name, day in days.items()}
     print("judged pairs:", ", ".join(f"{name} {len(d['closest'][1])}" for name, d in data.items()))
-    print("precision / recall over judged pairs at 0.42 (unjudged pairs left out)")
+    print(
+        f"precision / recall over judged pairs at {DEFAULT_THRESHOLD} (unjudged pairs left out), "
+        f"precision at recall {RECALL}"
+    )
     for form, shipped in (("closest", relevance.ALERTS), ("whole", relevance.SEARCH)):
         fitted = fit(*data["dev_day"][form])
         for label, weights in (("shipped", shipped), ("refitted", fitted)):
-            cells = [
-                "{} {:.3f} / {:.3f}, {:.3f}".format(
-                    name,
-                    *precision_recall(weights, *d[form]),
-                    precision_at_recall(weights, *d[form]),
-                )
-                for name, d in data.items()
-            ]
+            cells = [f"{name} {measured(weights, *d[form])}" for name, d in data.items()]
             print(f"{form:8} {label:9} {tuple(weights)}  " + "; ".join(cells))
-    print(f"leave one day out (closest): precision / recall at 0.42, precision at recall {RECALL}")
+    print("leave one day out (closest), the same figures:")
     names = list(data)
     for left_out in [*names, None]:
         kept = [name for name in names if name != left_out]
-        features = np.vstack([data[name]["closest"][0] for name in kept])
-        labels = np.concatenate([data[name]["closest"][1] for name in kept])
-        weights = fit(features, labels)
+        weights = fit(
+            np.vstack([data[name]["closest"][0] for name in kept]),
+            np.concatenate([data[name]["closest"][1] for name in kept]),
+        )
         cells = [
-            "{}{} {:.3f} / {:.3f}, {:.3f}".format(
-                name,
-                " (held out)" if name == left_out else "",
-                *precision_recall(weights, *data[name]["closest"]),
-                precision_at_recall(weights, *data[name]["closest"]),
-            )
+            f"{name}{' (held out)' if name == left_out else ''} "
+            f"{measured(weights, *data[name]['closest'])}"
             for name in names
         ]
         print(f"  fitted on {' + '.join(kept)}: " + "; ".join(cells))
