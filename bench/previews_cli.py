@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from dev_day import DEFAULT_DIR, load_papers
+from dev_day import DEFAULT_DIR, alert_figures, load_papers
 
 ITEM = re.compile(r"<item>.*?</item>", re.DOTALL)
 ITEM_ID = re.compile(r"arxiv\.org/abs/(\S+?)(?:v\d+)?</link>")
@@ -55,6 +55,8 @@ def main() -> None:
     ids = [paper.id for paper in load_papers(args.day)]
     first, second = set(ids[0::2]), set(ids[1::2])
     topics = json.loads((args.day / "judgments.json").read_text())["subscriptions"]
+    # One user each, so a cycle's alerts are told apart by their target.
+    subscribed = {f"U{topic['qid'].upper()}": topic for topic in topics}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
 
@@ -71,8 +73,7 @@ def main() -> None:
         first_feeds, second_feeds = feed_halves(args.day, first, work)
         paperbot("ingest", *first_feeds)
         judgments = 0
-        for topic in topics:
-            user = f"U{topic['qid'].upper()}"
+        for user, topic in subscribed.items():
             added = json.loads(paperbot("subscribe", topic["query"], "--user", user, "--json"))
             for preview in added["previews"]:
                 relevant = topic["judged"].get(preview["id"], 0) >= 1
@@ -81,21 +82,18 @@ def main() -> None:
                 judgments += 1
         paperbot("ingest", *second_feeds)
         cycle = json.loads(paperbot("cycle", "--dry-run", "--json"))
+    # The cycle matches every paper not matched yet, the first half's too: only the second
+    # half's alerts count.
     alerted: dict[str, set[str]] = {}
     for alert in cycle["alerts"] + cycle["over_cap"]:
-        alerted.setdefault(alert["target"], set()).add(alert["paper"]["id"])
-    hits = wrong = relevant = sent = 0
-    for topic in topics:
-        mine = alerted.get(f"U{topic['qid'].upper()}", set()) & second
-        grades = {p: g for p, g in topic["judged"].items() if p in second}
-        hits += sum(1 for p in mine if grades.get(p, 0) >= 1)
-        wrong += sum(1 for p in mine if grades.get(p) == 0)
-        relevant += sum(1 for g in grades.values() if g >= 1)
-        sent += len(mine)
+        if alert["paper"]["id"] in second:
+            alerted.setdefault(alert["target"], set()).add(alert["paper"]["id"])
+    figures = alert_figures(subscribed, alerted, second)
+    precision, recall, per_subscription, unjudged = figures["all"]
     print(
         f"{args.day.name}: {judgments} previews judged; on the second half, precision "
-        f"{hits / max(1, hits + wrong):.3f}, recall {hits / max(1, relevant):.3f}, "
-        f"{sent / len(topics):.1f} alerts per subscription, {sent - hits - wrong} unjudged"
+        f"{precision:.3f}, recall {recall:.3f}, {per_subscription:.1f} alerts per subscription, "
+        f"{unjudged} unjudged"
     )
 
 
