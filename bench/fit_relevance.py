@@ -28,6 +28,7 @@ import json
 import logging
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from dev_day import DEFAULT_DIR, SECOND_DAY, THIRD_DAY, fresh_services, load_papers, store
@@ -44,10 +45,18 @@ RECALL = 0.6
 BETA = 0.7
 
 
-def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For "closest" and "whole" (the cosine feature's two forms): the features of every
-    judged pair of the day (pairs x 6) and whether each is relevant; and for "topic", each
-    pair's topic (its position among the day's subscriptions), twice."""
+class JudgedPairs(NamedTuple):
+    """Every judged pair of a day: its features (pairs x 6) for each form of the cosine
+    feature ("closest", "whole"), whether it is relevant, and its topic (the position of its
+    subscription among the day's)."""
+
+    features: dict[str, np.ndarray]
+    labels: np.ndarray
+    topics: np.ndarray
+
+
+def judged_features(day: Path, tmp: Path) -> JudgedPairs:
+    """The day's judged pairs, as matching computes them for new subscriptions."""
     topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
     services = fresh_services(tmp, day.name, None)
     store(services, load_papers(day))
@@ -72,9 +81,11 @@ def judged_features(day: Path, tmp: Path) -> dict[str, tuple[np.ndarray, np.ndar
         relevant.extend(topic["judged"][p] >= 1 for p in ids)
         topic_of.extend([position] * len(ids))
     services.store.close()
-    labels = np.array(relevant, dtype=float)
-    found = {form: (np.vstack(parts), labels) for form, parts in rows.items()}
-    return found | {"topic": (np.array(topic_of), np.array(topic_of))}
+    return JudgedPairs(
+        {form: np.vstack(parts) for form, parts in rows.items()},
+        np.array(relevant, dtype=float),
+        np.array(topic_of),
+    )
 
 
 def fit(features: np.ndarray, labels: np.ndarray) -> relevance.Weights:
@@ -137,33 +148,36 @@ def main() -> None:
     days = {"dev_day": DEFAULT_DIR, "second day": SECOND_DAY, "third day": THIRD_DAY}
     with tempfile.TemporaryDirectory() as tmp:
         data = {name: judged_features(day, Path(tmp)) for name, day in days.items()}
-    print("judged pairs:", ", ".join(f"{name} {len(d['closest'][1])}" for name, d in data.items()))
+    print("judged pairs:", ", ".join(f"{name} {len(d.labels)}" for name, d in data.items()))
     print(
         f"precision / recall over judged pairs at {DEFAULT_THRESHOLD} (unjudged pairs left out), "
         f"precision at recall {RECALL}"
     )
     for form, shipped in (("closest", relevance.ALERTS), ("whole", relevance.SEARCH)):
-        fitted = fit(*data["dev_day"][form])
+        fitted = fit(data["dev_day"].features[form], data["dev_day"].labels)
         for label, weights in (("shipped", shipped), ("refitted", fitted)):
-            cells = [f"{name} {measured(weights, *d[form])}" for name, d in data.items()]
+            cells = [
+                f"{name} {measured(weights, d.features[form], d.labels)}"
+                for name, d in data.items()
+            ]
             print(f"{form:8} {label:9} {tuple(weights)}  " + "; ".join(cells))
     print("leave one day out (closest), the same figures:")
     names = list(data)
     for left_out in [*names, None]:
         kept = [name for name in names if name != left_out]
         weights = fit(
-            np.vstack([data[name]["closest"][0] for name in kept]),
-            np.concatenate([data[name]["closest"][1] for name in kept]),
+            np.vstack([data[name].features["closest"] for name in kept]),
+            np.concatenate([data[name].labels for name in kept]),
         )
         cells = [
             f"{name}{' (held out)' if name == left_out else ''} "
-            f"{measured(weights, *data[name]['closest'])}"
+            f"{measured(weights, data[name].features['closest'], data[name].labels)}"
             for name in names
         ]
         print(f"  fitted on {' + '.join(kept)}: " + "; ".join(cells))
     cells = [
         "{} {:.3f} / {:.3f}".format(
-            name, *in_hindsight(relevance.ALERTS, *d["closest"], d["topic"][0])
+            name, *in_hindsight(relevance.ALERTS, d.features["closest"], d.labels, d.topics)
         )
         for name, d in data.items()
     ]
