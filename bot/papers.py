@@ -16,6 +16,8 @@ MIN_SENTENCE_CHARS = 20
 # The start of an abstract that is split into sentences: arXiv's abstracts stop at 1,920
 # characters, while a hostile feed's 17 MB one would otherwise be a million sentences to embed.
 SENTENCE_SOURCE_CHARS = 4000
+# A web address: "https://...", "www....", or a host name and a path ("github.com/lab/repo").
+WEB_ADDRESS = re.compile(r"://|\bwww\.|\b[\w-]+\.[A-Za-z]{2,}/")
 
 
 @dataclass
@@ -50,15 +52,30 @@ class Paper:
     @property
     def sentences(self) -> list[str]:
         """The sentences of the abstract's start, as embedded for relevance.py's
-        closest-sentence cosine (fragments of 20 characters or fewer, such as "Code: URL.",
-        left out)."""
+        closest-sentence cosine: fragments of 20 characters or fewer, and the sentences that
+        say where the work is (without_links()), left out."""
         parts = SENTENCE_END.split(self.abstract[:SENTENCE_SOURCE_CHARS])
-        return [part for part in parts if len(part) > MIN_SENTENCE_CHARS]
+        return [
+            part
+            for part in parts
+            if len(part) > MIN_SENTENCE_CHARS and not WEB_ADDRESS.search(part)
+        ]
 
     @property
     def is_update(self) -> bool:
         """A replacement announces a new version of a paper arXiv already announced."""
         return self.announce_type in ("replace", "replace-cross")
+
+
+def without_links(text: str) -> str:
+    """`text` without its sentences that hold a web address. "Code is available at
+    https://github.com/..." says where a paper's work is, not what it is about: read as
+    words, it put "code" in a fifth of the papers of an arXiv day (17% to 21% on the three
+    judged days, 6% to 8% without such sentences), so that a topic on code generation found
+    its word generic and a paper's code link counted as evidence for it."""
+    if not WEB_ADDRESS.search(text):
+        return text
+    return " ".join(part for part in SENTENCE_END.split(text) if not WEB_ADDRESS.search(part))
 
 
 # arXiv's archives from the old (pre-April 2007) identifier scheme. Listing them, rather than

@@ -17,6 +17,7 @@ from bot.papers import (
     normalize_doi,
     normalize_url,
     split_authors,
+    without_links,
 )
 
 
@@ -211,6 +212,21 @@ def test_sentences_of_an_abstract_leave_out_fragments():
         "It does, to 1M tokens!",
         "Results hold for 3.5 of 4 models.",
     ]
+
+
+def test_sentences_that_say_where_the_work_is_are_left_out():
+    abstract = (
+        "We generate code with retrieval. Code is available at https://github.com/lab/repo. "
+        "Our project page is at lab.github.io/page. Demos: www.example.org. "
+        "Accuracy rises from 0.9838/2.4885 to 0.99."
+    )
+    paper = Paper(id="2608.19199", title="t", abstract=abstract, url="u")
+    assert paper.sentences == [
+        "We generate code with retrieval.",
+        "Accuracy rises from 0.9838/2.4885 to 0.99.",
+    ]
+    assert without_links(abstract) == " ".join(paper.sentences)
+    assert without_links("No address here. None.") == "No address here. None."
 
 
 def test_a_huge_abstract_gives_the_sentences_of_its_start_only():

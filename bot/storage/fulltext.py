@@ -4,8 +4,10 @@ A text is split into words (runs of letters and digits, case-folded, without dia
 and each word is read as one term, Porter-stemmed (PyStemmer), so that "models" and
 "model" match alike. A hyphenated compound is read once more closed up, so that a topic's
 "pretraining" finds a paper's "pre-training" (migrations/*/0007 indexed every paper again
-for it). The paper_terms table (migrations/*/0003) holds, for each paper and term, how often
-it occurs in the title, the abstract and the authors; papers.terms_length is the paper's
+for it). The abstract is read without its sentences that hold a web address ("Code is
+available at https://...", bot.papers.without_links; migrations/*/0010). The paper_terms
+table (migrations/*/0003) holds, for each paper and term, how often it occurs in the title,
+the abstract and the authors; papers.terms_length is the paper's
 length in words. BM25 is computed here from those rows, with the constants
 and IDF of SQLite's FTS5, which this index replaced: one implementation, so a search
 scores the same on both backends.
@@ -28,6 +30,7 @@ import numpy as np
 import Stemmer
 from sqlalchemy import Connection, text
 
+from bot.papers import without_links
 from bot.storage.database import Database, sql_with_lists
 
 # FTS5's BM25: k1, b, and the IDF given to a term found in half the papers or more.
@@ -232,11 +235,11 @@ def index_new_text(database: Database, conn: Connection) -> int:
     indexed = 0
     while rows := conn.execute(SELECT_UNINDEXED, {"limit": PAPERS_PER_BATCH}).all():
         postings, lengths, acronyms = [], [], set()
-        for paper, *fields in rows:
-            counts, length = term_counts(fields, stemmer)
+        for paper, title, abstract, authors in rows:
+            counts, length = term_counts([title, without_links(abstract or ""), authors], stemmer)
             lengths.append({"paper": paper, "length": length})
             postings.extend((term, paper, *c, length) for term, c in counts.items())
-            acronyms |= acronym_rows(paper, *fields[:2], stemmer)
+            acronyms |= acronym_rows(paper, title, abstract, stemmer)
         papers = {"papers": [row[0] for row in rows]}
         conn.execute(DELETE_TERMS, papers)
         conn.execute(DELETE_ACRONYMS, papers)

@@ -79,6 +79,39 @@ def test_a_database_indexed_before_compounds_is_indexed_again_when_opened(tmp_pa
     store.close()
 
 
+def test_a_sentence_holding_a_web_address_is_not_indexed(store):
+    store.papers.upsert(
+        [
+            make_paper(
+                "2608.00001",
+                title="Sparse attention",
+                abstract="Long context. Code is available at https://github.com/lab/sparse.",
+            ),
+            make_paper("2608.00002", title="Code generation", abstract="Programs from text."),
+        ]
+    )
+    assert store.fulltext.papers_with("code") == 1
+    assert [pid for pid, _ in store.fulltext.search(["code"], 5)] == ["2608.00002"]
+    assert [pid for pid, _ in store.fulltext.search(["context"], 5)] == ["2608.00001"]
+
+
+def test_a_database_indexed_with_web_addresses_is_indexed_again_when_opened(tmp_path):
+    path = tmp_path / "paperbot.db"
+    store = Store(path)
+    store.papers.upsert([make_paper(abstract="Long context. Code: https://github.com/lab/x.")])
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "insert into paper_terms (term, paper, title, abstract, authors, length) "
+            "values ('code', 1, 0, 1, 0, 4)"
+        )
+        conn.execute("delete from schema_version where name = 'index_without_links'")
+    store = Store(path)
+    assert store.fulltext.papers_with("code") == 0
+    assert store.fulltext.papers_with("context") == 1
+    store.close()
+
+
 def test_counts_for_bm25(store):
     store.papers.upsert(
         [
