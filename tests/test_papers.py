@@ -229,6 +229,12 @@ def test_sentences_that_say_where_the_work_is_are_left_out():
     assert without_links("No address here. None.") == "No address here. None."
 
 
+def test_a_hostile_run_of_hyphenated_words_is_read_once():
+    # Searched from every word of the run, this took minutes.
+    text = "a-" * 1_000_000
+    assert without_links(text) == text
+
+
 def test_a_huge_abstract_gives_the_sentences_of_its_start_only():
     abstract = "This sentence is long enough to count. " * 500_000
     sentences = Paper(id="2608.19199", title="t", abstract=abstract, url="u").sentences
