@@ -80,6 +80,14 @@ def test_an_acronym_typed_in_lower_case_reads_as_the_papers_spell_it(store):
     assert spelled_out("rag for code", defined(store, "rag for code")) == spelled
 
 
+def test_a_hostile_abstract_beside_the_acronym_is_read_once(store):
+    # A long run of hyphenated letters, tried as a web address from each of its words, took
+    # minutes to read.
+    hostile = "RAG pipelines, " + "a-" * 500_000
+    store_papers(store, [*RAG_PAPERS, ANOTHER_RAG, hostile, *OTHER_TOPICS])
+    assert long_forms(store, "rag for code") == {"rag": ["retrieval", "augmented", "generation"]}
+
+
 def test_a_word_the_papers_write_in_lower_case_reads_as_an_acronym_in_capitals_only(store):
     clip = [f"Contrastive Language-Image Pre-training (CLIP) for task {n}." for n in range(10)]
     store_papers(store, [*clip, "Gradient clipping for stable training.", *OTHER_TOPICS * 2])
