@@ -48,7 +48,12 @@ PAPERS_PER_BATCH = 500
 TERMS_PER_QUERY = 500
 
 WORD = re.compile(r"[^\W_]+")
-COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
+# A longer run of letters is no word anyone looks for (an inlined image, a hostile feed's filler),
+# and PostgreSQL refused to index a term of 11 KB, failing the whole batch of papers stored.
+MAX_WORD_CHARS = 64
+# Read from the start of a word, its letters never given back: tried from every letter of a
+# hostile abstract's one long word, indexing it took minutes.
+COMPOUND = re.compile(r"(?<![^\W_])[^\W_]++(?:[-\u2010\u2011][^\W_]++)+")
 # An acronym in parentheses, the way a paper defines one: two capitals or more, at most 10
 # characters ("RAG", "MoE", "LoRA", "VLMs", "3DGS").
 DEFINED = re.compile(r"\(\s*([A-Z0-9][A-Za-z0-9]{1,9})\s*\)")
@@ -94,12 +99,13 @@ SELECT_TEXT_FREQUENCIES = sql_with_lists(
 
 
 def words(text: str) -> list[str]:
-    """The words of `text` as the index reads them: lower case, diacritics removed."""
+    """The words of `text` as the index reads them: lower case, diacritics removed, none
+    longer than MAX_WORD_CHARS."""
     folded = text.casefold()
     if not folded.isascii():
         decomposed = unicodedata.normalize("NFKD", folded)
         folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return WORD.findall(folded)
+    return [word for word in WORD.findall(folded) if len(word) <= MAX_WORD_CHARS]
 
 
 def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
@@ -111,7 +117,8 @@ def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
 def compounds(text: str) -> list[str]:
     """The hyphenated compounds of `text` closed up, as words() reads them: "Pre-training"
     is "pretraining"."""
-    return ["".join(words(compound)) for compound in COMPOUND.findall(text)]
+    closed_up = ["".join(words(compound)) for compound in COMPOUND.findall(text)]
+    return [word for word in closed_up if len(word) <= MAX_WORD_CHARS]
 
 
 def term_counts(

@@ -66,6 +66,15 @@ def test_a_hyphenated_compound_is_found_closed_up_too(store):
     }
 
 
+def test_an_abstract_of_one_endless_word_is_indexed(store):
+    # Read as a hyphenated compound from each of its letters, it took minutes to index, and
+    # PostgreSQL refused its word as a term, failing the batch.
+    endless = "x" * 1_000_000 + " " + "a-" * 100_000 + "a"
+    store.papers.upsert([make_paper(title="Sparse attention", abstract=endless)])
+    assert [pid for pid, _ in store.fulltext.search(["sparse"], 5)] == ["2608.00001"]
+    assert fulltext.words("a " + "x" * 65) == ["a"]
+
+
 def test_a_database_indexed_before_compounds_is_indexed_again_when_opened(tmp_path):
     path = tmp_path / "paperbot.db"
     store = Store(path)
