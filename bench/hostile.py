@@ -7,6 +7,7 @@ is its own; everything stays on 127.0.0.1 and in a temporary folder.
   sending up to 300 MB, against the HTTP mode's server (waitress + bolt)
 - slow-drip: a feed that sends one byte every 5 s, fetched with the default settings
 - abstract-17mb: a feed whose one item has a 17.5 MB abstract, ingested and embedded
+- abstract-one-word: the same, its abstract one unbroken 17.5 MB word
 - items-140k: a 140,000-item RSS feed, ingested (capped) and embedded
 
 `python bench/hostile.py CASE` runs one case.
@@ -171,6 +172,11 @@ def abstract_17mb(work: Path) -> str:
     return ingest_and_embed(work, rss_feed([("https://j.example/big", "A huge paper", words)]))
 
 
+def abstract_one_word(work: Path) -> str:
+    word = "x" * ABSTRACT_BYTES
+    return ingest_and_embed(work, rss_feed([("https://j.example/word", "A huge word", word)]))
+
+
 def items_140k(work: Path) -> str:
     items = [(f"https://j.example/{n}", f"Paper {n}", f"Abstract {n}.") for n in range(ITEMS)]
     return ingest_and_embed(work, rss_feed(items))
@@ -180,6 +186,7 @@ CASES = {
     "unsigned-300mb": unsigned_300mb,
     "slow-drip": slow_drip,
     "abstract-17mb": abstract_17mb,
+    "abstract-one-word": abstract_one_word,
     "items-140k": items_140k,
 }
 
