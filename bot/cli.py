@@ -225,11 +225,15 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the stored papers, as /papers search does."""
+    from bot.commands import MAX_QUERY, shorten
     from bot.query_encoder import for_settings
     from bot.search import Search, names_a_subject, spelling_note
     from bot.storage import Store
 
-    if not names_a_subject(" ".join(query)):
+    text = shorten(" ".join(query), MAX_QUERY)
+    if len(text) < len(" ".join(query)):
+        click.echo(f"The query was cut to its first {len(text)} characters.", err=True)
+    if not names_a_subject(text):
         raise click.BadParameter(
             'give the words to search for, such as paperbot search "KV cache compression" '
             "(words like 'the' and 'of' alone find nothing).",
@@ -244,13 +248,13 @@ def search(
     with spinner(terminal(as_json), "Loading the embedding model…"):
         encoder.load()
     hits = Search(store, encoder).search(
-        " ".join(query),
+        text,
         limit=limit,
         since=since,
         categories=list(categories) or None,
         authors=list(authors) or None,
     )
-    if spelling := spelling_note(store, " ".join(query)):
+    if spelling := spelling_note(store, text):
         click.echo(spelling, err=True)
     if as_json:
         _print_json(

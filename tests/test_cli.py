@@ -50,6 +50,15 @@ def test_search_json_after_demo_ranks_on_topic_first(run):
     assert "federated" in hits[0]["title"].lower()
 
 
+def test_a_search_longer_than_a_slash_command_takes_is_cut_and_says_so(run):
+    run("demo")
+    # Read whole, a query of commas took seconds per 20 KB to split into parts.
+    result = run("search", "federated learning clients" + ", " * 10_000, "--json")
+    assert result.exit_code == 0
+    assert "federated" in json.loads(result.stdout)[0]["title"].lower()
+    assert "The query was cut to its first 499 characters." in result.stderr
+
+
 def test_subscribe_list_unsubscribe(run):
     added = json.loads(run("subscribe", "graph neural networks", "--user", "U1", "--json").output)
     assert added["target"] == "U1" and added["topic"] == "graph neural networks"
