@@ -230,8 +230,9 @@ def search(
     from bot.search import Search, names_a_subject, spelling_note
     from bot.storage import Store
 
-    text = shorten(" ".join(query), MAX_QUERY)
-    if len(text) < len(" ".join(query)):
+    asked = " ".join(query)
+    text = shorten(asked, MAX_QUERY)
+    if text != asked:
         click.echo(f"The query was cut to its first {len(text)} characters.", err=True)
     if not names_a_subject(text):
         raise click.BadParameter(

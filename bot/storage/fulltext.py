@@ -7,10 +7,9 @@ and each word is read as one term, Porter-stemmed (PyStemmer), so that "models" 
 for it). The abstract is read without its sentences that hold a web address ("Code is
 available at https://...", bot.papers.without_links; migrations/*/0010). The paper_terms
 table (migrations/*/0003) holds, for each paper and term, how often it occurs in the title,
-the abstract and the authors; papers.terms_length is the paper's
-length in words. BM25 is computed here from those rows, with the constants
-and IDF of SQLite's FTS5, which this index replaced: one implementation, so a search
-scores the same on both backends.
+the abstract and the authors; papers.terms_length is the paper's length in words. BM25 is
+computed here from those rows, with the constants and IDF of SQLite's FTS5, which this index
+replaced: one implementation, so a search scores the same on both backends.
 
 The index also keeps the acronyms each paper defines, as papers define them: "retrieval-
 augmented generation (RAG)" (definitions; the acronyms table, migrations/*/0009), so that a
