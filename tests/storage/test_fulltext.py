@@ -75,15 +75,26 @@ def test_an_abstract_of_one_endless_word_is_indexed(store):
     assert fulltext.words("a " + "x" * 65) == ["a"]
 
 
-def test_a_database_indexed_before_compounds_is_indexed_again_when_opened(tmp_path):
+def indexed_before(tmp_path, paper, undo: str, migration: str) -> Store:
+    """The store of a database holding `paper` as it was before `migration`: `undo` run on
+    its index and the migration not recorded, then opened again."""
     path = tmp_path / "paperbot.db"
     store = Store(path)
-    store.papers.upsert([make_paper(title="Pre-training at scale")])
+    store.papers.upsert([paper])
     store.close()
     with sqlite3.connect(path) as conn:
-        conn.execute("delete from paper_terms where term = 'pretrain'")
-        conn.execute("delete from schema_version where name = 'index_compounds_closed_up'")
-    store = Store(path)
+        conn.execute(undo)
+        conn.execute("delete from schema_version where name = ?", (migration,))
+    return Store(path)
+
+
+def test_a_database_indexed_before_compounds_is_indexed_again_when_opened(tmp_path):
+    store = indexed_before(
+        tmp_path,
+        make_paper(title="Pre-training at scale"),
+        "delete from paper_terms where term = 'pretrain'",
+        "index_compounds_closed_up",
+    )
     assert [pid for pid, _ in store.fulltext.search(["pretraining"], 5)] == ["2608.00001"]
     store.close()
 
@@ -105,17 +116,13 @@ def test_a_sentence_holding_a_web_address_is_not_indexed(store):
 
 
 def test_a_database_indexed_with_web_addresses_is_indexed_again_when_opened(tmp_path):
-    path = tmp_path / "paperbot.db"
-    store = Store(path)
-    store.papers.upsert([make_paper(abstract="Long context. Code: https://github.com/lab/x.")])
-    store.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "insert into paper_terms (term, paper, title, abstract, authors, length) "
-            "values ('code', 1, 0, 1, 0, 4)"
-        )
-        conn.execute("delete from schema_version where name = 'index_without_links'")
-    store = Store(path)
+    store = indexed_before(
+        tmp_path,
+        make_paper(abstract="Long context. Code: https://github.com/lab/x."),
+        "insert into paper_terms (term, paper, title, abstract, authors, length) "
+        "values ('code', 1, 0, 1, 0, 4)",
+        "index_without_links",
+    )
     assert store.fulltext.papers_with("code") == 0
     assert store.fulltext.papers_with("context") == 1
     store.close()
