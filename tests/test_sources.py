@@ -309,6 +309,26 @@ def test_legacy_rdf_html_is_decoded_exactly_once():
     assert papers["2306.17840"].authors[0] == "Takuma Yoneda"
 
 
+def test_legacy_rdf_with_a_hostile_creator_keeps_every_item():
+    # The first item's escaped dc:creator link, replaced by 200,000 unclosed links and as
+    # many nested brackets: tried from each of them, reading it took minutes.
+    creator = (
+        "&lt;a href=&quot;http://arxiv.org/find/cs/1/au:+Ma_E/0/1/0/all/0/1&quot;&gt;Ed S. "
+        "Ma&lt;/a&gt;"
+    )
+    hostile = "&lt;a" * 200_000 + "(" * 200_000 + "x" + ")" * 200_000
+    text = read(RDF_LEGACY).decode()
+    assert text.count(creator) == 1
+    result = parse_feed(text.replace(creator, hostile).encode(), url="https://feeds.example/t")
+    papers = by_id(result)
+    assert len(papers) == 55
+    assert (
+        papers["2307.00008"].title
+        == "Investigating Masking-based Data Generation in Language Models"
+    )
+    assert papers["2306.17840"].authors[0] == "Takuma Yoneda"
+
+
 # --- arXiv API ----------------------------------------------------------------------
 
 

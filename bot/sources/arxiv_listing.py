@@ -38,7 +38,10 @@ _LEGACY_TITLE = re.compile(
     re.S,
 )
 _FEED_CATEGORY = re.compile(r"^(\S+) updates on arXiv\.org")
-_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S | re.I)
+# A link's text runs to its "</a>" and holds no other link; a tag holds no "<". Read without
+# those bounds, a hostile creator of "<a<a<a..." took 5 s per 200 KB.
+_ANCHOR = re.compile(r"<a\b[^<>]*+>((?:(?!</?a\b).)*+)</a>", re.S | re.I)
+_TAG = re.compile(r"<[^<>]++>")
 _PARAGRAPH_TAG = re.compile(r"</?p>", re.I)
 
 
@@ -140,8 +143,8 @@ def _legacy_html_text(markup: str) -> str:
 
 def _legacy_authors(creator: str) -> list[str]:
     """The legacy dc:creator is HTML: one <a href=...>Name</a> link per author."""
-    names = [squash(html.unescape(re.sub(r"<[^>]+>", "", a))) for a in _ANCHOR.findall(creator)]
-    return [n for n in names if n] or split_authors(re.sub(r"<[^>]+>", "", creator))
+    names = [squash(html.unescape(_TAG.sub("", a))) for a in _ANCHOR.findall(creator)]
+    return [n for n in names if n] or split_authors(_TAG.sub("", creator))
 
 
 def _legacy_announce_type(primary: str, feed_category: str | None, updated: bool) -> str:
