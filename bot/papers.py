@@ -56,12 +56,8 @@ class Paper:
         """The sentences of the abstract's start, as embedded for relevance.py's
         closest-sentence cosine: fragments of 20 characters or fewer, and the sentences that
         say where the work is (without_links()), left out."""
-        parts = SENTENCE_END.split(self.abstract[:SENTENCE_SOURCE_CHARS])
-        return [
-            part
-            for part in parts
-            if len(part) > MIN_SENTENCE_CHARS and not WEB_ADDRESS.search(part)
-        ]
+        parts = unlinked_sentences(self.abstract[:SENTENCE_SOURCE_CHARS])
+        return [part for part in parts if len(part) > MIN_SENTENCE_CHARS]
 
     @property
     def is_update(self) -> bool:
@@ -77,7 +73,12 @@ def without_links(text: str) -> str:
     its word generic and a paper's code link counted as evidence for it."""
     if not WEB_ADDRESS.search(text):
         return text
-    return " ".join(part for part in SENTENCE_END.split(text) if not WEB_ADDRESS.search(part))
+    return " ".join(unlinked_sentences(text))
+
+
+def unlinked_sentences(text: str) -> list[str]:
+    """The sentences of `text` but those that hold a web address (without_links())."""
+    return [part for part in SENTENCE_END.split(text) if not WEB_ADDRESS.search(part)]
 
 
 # arXiv's archives from the old (pre-April 2007) identifier scheme. Listing them, rather than
