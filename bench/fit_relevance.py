@@ -1,16 +1,18 @@
 """Refit bot/relevance.py's weights on dev_day's judged pairs, through paperbot's own features.
 
 Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) gives the
-six features as matching computes them for a new subscription: the cosine of the topic and
+seven features as matching computes them for a new subscription: the cosine of the topic and
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
-z-score, the three word coverages and the topic's breadth (the same for all of a topic's
-papers, so SEARCH ships with none: it cannot change a ranking). The word coverages are the
-alerts' (companion words discounted, relevance.companion_shares), which search's are not, so
-the SEARCH rows are a guide only; bench/dev_day.py measures search. An L2-penalised logistic
-regression (penalty 0.01 on the weights, none on the bias) is fitted to them, and its
-weights are printed beside the shipped ones with precision / recall at the default
-threshold and precision at recall 0.60 (the ranking, whatever the threshold), on the day
-itself and on the held-out second and third days (bench/second_day, bench/third_day).
+z-score, the three word coverages, the topic's breadth (the same for all of a topic's
+papers, so SEARCH ships with none: it cannot change a ranking) and the mean rarity of the
+topic's words the paper holds (SEARCH ships with none either: search ranks worse with it).
+The word coverages are the alerts' (companion words discounted, relevance.companion_shares),
+which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py measures
+search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)
+is fitted to them, and its weights are printed beside the shipped ones with precision /
+recall at the default threshold and precision at recall 0.60 (the ranking, whatever the
+threshold), on the day itself and on the held-out second and third days (bench/second_day,
+bench/third_day).
 
 Two more tables say where the alerts' errors come from. Leave one day out: weights fitted on
 every other pair of days, and on all three, scored on each day, so whether more judged days
@@ -46,7 +48,7 @@ BETA = 0.7
 
 
 class JudgedPairs(NamedTuple):
-    """Every judged pair of a day: its features (pairs x 6) for each form of the cosine
+    """Every judged pair of a day: its features (pairs x 7) for each form of the cosine
     feature ("closest", "whole"), whether it is relevant, and its topic (the position of its
     subscription among the day's)."""
 

@@ -2,7 +2,7 @@
 
 Alerts and subscription previews decide with it; search ranks with the same features and
 weights of its own (SEARCH).
-Six features, each computed against the papers stored so far:
+Seven features, each computed against the papers stored so far:
 
     cosine    the embedding cosine of the topic and the paper's closest sentence: the best
               of its abstract's sentences, or its whole text where none are stored
@@ -23,9 +23,14 @@ Six features, each computed against the papers stored so far:
     breadth   how broad the topic is, one number per topic: the log of the share of stored
               papers that contain all the words of one of its parts (after specific_parts),
               words that weigh nothing aside (Coverage._papers_naming)
+    rarity    the mean rarity (BM25's IDF) of the topic's words, those the paper lacks
+              counting 0, with no other weighing: on dev_day, 4.1 for a paper holding both
+              words of "speculative decoding", 0.7 for one holding every word of "reasoning
+              in large language models"
 
     probability = logistic(bias + w_cosine * cosine + w_z * z + w_coverage * coverage
-                           + w_title * title + w_facet * facet + w_breadth * breadth)
+                           + w_title * title + w_facet * facet + w_breadth * breadth
+                           + w_rarity * rarity)
 
 with one set of weights to decide alerts (ALERTS) and one to rank a search (SEARCH), whose
 cosine is the whole text's.
@@ -36,7 +41,9 @@ states the paper's subject says more than the average of all of them; the z-scor
 unusual the closeness is for this topic, but taken alone it makes every topic alert the same
 share of papers; coverage asks for evidence of the rare words that make a narrow topic narrow
 ("speculative", "SQL") while a word in half the papers weighs nothing, and the words of one
-phrase ("large language models") count about as one, not as three; the title is where a
+phrase ("large language models") count about as one, not as three; coverage is a share, so
+holding every word of a topic made of common words counts as much as holding every word of
+one made of rare words, and rarity tells the two apart; the title is where a
 paper says what it is about; a paper on one part of a topic of several misses the other
 parts' words, but covers its own part; and a topic many papers name ("time series
 forecasting") has many relevant papers a day, while one that few name ("speculative
@@ -70,6 +77,15 @@ bench/fit_relevance.py. Those figures are with the full-text index reading no se
 holds a web address (bot.papers.without_links), which moved precision at recall 0.60 over
 the same pairs from 0.730 to 0.731, 0.745 to 0.745 and 0.539 to 0.555, the weights unchanged.
 
+Rarity was added last, the weights refitted: over the judged pairs, precision / recall at the
+default threshold went from 0.700 / 0.681 to 0.692 / 0.684 on dev_day, 0.741 / 0.608 to 0.735
+/ 0.614 on the second day and 0.577 / 0.545 to 0.608 / 0.569 on the third, and precision at
+recall 0.60 from 0.731, 0.745 and 0.555 to 0.730, 0.751 and 0.581; fitted on two days, on the
+day left out 0.723, 0.728 and 0.576, against 0.719, 0.739 and 0.539 without it
+(bench/fit_relevance.py). The summed rarity, not the mean, gave 0.734, 0.754 and 0.579, and
+0.723, 0.714 and 0.568 left out. Search ranks worse with it: at a weight of 0.25, nDCG@5 fell
+from 0.913 to 0.912 on dev_day, 0.879 to 0.876 and 0.766 to 0.762.
+
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
 sentences are read for the few topics it could alert, not for every stored paper.
@@ -99,12 +115,20 @@ class Weights(NamedTuple):
     title: float
     facet: float
     breadth: float
+    rarity: float
 
 
 # Deciding alerts (and choosing previews, calibrating thresholds): the cosine is the
 # closest sentence's.
 ALERTS = Weights(
-    bias=-4.365, cosine=3.553, z=0.745, coverage=0.677, title=0.588, facet=1.957, breadth=0.289
+    bias=-4.024,
+    cosine=3.767,
+    z=0.714,
+    coverage=0.264,
+    title=0.666,
+    facet=1.73,
+    breadth=0.405,
+    rarity=0.477,
 )
 # Ranking a search: the cosine is the whole text's; fitted on the same pairs. With ALERTS (as
 # they were before breadth, which cannot change a ranking) and the closest sentences, search's
@@ -112,7 +136,14 @@ ALERTS = Weights(
 # but fell on dev_day (0.900 to 0.879), with any weight of pseudo-relevance feedback and
 # phrase evidence: ranking the top of a list and drawing a line under it are two jobs.
 SEARCH = Weights(
-    bias=-5.431, cosine=2.283, z=0.637, coverage=0.814, title=1.023, facet=3.025, breadth=0.0
+    bias=-5.431,
+    cosine=2.283,
+    z=0.637,
+    coverage=0.814,
+    title=1.023,
+    facet=3.025,
+    breadth=0.0,
+    rarity=0.0,
 )
 # A probability of 0.076, 0.84 below the broad level's log-odds. On the three judged sets,
 # against looking up the closest sentence of every pair, it alerts the same pairs at strict
@@ -157,7 +188,7 @@ JUDGED_WORD_WEIGHT = 1.0
 GENERIC_SHARE = 0.1
 
 
-def log_odds(cosine, z, coverage, title, facet, breadth, weights: Weights = ALERTS):
+def log_odds(cosine, z, coverage, title, facet, breadth, rarity, weights: Weights = ALERTS):
     """The model's log-odds of relevance; arrays broadcast."""
     w = weights
     return (
@@ -168,6 +199,7 @@ def log_odds(cosine, z, coverage, title, facet, breadth, weights: Weights = ALER
         + w.title * title
         + w.facet * facet
         + w.breadth * breadth
+        + w.rarity * rarity
     )
 
 
@@ -475,6 +507,7 @@ class Coverage:
             for word in factor:
                 factor[word] *= judged_word_factor(hits[terms[word]][0], relevant, not_relevant)
         self.topic_word = self._shares(words_of, self.factors)
+        self.topic_rarity = self._mean_rarities(words_of)
         self.facet_word = self._shares(
             [facet for facets in facets_of for facet in facets],
             [self.factors[i] for i, facets in enumerate(facets_of) for _ in facets],
@@ -535,6 +568,19 @@ class Coverage:
         shape = (len(groups), len(self.column))
         return sparse.csr_matrix((np.array(shares, np.float32), (rows, columns)), shape=shape)
 
+    def _mean_rarities(self, groups: list[list[str]]) -> sparse.csr_matrix:
+        """Groups x words: each group's words weighted by their rarity (idf()) over the
+        group's size, so that a row times a paper's words is the mean rarity of the group's
+        words, those the paper lacks counting 0."""
+        rows, columns, weights = [], [], []
+        for i, group in enumerate(groups):
+            group_columns = [self.column[w] for w in group]
+            rows += [i] * len(group_columns)
+            columns += group_columns
+            weights += list(self.weight[group_columns] / len(group_columns))
+        shape = (len(groups), len(self.column))
+        return sparse.csr_matrix((np.array(weights, np.float32), (rows, columns)), shape=shape)
+
     def coverage(self, block: slice = slice(None)) -> np.ndarray:
         """Topics (of `block`) x rows: the weighted share of each topic's words in the paper."""
         return self.topic_word[block] @ self.anywhere
@@ -555,10 +601,21 @@ class Coverage:
         topics = self.topic_breadth[block]
         return np.broadcast_to(topics[:, None], (len(topics), self.anywhere.shape[1]))
 
+    def rarity(self, block: slice = slice(None)) -> np.ndarray:
+        """Topics (of `block`) x rows: the mean rarity of the topic's words, those the paper
+        lacks counting 0."""
+        return self.topic_rarity[block] @ self.anywhere
+
     def features(self, block: slice = slice(None)) -> tuple[np.ndarray, ...]:
-        """The word features of the topics of `block` (coverage, title, facet, breadth),
-        each topics x rows, in log_odds()'s order."""
-        return self.coverage(block), self.title(block), self.facet(block), self.breadth(block)
+        """The word features of the topics of `block` (coverage, title, facet, breadth,
+        rarity), each topics x rows, in log_odds()'s order."""
+        return (
+            self.coverage(block),
+            self.title(block),
+            self.facet(block),
+            self.breadth(block),
+            self.rarity(block),
+        )
 
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""

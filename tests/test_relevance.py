@@ -105,6 +105,24 @@ def test_a_word_no_paper_holds_takes_no_share_of_the_topic(store):
     assert words.coverage()[0, 4] == pytest.approx(1.0)
 
 
+def test_rarity_tells_a_topic_of_rare_words_from_one_of_common_words(store):
+    """Coverage is a share: the paper holding every word of either topic covers it whole.
+    Rarity is the mean rarity of the topic's words, those the paper lacks counting 0: each
+    word of the first topic is in 3 of the 45 papers, each word of the second in 40 of them,
+    which weigh nothing."""
+    rare = coverage_for(store, np.zeros(DIMENSION, np.float32))
+    common = coverage_for(
+        store, np.zeros(DIMENSION, np.float32), topic="experiments on benchmark suite"
+    )
+    both, interpretability, experiments = 4, 0, 5
+    assert rare.coverage()[0, both] == pytest.approx(1.0)
+    assert common.coverage()[0, experiments] == pytest.approx(1.0)
+    in_three = np.log((45 - 3 + 0.5) / (3 + 0.5))
+    assert rare.rarity()[0, both] == pytest.approx(in_three)
+    assert rare.rarity()[0, interpretability] == pytest.approx(in_three / 3)
+    assert common.rarity()[0, experiments] == 0.0
+
+
 def test_judgments_weigh_more_the_words_the_papers_judged_relevant_hold(store):
     """By rarity alone "interpretability" has a third of the weight; a subscriber who judged
     the interpretability papers relevant and the neural network ones not relevant has shown
