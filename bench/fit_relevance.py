@@ -5,7 +5,8 @@ seven features as matching computes them for a new subscription: the cosine of t
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
 z-score, the three word coverages, the topic's breadth (the same for all of a topic's
 papers, so SEARCH ships with none: it cannot change a ranking) and the mean rarity of the
-topic's words the paper holds (SEARCH ships with none either: search ranks worse with it).
+words of the topic's best part that the paper holds (SEARCH ships with none either: search
+ranks worse with it).
 The word coverages are the alerts' (companion words discounted, relevance.companion_shares),
 which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py measures
 search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)

@@ -123,6 +123,18 @@ def test_rarity_tells_a_topic_of_rare_words_from_one_of_common_words(store):
     assert common.rarity()[0, experiments] == 0.0
 
 
+def test_rarity_is_that_of_the_part_the_paper_holds_best(store):
+    """Of "interpretability, neural networks", the interpretability paper holds all of its
+    first part, so its rarity is that part's: the rarity of "interpretability" alone."""
+    words = coverage_for(
+        store, np.zeros(DIMENSION, np.float32), topic="interpretability, neural networks"
+    )
+    interpretability, neural_networks = 0, 2
+    in_three = np.log((45 - 3 + 0.5) / (3 + 0.5))
+    assert words.rarity()[0, interpretability] == pytest.approx(in_three)
+    assert words.rarity()[0, neural_networks] == pytest.approx(in_three)
+
+
 def test_judgments_weigh_more_the_words_the_papers_judged_relevant_hold(store):
     """By rarity alone "interpretability" has a third of the weight; a subscriber who judged
     the interpretability papers relevant and the neural network ones not relevant has shown
