@@ -136,7 +136,8 @@ ALERTS = Weights(
 # they were before breadth, which cannot change a ranking) and the closest sentences, search's
 # nDCG@5 rose on the second judged day (0.880 to 0.893) and the 54-paper set (0.815 to 0.824)
 # but fell on dev_day (0.900 to 0.879), with any weight of pseudo-relevance feedback and
-# phrase evidence: ranking the top of a list and drawing a line under it are two jobs.
+# phrase evidence: ranking the top of a list and drawing a line under it are two jobs. Rarity
+# has no weight in search, which ranked worse with it (see the module docstring).
 SEARCH = Weights(
     bias=-5.431,
     cosine=2.283,
@@ -147,12 +148,13 @@ SEARCH = Weights(
     breadth=0.0,
     rarity=0.0,
 )
-# A probability of 0.076, 0.84 below the broad level's log-odds. On the three judged sets,
+# A probability of 0.047, 1.27 below the broad level's log-odds. On the three judged days,
 # against looking up the closest sentence of every pair, it alerts the same pairs at strict
-# and normal and drops 4 of 2,163 broad alerts, none of them relevant (1 unjudged, 3 judged
-# not). Matching 2,000 papers x 10,000 subscriptions took 1.80 s, against 2.47 s at -3.5
-# (which dropped none) and 1.85 s with no sentences looked up at all.
-CANDIDATE_LOG_ODDS = -2.5
+# and normal and drops 1 of 3,248 broad alerts (a relevant one). At -2.5 it dropped 37 (3
+# relevant, 14 judged not, 20 unjudged), at -3.5 none. Matching 2,000 papers x 10,000
+# subscriptions (bench/run_all.py's row, two runs of each) took 4.25 and 4.37 s, against
+# 3.75 and 5.53 s at -2.5 and 4.92 and 4.86 s at -3.5.
+CANDIDATE_LOG_ODDS = -3.0
 # How much a topic word's weight in the coverage features grows with the closeness of the
 # papers holding it to the topic (closeness_factors): for "recommender systems" the papers
 # saying "systems" are hardly closer than any, and for "time series forecasting" those saying
