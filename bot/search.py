@@ -719,8 +719,8 @@ def relevance_features(
     *,
     discount_companions: bool = False,
 ) -> tuple[np.ndarray, ...]:
-    """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth) of
-    every corpus paper for a query of these `facets` (query_facets) and acronyms'
+    """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth,
+    rarity) of every corpus paper for a query of these `facets` (query_facets) and acronyms'
     `long_forms` (acronyms.long_forms), whose embedding is `topic`, given each paper's
     cosine to it (or to what feedback made of it); for a subscription, `judged` holds the
     rowids of the papers judged relevant and not relevant for it, and its words are weighed
