@@ -19,7 +19,9 @@ Seven features, each computed against the papers stored so far:
     facet     the coverage of the topic's best-covered part, where "and", "or", commas
               and "&", "/" or "+" split it (search.PART_SEPARATOR): "RAG and agentic
               search" is about either (specific_parts: a part in a tenth of the papers is
-              not one on its own)
+              not one on its own; with_shared_words: a part of one word takes the words
+              before it, "sign language recognition and translation" being about sign
+              language translation)
     breadth   how broad the topic is, one number per topic: the log of the share of stored
               papers that contain all the words of one of its parts (after specific_parts),
               words that weigh nothing aside (Coverage._papers_naming)
@@ -303,6 +305,22 @@ def specific_parts(facets: list[list[str]], common: Callable[[list[str]], bool])
     return specific
 
 
+def with_shared_words(parts: list[list[str]]) -> list[list[str]]:
+    """A topic's parts with each part of one word after another part taking the words
+    before it that English lets it share, as a common part does in specific_parts():
+    "sign language recognition and translation" is about sign language translation, and
+    "object detection, segmentation and tracking" about object tracking too. The words a
+    part takes make a paper cover it less without them; they leave breadth alone: the
+    topic is as broad as its parts read on their own, as typed.
+    """
+    shared: list[list[str]] = []
+    for part in parts:
+        if len(part) == 1 and shared:
+            part = list(dict.fromkeys(shared[-1][:-1] + part))
+        shared.append(part)
+    return shared
+
+
 def either(
     first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -511,7 +529,7 @@ class Coverage:
             for word in factor:
                 factor[word] *= judged_word_factor(hits[terms[word]][0], relevant, not_relevant)
         self.topic_word = self._shares(words_of, self.factors)
-        parts = [facet for facets in facets_of for facet in facets]
+        parts = [facet for facets in facets_of for facet in with_shared_words(facets)]
         self.facet_word = self._shares(
             parts, [self.factors[i] for i, facets in enumerate(facets_of) for _ in facets]
         )

@@ -488,6 +488,20 @@ def test_a_part_in_a_tenth_of_the_papers_takes_the_words_it_shares(services, cor
     assert words.facet()[0, video] < 0.5
 
 
+def test_a_part_of_one_word_takes_the_words_before_it(services, corpus):
+    """ "video captioning and translation" is about video translation: a paper on
+    translating image captions covers that part less than the whole of it, as it does when
+    the topic names translation first. Breadth reads the parts as typed, whichever comes
+    first."""
+    words, matrix = word_features(
+        services, ["video captioning and translation", "translation or video captioning"]
+    )
+    captions = matrix.index[by_title(corpus, "CLIPTrans")]
+    assert words.facet()[1, captions] == pytest.approx(1.0)
+    assert words.facet()[0, captions] < 0.8
+    assert words.breadth()[0, 0] == pytest.approx(words.breadth()[1, 0])
+
+
 def test_a_topic_word_closed_up_covers_the_papers_that_hyphenate_it(services, corpus):
     """ "crossmodal" is what five of these papers write as "cross-modal", and none closed up."""
     texts = {
@@ -558,6 +572,23 @@ def test_specific_parts():
     parts = [["speech", "recognition"], ["speculative", "decoding"]]
     assert specific_parts(parts, common) == parts
     assert specific_parts([["generation"]], common) == [["generation"]]
+
+
+def test_with_shared_words():
+    from bot.relevance import with_shared_words
+
+    assert with_shared_words([["sign", "language", "recognition"], ["translation"]]) == [
+        ["sign", "language", "recognition"],
+        ["sign", "language", "translation"],
+    ]
+    assert with_shared_words([["object", "detection"], ["segmentation"], ["tracking"]]) == [
+        ["object", "detection"],
+        ["object", "segmentation"],
+        ["object", "tracking"],
+    ]
+    first = [["lora"], ["parameter", "efficient", "tuning"]]
+    assert with_shared_words(first) == first
+    assert with_shared_words([["segmentation"], ["detection"]]) == [["segmentation"], ["detection"]]
 
 
 def cited_keywords(match) -> list[str]:
