@@ -309,9 +309,11 @@ def with_shared_words(parts: list[list[str]]) -> list[list[str]]:
     """A topic's parts with each part of one word after another part taking the words
     before it that English lets it share, as a common part does in specific_parts():
     "sign language recognition and translation" is about sign language translation, and
-    "object detection, segmentation and tracking" about object tracking too. The words a
-    part takes make a paper cover it less without them; they leave breadth alone: the
-    topic is as broad as its parts read on their own, as typed.
+    "object detection, segmentation and tracking" about object tracking too. A paper
+    without the words a part takes covers it less. Breadth still counts the papers naming
+    the part itself: counting those naming it with the words it takes, the third judged day
+    lost relevant alerts as well as wrong ones (precision / recall 0.628 / 0.535 against
+    0.626 / 0.554, and 0.595 / 0.564 before either).
     """
     shared: list[list[str]] = []
     for part in parts:
