@@ -297,10 +297,9 @@ def specific_parts(facets: list[list[str]], common: Callable[[list[str]], bool])
     specific = []
     for k, facet in enumerate(facets):
         if common(facet):
-            shared = facets[k - 1][:-1] if k else []
-            if not shared:
+            if k == 0 or len(facets[k - 1]) < 2:
                 return [list(dict.fromkeys(w for part in facets for w in part))]
-            facet = list(dict.fromkeys(shared + facet))
+            facet = with_words_before(facets[k - 1], facet)
         specific.append(facet)
     return specific
 
@@ -318,9 +317,16 @@ def with_shared_words(parts: list[list[str]]) -> list[list[str]]:
     shared: list[list[str]] = []
     for part in parts:
         if len(part) == 1 and shared:
-            part = list(dict.fromkeys(shared[-1][:-1] + part))
+            part = with_words_before(shared[-1], part)
         shared.append(part)
     return shared
+
+
+def with_words_before(before: list[str], part: list[str]) -> list[str]:
+    """`part` after the words of the part `before` it that English lets it share, all but
+    that part's last word (its head): "generation" after "image understanding" is image
+    generation."""
+    return list(dict.fromkeys(before[:-1] + part))
 
 
 def either(
