@@ -202,18 +202,17 @@ def topic_features(
     store: Store, subscription: Subscription, corpus: Corpus, cosine: np.ndarray, topic: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """search.relevance_features for a subscription's topic as matching reads it: the parts
-    of its subject (search.subject), so "papers about X" is matched on X, the long forms
-    of the acronyms it is typed with, and the papers judged for it; `topic` is its
-    base_profile()."""
+    of its subject (search.subject), so "papers about X" is matched on X, how the papers
+    may write its words otherwise (acronyms.word_forms), and the papers judged for it;
+    `topic` is its base_profile()."""
     text = subject(subscription.topic)
-    long_forms = acronyms.long_forms(store, text)
     judged = judged_rowids(store.subscriptions.feedback(subscription.id), corpus)
     return relevance_features(
         store,
         query_facets(text),
         corpus,
         cosine,
-        long_forms,
+        acronyms.word_forms(store, text),
         topic,
         judged,
         discount_companions=True,
@@ -649,11 +648,16 @@ class Matcher:
         and BLAS release the GIL).
         """
         rows = np.array([corpus.index[paper_id] for paper_id in columns])
-        # Each topic read as topic_features() reads it, the long forms looked up once for all.
+        # Each topic read as topic_features() reads it (acronyms.word_forms), the acronyms
+        # looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
         facets_of = [query_facets(text) for text in subjects]
         defined = acronyms.defined(self.store, "\n".join(subjects))
-        long_forms_of = [acronyms.of_topic(defined, text) for text in subjects]
+        shortened = acronyms.shortened(self.store, "\n".join(subjects))
+        forms_of = [
+            {**acronyms.short_forms(shortened, text), **acronyms.of_topic(defined, text)}
+            for text in subjects
+        ]
         verdicts = self.store.subscriptions.verdicts()
         taught = {
             i: found
@@ -674,7 +678,7 @@ class Matcher:
                 facets_of,
                 corpus,
                 rows,
-                long_forms_of,
+                forms_of,
                 topics=topics,
                 judged=taught,
                 discount_companions=True,

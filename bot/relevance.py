@@ -90,6 +90,16 @@ day left out 0.722, 0.745 and 0.574, against 0.719, 0.739 and 0.539 without it
 over all the words), nDCG@5 fell from 0.913 to 0.912 on dev_day, 0.879 to 0.876 and 0.766 to
 0.762.
 
+The weights were fitted again once a topic's words could be written otherwise: a typed
+acronym's long form ("LLMs") and a spelled-out long form's acronym ("large language models"
+in the papers that write "LLMs"; bot/acronyms.py). Over the judged pairs, precision / recall
+at the default threshold went from 0.691 / 0.688 to 0.694 / 0.677 on dev_day, stayed at 0.755
+/ 0.614 on the second day and went from 0.626 / 0.564 to 0.647 / 0.567 on the third; precision
+at recall 0.60 from 0.730, 0.769 and 0.600 to 0.740, 0.766 and 0.626, and on the day left out
+from 0.711, 0.763 and 0.600 to 0.715, 0.766 and 0.615 (bench/fit_relevance.py). With the
+weights as they were, the long forms' acronyms gave 0.685 / 0.693, 0.752 / 0.614 and 0.625 /
+0.582. The 54-paper set alerts at 0.793 / 0.676 (0.767 / 0.676 before).
+
 The closest sentence is looked up only for the pairs whose log-odds, with the whole text's
 cosine in its place, reach CANDIDATE_LOG_ODDS, below the broad level's threshold, so a paper's
 sentences are read for the few topics it could alert, not for every stored paper.
@@ -125,14 +135,14 @@ class Weights(NamedTuple):
 # Deciding alerts (and choosing previews, calibrating thresholds): the cosine is the
 # closest sentence's.
 ALERTS = Weights(
-    bias=-4.049,
-    cosine=3.794,
-    z=0.716,
-    coverage=0.789,
-    title=0.69,
-    facet=1.234,
-    breadth=0.399,
-    rarity=0.395,
+    bias=-4.009,
+    cosine=3.847,
+    z=0.711,
+    coverage=0.848,
+    title=0.803,
+    facet=0.985,
+    breadth=0.42,
+    rarity=0.482,
 )
 # Ranking a search: the cosine is the whole text's; fitted on the same pairs. With ALERTS (as
 # they were before breadth, which cannot change a ranking) and the closest sentences, search's
@@ -338,9 +348,10 @@ def either(
     return rowids, np.isin(rowids, in_title)
 
 
-def spelled_out_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, np.ndarray]:
-    """term_hits() for a long form: the papers holding all its words (those in half the
-    papers or more aside, such as "of"), and which hold them all in the title."""
+def form_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for another way to write a word, an acronym's long form or a long form's
+    acronym: the papers holding all its words (those in half the papers or more aside, such
+    as "of"), and which hold them all in the title."""
     kept = [w for w in form if 2 * store.fulltext.papers_with(w) < papers] or form
     hits = [store.fulltext.term_hits(w) for w in kept]
     anywhere = papers_with_all([rowids for rowids, _ in hits])
@@ -448,8 +459,9 @@ class Coverage:
     """The coverage, title, facet and breadth features of many topics for chosen corpus rows.
 
     `facets_of` holds each topic's parts, each a list of words (search.query_facets); a
-    topic's words are those of all its parts. `long_forms_of`, one per topic, holds the long
-    forms of the acronyms it is typed with (acronyms.of_topic), and `topics` its embedding
+    topic's words are those of all its parts. `forms_of`, one per topic, holds how the papers
+    may write some of its words otherwise (acronyms.word_forms: an acronym's long form, or a
+    long form's acronym), and `topics` its embedding
     (unit vectors, topics x dimension). `judged` holds, for the topics whose subscriber judged
     papers (by position), the sorted rowids of those judged relevant and not relevant
     (judged_word_factor). With `discount_companions`, as for alerts, a word counts less the
@@ -465,19 +477,20 @@ class Coverage:
         facets_of: list[list[list[str]]],
         corpus: Corpus,
         rows: np.ndarray,
-        long_forms_of: list[dict[str, list[str]]] | None = None,
+        forms_of: list[dict[str, list[str]]] | None = None,
         *,
         topics: np.ndarray,
         judged: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
         discount_companions: bool = False,
     ):
-        # An acronym a topic is typed with, and the papers spell out (acronyms.long_forms), is
-        # a word of its own, held by the papers that spell it out too: another topic's
-        # "clips", read as a word, is not found in the papers on CLIP.
+        # A word of a topic that the papers may write otherwise (acronyms.word_forms) is a
+        # word of its own, held by the papers that write it either way: another topic's
+        # "clips", read as a word, is not found in the papers on CLIP, nor another topic's
+        # "models" in those that write "LLMs".
         self.typed_as: dict[str, tuple[str, list[str]]] = {}
         facets_of = [
-            [[self._spelled_key(word, forms) for word in part] for part in facets]
-            for facets, forms in zip(facets_of, long_forms_of or [{}] * len(facets_of), strict=True)
+            [[self._word_key(word, forms) for word in part] for part in facets]
+            for facets, forms in zip(facets_of, forms_of or [{}] * len(facets_of), strict=True)
         ]
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
@@ -488,10 +501,10 @@ class Coverage:
             first_word.setdefault(term, word)
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
-        for key, (acronym, form) in self.typed_as.items():
+        for key, (word, form) in self.typed_as.items():
             terms[key] = key
-            typed = store.fulltext.term_hits(acronym)
-            hits[key] = either(typed, spelled_out_hits(store, form, papers))
+            typed = store.fulltext.term_hits(word)
+            hits[key] = either(typed, form_hits(store, form, papers))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 
@@ -556,8 +569,8 @@ class Coverage:
             for word, share in companion_shares(weighed, rowids_of, together).items():
                 factor[word] *= 1 - share
 
-    def _spelled_key(self, word: str, forms: dict[str, list[str]]) -> str:
-        """`word`, or the word of its own that an acronym with a long form in `forms` is."""
+    def _word_key(self, word: str, forms: dict[str, list[str]]) -> str:
+        """`word`, or the word of its own it is where `forms` gives another way to write it."""
         if word not in forms:
             return word
         key = f"{word} ({' '.join(forms[word])})"

@@ -605,14 +605,14 @@ class Search:
         check_method(method)
         bm25: Future = self._bm25_workers.submit(bm25_scores, self.store, query)
         defined = acronyms.defined(self.store, query)
-        long_forms = acronyms.of_topic(defined, query)
         vector = self.embedder.encode_one(acronyms.spelled_out(query, defined))
         corpus = self.corpus()
         if not corpus.ids:
             return []
         # The filters are worked out while the BM25 lookup may still run.
         allowed = self._allowed(since, categories, authors)
-        query_parts = (query_facets(query), query_phrases(query), long_forms)
+        word_forms = acronyms.word_forms(self.store, query)
+        query_parts = (query_facets(query), query_phrases(query), word_forms)
         return self._rank(
             query, query_parts, vector, limit, allowed, method, None, corpus, bm25.result()
         )
@@ -649,8 +649,8 @@ class Search:
         bm25: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[SearchHit]:
         """The best `limit` corpus papers for `text`, whose embedding is `vector` and whose
-        facets, phrases and acronyms' long forms are `query_parts` (query_facets,
-        query_phrases, acronyms.long_forms)."""
+        facets, phrases and other forms of words are `query_parts` (query_facets,
+        query_phrases, acronyms.word_forms)."""
         cosine = corpus.matrix @ vector
         lexical = lexical_scores(self.store, text, corpus, bm25)
         keep = self._keep_mask(corpus, allowed, exclude)
@@ -713,25 +713,25 @@ def relevance_features(
     facets: list[list[str]],
     corpus: Corpus,
     cosine: np.ndarray,
-    long_forms: dict[str, list[str]],
+    word_forms: dict[str, list[str]],
     topic: np.ndarray,
     judged: tuple[np.ndarray, np.ndarray] | None = None,
     *,
     discount_companions: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """bot/relevance.py's features after the cosine (z, coverage, title, facet, breadth,
-    rarity) of every corpus paper for a query of these `facets` (query_facets) and acronyms'
-    `long_forms` (acronyms.long_forms), whose embedding is `topic`, given each paper's
-    cosine to it (or to what feedback made of it); for a subscription, `judged` holds the
-    rowids of the papers judged relevant and not relevant for it, and its words are weighed
-    with `discount_companions` (relevance.Coverage)."""
+    rarity) of every corpus paper for a query of these `facets` (query_facets), whose words
+    papers may write as `word_forms` gives (acronyms.word_forms) and whose embedding is
+    `topic`, given each paper's cosine to it (or to what feedback made of it); for a
+    subscription, `judged` holds the rowids of the papers judged relevant and not relevant
+    for it, and its words are weighed with `discount_companions` (relevance.Coverage)."""
     rows = np.arange(len(corpus.ids))
     words = relevance.Coverage(
         store,
         [facets],
         corpus,
         rows,
-        [long_forms],
+        [word_forms],
         topics=topic[None],
         judged={0: judged} if judged else None,
         discount_companions=discount_companions,
@@ -743,7 +743,7 @@ def relevance_scores(
     store: Store,
     facets: list[list[str]],
     phrases: set[tuple[str, str]],
-    long_forms: dict[str, list[str]],
+    word_forms: dict[str, list[str]],
     corpus: Corpus,
     vector: np.ndarray,
     keep: np.ndarray,
@@ -756,7 +756,7 @@ def relevance_scores(
     worked out again for the moved vector.
     """
     cosine = corpus.matrix @ vector
-    z, *words = relevance_features(store, facets, corpus, cosine, long_forms, vector)
+    z, *words = relevance_features(store, facets, corpus, cosine, word_forms, vector)
     log_odds = relevance.log_odds(cosine, z, *words, relevance.SEARCH)
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(log_odds, keep, count)

@@ -3,7 +3,17 @@
 import numpy as np
 import pytest
 
-from bot.acronyms import LongForm, defined, long_forms, of_topic, spelled_out, typed_in
+from bot.acronyms import (
+    LongForm,
+    defined,
+    long_forms,
+    of_topic,
+    short_forms,
+    shortened,
+    spelled_out,
+    typed_in,
+    word_forms,
+)
 from bot.relevance import Coverage
 from bot.search import query_facets
 from bot.storage import Store
@@ -118,6 +128,8 @@ def test_a_word_few_of_its_papers_define_reads_as_an_acronym_in_capitals_only(st
     assert of_topic(forms, "ALL relapse") == {"all": spelled}
     assert of_topic(forms, "all code releases") == {}
     assert spelled_out("all code releases", forms) == "all code releases"
+    # Nor is every paper that writes "all" on acute lymphoblastic leukemia.
+    assert word_forms(store, "acute lymphoblastic leukemia relapse") == {}
 
 
 def test_an_acronym_one_paper_defines_is_left_as_typed(store):
@@ -185,6 +197,40 @@ def test_a_paper_that_spells_an_acronym_out_holds_it(services):
     assert words.distinctive_words(0, spelled) == ["rag"]
     # Four papers name RAG, one more spells it out: the topic is that broad.
     assert words.breadth()[0, 0] == pytest.approx(np.log(5.5 / (len(ids) + 1)))
+
+
+def test_a_long_form_a_topic_spells_out_reads_as_its_acronym_too(store):
+    """Over a third of the papers of an arXiv day that write "LLMs" never write "large
+    language models"."""
+    store_papers(store, [*RAG_PAPERS, ANOTHER_RAG, *OTHER_TOPICS])
+    rag = ["rag"]
+    assert word_forms(store, "retrieval-augmented generation for code") == {
+        "retrieval": rag,
+        "augmented": rag,
+        "generation": rag,
+    }
+    # Looked up for many topics at once, each topic is read as typed.
+    forms = shortened(store, "retrieval augmented generation\nretrieval of augmented data")
+    assert forms == {"retrieval augmented generation": "rag"}
+    assert short_forms(forms, "retrieval of augmented data") == {}
+
+
+def test_a_paper_that_writes_the_acronym_holds_the_long_form_a_topic_spells_out(services):
+    store = services.store
+    acronym_only = "We evaluate RAG pipelines for legal search."
+    ids = store_papers(store, [*RAG_PAPERS, acronym_only, *OTHER_TOPICS])
+    corpus = stand_in_corpus(store, ids)
+    rows = np.arange(len(ids))
+    only_the_acronym = corpus.index[ids[len(RAG_PAPERS)]]
+    topics = ["retrieval-augmented generation", "music generation"]
+    facets = [query_facets(topic) for topic in topics]
+    as_typed = Coverage(store, facets, corpus, rows, topics=no_closeness(2))
+    assert as_typed.coverage()[0, only_the_acronym] == 0
+    forms = [word_forms(store, topic) for topic in topics]
+    words = Coverage(store, facets, corpus, rows, forms, topics=no_closeness(2))
+    assert words.coverage()[0, only_the_acronym] == 1
+    # Another topic's "generation" is not found in it.
+    assert words.coverage()[1, only_the_acronym] == 0
 
 
 def test_an_acronym_one_topic_is_typed_with_is_no_word_of_another(services):

@@ -83,6 +83,9 @@ SELECT_ACRONYM_FORMS = sql_with_lists(
     "group by acronym, long_form",
     "terms",
 )
+SELECT_ACRONYMS_OF_FORMS = sql_with_lists(
+    "select distinct acronym, long_form from acronyms where long_form in :forms", "forms"
+)
 SELECT_TEXTS_WITH = text(
     "select coalesce(papers.title, '') || ' ' || coalesce(papers.abstract, '') from paper_terms "
     "join papers on papers.rowid = paper_terms.paper where paper_terms.term = :term "
@@ -358,6 +361,16 @@ class FullText:
                 ranked = sorted(forms[term].values(), key=lambda c: (-c.total(), min(c)))
                 found[acronym] = [(written_most(c).split(), c.total()) for c in ranked]
         return found
+
+    def acronyms_of(self, long_forms: list[str]) -> list[tuple[str, str]]:
+        """The acronyms (as terms) that papers give any of `long_forms` (words, lower case,
+        joined by spaces, as the acronyms table keeps them), each with its long form:
+        ("llm", "large language models")."""
+        found = []
+        for start in range(0, len(long_forms), TERMS_PER_QUERY):
+            chunk = long_forms[start : start + TERMS_PER_QUERY]
+            found += self._db.tuples(SELECT_ACRONYMS_OF_FORMS, forms=chunk)
+        return sorted(found)
 
     def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rowids (ascending) and BM25 scores of every paper containing any of `words`.

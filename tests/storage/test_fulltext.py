@@ -236,6 +236,22 @@ def test_the_acronyms_papers_define_are_counted_by_long_form(store):
     assert store.fulltext.acronym_forms(["vlm"]) == {"vlm": [(vision, 3)]}
 
 
+def test_the_acronyms_papers_give_a_long_form(store):
+    store.papers.upsert(
+        [
+            make_paper("2608.00001", abstract="Vision-language models (VLMs) see."),
+            make_paper("2608.00002", title="A Vision Language Model (VLM)", abstract="It is."),
+            make_paper("2608.00003", abstract="A visual layout model (VLM) for forms."),
+            make_paper("2608.00004", abstract="Vision language models, with no acronym."),
+        ]
+    )
+    forms = ["vision language models", "visual layout model", "speech recognition"]
+    assert store.fulltext.acronyms_of(forms) == [
+        ("vlm", "vision language models"),
+        ("vlm", "visual layout model"),
+    ]
+
+
 def test_the_texts_of_the_last_papers_holding_a_word(store):
     store.papers.upsert(
         [
