@@ -145,25 +145,19 @@ def shortened(store: Store, text: str) -> dict[str, str]:
     its other long forms together), however common the acronym, and the papers write the
     acronym in capitals (written_as_acronym): the papers writing "map" are not all on
     "maximum a posteriori"."""
-    spans = set()
-    for line in text.splitlines():
-        written = words(line)
-        for start in range(len(written)):
-            for stop in range(start + 2, min(len(written), start + LONGEST_FORM) + 1):
-                spans.add(" ".join(written[start:stop]))
-    found = store.fulltext.acronyms_of(sorted(spans))
-    forms_of = store.fulltext.acronym_forms(sorted({acronym for acronym, _ in found}))
-    shortened = {}
-    for acronym, form in found:
-        [(most_given, papers), *others] = forms_of.get(acronym, [([], 0)])
-        if (
-            papers >= MIN_PAPERS
-            and papers > sum(count for _, count in others)
-            and terms_of(most_given) == terms_of(form.split())
-            and written_as_acronym(store, acronym)
-        ):
-            shortened[form] = acronym
-    return shortened
+    found = store.fulltext.acronyms_of(sorted(set().union(*map(spans, text.splitlines()))))
+    # The terms of the long form each acronym reads as.
+    read_as = {}
+    for acronym, forms in store.fulltext.acronym_forms(sorted({a for a, _ in found})).items():
+        [(most_given, papers), *others] = forms
+        if papers >= MIN_PAPERS and papers > sum(count for _, count in others):
+            if written_as_acronym(store, acronym):
+                read_as[acronym] = terms_of(most_given)
+    return {
+        form: acronym
+        for acronym, form in found
+        if acronym in read_as and terms_of(form.split()) == read_as[acronym]
+    }
 
 
 def short_forms(shortened_forms: dict[str, str], text: str) -> dict[str, list[str]]:
@@ -172,14 +166,23 @@ def short_forms(shortened_forms: dict[str, str], text: str) -> dict[str, list[st
     generation with large language models", "large", "language" and "models" are each
     found in the papers that write "LLMs" too. A word takes the acronym of the longest
     form holding it; the small words a form may hold ("of", "from") are no topic words."""
-    written = words(text)
     found: dict[str, list[str]] = {}
-    for form, acronym in sorted(shortened_forms.items(), key=lambda item: -len(item[0].split())):
-        if holds_phrase(written, form.split()):
-            for word in form.split():
-                if word not in JOINING:
-                    found.setdefault(word, [acronym])
+    for form in sorted(spans(text) & shortened_forms.keys(), key=lambda f: -len(f.split())):
+        for word in form.split():
+            if word not in JOINING:
+                found.setdefault(word, [shortened_forms[form]])
     return found
+
+
+def spans(text: str) -> set[str]:
+    """The runs of two to LONGEST_FORM words of `text`, each as its words joined by spaces:
+    what may be a long form."""
+    written = words(text)
+    return {
+        " ".join(written[start:stop])
+        for start in range(len(written))
+        for stop in range(start + 2, min(len(written), start + LONGEST_FORM) + 1)
+    }
 
 
 def spelled_out(text: str, forms: dict[str, LongForm]) -> str:
