@@ -126,16 +126,20 @@ def of_topic(forms: dict[str, LongForm], text: str) -> dict[str, list[str]]:
     }
 
 
-def long_forms(store: Store, text: str) -> dict[str, list[str]]:
-    """The long forms of the acronyms `text` is typed with (of_topic)."""
-    return of_topic(defined(store, text), text)
-
-
 def word_forms(store: Store, text: str) -> dict[str, list[str]]:
     """How stored papers may write words of `text` otherwise, for the word features of
-    bot/relevance.py: an acronym it is typed with as its long form (long_forms), and a word
-    of a long form it spells out as that form's acronym (short_forms)."""
-    return {**short_forms(shortened(store, text), text), **long_forms(store, text)}
+    bot/relevance.py (forms_in)."""
+    return forms_in(defined(store, text), shortened(store, text), text)
+
+
+def forms_in(
+    defined_forms: dict[str, LongForm], shortened_forms: dict[str, str], text: str
+) -> dict[str, list[str]]:
+    """How stored papers may write words of `text` otherwise, given defined() and
+    shortened() of it or of many topics: an acronym it is typed with as its long form
+    (of_topic), and a word of a long form it spells out as that form's acronym
+    (short_forms)."""
+    return {**short_forms(shortened_forms, text), **of_topic(defined_forms, text)}
 
 
 def shortened(store: Store, text: str) -> dict[str, str]:

@@ -654,10 +654,7 @@ class Matcher:
         facets_of = [query_facets(text) for text in subjects]
         defined = acronyms.defined(self.store, "\n".join(subjects))
         shortened = acronyms.shortened(self.store, "\n".join(subjects))
-        forms_of = [
-            {**acronyms.short_forms(shortened, text), **acronyms.of_topic(defined, text)}
-            for text in subjects
-        ]
+        forms_of = [acronyms.forms_in(defined, shortened, text) for text in subjects]
         verdicts = self.store.subscriptions.verdicts()
         taught = {
             i: found

@@ -611,7 +611,7 @@ class Search:
             return []
         # The filters are worked out while the BM25 lookup may still run.
         allowed = self._allowed(since, categories, authors)
-        word_forms = acronyms.word_forms(self.store, query)
+        word_forms = acronyms.forms_in(defined, acronyms.shortened(self.store, query), query)
         query_parts = (query_facets(query), query_phrases(query), word_forms)
         return self._rank(
             query, query_parts, vector, limit, allowed, method, None, corpus, bm25.result()

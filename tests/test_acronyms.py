@@ -6,7 +6,6 @@ import pytest
 from bot.acronyms import (
     LongForm,
     defined,
-    long_forms,
     of_topic,
     short_forms,
     shortened,
@@ -57,6 +56,11 @@ OTHER_TOPICS = [
     "Concept bottleneck models for medical images.",
     *(f"Experiments on benchmark suite number {n}." for n in range(40)),
 ]
+
+
+def long_forms(store, text):
+    """The long forms of the acronyms `text` is typed with, as the stored papers give them."""
+    return of_topic(defined(store, text), text)
 
 
 @pytest.fixture
