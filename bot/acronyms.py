@@ -89,13 +89,21 @@ def defined(store: Store, text: str) -> dict[str, LongForm]:
     in_lower_case = {w.lower() for w in TYPED_WORD.findall(text) if not is_acronym(w)}
     found = {}
     for acronym, forms in store.fulltext.acronym_forms(list(typed_in(text))).items():
-        form, papers = forms[0]
-        others = sum(count for _, count in forms[1:])
-        if papers >= MIN_PAPERS and papers > others:
+        if (form := dominant_form(forms)) is not None:
             lower = acronym in in_lower_case and written_as_acronym(store, acronym)
             common = store.fulltext.papers_with(acronym) > generic
             found[acronym] = LongForm(form, lower, common)
     return found
+
+
+def dominant_form(forms: list[tuple[list[str], int]]) -> list[str] | None:
+    """The long form an acronym reads as, of those the papers give it (acronym_forms(), most
+    given first): the first, where at least MIN_PAPERS papers give it, more than all the
+    others together; None where none does."""
+    [(form, papers), *others] = forms
+    if papers >= MIN_PAPERS and papers > sum(count for _, count in others):
+        return form
+    return None
 
 
 def written_as_acronym(store: Store, word: str) -> bool:
@@ -144,19 +152,17 @@ def forms_in(
 
 def shortened(store: Store, text: str) -> dict[str, str]:
     """The acronym of each long form that a line of `text` spells out, by long form (its
-    words joined by spaces): "large language models" is "llm". A long form counts where
-    defined() would read its acronym so (at least MIN_PAPERS papers give it, more than all
-    its other long forms together), however common the acronym, and the papers write the
-    acronym in capitals (written_as_acronym): the papers writing "map" are not all on
-    "maximum a posteriori"."""
+    words joined by spaces): "large language models" is "llm". A long form counts where it
+    is the one its acronym reads as (dominant_form), however common the acronym, and the
+    papers write the acronym in capitals (written_as_acronym): the papers writing "map" are
+    not all on "maximum a posteriori"."""
     found = store.fulltext.acronyms_of(sorted(set().union(*map(spans, text.splitlines()))))
     # The terms of the long form each acronym reads as.
     read_as = {}
     for acronym, forms in store.fulltext.acronym_forms(sorted({a for a, _ in found})).items():
-        [(most_given, papers), *others] = forms
-        if papers >= MIN_PAPERS and papers > sum(count for _, count in others):
-            if written_as_acronym(store, acronym):
-                read_as[acronym] = terms_of(most_given)
+        form = dominant_form(forms)
+        if form is not None and written_as_acronym(store, acronym):
+            read_as[acronym] = terms_of(form)
     return {
         form: acronym
         for acronym, form in found

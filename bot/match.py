@@ -652,8 +652,9 @@ class Matcher:
         # looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
         facets_of = [query_facets(text) for text in subjects]
-        defined = acronyms.defined(self.store, "\n".join(subjects))
-        shortened = acronyms.shortened(self.store, "\n".join(subjects))
+        every_subject = "\n".join(subjects)
+        defined = acronyms.defined(self.store, every_subject)
+        shortened = acronyms.shortened(self.store, every_subject)
         forms_of = [acronyms.forms_in(defined, shortened, text) for text in subjects]
         verdicts = self.store.subscriptions.verdicts()
         taught = {

@@ -27,7 +27,7 @@ from collections import Counter
 
 import numpy as np
 import Stemmer
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from bot.papers import without_links
 from bot.storage.database import Database, sql_with_lists
@@ -313,10 +313,7 @@ class FullText:
         papers' do."""
         terms = dict(zip(words, terms_of(words), strict=True))
         distinct = list(dict.fromkeys(terms.values()))
-        counts = {}
-        for start in range(0, len(distinct), TERMS_PER_QUERY):
-            chunk = distinct[start : start + TERMS_PER_QUERY]
-            counts.update(self._db.tuples(SELECT_TEXT_FREQUENCIES, terms=chunk))
+        counts = dict(self._tuples_in_chunks(SELECT_TEXT_FREQUENCIES, "terms", distinct))
         return {word: counts[term] for word, term in terms.items() if term in counts}
 
     def term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
@@ -345,10 +342,7 @@ class FullText:
         papers write it; acronyms with the same term ("VLM", "VLMs") are one too."""
         terms = dict(zip(acronyms, terms_of(acronyms), strict=True))
         distinct = list(dict.fromkeys(terms.values()))
-        rows = []
-        for start in range(0, len(distinct), TERMS_PER_QUERY):
-            chunk = distinct[start : start + TERMS_PER_QUERY]
-            rows += self._db.tuples(SELECT_ACRONYM_FORMS, terms=chunk)
+        rows = self._tuples_in_chunks(SELECT_ACRONYM_FORMS, "terms", distinct)
         forms: dict[str, dict[tuple, Counter]] = {}
         for term, long_form, papers in rows:
             written = long_form.split()
@@ -366,11 +360,15 @@ class FullText:
         """The acronyms (as terms) that papers give any of `long_forms` (words, lower case,
         joined by spaces, as the acronyms table keeps them), each with its long form:
         ("llm", "large language models")."""
-        found = []
-        for start in range(0, len(long_forms), TERMS_PER_QUERY):
-            chunk = long_forms[start : start + TERMS_PER_QUERY]
-            found += self._db.tuples(SELECT_ACRONYMS_OF_FORMS, forms=chunk)
-        return sorted(found)
+        return sorted(self._tuples_in_chunks(SELECT_ACRONYMS_OF_FORMS, "forms", long_forms))
+
+    def _tuples_in_chunks(self, query: TextClause, name: str, values: list[str]) -> list[tuple]:
+        """The rows of `query` for all of `values`, its list parameter `name` given
+        TERMS_PER_QUERY of them at a time."""
+        rows = []
+        for start in range(0, len(values), TERMS_PER_QUERY):
+            rows += self._db.tuples(query, **{name: values[start : start + TERMS_PER_QUERY]})
+        return rows
 
     def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rowids (ascending) and BM25 scores of every paper containing any of `words`.
