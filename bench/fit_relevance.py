@@ -3,10 +3,11 @@
 Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) gives the
 seven features as matching computes them for a new subscription: the cosine of the topic and
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
-z-score, the three word coverages, the topic's breadth (the same for all of a topic's
-papers, so SEARCH ships with none: it cannot change a ranking) and the mean rarity of the
-words of the topic's best part that the paper holds (SEARCH ships with none either: search
-ranks worse with it).
+z-score against the topic moved towards its anchors (match.evidence_features: chosen with
+the shipped weights, so a refit moves them a little), the three word coverages, the topic's
+breadth (the same for all of a topic's papers, so SEARCH ships with none: it cannot change a
+ranking) and the mean rarity of the words of the topic's best part that the paper holds
+(SEARCH ships with none either: search ranks worse with it).
 The word coverages are the alerts' (companion words discounted, relevance.companion_shares),
 which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py measures
 search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)
@@ -38,7 +39,7 @@ from dev_day import DEFAULT_DIR, SECOND_DAY, THIRD_DAY, fresh_services, load_pap
 from scipy.optimize import minimize
 
 from bot import relevance
-from bot.match import base_profile, sentences_by_row, topic_features
+from bot.match import base_profile, evidence_features, sentences_by_row
 from bot.subscriptions import subscribe
 
 PENALTY = 0.01
@@ -70,17 +71,16 @@ def judged_features(day: Path, tmp: Path) -> JudgedPairs:
     for position, topic in enumerate(topics):
         subscription = subscribe(services.store, services.embedder, topic=topic["query"], owner="U")
         vector = base_profile(subscription, corpus)
-        cosine = corpus.matrix @ vector
-        z, *words = topic_features(services.store, subscription, corpus, cosine, vector)
+        cosine, others, _ = evidence_features(services.store, subscription, corpus)
         judged = [corpus.index[p] for p in topic["judged"] if p in corpus.index]
         ids = [corpus.ids[row] for row in judged]
         on_topic = np.zeros(len(judged), dtype=np.intp)
         closest = relevance.closest_sentence(
-            sentences, np.array(judged), vector[None], on_topic, cosine[judged]
+            sentences, np.array(judged), vector[None], on_topic, cosine[0, judged]
         )
-        rest = [z[judged], *(w[judged] for w in words)]
+        rest = [feature[0, judged] for feature in others]
         rows["closest"].append(np.column_stack([closest, *rest]))
-        rows["whole"].append(np.column_stack([cosine[judged], *rest]))
+        rows["whole"].append(np.column_stack([cosine[0, judged], *rest]))
         relevant.extend(topic["judged"][p] >= 1 for p in ids)
         topic_of.extend([position] * len(ids))
     services.store.close()

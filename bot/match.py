@@ -2,12 +2,15 @@
 
 A paper's score for a subscription is the probability, from bot/relevance.py's model, that
 the subscriber would have picked it: from the cosine of the topic and the paper's closest
-sentence, the cosine of the paper and the subscription's profile as a z-score against every
-stored paper, and from how much of the topic's rare vocabulary the paper's abstract and
-title contain. The profile is the topic's embedding averaged with the seed papers' ("like
-this paper"), then moved by feedback (Rocchio, bot/feedback.py), which also shifts the
-subscription's threshold. A learned profile sits closer to papers than a topic's words do,
-so its raw cosines run higher; where the model needs one (a paper stored without its
+sentence, the cosine of the paper and the subscription's profile moved towards its anchors
+as a z-score against every stored paper, and from how much of the topic's rare vocabulary
+the paper's abstract and title contain. The anchors are the few papers the model scores
+highest among the latest stored, with the profile unmoved: scoring takes two passes, the
+first over the latest stored papers to find them, the second over the new papers. The
+profile is the topic's embedding averaged with the seed papers' ("like this paper"), then
+moved by feedback (Rocchio, bot/feedback.py), which also shifts the subscription's
+threshold. A learned profile sits closer to papers than a topic's words do, so its raw
+cosines run higher; where the model needs one (a paper stored without its
 sentences), it takes it at the topic's own mean and spread (the same z-score), so feedback
 changes which papers pass more than how many.
 
@@ -41,6 +44,7 @@ from bot.search import (
     query_facets,
     relevance_features,
     subject,
+    zscore,
 )
 from bot.settings import MatchingSettings
 from bot.storage import Store, Subscription
@@ -233,19 +237,40 @@ def judged_rowids(verdicts: dict[str, int], corpus: Corpus) -> tuple[np.ndarray,
 
 def evidence(store: Store, subscription: Subscription, corpus: Corpus) -> Evidence:
     """Score every corpus paper for one subscription (see the module docstring)."""
+    cosine, others, sentences = evidence_features(store, subscription, corpus)
+    topic = base_profile(subscription, corpus)
+    return Evidence(raw=relevance.scored(cosine, others, sentences, topic[None])[0])
+
+
+def evidence_features(
+    store: Store, subscription: Subscription, corpus: Corpus
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], dict[int, np.ndarray]]:
+    """For one subscription, every corpus paper's whole-text cosine and the model's other
+    features (relevance.log_odds()'s after the cosine, each 1 x papers), with the sentence
+    embeddings (by row) of the papers whose closest sentence counts (relevance.scored)."""
     topic = base_profile(subscription, corpus)
     learned = subscription.profile is not None
-    cosine = corpus.matrix @ (subscription.profile if learned else topic)
+    profile = subscription.profile if learned else topic
+    cosine = corpus.matrix @ profile
     z, *words = topic_features(store, subscription, corpus, cosine, topic)
     if learned:
         mean, spread = moments(corpus.matrix @ topic)
         cosine = mean + spread * z
-    raw = relevance.log_odds(cosine, z, *words)
-    candidates = np.flatnonzero(raw >= relevance.CANDIDATE_LOG_ODDS)
-    sentences = sentences_by_row(store, corpus, candidates)
-    as_block = (raw[None], cosine[None], z[None], [w[None] for w in words])
-    relevance.with_closest_sentences(*as_block, sentences, topic[None])
-    return Evidence(raw=raw)
+    cosine, z, words = cosine[None], z[None], [w[None] for w in words]
+    sentences: dict[int, np.ndarray] = {}
+
+    def with_sentences(others: tuple) -> tuple:
+        candidates = np.flatnonzero(
+            relevance.log_odds(cosine, *others) >= relevance.CANDIDATE_LOG_ODDS
+        )
+        sentences.update(sentences_by_row(store, corpus, np.setdiff1d(candidates, list(sentences))))
+        return others
+
+    unmoved = relevance.scored(cosine, with_sentences((z, *words)), sentences, topic[None])
+    window = slice(-relevance.ANCHOR_WINDOW, None)
+    moved = relevance.towards_anchors(profile[None], unmoved[:, window], corpus.matrix[window])
+    anchored = zscore(corpus.matrix @ moved[0])[None]
+    return cosine, with_sentences((anchored, *words)), sentences
 
 
 def sentences_by_row(store: Store, corpus: Corpus, rows: np.ndarray) -> dict[int, np.ndarray]:
@@ -647,7 +672,12 @@ class Matcher:
         the memory taken does not grow with their number, on WORK_THREADS threads (numpy
         and BLAS release the GIL).
         """
-        rows = np.array([corpus.index[paper_id] for paper_id in columns])
+        # The papers scored: the new ones (the columns), then the latest stored, among
+        # which each subscription finds its anchors (relevance.towards_anchors).
+        new_rows = np.array([corpus.index[paper_id] for paper_id in columns])
+        latest = np.arange(max(0, len(corpus.ids) - relevance.ANCHOR_WINDOW), len(corpus.ids))
+        rows = np.r_[new_rows, np.setdiff1d(latest, new_rows)]
+        new = slice(0, len(columns))
         # Each topic read as topic_features() reads it (acronyms.word_forms), the acronyms
         # looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
@@ -663,7 +693,7 @@ class Matcher:
             if subscription.id in verdicts
             and (found := judged_rowids(verdicts[subscription.id], corpus)) is not None
         }
-        size = max(1, self.matrix_cells // len(columns))
+        size = max(1, self.matrix_cells // len(rows))
         starts = range(0, len(subscriptions), size)
         # The FTS lookups run on their own thread while the cosines of the first blocks
         # are computed: SQLite and BLAS work without holding the GIL, so the two cores
@@ -695,6 +725,7 @@ class Matcher:
         sentences = sentences_by_row(self.store, corpus, rows)
         # By column, as the score matrices are laid out.
         sentences = {column: sentences[row] for column, row in enumerate(rows) if row in sentences}
+        vectors = dense.papers.T
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
@@ -702,8 +733,11 @@ class Matcher:
                 profiles[block], topics[block], learned[block]
             )
             words = coverage.features(block)
-            raw = relevance.log_odds(cosine, z, *words)
-            relevance.with_closest_sentences(raw, cosine, z, words, sentences, topics[block])
+            unmoved = relevance.scored(cosine, (z, *words), sentences, topics[block])
+            moved = relevance.towards_anchors(profiles[block], unmoved, vectors)
+            _, anchored = dense.scores(moved, moved, np.zeros(len(moved), dtype=bool))
+            others = [feature[:, new] for feature in (anchored, *words)]
+            raw = relevance.scored(cosine[:, new], others, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])
             # A followed author's paper alerts whatever its score, unless it was judged (or

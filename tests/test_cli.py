@@ -228,7 +228,7 @@ def test_a_preview_judged_in_the_subscribe_reply_never_comes_back_as_an_alert(ru
 
     run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
     subscribed = run(
-        "subscribe", "speech recognition", "--user", "U1", "--strictness", "broad", "--json"
+        "subscribe", "question answering", "--user", "U1", "--strictness", "broad", "--json"
     )
     added = json.loads(subscribed.output)
     previews = [p["id"] for p in added["previews"]]

@@ -171,3 +171,23 @@ def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all()
     taken = spread_out(many)
     assert len(taken) == CLOSENESS_SAMPLE and len(set(taken.tolist())) == CLOSENESS_SAMPLE
     assert taken[0] == many[0] and taken[-1] == many[-1]
+
+
+def test_a_profile_moves_towards_the_five_papers_it_scores_highest():
+    from bot.relevance import towards_anchors
+
+    vectors = np.tile(unit(2), (500, 1))
+    vectors[[3, 50, 70, 90, 400]] = unit(1)
+    raw = np.zeros((1, 500))
+    raw[0, [3, 50, 70, 90, 400]] = [2.0, 1.5, 1.4, 1.3, 1.2]
+    raw[0, 10] = 1.1
+    moved = towards_anchors(unit(0)[None], raw, vectors)
+    assert moved[0] == pytest.approx((unit(0) + unit(1)) / np.sqrt(2))
+
+
+def test_a_store_of_fewer_than_twenty_papers_gives_a_profile_no_anchors():
+    from bot.relevance import towards_anchors
+
+    vectors = np.tile(unit(1), (19, 1))
+    moved = towards_anchors(unit(0)[None], np.ones((1, 19)), vectors)
+    assert moved[0] == pytest.approx(unit(0))
