@@ -259,18 +259,22 @@ def evidence_features(
     cosine, z, words = cosine[None], z[None], [w[None] for w in words]
     sentences: dict[int, np.ndarray] = {}
 
-    def with_sentences(others: tuple) -> tuple:
+    def read_sentences(others: tuple) -> None:
+        """Add to `sentences` those of the papers whose closest sentence counts with these
+        features and not read yet: the two passes share most of them."""
         candidates = np.flatnonzero(
             relevance.log_odds(cosine, *others) >= relevance.CANDIDATE_LOG_ODDS
         )
         sentences.update(sentences_by_row(store, corpus, np.setdiff1d(candidates, list(sentences))))
-        return others
 
-    unmoved = relevance.scored(cosine, with_sentences((z, *words)), sentences, topic[None])
+    unmoved_features = (z, *words)
+    read_sentences(unmoved_features)
+    unmoved = relevance.scored(cosine, unmoved_features, sentences, topic[None])
     window = slice(-relevance.ANCHOR_WINDOW, None)
     moved = relevance.towards_anchors(profile[None], unmoved[:, window], corpus.matrix[window])
-    anchored = zscore(corpus.matrix @ moved[0])[None]
-    return cosine, with_sentences((anchored, *words)), sentences
+    anchored_features = (zscore(corpus.matrix @ moved[0])[None], *words)
+    read_sentences(anchored_features)
+    return cosine, anchored_features, sentences
 
 
 def sentences_by_row(store: Store, corpus: Corpus, rows: np.ndarray) -> dict[int, np.ndarray]:
@@ -318,13 +322,18 @@ class DenseScorer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The cosines and z-scores of `profiles`; rows where `learned` is true get the
         cosines their z-scores would have at the mean and spread of their `topics` row's."""
+        cosine, dense = self.zscores(profiles)
+        if learned.any():
+            topic_mean, topic_spread = self.moments(topics[learned])
+            cosine[learned] = topic_mean[:, None] + topic_spread[:, None] * dense[learned]
+        return cosine, dense
+
+    def zscores(self, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cosines of `profiles` and their z-scores, as they are."""
         mean, spread = self.moments(profiles)
         cosine = profiles @ self.papers
         dense = cosine - mean[:, None].astype(np.float32)
         dense *= (1 / spread).astype(np.float32)[:, None]
-        if learned.any():
-            topic_mean, topic_spread = self.moments(topics[learned])
-            cosine[learned] = topic_mean[:, None] + topic_spread[:, None] * dense[learned]
         return cosine, dense
 
 
@@ -735,7 +744,7 @@ class Matcher:
             words = coverage.features(block)
             unmoved = relevance.scored(cosine, (z, *words), sentences, topics[block])
             moved = relevance.towards_anchors(profiles[block], unmoved, vectors)
-            _, anchored = dense.scores(moved, moved, np.zeros(len(moved), dtype=bool))
+            _, anchored = dense.zscores(moved)
             others = [feature[:, new] for feature in (anchored, *words)]
             raw = relevance.scored(cosine[:, new], others, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]
