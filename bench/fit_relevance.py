@@ -1,13 +1,14 @@
 """Refit bot/relevance.py's weights on dev_day's judged pairs, through paperbot's own features.
 
 Every judged (subscription, paper) pair of the day (grade >= 1 relevant, 0 not) gives the
-seven features as matching computes them for a new subscription: the cosine of the topic and
+eight features as matching computes them for a new subscription: the cosine of the topic and
 the paper's closest sentence (or, for the SEARCH weights, its whole text), the whole text's
 z-score against the topic moved towards its anchors (match.evidence_features: chosen with
 the shipped weights, so a refit moves them a little), the three word coverages, the topic's
 breadth (the same for all of a topic's papers, so SEARCH ships with none: it cannot change a
 ranking) and the mean rarity of the words of the topic's best part that the paper holds
-(SEARCH ships with none either: search ranks worse with it).
+(SEARCH ships with none either: search ranks worse with it), and the share of the paper's
+nearest papers among the topic's best (SEARCH ships with none: search has no such feature).
 The word coverages are the alerts' (companion words discounted, relevance.companion_shares),
 which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py measures
 search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)
@@ -50,7 +51,7 @@ BETA = 0.7
 
 
 class JudgedPairs(NamedTuple):
-    """Every judged pair of a day: its features (pairs x 7) for each form of the cosine
+    """Every judged pair of a day: its features (pairs x 8) for each form of the cosine
     feature ("closest", "whole"), whether it is relevant, and its topic (the position of its
     subscription among the day's)."""
 

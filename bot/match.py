@@ -267,12 +267,25 @@ def evidence_features(
         )
         sentences.update(sentences_by_row(store, corpus, np.setdiff1d(candidates, list(sentences))))
 
-    unmoved_features = (z, *words)
+    no_nearby = np.zeros_like(cosine)
+    unmoved_features = (z, *words, no_nearby)
     read_sentences(unmoved_features)
     unmoved = relevance.scored(cosine, unmoved_features, sentences, topic[None])
-    window = slice(-relevance.ANCHOR_WINDOW, None)
-    moved = relevance.towards_anchors(profile[None], unmoved[:, window], corpus.matrix[window])
-    anchored_features = (zscore(corpus.matrix @ moved[0])[None], *words)
+    start = max(0, len(corpus.ids) - relevance.ANCHOR_WINDOW)
+    latest = corpus.matrix[start:]
+    moved = relevance.towards_anchors(profile[None], unmoved[:, start:], latest)
+    anchored = zscore(corpus.matrix @ moved[0])[None]
+    nearby = np.zeros_like(cosine)
+    if relevance.best_count(len(latest)):
+        # Only the papers that the most the feature gives could make candidates: the others
+        # are far below any threshold, and finding every stored paper's neighbours takes
+        # seconds.
+        at_most = relevance.log_odds(cosine, anchored, *words, np.ones_like(cosine))
+        rows = np.flatnonzero(at_most[0] >= relevance.CANDIDATE_LOG_ODDS)
+        own = np.where(rows >= start, rows - start, -1)
+        neighbours = relevance.nearest(latest, corpus.matrix[rows], own)
+        nearby[0, rows] = relevance.nearby_shares(unmoved[:, start:], neighbours)[0]
+    anchored_features = (anchored, *words, nearby)
     read_sentences(anchored_features)
     return cosine, anchored_features, sentences
 
@@ -735,6 +748,12 @@ class Matcher:
         # By column, as the score matrices are laid out.
         sentences = {column: sentences[row] for column, row in enumerate(rows) if row in sentences}
         vectors = dense.papers.T
+        # Each new paper's nearest among the papers scored, for the nearby feature.
+        neighbours = (
+            relevance.nearest(vectors, vectors[new], np.arange(len(columns)))
+            if relevance.best_count(len(rows))
+            else np.zeros((len(columns), 0), dtype=np.intp)
+        )
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
@@ -742,10 +761,14 @@ class Matcher:
                 profiles[block], topics[block], learned[block]
             )
             words = coverage.features(block)
-            unmoved = relevance.scored(cosine, (z, *words), sentences, topics[block])
+            no_nearby = np.zeros_like(cosine)
+            unmoved = relevance.scored(cosine, (z, *words, no_nearby), sentences, topics[block])
             moved = relevance.towards_anchors(profiles[block], unmoved, vectors)
             _, anchored = dense.zscores(moved)
-            others = [feature[:, new] for feature in (anchored, *words)]
+            others = [
+                *(feature[:, new] for feature in (anchored, *words)),
+                relevance.nearby_shares(unmoved, neighbours),
+            ]
             raw = relevance.scored(cosine[:, new], others, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]
             filters.apply(alerting, subscriptions[block])

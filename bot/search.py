@@ -757,11 +757,13 @@ def relevance_scores(
     """
     cosine = corpus.matrix @ vector
     z, *words = relevance_features(store, facets, corpus, cosine, word_forms, vector)
-    log_odds = relevance.log_odds(cosine, z, *words, relevance.SEARCH)
+    log_odds = relevance.log_odds(cosine, z, *words, nearby=0.0, weights=relevance.SEARCH)
     count = min(PSEUDO_RELEVANT, int(PSEUDO_MAX_SHARE * np.count_nonzero(keep)))
     best = top_rows(log_odds, keep, count)
     if len(best):
         moved = vector + PSEUDO_WEIGHT * corpus.matrix[best].mean(axis=0)
         cosine = corpus.matrix @ (moved / np.linalg.norm(moved))
-        log_odds = relevance.log_odds(cosine, zscore(cosine), *words, relevance.SEARCH)
+        log_odds = relevance.log_odds(
+            cosine, zscore(cosine), *words, nearby=0.0, weights=relevance.SEARCH
+        )
     return relevance.logistic(phrase_evidence(store, phrases, corpus, log_odds, keep))

@@ -191,3 +191,34 @@ def test_a_store_of_fewer_than_twenty_papers_gives_a_profile_no_anchors():
     vectors = np.tile(unit(1), (19, 1))
     moved = towards_anchors(unit(0)[None], np.ones((1, 19)), vectors)
     assert moved[0] == pytest.approx(unit(0))
+
+
+def test_a_paper_is_its_own_neighbour_never():
+    from bot.relevance import NEIGHBOURS, nearest
+
+    vectors = np.array([unit(0)] * 3 + [unit(1)] * (NEIGHBOURS + 3), dtype=np.float32)
+    found = nearest(vectors, vectors[[0, 3]], np.array([0, 3]))
+    assert sorted(found[0].tolist())[:2] == [1, 2] and 0 not in found[0]
+    assert 3 not in found[1] and set(found[1].tolist()) <= set(range(4, len(vectors)))
+
+
+def test_a_paper_is_nearby_by_the_share_of_its_neighbours_among_the_topics_best():
+    from bot.relevance import BEST_PAPERS, NEIGHBOURS, nearby_shares
+
+    raw = np.zeros((1, 500))
+    raw[0, :BEST_PAPERS] = 1.0
+    neighbours = np.array(
+        [
+            np.arange(NEIGHBOURS),  # all among the best twenty
+            np.arange(300, 300 + NEIGHBOURS),  # none
+            [0, 1, 300, 301, 302],  # two of five
+        ]
+    )
+    assert nearby_shares(raw, neighbours)[0] == pytest.approx([1.0, 0.0, 0.4])
+
+
+def test_in_a_store_of_fewer_than_twenty_papers_no_paper_is_nearby():
+    from bot.relevance import nearby_shares
+
+    shares = nearby_shares(np.ones((2, 19)), np.zeros((3, 5), dtype=np.intp))
+    assert shares.tolist() == [[0.0] * 3] * 2

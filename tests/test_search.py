@@ -320,7 +320,7 @@ def test_a_small_collection_is_searched_without_pseudo_relevance_feedback(servic
     cosine = matrix.matrix @ vector
     facets = query_facets(query)
     features = relevance_features(services.store, facets, matrix, cosine, {}, vector)
-    log_odds = relevance.log_odds(cosine, *features, relevance.SEARCH)
+    log_odds = relevance.log_odds(cosine, *features, nearby=0.0, weights=relevance.SEARCH)
     everything = np.ones(len(matrix.ids), dtype=bool)
     raised = phrase_evidence(services.store, query_phrases(query), matrix, log_odds, everything)
     expected = relevance.logistic(raised)
