@@ -277,9 +277,9 @@ def evidence_features(
     anchored = zscore(corpus.matrix @ moved[0])[None]
     nearby = np.zeros_like(cosine)
     if relevance.best_count(len(latest)):
-        # Only the papers that the most the feature gives could make candidates: the others
-        # are far below any threshold, and finding every stored paper's neighbours takes
-        # seconds.
+        # Only papers that a share of 1 would lift to the candidate cut get theirs: the
+        # others are far below any threshold, and finding the neighbours of every stored
+        # paper takes seconds.
         at_most = relevance.log_odds(cosine, anchored, *words, np.ones_like(cosine))
         rows = np.flatnonzero(at_most[0] >= relevance.CANDIDATE_LOG_ODDS)
         own = np.where(rows >= start, rows - start, -1)
