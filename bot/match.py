@@ -273,10 +273,11 @@ def evidence_features(
     unmoved = relevance.scored(cosine, unmoved_features, sentences, topic[None])
     start = max(0, len(corpus.ids) - relevance.ANCHOR_WINDOW)
     latest = corpus.matrix[start:]
-    moved = relevance.towards_anchors(profile[None], unmoved[:, start:], latest)
+    best = relevance.best_papers(unmoved[:, start:])
+    moved = relevance.towards_anchors(profile[None], best, latest)
     anchored = zscore(corpus.matrix @ moved[0])[None]
     nearby = np.zeros_like(cosine)
-    if relevance.best_count(len(latest)):
+    if best.shape[1]:
         # Only papers that a share of 1 would lift to the candidate cut get theirs: the
         # others are far below any threshold, and finding the neighbours of every stored
         # paper takes seconds.
@@ -284,7 +285,7 @@ def evidence_features(
         rows = np.flatnonzero(at_most[0] >= relevance.CANDIDATE_LOG_ODDS)
         own = np.where(rows >= start, rows - start, -1)
         neighbours = relevance.nearest(latest, corpus.matrix[rows], own)
-        nearby[0, rows] = relevance.nearby_shares(unmoved[:, start:], neighbours)[0]
+        nearby[0, rows] = relevance.nearby_shares(best, neighbours, len(latest))[0]
     anchored_features = (anchored, *words, nearby)
     read_sentences(anchored_features)
     return cosine, anchored_features, sentences
@@ -749,11 +750,7 @@ class Matcher:
         sentences = {column: sentences[row] for column, row in enumerate(rows) if row in sentences}
         vectors = dense.papers.T
         # Each new paper's nearest among the papers scored, for the nearby feature.
-        neighbours = (
-            relevance.nearest(vectors, vectors[new], np.arange(len(columns)))
-            if relevance.best_count(len(rows))
-            else np.zeros((len(columns), 0), dtype=np.intp)
-        )
+        neighbours = relevance.nearest(vectors, vectors[new], np.arange(len(columns)))
 
         def score_block(start: int) -> tuple[np.ndarray, ...]:
             block = slice(start, start + size)
@@ -763,11 +760,12 @@ class Matcher:
             words = coverage.features(block)
             no_nearby = np.zeros_like(cosine)
             unmoved = relevance.scored(cosine, (z, *words, no_nearby), sentences, topics[block])
-            moved = relevance.towards_anchors(profiles[block], unmoved, vectors)
+            best = relevance.best_papers(unmoved)
+            moved = relevance.towards_anchors(profiles[block], best, vectors)
             _, anchored = dense.zscores(moved)
             others = [
                 *(feature[:, new] for feature in (anchored, *words)),
-                relevance.nearby_shares(unmoved, neighbours),
+                relevance.nearby_shares(best, neighbours, len(rows)),
             ]
             raw = relevance.scored(cosine[:, new], others, sentences, topics[block])
             alerting = raw >= raw_thresholds[block, None]

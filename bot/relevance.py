@@ -324,52 +324,65 @@ def scored(cosine, others, sentences, topics) -> np.ndarray:
     return raw
 
 
+def best_papers(raw: np.ndarray) -> np.ndarray:
+    """Each row's best_count() papers (columns of `raw`, profiles x papers, the log-odds with
+    z taken against the profile itself), best first: its anchors are the first
+    anchor_count() of them (towards_anchors), and all of them count for the nearby feature
+    (nearby_shares)."""
+    count = best_count(raw.shape[1])
+    if not count:
+        return np.zeros((len(raw), 0), dtype=np.intp)
+    best = np.argpartition(-raw, count - 1, axis=1)[:, :count]
+    order = np.argsort(-np.take_along_axis(raw, best, axis=1), axis=1)
+    return np.take_along_axis(best, order, axis=1)
+
+
+def best_count(papers: int) -> int:
+    """How many of `papers` stored papers are a subscription's best (BEST_PAPERS, fewer in
+    a small store, where the best papers are much of it)."""
+    return min(BEST_PAPERS, int(ANCHOR_SHARE * papers))
+
+
 def anchor_count(papers: int) -> int:
     """How many anchors a subscription has among `papers` stored papers (ANCHORS, fewer
     in a small store, where the best papers are much of it)."""
     return min(ANCHORS, int(ANCHOR_SHARE * papers))
 
 
-def towards_anchors(profiles: np.ndarray, raw: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+def towards_anchors(profiles: np.ndarray, best: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Each profile (row, a unit vector) moved towards its anchors: the mean vector of the
-    anchor_count() papers (rows of `vectors`) its row of `raw` (profiles x papers, the
-    log-odds with z taken against the profile itself) scores highest, as a unit vector."""
-    count = anchor_count(len(vectors))
-    if not count:
+    first anchor_count() of its `best` papers (best_papers(), rows of `vectors`), as a unit
+    vector."""
+    anchors = best[:, : anchor_count(len(vectors))]
+    if not anchors.shape[1]:
         return profiles
-    best = np.argpartition(-raw, count - 1, axis=1)[:, :count]
-    moved = profiles + vectors[best].mean(axis=1)
+    moved = profiles + vectors[anchors].mean(axis=1)
     return moved / np.linalg.norm(moved, axis=1, keepdims=True)
 
 
 def nearest(vectors: np.ndarray, queries: np.ndarray, own: np.ndarray) -> np.ndarray:
     """The NEIGHBOURS rows of `vectors` (papers, unit vectors) closest to each of `queries`
-    (queries x NEIGHBOURS), a query's own row among them (`own`, -1 for none) left out."""
+    (queries x NEIGHBOURS, fewer if there are not that many others), a query's own row among
+    them (`own`, -1 for none) left out."""
+    count = min(NEIGHBOURS, len(vectors) - 1)
+    if count < 1:
+        return np.zeros((len(queries), 0), dtype=np.intp)
     similar = queries @ vectors.T
     mine = own >= 0
     similar[np.flatnonzero(mine), own[mine]] = -np.inf
-    count = min(NEIGHBOURS, len(vectors) - 1)
     return np.argpartition(-similar, count - 1, axis=1)[:, :count]
 
 
-def nearby_shares(raw: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+def nearby_shares(best: np.ndarray, neighbours: np.ndarray, papers: int) -> np.ndarray:
     """The nearby feature (profiles x queries): the share of each query paper's `neighbours`
-    (nearest(), columns of `raw`) that are among the best_count() papers its row of `raw`
-    (profiles x papers, the log-odds as for towards_anchors) scores highest. A paper whose
-    nearest papers are the ones a topic likes best is likelier one it likes too."""
-    count = best_count(raw.shape[1])
-    if not count:
-        return np.zeros((len(raw), len(neighbours)), dtype=np.float32)
-    best = np.argpartition(-raw, count - 1, axis=1)[:, :count]
-    among_best = np.zeros(raw.shape, dtype=bool)
+    (nearest(), among `papers` papers) that are among each profile's `best` papers
+    (best_papers(), profiles x count). A paper whose nearest papers are the ones a topic
+    likes best is likelier one it likes too."""
+    if not best.shape[1]:
+        return np.zeros((len(best), len(neighbours)), dtype=np.float32)
+    among_best = np.zeros((len(best), papers), dtype=bool)
     np.put_along_axis(among_best, best, True, axis=1)
     return among_best[:, neighbours].mean(axis=2, dtype=np.float32)
-
-
-def best_count(papers: int) -> int:
-    """How many of `papers` stored papers are a subscription's best for the nearby feature
-    (BEST_PAPERS, fewer in a small store, as for the anchors)."""
-    return min(BEST_PAPERS, int(ANCHOR_SHARE * papers))
 
 
 def papers_with_all(rowids_of_words: list[np.ndarray]) -> np.ndarray:

@@ -174,22 +174,22 @@ def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all()
 
 
 def test_a_profile_moves_towards_the_five_papers_it_scores_highest():
-    from bot.relevance import towards_anchors
+    from bot.relevance import best_papers, towards_anchors
 
     vectors = np.tile(unit(2), (500, 1))
     vectors[[3, 50, 70, 90, 400]] = unit(1)
     raw = np.zeros((1, 500))
     raw[0, [3, 50, 70, 90, 400]] = [2.0, 1.5, 1.4, 1.3, 1.2]
     raw[0, 10] = 1.1
-    moved = towards_anchors(unit(0)[None], raw, vectors)
+    moved = towards_anchors(unit(0)[None], best_papers(raw), vectors)
     assert moved[0] == pytest.approx((unit(0) + unit(1)) / np.sqrt(2))
 
 
 def test_a_store_of_fewer_than_twenty_papers_gives_a_profile_no_anchors():
-    from bot.relevance import towards_anchors
+    from bot.relevance import best_papers, towards_anchors
 
     vectors = np.tile(unit(1), (19, 1))
-    moved = towards_anchors(unit(0)[None], np.ones((1, 19)), vectors)
+    moved = towards_anchors(unit(0)[None], best_papers(np.ones((1, 19))), vectors)
     assert moved[0] == pytest.approx(unit(0))
 
 
@@ -203,7 +203,7 @@ def test_a_paper_is_its_own_neighbour_never():
 
 
 def test_a_paper_is_nearby_by_the_share_of_its_neighbours_among_the_topics_best():
-    from bot.relevance import BEST_PAPERS, NEIGHBOURS, nearby_shares
+    from bot.relevance import BEST_PAPERS, NEIGHBOURS, best_papers, nearby_shares
 
     raw = np.zeros((1, 500))
     raw[0, :BEST_PAPERS] = 1.0
@@ -214,11 +214,11 @@ def test_a_paper_is_nearby_by_the_share_of_its_neighbours_among_the_topics_best(
             [0, 1, 300, 301, 302],  # two of five
         ]
     )
-    assert nearby_shares(raw, neighbours)[0] == pytest.approx([1.0, 0.0, 0.4])
+    assert nearby_shares(best_papers(raw), neighbours, 500)[0] == pytest.approx([1.0, 0.0, 0.4])
 
 
 def test_in_a_store_of_fewer_than_twenty_papers_no_paper_is_nearby():
-    from bot.relevance import nearby_shares
+    from bot.relevance import best_papers, nearby_shares
 
-    shares = nearby_shares(np.ones((2, 19)), np.zeros((3, 5), dtype=np.intp))
+    shares = nearby_shares(best_papers(np.ones((2, 19))), np.zeros((3, 5), dtype=np.intp), 19)
     assert shares.tolist() == [[0.0] * 3] * 2
