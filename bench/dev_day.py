@@ -247,7 +247,7 @@ def previews_of(services: Services, subscribed: dict) -> dict[int, list[str]]:
     shown = {}
     for subscription_id in subscribed:
         subscription = services.store.subscriptions.get(subscription_id)
-        shown[subscription_id] = [p.id for p in preview(services.matcher, subscription)]
+        shown[subscription_id] = [p.paper.id for p in preview(services.matcher, subscription)]
     return shown
 
 

@@ -400,7 +400,7 @@ def subscribe(
     if new.unknown_words:
         click.echo(unknown_words_note(new.unknown_words), err=True)
     if as_json:
-        previews = [_paper_json(p) for p in new.previews]
+        previews = [{**_paper_json(p.paper), "would_alert": p.would_alert} for p in new.previews]
         shown = {"previews": previews, "respelled": new.respelled}
         _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return
@@ -411,11 +411,13 @@ def subscribe(
         click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
     if new.previews:
         click.echo(
-            "Are these relevant? They are stored papers near its threshold: your answers set "
-            f"how picky it is (`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
+            "Are these relevant? They are stored papers near its threshold, some it would "
+            "alert on and some not: your answers set how picky it is "
+            f"(`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
         )
-        for paper in new.previews:
-            click.echo(f"  {paper.id}  {paper.title}")
+        for shown in new.previews:
+            side = "would alert" if shown.would_alert else "would not  "
+            click.echo(f"  {shown.paper.id}  {side}  {shown.paper.title}")
 
 
 @cli.command()
@@ -447,7 +449,7 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     )
     click.echo(
         f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}. "
-        + threshold_after_judgment(services.matcher, sub, learned)
+        + threshold_after_judgment(services.matcher, sub, learned, paper_id, value > 0)
     )
 
 

@@ -147,8 +147,9 @@ def filters_note(query: SearchQuery) -> str:
     return fit(" (" + "; ".join(parts) + ")", 300) if parts else ""
 
 
-def paper_blocks(paper: Paper, buttons: list[dict] | None = None) -> list[dict]:
-    """Title link, byline, one-line summary and optional buttons: 2 or 3 blocks."""
+def paper_blocks(paper: Paper, buttons: list[dict] | None = None, note: str = "") -> list[dict]:
+    """Title link, byline, one-line summary, an optional note about the paper and optional
+    buttons: 2 to 4 blocks."""
     byline = " · ".join(p for p in (short_authors(paper.authors), paper_date(paper)) if p)
     text = f"*{link(paper.url, paper.title)}*"
     if byline:
@@ -157,6 +158,8 @@ def paper_blocks(paper: Paper, buttons: list[dict] | None = None) -> list[dict]:
     blocks = [section(text)]
     if summary:
         blocks.append(context(fit(summary, MAX_SUMMARY_LINE)))
+    if note:
+        blocks.append(context(note))
     if buttons:
         blocks.append(actions(buttons))
     return blocks
@@ -307,12 +310,19 @@ def subscribed_message(new: NewSubscription) -> dict:
     if new.previews:
         blocks.append(
             context(
-                "Would you want papers like these? They are stored papers near its threshold: "
-                "your answers set how picky it is, starting now."
+                "Would you want papers like these? They are stored papers near its threshold, "
+                "some it would alert on and some not: your answers set how picky it is, "
+                "starting now."
             )
         )
-        for paper in new.previews:
-            blocks.extend(paper_blocks(paper, feedback_buttons(paper, subscription.id)))
+        for shown in new.previews:
+            paper = shown.paper
+            side = (
+                "It would alert on this one."
+                if shown.would_alert
+                else "It would not alert on this one."
+            )
+            blocks.extend(paper_blocks(paper, feedback_buttons(paper, subscription.id), side))
     else:
         blocks.append(
             context(

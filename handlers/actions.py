@@ -111,7 +111,7 @@ def feedback(click: Click) -> None:
     if not message and learned is not None:
         # An ephemeral message (a subscription's previews) has no message to mark.
         paper = store.papers.get(paper_id)
-        threshold = subs.threshold_after_judgment(matcher, before, learned)
+        threshold = subs.threshold_after_judgment(matcher, before, learned, paper_id, value > 0)
         click.reply(views.feedback_noted(paper, value > 0, threshold))
     elif message and click.channel:
         action = click.action

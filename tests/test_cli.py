@@ -1,6 +1,7 @@
 """The paperbot command as a user runs it: output text, JSON and exit codes."""
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -200,8 +201,13 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     added = json.loads(run("subscribe", "machine translation", "--user", "U1", "--json").output)
     previews = added["previews"]
     assert len(previews) == 5 and all(p["id"] and p["title"] for p in previews)
+    # Best first: those it would alert on come before those it would not.
+    sides = [p["would_alert"] for p in previews]
+    assert sides == sorted(sides, reverse=True)
     shown = run("subscribe", "speech recognition", "--user", "U2")
     assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
+    sides = [line.split("  ")[2] for line in shown.output.splitlines() if line.startswith("  ")]
+    assert sides == ["would alert"] * 3 + ["would not"] * 2
 
     replies = []
     for paper in previews:
@@ -210,7 +216,7 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
         replies.append(result.output)
     # A vote on a paper far below the threshold leaves it where the others put it.
     assert any("Its threshold is now" in reply for reply in replies)
-    threshold = float(replies[-1].rstrip(".\n").rsplit(" ", 1)[-1])
+    threshold = float(re.search(r"threshold (?:is now|stays at) ([\d.]+\d)", replies[-1])[1])
     assert threshold > 0.4
     listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
     mine = listed[added["id"]]
@@ -272,7 +278,14 @@ def test_feedback_says_when_the_threshold_did_not_move(run):
     [best] = json.loads(run("search", "speech recognition", "--limit", "1", "--json").output)
     # The best match scores far above the threshold: a relevant vote on it moves nothing.
     result = run("feedback", str(added["id"]), best["id"], "relevant")
-    assert result.output.endswith("Its threshold stays at 0.42.\n")
+    said = re.search(
+        r"Its threshold stays at 0.42: it scores this paper ([\d.]+), so it (.*)\n$", result.output
+    )
+    assert said and float(said[1]) > 0.42 and said[2] == "would alert on it already."
+    [far] = json.loads(run("search", "sentiment analysis", "--limit", "1", "--json").output)
+    result = run("feedback", str(added["id"]), far["id"], "not-relevant")
+    said = re.search(r"it scores this paper ([\d.]+), so it (.*)\n$", result.output)
+    assert said and float(said[1]) < 0.42 and said[2] == "would not alert on it anyway."
 
 
 def test_feedback_says_a_threshold_set_by_hand_stays(run):

@@ -176,9 +176,9 @@ def test_a_relevant_vote_never_raises_the_threshold_nor_a_not_relevant_one_lower
     for n, topic in enumerate(("multimodal reasoning", "video generation")):
         sub = subscribe(services.store, services.embedder, topic=topic, owner=f"U{n}")
         shift = 0.0
-        for k, paper in enumerate(preview(services.matcher, sub)):
+        for k, shown in enumerate(preview(services.matcher, sub)):
             vote = 1 if k % 2 else -1
-            updated = judge(services, sub, paper.id, vote, user=f"U{n}")
+            updated = judge(services, sub, shown.paper.id, vote, user=f"U{n}")
             moved = updated.threshold_shift - shift
             assert moved <= 0 if vote > 0 else moved >= 0, (topic, k)
             shift = updated.threshold_shift

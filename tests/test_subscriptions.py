@@ -69,19 +69,32 @@ def test_threshold_steps_and_cadence(services):
     )
 
 
-def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
+def test_preview_shows_the_three_papers_nearest_above_the_threshold_and_two_below(stored):
     from bot.match import evidence, logit
 
     mine = subs.subscribe(stored.store, stored.embedder, topic="large language models", owner="U1")
-    previews = [p.id for p in subs.preview(stored.matcher, mine)]
+    previews = subs.preview(stored.matcher, mine)
     corpus = stored.matcher.corpus()
     raw = evidence(stored.store, mine, corpus).raw
-    distance = abs(raw - logit(subs.threshold_of(stored.matcher, mine)))
-    shown = [corpus.index[p] for p in previews]
+    line = logit(subs.threshold_of(stored.matcher, mine))
+    shown = [corpus.index[p.paper.id] for p in previews]
+    above = [row for row in shown if raw[row] >= line]
+    below = [row for row in shown if raw[row] < line]
     others = [row for row in range(len(corpus.ids)) if row not in shown]
-    assert len(previews) == 5
-    assert max(distance[shown]) <= min(distance[others])
+    assert (len(above), len(below)) == (subs.PREVIEWS_ABOVE, 5 - subs.PREVIEWS_ABOVE)
+    assert min(raw[above]) <= min(raw[row] for row in others if raw[row] >= line)
+    assert max(raw[below]) >= max(raw[row] for row in others if raw[row] < line)
+    assert [p.would_alert for p in previews] == [True] * len(above) + [False] * len(below)
     assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
+
+
+def test_with_too_few_papers_above_its_threshold_the_previews_are_more_from_below(stored):
+    mine = subs.subscribe(
+        stored.store, stored.embedder, topic="large language models", owner="U1", threshold=0.999
+    )
+    previews = subs.preview(stored.matcher, mine)
+    assert len(previews) == 5
+    assert not any(p.would_alert for p in previews)
 
 
 def test_unsubscribing_drops_the_alerts_not_posted_yet(services):
@@ -106,7 +119,7 @@ def test_previews_are_papers_the_subscriptions_filters_let_through(stored):
     )
     previews = subs.preview(stored.matcher, mine)
     assert len(previews) == 5
-    assert all("speech" in f"{p.title} {p.abstract}".lower() for p in previews)
+    assert all("speech" in f"{p.paper.title} {p.paper.abstract}".lower() for p in previews)
 
 
 def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(services):
@@ -119,7 +132,7 @@ def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(servi
     previews = subs.preview(services.matcher, liked)
     alerts = services.matcher.score([seed.id])
 
-    assert sorted(p.id for p in previews) == sorted(p.id for p in others)
+    assert sorted(p.paper.id for p in previews) == sorted(p.id for p in others)
     assert alerts == []
 
 

@@ -3,7 +3,7 @@
 from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.storage import Subscription
-from bot.subscriptions import NewSubscription
+from bot.subscriptions import NewSubscription, Preview
 from bot.views import (
     add_subscription_modal,
     feedback_marked,
@@ -178,6 +178,17 @@ def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     ) in texts(subscribed_message(new))
     spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[], respelled={})
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
+
+
+def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
+    mine = Subscription(8, "U1", "U1", "speech recognition", None, "instant", False, None, "")
+    above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
+    below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
+    previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
+    shown = texts(subscribed_message(NewSubscription(mine, 0.42, previews, [], {})))
+    first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
+    assert shown.index("It would alert on this one.") in range(first, second)
+    assert shown.index("It would not alert on this one.") > second
 
 
 def test_a_new_subscription_says_what_its_misspelt_words_were_read_as():
