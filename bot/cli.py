@@ -411,8 +411,8 @@ def subscribe(
         click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
     if new.previews:
         click.echo(
-            "Are these relevant? They are stored papers near its threshold, some it would "
-            "alert on and some not: your answers set how picky it is "
+            "Are these relevant? They are stored papers near its threshold, each marked as one "
+            "it would alert on or not: your answers set how picky it is "
             f"(`paperbot feedback {sub.id} PAPER_ID relevant|not-relevant`):"
         )
         for shown in new.previews:

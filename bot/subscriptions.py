@@ -269,16 +269,8 @@ REMOVED_REASON = "its subscription was removed"
 # How far `threshold <id> stricter|looser` moves a subscription's threshold.
 THRESHOLD_STEP = 0.05
 PREVIEW_SIZE = 5
-# How many of the previews are papers it would alert on (the nearest above its threshold),
-# the others being the nearest below it, so that a new subscriber sees both sides of the
-# line. After five judged previews (scratch part2.py, bench/dev_day.py's six random splits of
-# each judged day), precision / recall on new papers were 0.773 / 0.675 (dev_day), 0.803 /
-# 0.634 (bench/second_day) and 0.738 / 0.562 (bench/third_day), against 0.771 / 0.677, 0.790 /
-# 0.638 and 0.729 / 0.563 for the five papers nearest it on either side, and 0.771 / 0.677,
-# 0.803 / 0.636 and 0.726 / 0.548 with two above it.
-PREVIEWS_ABOVE = 3
-# The papers nearest the threshold on each side that previews are picked from, those that
-# pass the subscription's filters.
+# The papers nearest the threshold that previews are picked from, those that pass the
+# subscription's filters.
 PREVIEW_POOL = 500
 
 MembershipCheck = Callable[[str, str], bool]
@@ -501,37 +493,30 @@ def paper_score(matcher: Matcher, subscription: Subscription, paper_id: str) -> 
 def preview(
     matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE
 ) -> list[Preview]:
-    """Stored papers for a new subscription to judge, chosen to tell its threshold apart.
+    """Stored papers for a new subscription to judge, chosen to tell its threshold apart,
+    each marked as one it would alert on or not.
 
-    The PREVIEWS_ABOVE papers scored nearest above the threshold (in log-odds) and the rest
-    nearest below it, more from one side where the other has too few, that it could alert
-    on (its keyword and category filters hold), its seed papers aside: the best-scored papers
-    are relevant to almost any topic, so their verdicts say little about where this topic's
-    threshold belongs, while a verdict on a borderline paper moves it (bot/feedback.py).
-    Best-scored first.
+    The papers scored nearest the threshold (in log-odds) that it could alert on (its
+    keyword and category filters hold), its seed papers aside: the
+    best-scored papers are relevant to almost any topic, so their verdicts say little about
+    where this topic's threshold belongs, while a verdict on a borderline paper moves it
+    (bot/feedback.py). Best-scored first.
     """
     corpus = matcher.corpus()
     if not corpus.ids or subscription.embedding is None:
         return []
     raw = evidence(matcher.store, subscription, corpus).raw
     line = logit(threshold_of(matcher, subscription))
+    distance = np.abs(raw - line)
     # Its seed papers (`like`) are known to be relevant: no need to ask.
     seeds = [corpus.index[p] for p in subscription.seed_papers if p in corpus.index]
-    nearest = np.argsort(np.abs(raw - line), kind="stable")
-    nearest = nearest[~np.isin(nearest, seeds)]
+    distance[seeds] = np.inf
     # Only a subscription with filters needs more papers read than it shows.
     pool = PREVIEW_POOL if has_filters(subscription) else limit
-    above = nearest[raw[nearest] >= line][:pool].tolist()
-    below = nearest[raw[nearest] < line][:pool].tolist()
-    papers = matcher.store.papers.get_many([corpus.ids[row] for row in above + below])
-
-    def shown(rows: list[int]) -> list[int]:
-        """The rows whose papers its keyword and category filters let through."""
-        return [r for r in rows if passes_filters(papers[corpus.ids[r]], subscription)]
-
-    above, below = shown(above), shown(below)
-    count = max(PREVIEWS_ABOVE, limit - len(below))
-    chosen = above[:count] + below[: limit - len(above[:count])]
+    nearest = [r for r in np.argsort(distance, kind="stable")[:pool] if distance[r] < np.inf]
+    papers = matcher.store.papers.get_many([corpus.ids[row] for row in nearest])
+    # Only papers it could alert on: its keyword and category filters hold for them.
+    chosen = [r for r in nearest if passes_filters(papers[corpus.ids[r]], subscription)][:limit]
     return [
         Preview(papers[corpus.ids[row]], would_alert=bool(raw[row] >= line))
         for row in sorted(chosen, key=lambda row: -raw[row])

@@ -311,7 +311,7 @@ def subscribed_message(new: NewSubscription) -> dict:
         blocks.append(
             context(
                 "Would you want papers like these? They are stored papers near its threshold, "
-                "some it would alert on and some not: your answers set how picky it is, "
+                "each marked as one it would alert on or not: your answers set how picky it is, "
                 "starting now."
             )
         )

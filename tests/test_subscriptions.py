@@ -69,7 +69,7 @@ def test_threshold_steps_and_cadence(services):
     )
 
 
-def test_preview_shows_the_three_papers_nearest_above_the_threshold_and_two_below(stored):
+def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     from bot.match import evidence, logit
 
     mine = subs.subscribe(stored.store, stored.embedder, topic="large language models", owner="U1")
@@ -77,18 +77,16 @@ def test_preview_shows_the_three_papers_nearest_above_the_threshold_and_two_belo
     corpus = stored.matcher.corpus()
     raw = evidence(stored.store, mine, corpus).raw
     line = logit(subs.threshold_of(stored.matcher, mine))
+    distance = abs(raw - line)
     shown = [corpus.index[p.paper.id] for p in previews]
-    above = [row for row in shown if raw[row] >= line]
-    below = [row for row in shown if raw[row] < line]
     others = [row for row in range(len(corpus.ids)) if row not in shown]
-    assert (len(above), len(below)) == (subs.PREVIEWS_ABOVE, 5 - subs.PREVIEWS_ABOVE)
-    assert min(raw[above]) <= min(raw[row] for row in others if raw[row] >= line)
-    assert max(raw[below]) >= max(raw[row] for row in others if raw[row] < line)
-    assert [p.would_alert for p in previews] == [True] * len(above) + [False] * len(below)
+    assert len(previews) == 5
+    assert max(distance[shown]) <= min(distance[others])
     assert [raw[row] for row in shown] == sorted((raw[row] for row in shown), reverse=True)
+    assert [p.would_alert for p in previews] == [raw[row] >= line for row in shown]
 
 
-def test_with_too_few_papers_above_its_threshold_the_previews_are_more_from_below(stored):
+def test_previews_above_no_paper_s_score_are_marked_as_ones_it_would_not_alert_on(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="large language models", owner="U1", threshold=0.999
     )
