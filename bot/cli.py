@@ -426,7 +426,11 @@ def subscribe(
 @click.argument("verdict", type=click.Choice(["relevant", "not-relevant"]))
 @click.pass_context
 def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: str) -> None:
-    """Judge a paper for a subscription, as its Relevant / Not relevant buttons do."""
+    """Judge a paper for a subscription, as its Relevant / Not relevant buttons do.
+
+    PAPER_ID is a stored paper's id, as search and the subscribe previews show it, or an
+    arXiv id or URL ("arXiv:2608.19199v2", "https://arxiv.org/abs/2608.19199").
+    """
     from bot.feedback import record_feedback
     from bot.subscriptions import stored_paper, threshold_after_judgment
 
