@@ -326,9 +326,8 @@ def scored(cosine, others, sentences, topics) -> np.ndarray:
 
 def best_papers(raw: np.ndarray) -> np.ndarray:
     """Each row's best_count() papers (columns of `raw`, profiles x papers, the log-odds with
-    z taken against the profile itself), best first: its anchors are the first
-    anchor_count() of them (towards_anchors), and all of them count for the nearby feature
-    (nearby_shares)."""
+    z taken against the profile itself), best first: its anchors are the first ANCHORS of
+    them (towards_anchors), and all of them count for the nearby feature (nearby_shares)."""
     count = best_count(raw.shape[1])
     if not count:
         return np.zeros((len(raw), 0), dtype=np.intp)
@@ -339,21 +338,16 @@ def best_papers(raw: np.ndarray) -> np.ndarray:
 
 def best_count(papers: int) -> int:
     """How many of `papers` stored papers are a subscription's best (BEST_PAPERS, fewer in
-    a small store, where the best papers are much of it)."""
+    a small store, where the best papers are much of it: one per twenty, ANCHOR_SHARE, which
+    bounds its anchors too)."""
     return min(BEST_PAPERS, int(ANCHOR_SHARE * papers))
-
-
-def anchor_count(papers: int) -> int:
-    """How many anchors a subscription has among `papers` stored papers (ANCHORS, fewer
-    in a small store, where the best papers are much of it)."""
-    return min(ANCHORS, int(ANCHOR_SHARE * papers))
 
 
 def towards_anchors(profiles: np.ndarray, best: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Each profile (row, a unit vector) moved towards its anchors: the mean vector of the
-    first anchor_count() of its `best` papers (best_papers(), rows of `vectors`), as a unit
-    vector."""
-    anchors = best[:, : anchor_count(len(vectors))]
+    first ANCHORS of its `best` papers (best_papers(), rows of `vectors`; fewer in a small
+    store, which has fewer best papers), as a unit vector."""
+    anchors = best[:, :ANCHORS]
     if not anchors.shape[1]:
         return profiles
     moved = profiles + vectors[anchors].mean(axis=1)
