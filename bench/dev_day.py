@@ -55,7 +55,7 @@ from bot.search import METHODS, lexical_scores
 from bot.services import Services, build_services
 from bot.settings import DatabaseSettings, load_settings
 from bot.sources import parse_feed
-from bot.subscriptions import preview, subscribe
+from bot.subscriptions import preview, stored_scores, subscribe
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev_day"
 # A second judged day, held out while matching was tuned on dev_day (its README).
@@ -247,7 +247,8 @@ def previews_of(services: Services, subscribed: dict) -> dict[int, list[str]]:
     shown = {}
     for subscription_id in subscribed:
         subscription = services.store.subscriptions.get(subscription_id)
-        shown[subscription_id] = [p.paper.id for p in preview(services.matcher, subscription)]
+        scored = stored_scores(services.matcher, subscription)
+        shown[subscription_id] = [p.paper.id for p in preview(services.store, subscription, scored)]
     return shown
 
 

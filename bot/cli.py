@@ -359,6 +359,7 @@ def subscribe(
     from bot.search import read_as_note
     from bot.subscriptions import (
         SubscriptionError,
+        alert_count_note,
         categories_not_stored,
         introduce,
         matched_on,
@@ -401,7 +402,12 @@ def subscribe(
         click.echo(unknown_words_note(new.unknown_words), err=True)
     if as_json:
         previews = [{**_paper_json(p.paper), "would_alert": p.would_alert} for p in new.previews]
-        shown = {"previews": previews, "respelled": new.respelled}
+        shown = {
+            "previews": previews,
+            "respelled": new.respelled,
+            "would_alert_on": new.would_alert_on,
+            "stored_papers": new.stored,
+        }
         _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
@@ -409,6 +415,8 @@ def subscribe(
         click.echo(f"Papers are matched on {read_as!r}.")
     if left_out := not_wanted_note(sub.topic):
         click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
+    if count := alert_count_note(new, f"a --threshold above {new.threshold:.2f}"):
+        click.echo(count)
     if new.previews:
         click.echo(
             "Are these relevant? They are stored papers near its threshold, each marked as one "

@@ -19,6 +19,7 @@ from bot.match import (
     STRICTNESS_LEVELS,
     Matcher,
     contains_keyword,
+    daily_cap,
     evidence,
     has_filters,
     logit,
@@ -249,6 +250,23 @@ def unknown_words_note(words: list[str]) -> str:
     )
 
 
+def alert_count_note(new: NewSubscription, fewer: str) -> str:
+    """How many stored papers the new subscription would have alerted on, and, when that is
+    more than its target's daily cap, what the cap does with the rest and (`fewer`) how to
+    get fewer; "" before any paper is stored."""
+    if not new.stored:
+        return ""
+    count = f"{new.would_alert_on:,}" if new.would_alert_on else "none"
+    note = f"Of the {new.stored:,} papers stored now, it would have alerted on {count}."
+    if new.would_alert_on > new.daily_cap:
+        note += (
+            f" At most {new.daily_cap} alerts a day are posted to "
+            f"{'you' if is_personal(new.subscription) else 'the channel'}, and the rest are "
+            f'offered in one "N more matched today" message: {fewer} sends fewer.'
+        )
+    return note
+
+
 def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
     """Those of `categories` no stored paper is in (in any case), once papers are stored:
     a misspelt one would keep its subscription silent."""
@@ -438,6 +456,11 @@ class NewSubscription:
     unknown_words: list[str]
     # Words of the topic as typed that were misspelt, and what subscribe() read them as.
     respelled: dict[str, str]
+    # How many of the stored papers it would alert on (alert_count()), of how many, and
+    # how many alerts a day its target is posted at most.
+    would_alert_on: int
+    stored: int
+    daily_cap: int
 
 
 def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> NewSubscription:
@@ -445,12 +468,16 @@ def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> 
     subscribe() corrected its spelling ("" for none). The corrections are the words that
     differ: respelled() replaces a word by a word, so the two texts' words line up."""
     pairs = zip(fulltext.words(typed), fulltext.words(subscription.topic), strict=False)
+    scored = stored_scores(matcher, subscription)
     return NewSubscription(
         subscription=subscription,
         threshold=threshold_of(matcher, subscription),
-        previews=preview(matcher, subscription),
+        previews=preview(matcher.store, subscription, scored),
         unknown_words=words_not_stored(matcher.store, subscription.topic),
         respelled={typo: word for typo, word in pairs if typo != word},
+        would_alert_on=alert_count(matcher.store, subscription, scored),
+        stored=len(scored.ids) if scored else 0,
+        daily_cap=daily_cap(subscription.target, matcher.config),
     )
 
 
@@ -470,7 +497,8 @@ def threshold_after_judgment(
     # Compared as shown: a move below 0.005 is no move to the reader.
     if f"{threshold:.2f}" != f"{threshold_of(matcher, before):.2f}":
         return f"Its threshold is now {threshold:.2f}."
-    score = paper_score(matcher, after, paper_id)
+    scored = stored_scores(matcher, after)
+    score = scored.score_of(paper_id) if scored and paper_id in scored.index else None
     if score is not None and (score >= threshold) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         return (
@@ -480,18 +508,52 @@ def threshold_after_judgment(
     return f"Its threshold stays at {threshold:.2f}."
 
 
-def paper_score(matcher: Matcher, subscription: Subscription, paper_id: str) -> float | None:
-    """The probability matching gives the stored paper `paper_id` for the subscription (None
-    when the paper has no embedding yet)."""
+@dataclass(frozen=True)
+class StoredScores:
+    """A subscription's log-odds for every stored paper, in the order of `ids`, and the
+    log-odds of its threshold, above which it alerts."""
+
+    ids: list[str]
+    index: dict[str, int]
+    raw: np.ndarray
+    line: float
+
+    def score_of(self, paper_id: str) -> float:
+        """The probability matching gives the paper."""
+        return float(logistic(self.raw[self.index[paper_id]]))
+
+
+def stored_scores(matcher: Matcher, subscription: Subscription) -> StoredScores | None:
+    """How the subscription scores every stored paper (None when no paper is embedded yet, or
+    the subscription has no embedding)."""
     corpus = matcher.corpus()
-    if paper_id not in corpus.index or subscription.embedding is None:
+    if not corpus.ids or subscription.embedding is None:
         return None
-    raw = evidence(matcher.store, subscription, corpus).raw[corpus.index[paper_id]]
-    return float(logistic(raw))
+    return StoredScores(
+        ids=corpus.ids,
+        index=corpus.index,
+        raw=evidence(matcher.store, subscription, corpus).raw,
+        line=logit(threshold_of(matcher, subscription)),
+    )
+
+
+def alert_count(store: Store, subscription: Subscription, scored: StoredScores | None) -> int:
+    """How many stored papers the subscription would alert on: those that score at least its
+    threshold and that its keyword and category filters let through."""
+    if scored is None:
+        return 0
+    above = [scored.ids[row] for row in np.flatnonzero(scored.raw >= scored.line)]
+    if not has_filters(subscription):
+        return len(above)
+    papers = store.papers.get_many(above)
+    return sum(passes_filters(paper, subscription) for paper in papers.values())
 
 
 def preview(
-    matcher: Matcher, subscription: Subscription, limit: int = PREVIEW_SIZE
+    store: Store,
+    subscription: Subscription,
+    scored: StoredScores | None,
+    limit: int = PREVIEW_SIZE,
 ) -> list[Preview]:
     """Stored papers for a new subscription to judge, chosen to tell its threshold apart,
     each marked as one it would alert on or not.
@@ -502,23 +564,21 @@ def preview(
     where this topic's threshold belongs, while a verdict on a borderline paper moves it
     (bot/feedback.py). Best-scored first.
     """
-    corpus = matcher.corpus()
-    if not corpus.ids or subscription.embedding is None:
+    if scored is None:
         return []
-    raw = evidence(matcher.store, subscription, corpus).raw
-    line = logit(threshold_of(matcher, subscription))
+    raw, line = scored.raw, scored.line
     distance = np.abs(raw - line)
     # Its seed papers (`like`) are known to be relevant: no need to ask.
-    seeds = [corpus.index[p] for p in subscription.seed_papers if p in corpus.index]
+    seeds = [scored.index[p] for p in subscription.seed_papers if p in scored.index]
     distance[seeds] = np.inf
     # Only a subscription with filters needs more papers read than it shows.
     pool = PREVIEW_POOL if has_filters(subscription) else limit
     nearest = [r for r in np.argsort(distance, kind="stable")[:pool] if distance[r] < np.inf]
-    papers = matcher.store.papers.get_many([corpus.ids[row] for row in nearest])
+    papers = store.papers.get_many([scored.ids[row] for row in nearest])
     # Only papers it could alert on: its keyword and category filters hold for them.
-    chosen = [r for r in nearest if passes_filters(papers[corpus.ids[r]], subscription)][:limit]
+    chosen = [r for r in nearest if passes_filters(papers[scored.ids[r]], subscription)][:limit]
     return [
-        Preview(papers[corpus.ids[row]], would_alert=bool(raw[row] >= line))
+        Preview(papers[scored.ids[row]], would_alert=bool(raw[row] >= line))
         for row in sorted(chosen, key=lambda row: -raw[row])
     ]
 

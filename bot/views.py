@@ -20,6 +20,7 @@ from bot.search import read_as_note
 from bot.storage import Subscription
 from bot.subscriptions import (
     NewSubscription,
+    alert_count_note,
     conditions,
     matched_on,
     not_wanted_note,
@@ -307,6 +308,8 @@ def subscribed_message(new: NewSubscription) -> dict:
         blocks.append(context(escape(read_as_note(new.respelled))))
     if new.unknown_words:
         blocks.append(context(escape(unknown_words_note(new.unknown_words))))
+    if count := alert_count_note(new, f"`/papers threshold {subscription.id} stricter`"):
+        blocks.append(context(count))
     if new.previews:
         blocks.append(
             context(

@@ -204,8 +204,12 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     # Best first: those it would alert on come before those it would not.
     sides = [p["would_alert"] for p in previews]
     assert sides == sorted(sides, reverse=True)
+    assert added["stored_papers"] > added["would_alert_on"] >= sum(sides)
     shown = run("subscribe", "speech recognition", "--user", "U2")
     assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
+    assert f"Of the {added['stored_papers']} papers stored now, it would have alerted on" in (
+        shown.output
+    )
     sides = [line.split("  ")[2] for line in shown.output.splitlines() if line.startswith("  ")]
     assert len(sides) == 5 and sides == sorted(sides)
     assert set(sides) <= {"would alert", "would not"}

@@ -4,7 +4,7 @@ import pytest
 
 from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
 from bot.match import Match, base_profile, evidence, logit, threshold_for, topic_features
-from bot.subscriptions import PREVIEW_SIZE, preview, subscribe
+from bot.subscriptions import PREVIEW_SIZE, preview, stored_scores, subscribe
 
 
 @pytest.fixture
@@ -176,7 +176,8 @@ def test_a_relevant_vote_never_raises_the_threshold_nor_a_not_relevant_one_lower
     for n, topic in enumerate(("multimodal reasoning", "video generation")):
         sub = subscribe(services.store, services.embedder, topic=topic, owner=f"U{n}")
         shift = 0.0
-        for k, shown in enumerate(preview(services.matcher, sub)):
+        previews = preview(services.store, sub, stored_scores(services.matcher, sub))
+        for k, shown in enumerate(previews):
             vote = 1 if k % 2 else -1
             updated = judge(services, sub, shown.paper.id, vote, user=f"U{n}")
             moved = updated.threshold_shift - shift

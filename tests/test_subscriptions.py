@@ -73,7 +73,7 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     from bot.match import evidence, logit
 
     mine = subs.subscribe(stored.store, stored.embedder, topic="large language models", owner="U1")
-    previews = subs.preview(stored.matcher, mine)
+    previews = subs.preview(stored.store, mine, subs.stored_scores(stored.matcher, mine))
     corpus = stored.matcher.corpus()
     raw = evidence(stored.store, mine, corpus).raw
     line = logit(subs.threshold_of(stored.matcher, mine))
@@ -86,11 +86,28 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     assert [p.would_alert for p in previews] == [raw[row] >= line for row in shown]
 
 
+def test_the_alert_count_is_of_the_stored_papers_at_or_above_the_threshold_its_filters_pass(
+    stored,
+):
+    mine = subs.subscribe(stored.store, stored.embedder, topic="language models", owner="U1")
+    scored = subs.stored_scores(stored.matcher, mine)
+    above = [scored.ids[row] for row in range(len(scored.ids)) if scored.raw[row] >= scored.line]
+    assert 0 < subs.alert_count(stored.store, mine, scored) == len(above) < len(scored.ids)
+
+    speech = subs.subscribe(
+        stored.store, stored.embedder, topic="language models", owner="U2", required=["speech"]
+    )
+    papers = stored.store.papers.get_many(above)
+    spoken = [p for p in papers.values() if "speech" in f"{p.title} {p.abstract}".lower()]
+    speech_scores = subs.stored_scores(stored.matcher, speech)
+    assert subs.alert_count(stored.store, speech, speech_scores) == len(spoken) < len(above)
+
+
 def test_previews_above_no_paper_s_score_are_marked_as_ones_it_would_not_alert_on(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="large language models", owner="U1", threshold=0.999
     )
-    previews = subs.preview(stored.matcher, mine)
+    previews = subs.preview(stored.store, mine, subs.stored_scores(stored.matcher, mine))
     assert len(previews) == 5
     assert not any(p.would_alert for p in previews)
 
@@ -115,7 +132,7 @@ def test_previews_are_papers_the_subscriptions_filters_let_through(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="language models", owner="U1", required=["speech"]
     )
-    previews = subs.preview(stored.matcher, mine)
+    previews = subs.preview(stored.store, mine, subs.stored_scores(stored.matcher, mine))
     assert len(previews) == 5
     assert all("speech" in f"{p.paper.title} {p.paper.abstract}".lower() for p in previews)
 
@@ -127,7 +144,7 @@ def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(servi
     seed, *others = papers
     liked = subs.like(services.store, services.embedder, seed, owner="U1")
 
-    previews = subs.preview(services.matcher, liked)
+    previews = subs.preview(services.store, liked, subs.stored_scores(services.matcher, liked))
     alerts = services.matcher.score([seed.id])
 
     assert sorted(p.paper.id for p in previews) == sorted(p.id for p in others)

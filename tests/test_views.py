@@ -169,14 +169,12 @@ def test_a_noted_judgment_shows_the_title_escaped_once():
 
 def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     typo = Subscription(8, "U1", "U1", "reinforcment lerning", None, "instant", False, None, "")
-    new = NewSubscription(
-        typo, 0.42, previews=[], unknown_words=["reinforcment", "lerning"], respelled={}
-    )
+    new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, 0, 0, 10)
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
         "for nothing until one does. If that is a misspelling, remove this subscription"
     ) in texts(subscribed_message(new))
-    spelt = NewSubscription(typo, 0.42, previews=[], unknown_words=[], respelled={})
+    spelt = NewSubscription(typo, 0.42, [], [], {}, 0, 0, 10)
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
 
 
@@ -185,16 +183,33 @@ def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
     above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
     below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
     previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
-    shown = texts(subscribed_message(NewSubscription(mine, 0.42, previews, [], {})))
+    shown = texts(subscribed_message(NewSubscription(mine, 0.42, previews, [], {}, 1, 2, 10)))
     first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
     assert shown.index("It would alert on this one.") in range(first, second)
     assert shown.index("It would not alert on this one.") > second
 
 
+def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on():
+    mine = Subscription(8, "U1", "U1", "LLM agents", None, "instant", False, None, "")
+    few = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 6, 1098, 10)))
+    assert "Of the 1,098 papers stored now, it would have alerted on 6." in few
+    assert "more matched today" not in few
+    flood = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 102, 1098, 10)))
+    assert (
+        "it would have alerted on 102. At most 10 alerts a day are posted to you, and the rest "
+        'are offered in one "N more matched today" message: `/papers threshold 8 stricter` '
+        "sends fewer."
+    ) in flood
+    none = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 0, 5, 10)))
+    assert "Of the 5 papers stored now, it would have alerted on none." in none
+    empty = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 0, 0, 10)))
+    assert "papers stored now" not in empty
+
+
 def test_a_new_subscription_says_what_its_misspelt_words_were_read_as():
     spelt = Subscription(8, "U1", "U1", "reinforcement learning", None, "instant", False, None, "")
     respelled = {"reinforcment": "reinforcement", "lerning": "learning"}
-    new = NewSubscription(spelt, 0.42, previews=[], unknown_words=[], respelled=respelled)
+    new = NewSubscription(spelt, 0.42, [], [], respelled, 0, 0, 10)
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning': read as "
         "'reinforcement' and 'learning'."
