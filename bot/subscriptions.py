@@ -21,6 +21,7 @@ from bot.match import (
     contains_keyword,
     daily_cap,
     evidence,
+    followed_author,
     has_filters,
     logit,
     passes_filters,
@@ -538,15 +539,21 @@ def stored_scores(matcher: Matcher, subscription: Subscription) -> StoredScores 
 
 
 def alert_count(store: Store, subscription: Subscription, scored: StoredScores | None) -> int:
-    """How many stored papers the subscription would alert on: those that score at least its
-    threshold and that its keyword and category filters let through."""
+    """How many stored papers the subscription would alert on, as matching decides: those
+    that score at least its threshold and that its keyword and category filters let through,
+    and those by an author it follows, its seed papers aside."""
     if scored is None:
         return 0
-    above = [scored.ids[row] for row in np.flatnonzero(scored.raw >= scored.line)]
-    if not has_filters(subscription):
-        return len(above)
-    papers = store.papers.get_many(above)
-    return sum(passes_filters(paper, subscription) for paper in papers.values())
+    alerting = {scored.ids[row] for row in np.flatnonzero(scored.raw >= scored.line)}
+    if has_filters(subscription):
+        papers = store.papers.get_many(sorted(alerting))
+        alerting = {p for p, paper in papers.items() if passes_filters(paper, subscription)}
+    if subscription.authors:
+        papers = store.papers.get_many(scored.ids)
+        alerting |= {
+            p for p, paper in papers.items() if followed_author(paper, subscription.authors)
+        }
+    return len(alerting - set(subscription.seed_papers))
 
 
 def preview(

@@ -102,6 +102,28 @@ def test_the_alert_count_is_of_the_stored_papers_at_or_above_the_threshold_its_f
     speech_scores = subs.stored_scores(stored.matcher, speech)
     assert subs.alert_count(stored.store, speech, speech_scores) == len(spoken) < len(above)
 
+    below = next(p for p in papers_below(stored, scored) if p.authors)
+    followed = subs.subscribe(
+        stored.store,
+        stored.embedder,
+        topic="language models",
+        owner="U3",
+        authors=[below.authors[0].upper()],
+    )
+    followed_scores = subs.stored_scores(stored.matcher, followed)
+    by_author = subs.alert_count(stored.store, followed, followed_scores)
+    assert by_author == len({*above, *(p.id for p in papers_by(stored, below.authors[0]))})
+
+
+def papers_below(stored, scored) -> list:
+    ids = [scored.ids[row] for row in range(len(scored.ids)) if scored.raw[row] < scored.line]
+    return list(stored.store.papers.get_many(ids).values())
+
+
+def papers_by(stored, author: str) -> list:
+    every = stored.store.papers.get_many(stored.matcher.corpus().ids).values()
+    return [p for p in every if author in p.authors]
+
 
 def test_previews_above_no_paper_s_score_are_marked_as_ones_it_would_not_alert_on(stored):
     mine = subs.subscribe(
