@@ -210,10 +210,11 @@ def _check_keywords(topic: str, required: list[str], excluded: list[str]) -> Non
 
 def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
     """What two subscriptions are compared on to find an exact duplicate: the parts of the
-    topic they are matched on (search.query_facets), in any order, so "papers about X" is a
-    duplicate of "X", and "speech/audio" of "audio and speech"; keywords, authors and
-    categories are matched in any case."""
-    parts = sorted(tuple(part) for part in query_facets(subject(topic)))
+    topic they are matched on (search.query_facets), in any order and each as the terms its
+    words are indexed as, in any order, so "papers about X" is a duplicate of "X",
+    "speech/audio" of "audio and speech", and "structure prediction of proteins" of "protein
+    structure prediction"; keywords, authors and categories are matched in any case."""
+    parts = sorted(tuple(sorted(fulltext.terms_of(part))) for part in query_facets(subject(topic)))
     lists = (sorted(item.lower() for item in items) for items in lists)
     return (parts, threshold, cadence, strictness, *lists)
 

@@ -173,6 +173,16 @@ def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(servi
     assert alerts == []
 
 
+def test_the_same_words_in_another_order_or_form_are_refused_as_a_duplicate(services):
+    first = subs.subscribe(
+        services.store, services.embedder, topic="protein structure prediction", owner="U1"
+    )
+    for typed in ("structure prediction of proteins", "prediction of protein structures"):
+        with pytest.raises(subs.SubscriptionError, match=f"#{first.id} already delivers"):
+            subs.subscribe(services.store, services.embedder, topic=typed, owner="U1")
+    assert subs.subscribe(services.store, services.embedder, topic="protein design", owner="U1")
+
+
 def test_liking_the_same_paper_twice_adds_one_subscription(services):
     paper = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[0]
     services.store.papers.upsert([paper])
