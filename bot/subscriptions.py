@@ -488,8 +488,9 @@ def threshold_after_judgment(
 ) -> str:
     """Where a judgment of `paper_id` left the subscription's threshold (`before` and `after`
     it), as a sentence: judgments move the threshold of a strictness level, never one set by
-    hand, and a verdict that the threshold already agrees with (a paper judged relevant that
-    it would alert on, one judged not relevant that it would not) leaves it where it is."""
+    hand. When the threshold stays, it says why the paper lands where the verdict puts it:
+    its score before the judgment was on that side already, or what the judgment taught
+    (bot/feedback.py) moved it there."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -499,15 +500,27 @@ def threshold_after_judgment(
     # Compared as shown: a move below 0.005 is no move to the reader.
     if f"{threshold:.2f}" != f"{threshold_of(matcher, before):.2f}":
         return f"Its threshold is now {threshold:.2f}."
-    scored = stored_scores(matcher, after)
-    score = scored.score_of(paper_id) if scored and paper_id in scored.index else None
-    if score is not None and (score >= threshold) == relevant:
+    stays = f"Its threshold stays at {threshold:.2f}"
+    was, now = (stored_score(matcher, judged, paper_id) for judged in (before, after))
+    if was is None or now is None:
+        return f"{stays}."
+    if (was >= threshold_of(matcher, before)) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
+        return f"{stays}: it scores this paper {was:.2f}, so it {would}."
+    if (now >= threshold) == relevant:
+        would = "would now alert on it" if relevant else "would no longer alert on it"
         return (
-            f"Its threshold stays at {threshold:.2f}: it scores this paper {score:.2f}, "
-            f"so it {would}."
+            f"{stays}: what it learned from your judgment moves this paper from {was:.2f} "
+            f"to {now:.2f}, so it {would}."
         )
-    return f"Its threshold stays at {threshold:.2f}."
+    return f"{stays}."
+
+
+def stored_score(matcher: Matcher, subscription: Subscription, paper_id: str) -> float | None:
+    """The probability matching gives the stored paper `paper_id` for the subscription (None
+    when the paper has no embedding yet)."""
+    scored = stored_scores(matcher, subscription)
+    return scored.score_of(paper_id) if scored and paper_id in scored.index else None
 
 
 @dataclass(frozen=True)

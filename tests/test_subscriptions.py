@@ -125,6 +125,29 @@ def papers_by(stored, author: str) -> list:
     return [p for p in every if author in p.authors]
 
 
+def test_a_judgment_answer_says_the_paper_moved_across_when_learning_moved_it(stored):
+    from dataclasses import replace
+
+    before = subs.subscribe(
+        stored.store, stored.embedder, topic="speech recognition", owner="U1", strictness="strict"
+    )
+    scored = subs.stored_scores(stored.matcher, before)
+    below = max(
+        (row for row in range(len(scored.ids)) if scored.raw[row] < scored.line),
+        key=lambda row: scored.raw[row],
+    )
+    paper_id = scored.ids[below]
+    # What learning from a relevant judgment might do: a profile at the paper itself.
+    learned = replace(before, profile=stored.matcher.corpus().matrix[below])
+    said = subs.threshold_after_judgment(stored.matcher, before, learned, paper_id, True)
+    was = f"{scored.score_of(paper_id):.2f}"
+    assert said.startswith(
+        f"Its threshold stays at 0.85: what it learned from your judgment moves this paper "
+        f"from {was} to "
+    )
+    assert said.endswith(", so it would now alert on it.")
+
+
 def test_previews_above_no_paper_s_score_are_marked_as_ones_it_would_not_alert_on(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="large language models", owner="U1", threshold=0.999
