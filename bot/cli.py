@@ -359,11 +359,12 @@ def subscribe(
     from bot.search import read_as_note
     from bot.subscriptions import (
         SubscriptionError,
-        alert_count_note,
         categories_not_stored,
         introduce,
+        is_personal,
         matched_on,
         not_wanted_note,
+        reach_note,
         unknown_words_note,
     )
     from bot.subscriptions import subscribe as add
@@ -405,8 +406,8 @@ def subscribe(
         shown = {
             "previews": previews,
             "respelled": new.respelled,
-            "would_alert_on": new.would_alert_on,
-            "stored_papers": new.stored,
+            "would_alert_on": new.reach.alerts,
+            "stored_papers": new.reach.stored,
         }
         _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return
@@ -415,8 +416,9 @@ def subscribe(
         click.echo(f"Papers are matched on {read_as!r}.")
     if left_out := not_wanted_note(sub.topic):
         click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
-    if count := alert_count_note(new, f"a --threshold above {new.threshold:.2f}"):
-        click.echo(count)
+    resubscribe = f"`paperbot unsubscribe {sub.id}`, then subscribe again with --threshold {{}}"
+    if reach := reach_note(new.reach, is_personal(sub), resubscribe.format):
+        click.echo(reach)
     if new.previews:
         click.echo(
             "Are these relevant? They are stored papers near its threshold, each marked as one "

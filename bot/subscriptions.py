@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -252,21 +253,30 @@ def unknown_words_note(words: list[str]) -> str:
     )
 
 
-def alert_count_note(new: NewSubscription, fewer: str) -> str:
-    """How many stored papers the new subscription would have alerted on, and, when that is
-    more than its target's daily cap, what the cap does with the rest and (`fewer`) how to
-    get fewer; "" before any paper is stored."""
-    if not new.stored:
+def reach_note(reach: Reach, personal: bool, set_threshold: Callable[[str], str]) -> str:
+    """How many stored papers a new subscription would have alerted on, and when that is
+    more than its target is posted at once, what becomes of the rest and the threshold that
+    would have kept within it (`set_threshold(value)` says how to set it); "" before any
+    paper is stored."""
+    if not reach.stored:
         return ""
-    count = f"{new.would_alert_on:,}" if new.would_alert_on else "none"
-    note = f"Of the {new.stored:,} papers stored now, it would have alerted on {count}."
-    if new.would_alert_on > new.daily_cap:
-        note += (
-            f" At most {new.daily_cap} alerts a day are posted to "
-            f"{'you' if is_personal(new.subscription) else 'the channel'}, and the rest are "
-            f'offered in one "N more matched today" message: {fewer} sends fewer.'
-        )
-    return note
+    count = f"{reach.alerts:,}" if reach.alerts else "none"
+    note = f"Of the {reach.stored:,} papers stored now, it would have alerted on {count}."
+    if not reach.over_cap:
+        return note
+    who = "you" if personal else "the channel"
+    if reach.cycle_cap < reach.daily_cap:
+        posted = f"At most {reach.cycle_cap} alerts a cycle, {reach.daily_cap} a day, are posted"
+    else:
+        posted = f"At most {reach.daily_cap} alerts a day are posted"
+    note += f' {posted} to {who}; the rest are offered in one "N more matched today" message.'
+    if reach.fewer is None:
+        return note
+    threshold, alerts = reach.fewer
+    return (
+        f"{note} With a threshold of {threshold:.2f} it would have alerted on {alerts:,}: "
+        f"{set_threshold(f'{threshold:.2f}')}."
+    )
 
 
 def categories_not_stored(store: Store, categories: list[str]) -> list[str]:
@@ -458,11 +468,27 @@ class NewSubscription:
     unknown_words: list[str]
     # Words of the topic as typed that were misspelt, and what subscribe() read them as.
     respelled: dict[str, str]
-    # How many of the stored papers it would alert on (alert_count()), of how many, and
-    # how many alerts a day its target is posted at most.
-    would_alert_on: int
+    # How many of the stored papers it would have alerted on (reach()).
+    reach: Reach
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How many of the stored papers a subscription would have alerted on, against how many
+    alerts its target is posted at most."""
+
+    alerts: int
     stored: int
+    cycle_cap: int
     daily_cap: int
+    # When that is more than one cycle posts to its target: the threshold, in hundredths,
+    # that would have kept within it, and how many it would then have alerted on (None when
+    # within, or when no threshold would do: the papers of authors it follows alert anyway).
+    fewer: tuple[float, int] | None
+
+    @property
+    def over_cap(self) -> bool:
+        return self.alerts > min(self.cycle_cap, self.daily_cap)
 
 
 def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> NewSubscription:
@@ -477,9 +503,7 @@ def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> 
         previews=preview(matcher.store, subscription, scored),
         unknown_words=words_not_stored(matcher.store, subscription.topic),
         respelled={typo: word for typo, word in pairs if typo != word},
-        would_alert_on=alert_count(matcher.store, subscription, scored),
-        stored=len(scored.ids) if scored else 0,
-        daily_cap=daily_cap(subscription.target, matcher.config),
+        reach=reach(matcher, subscription, scored),
     )
 
 
@@ -552,22 +576,51 @@ def stored_scores(matcher: Matcher, subscription: Subscription) -> StoredScores 
     )
 
 
-def alert_count(store: Store, subscription: Subscription, scored: StoredScores | None) -> int:
-    """How many stored papers the subscription would alert on, as matching decides: those
-    that score at least its threshold and that its keyword and category filters let through,
-    and those by an author it follows, its seed papers aside."""
+def alerting(
+    store: Store, subscription: Subscription, scored: StoredScores | None
+) -> dict[str, float]:
+    """The stored papers the subscription would alert on, with their scores, as matching
+    decides: those that score at least its threshold and that its keyword and category
+    filters let through, and those by an author it follows (scored 1: they alert whatever
+    their score), its seed papers aside."""
     if scored is None:
-        return 0
-    alerting = {scored.ids[row] for row in np.flatnonzero(scored.raw >= scored.line)}
+        return {}
+    found = {scored.ids[row]: row for row in np.flatnonzero(scored.raw >= scored.line)}
     if has_filters(subscription):
-        papers = store.papers.get_many(sorted(alerting))
-        alerting = {p for p, paper in papers.items() if passes_filters(paper, subscription)}
+        papers = store.papers.get_many(list(found))
+        found = {p: found[p] for p, paper in papers.items() if passes_filters(paper, subscription)}
+    scores = {p: float(logistic(scored.raw[row])) for p, row in found.items()}
     if subscription.authors:
         papers = store.papers.get_many(scored.ids)
-        alerting |= {
-            p for p, paper in papers.items() if followed_author(paper, subscription.authors)
+        scores |= {
+            p: 1.0 for p, paper in papers.items() if followed_author(paper, subscription.authors)
         }
-    return len(alerting - set(subscription.seed_papers))
+    for seed in subscription.seed_papers:
+        scores.pop(seed, None)
+    return scores
+
+
+def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | None) -> Reach:
+    """How many stored papers the subscription would have alerted on, and, when that is more
+    than one cycle posts to its target, the lowest threshold in hundredths that would have
+    kept within it."""
+    scores = sorted(alerting(matcher.store, subscription, scored).values(), reverse=True)
+    cycle_cap = matcher.config.cycle_cap
+    cap = daily_cap(subscription.target, matcher.config)
+    fits = min(cycle_cap, cap)
+    fewer = None
+    if len(scores) > fits:
+        # The lowest hundredth above the score of the first paper that would not fit.
+        threshold = math.floor(scores[fits] * 100 + 1) / 100
+        if threshold <= 1:
+            fewer = (threshold, sum(score >= threshold for score in scores))
+    return Reach(
+        alerts=len(scores),
+        stored=len(scored.ids) if scored else 0,
+        cycle_cap=cycle_cap,
+        daily_cap=cap,
+        fewer=fewer,
+    )
 
 
 def preview(

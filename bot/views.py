@@ -20,10 +20,11 @@ from bot.search import read_as_note
 from bot.storage import Subscription
 from bot.subscriptions import (
     NewSubscription,
-    alert_count_note,
     conditions,
+    is_personal,
     matched_on,
     not_wanted_note,
+    reach_note,
     unknown_words_note,
 )
 
@@ -308,8 +309,9 @@ def subscribed_message(new: NewSubscription) -> dict:
         blocks.append(context(escape(read_as_note(new.respelled))))
     if new.unknown_words:
         blocks.append(context(escape(unknown_words_note(new.unknown_words))))
-    if count := alert_count_note(new, f"`/papers threshold {subscription.id} stricter`"):
-        blocks.append(context(count))
+    set_threshold = f"`/papers threshold {subscription.id} {{}}` sets it"
+    if reach := reach_note(new.reach, is_personal(subscription), set_threshold.format):
+        blocks.append(context(reach))
     if new.previews:
         blocks.append(
             context(

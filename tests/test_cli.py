@@ -210,6 +210,14 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     assert f"Of the {added['stored_papers']} papers stored now, it would have alerted on" in (
         shown.output
     )
+    broad = run("subscribe", "language models", "--user", "U3").output
+    advice = re.search(r"With a threshold of ([\d.]+) it would have .* on (\d+): (.*)\n", broad)
+    assert advice and advice[3] == (
+        f"`paperbot unsubscribe {int(added['id']) + 2}`, then subscribe again with "
+        f"--threshold {advice[1]}."
+    )
+    narrower = run("subscribe", "language models", "--user", "U4", "--threshold", advice[1])
+    assert f"it would have alerted on {advice[2]}.\n" in narrower.output
     sides = [line.split("  ")[2] for line in shown.output.splitlines() if line.startswith("  ")]
     assert len(sides) == 5 and sides == sorted(sides)
     assert set(sides) <= {"would alert", "would not"}

@@ -86,13 +86,13 @@ def test_preview_shows_the_five_papers_scored_nearest_the_threshold(stored):
     assert [p.would_alert for p in previews] == [raw[row] >= line for row in shown]
 
 
-def test_the_alert_count_is_of_the_stored_papers_at_or_above_the_threshold_its_filters_pass(
+def test_it_would_alert_on_the_stored_papers_at_or_above_its_threshold_its_filters_pass(
     stored,
 ):
     mine = subs.subscribe(stored.store, stored.embedder, topic="language models", owner="U1")
     scored = subs.stored_scores(stored.matcher, mine)
     above = [scored.ids[row] for row in range(len(scored.ids)) if scored.raw[row] >= scored.line]
-    assert 0 < subs.alert_count(stored.store, mine, scored) == len(above) < len(scored.ids)
+    assert 0 < len(subs.alerting(stored.store, mine, scored)) == len(above) < len(scored.ids)
 
     speech = subs.subscribe(
         stored.store, stored.embedder, topic="language models", owner="U2", required=["speech"]
@@ -100,7 +100,7 @@ def test_the_alert_count_is_of_the_stored_papers_at_or_above_the_threshold_its_f
     papers = stored.store.papers.get_many(above)
     spoken = [p for p in papers.values() if "speech" in f"{p.title} {p.abstract}".lower()]
     speech_scores = subs.stored_scores(stored.matcher, speech)
-    assert subs.alert_count(stored.store, speech, speech_scores) == len(spoken) < len(above)
+    assert len(subs.alerting(stored.store, speech, speech_scores)) == len(spoken) < len(above)
 
     below = next(p for p in papers_below(stored, scored) if p.authors)
     followed = subs.subscribe(
@@ -110,9 +110,26 @@ def test_the_alert_count_is_of_the_stored_papers_at_or_above_the_threshold_its_f
         owner="U3",
         authors=[below.authors[0].upper()],
     )
-    followed_scores = subs.stored_scores(stored.matcher, followed)
-    by_author = subs.alert_count(stored.store, followed, followed_scores)
-    assert by_author == len({*above, *(p.id for p in papers_by(stored, below.authors[0]))})
+    by_author = subs.alerting(stored.store, followed, subs.stored_scores(stored.matcher, followed))
+    assert set(by_author) == {*above, *(p.id for p in papers_by(stored, below.authors[0]))}
+
+
+def test_a_subscription_over_its_cap_is_told_the_threshold_that_would_keep_within_it(stored):
+    mine = subs.subscribe(stored.store, stored.embedder, topic="language models", owner="U1")
+    scored = subs.stored_scores(stored.matcher, mine)
+    reach = subs.reach(stored.matcher, mine, scored)
+    assert reach.alerts > stored.matcher.config.daily_cap_dm
+    threshold, alerts = reach.fewer
+    kept = subs.subscribe(
+        stored.store, stored.embedder, topic="language models", owner="U2", threshold=threshold
+    )
+    again = subs.reach(stored.matcher, kept, subs.stored_scores(stored.matcher, kept))
+    assert again.alerts == alerts <= stored.matcher.config.daily_cap_dm and again.fewer is None
+    looser = round(threshold - 0.01, 2)
+    wider = subs.subscribe(
+        stored.store, stored.embedder, topic="language models", owner="U3", threshold=looser
+    )
+    assert subs.reach(stored.matcher, wider, subs.stored_scores(stored.matcher, wider)).over_cap
 
 
 def papers_below(stored, scored) -> list:

@@ -1,9 +1,11 @@
 """Block Kit for the Slack app: escaping and Slack's limits hold for hostile papers."""
 
+from dataclasses import replace
+
 from bot.commands import SearchQuery
 from bot.papers import Paper
 from bot.storage import Subscription
-from bot.subscriptions import NewSubscription, Preview
+from bot.subscriptions import NewSubscription, Preview, Reach
 from bot.views import (
     add_subscription_modal,
     feedback_marked,
@@ -169,12 +171,12 @@ def test_a_noted_judgment_shows_the_title_escaped_once():
 
 def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     typo = Subscription(8, "U1", "U1", "reinforcment lerning", None, "instant", False, None, "")
-    new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, 0, 0, 10)
+    new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, NOTHING_STORED)
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
         "for nothing until one does. If that is a misspelling, remove this subscription"
     ) in texts(subscribed_message(new))
-    spelt = NewSubscription(typo, 0.42, [], [], {}, 0, 0, 10)
+    spelt = NewSubscription(typo, 0.42, [], [], {}, NOTHING_STORED)
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
 
 
@@ -183,33 +185,45 @@ def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
     above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
     below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
     previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
-    shown = texts(subscribed_message(NewSubscription(mine, 0.42, previews, [], {}, 1, 2, 10)))
+    new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, None))
+    shown = texts(subscribed_message(new))
     first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
     assert shown.index("It would alert on this one.") in range(first, second)
     assert shown.index("It would not alert on this one.") > second
 
 
+NOTHING_STORED = Reach(0, 0, 10, 10, None)
+
+
 def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on():
     mine = Subscription(8, "U1", "U1", "LLM agents", None, "instant", False, None, "")
-    few = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 6, 1098, 10)))
+
+    def shown(reach: Reach) -> str:
+        return texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, reach)))
+
+    few = shown(Reach(6, 1098, 10, 10, None))
     assert "Of the 1,098 papers stored now, it would have alerted on 6." in few
     assert "more matched today" not in few
-    flood = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 102, 1098, 10)))
+    flood = shown(Reach(102, 1098, 10, 10, (0.89, 9)))
     assert (
-        "it would have alerted on 102. At most 10 alerts a day are posted to you, and the rest "
-        'are offered in one "N more matched today" message: `/papers threshold 8 stricter` '
-        "sends fewer."
+        "it would have alerted on 102. At most 10 alerts a day are posted to you; the rest are "
+        'offered in one "N more matched today" message. With a threshold of 0.89 it would have '
+        "alerted on 9: `/papers threshold 8 0.89` sets it."
     ) in flood
-    none = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 0, 5, 10)))
-    assert "Of the 5 papers stored now, it would have alerted on none." in none
-    empty = texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, 0, 0, 10)))
-    assert "papers stored now" not in empty
+    channel = replace(mine, target="C1")
+    new = NewSubscription(channel, 0.42, [], [], {}, Reach(40, 1098, 10, 15, None))
+    assert (
+        "At most 10 alerts a cycle, 15 a day, are posted to the channel; the rest are offered in "
+        'one "N more matched today" message.'
+    ) in texts(subscribed_message(new))
+    assert "it would have alerted on none." in shown(Reach(0, 5, 10, 10, None))
+    assert "papers stored now" not in shown(NOTHING_STORED)
 
 
 def test_a_new_subscription_says_what_its_misspelt_words_were_read_as():
     spelt = Subscription(8, "U1", "U1", "reinforcement learning", None, "instant", False, None, "")
     respelled = {"reinforcment": "reinforcement", "lerning": "learning"}
-    new = NewSubscription(spelt, 0.42, [], [], respelled, 0, 0, 10)
+    new = NewSubscription(spelt, 0.42, [], [], respelled, NOTHING_STORED)
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning': read as "
         "'reinforcement' and 'learning'."
