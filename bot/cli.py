@@ -77,6 +77,7 @@ def _paper_json(paper) -> dict:
     return {
         "id": paper.id,
         "title": paper.title,
+        "abstract": paper.abstract,
         "url": paper.url,
         "authors": paper.authors,
         "categories": paper.categories,
