@@ -522,8 +522,15 @@ def threshold_after_judgment(
             "judgments still teach it what you like."
         )
     # Compared as shown: a move below 0.005 is no move to the reader.
-    if f"{threshold:.2f}" != f"{threshold_of(matcher, before):.2f}":
-        return f"Its threshold is now {threshold:.2f}."
+    earlier = threshold_of(matcher, before)
+    if f"{threshold:.2f}" != f"{earlier:.2f}":
+        # Judgments calibrate the threshold (feedback.threshold_shift), so a verdict on a paper
+        # below it can raise it too: the reply says why, or it reads as a mistake.
+        moved, often = ("up", "less") if threshold > earlier else ("down", "more")
+        return (
+            f"Its threshold is now {threshold:.2f}, {moved} from {earlier:.2f}: your judgments "
+            f"say papers scored near it are relevant {often} often than it assumed."
+        )
     stays = f"Its threshold stays at {threshold:.2f}"
     was, now = (stored_score(matcher, judged, paper_id) for judged in (before, after))
     if was is None or now is None:

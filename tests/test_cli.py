@@ -200,7 +200,7 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
     added = json.loads(run("subscribe", "machine translation", "--user", "U1", "--json").output)
     previews = added["previews"]
-    assert len(previews) == 5 and all(p["id"] and p["title"] for p in previews)
+    assert len(previews) == 5 and all(p["id"] and p["title"] and p["abstract"] for p in previews)
     # Best first: those it would alert on come before those it would not.
     sides = [p["would_alert"] for p in previews]
     assert sides == sorted(sides, reverse=True)
@@ -228,7 +228,14 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
         assert result.exit_code == 0 and "not relevant" in result.output
         replies.append(result.output)
     # A vote on a paper far below the threshold leaves it where the others put it.
-    assert any("Its threshold is now" in reply for reply in replies)
+    assert any(
+        re.search(
+            r"Its threshold is now 0\.\d\d, up from 0\.\d\d: your judgments say papers scored "
+            "near it are relevant less often than it assumed.",
+            reply,
+        )
+        for reply in replies
+    )
     threshold = float(re.search(r"threshold (?:is now|stays at) ([\d.]+\d)", replies[-1])[1])
     assert threshold > 0.4
     listed = {s["id"]: s for s in json.loads(run("subscriptions", "--json").output)}
