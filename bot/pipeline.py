@@ -46,6 +46,8 @@ class CycleReport:
     papers_new: int = 0
     papers_updated: int = 0
     embedded: int = 0
+    # The stored papers no cycle had matched yet: the new ones, and any a dry run left.
+    papers_matched: int = 0
     alerts: list[Alert] = field(default_factory=list)
     over_cap: list[Alert] = field(default_factory=list)
     queued: int = 0
@@ -67,7 +69,8 @@ class CycleReport:
     def summary_line(self) -> str:
         line = (
             f"{self.feeds_read} of {len(self.feeds)} feeds read, {self.papers_new} papers new, "
-            f"{len(self.alerts) + len(self.over_cap)} matches, {self.queued} alerts queued, "
+            f"{len(self.alerts) + len(self.over_cap)} matches among {self.papers_matched} papers "
+            f"not matched before, {self.queued} alerts queued, "
             f"{self.sent} sent"
         )
         if self.failed or self.retrying:
@@ -275,6 +278,7 @@ class Pipeline:
             log.info("embedded %d topics again, as they are read now", respelled)
         report.embed_seconds, mark = lap(self.timer, mark)
         paper_ids = self.store.papers.unmatched_ids()
+        report.papers_matched = len(paper_ids)
         result = self.matcher.match(paper_ids, now=now)
         report.alerts, report.over_cap = result.alerts, result.over_cap
         if not dry_run:

@@ -172,7 +172,8 @@ def test_cycle_without_token_says_what_to_do(run):
 def test_cycle_dry_run_json_lists_alerts_without_queueing(run):
     from tests.conftest import FIXTURES
 
-    run("ingest", str(FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"))
+    feed = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
+    stored = re.search(r"(\d+) new", run("ingest", str(feed)).output)[1]
     run("subscribe", "KV cache compression for long-context LLM inference", "--user", "U1")
     first = json.loads(run("cycle", "--dry-run", "--json").output)
     assert first["alerts"] and first["queued"] == 0
@@ -182,6 +183,10 @@ def test_cycle_dry_run_json_lists_alerts_without_queueing(run):
         a["paper"]["id"] for a in first["alerts"]
     ]
     shown = run("cycle", "--dry-run").output.splitlines()
+    # A dry run leaves the papers to the next cycle: they are matched again.
+    assert re.search(
+        rf"0 papers new, \d+ matches among {stored} papers not matched before", shown[-2]
+    )
     assert shown[-1].startswith("Dry run: nothing was queued or posted")
     assert "`paperbot status` tells of the cycles that deliver" in shown[-1]
 
