@@ -371,24 +371,25 @@ def subscribe(
     from bot.subscriptions import subscribe as add
 
     services = _services(ctx)
-    with spinner(terminal(as_json), "Loading the embedding model…"):
-        services.embedder.load()
+    # The model loads when the topic is embedded, after every check: a refused topic is
+    # refused at once.
     try:
-        sub = add(
-            services.store,
-            services.embedder,
-            topic=" ".join(topic),
-            owner=user,
-            target=channel,
-            threshold=threshold,
-            strictness=strictness,
-            cadence=cadence,
-            seed_papers=list(seed_papers),
-            required=list(required),
-            excluded=list(excluded),
-            authors=list(authors),
-            categories=list(categories),
-        )
+        with spinner(terminal(as_json), "Loading the embedding model…"):
+            sub = add(
+                services.store,
+                services.embedder,
+                topic=" ".join(topic),
+                owner=user,
+                target=channel,
+                threshold=threshold,
+                strictness=strictness,
+                cadence=cadence,
+                seed_papers=list(seed_papers),
+                required=list(required),
+                excluded=list(excluded),
+                authors=list(authors),
+                categories=list(categories),
+            )
     except SubscriptionError as error:
         raise click.ClickException(str(error)) from None
     new = introduce(services.matcher, sub, " ".join(topic))
