@@ -374,14 +374,20 @@ def status_message(lines: list[str]) -> dict:
     return {"text": "paperbot status", "blocks": [section(text)]}
 
 
-def feedback_marked(blocks: list[dict], action_id: str, value: str, user: str) -> list[dict]:
+def feedback_marked(
+    blocks: list[dict], action_id: str, value: str, user: str, topic: str, threshold_sentence: str
+) -> list[dict]:
     """A message's blocks after `user` pressed relevant / not relevant on the buttons that
-    carry `value` (one paper's): those buttons show the choice, with a note under them. A
-    message of several papers (a new subscription's previews in a DM) keeps the other
-    papers' buttons and notes as they were."""
+    carry `value` (one paper's), for the subscription to `topic`: those buttons show the
+    choice, with a note under them that names the subscription (an alert may have matched
+    several) and where the judgment left its threshold (`threshold_sentence`:
+    subscriptions.threshold_after_judgment()). A message of several papers (a new
+    subscription's previews in a DM) keeps the other papers' buttons and notes as they were."""
     mention = f"<@{user}>" if SLACK_ID.match(user) else "Someone"
     verdict = "relevant" if action_id == RELEVANT else "not relevant"
-    note = context(f"{mention} marked this {verdict}. Thanks, future alerts learn from it.")
+    note = context(
+        f"{mention} marked this {verdict} for {bold(fit(topic, MAX_TOPIC))}. {threshold_sentence}"
+    )
     # Block ids must be unique in a message: each paper's note is named after its buttons.
     note["block_id"] = FEEDBACK_NOTE + hashlib.sha1(value.encode()).hexdigest()[:16]
     marked = []

@@ -107,16 +107,23 @@ def feedback(click: Click) -> None:
     value = 1 if click.action.get("action_id") == views.RELEVANT else -1
     matcher = click.services.matcher
     learned = record_feedback(store, click.user, paper_id, subscription_id, value, matcher=matcher)
+    if learned is None:
+        return
+    threshold = subs.threshold_after_judgment(matcher, before, learned, paper_id, value > 0)
     message = click.body.get("message")
-    if not message and learned is not None:
+    if not message:
         # An ephemeral message (a subscription's previews) has no message to mark.
         paper = store.papers.get(paper_id)
-        threshold = subs.threshold_after_judgment(matcher, before, learned, paper_id, value > 0)
         click.reply(views.feedback_noted(paper, value > 0, threshold))
-    elif message and click.channel:
+    elif click.channel:
         action = click.action
         blocks = views.feedback_marked(
-            message.get("blocks") or [], action["action_id"], action.get("value", ""), click.user
+            message.get("blocks") or [],
+            action["action_id"],
+            action.get("value", ""),
+            click.user,
+            learned.topic,
+            threshold,
         )
         click.client.chat_update(
             channel=click.channel, ts=message["ts"], text=message.get("text") or "", blocks=blocks

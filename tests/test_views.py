@@ -111,21 +111,27 @@ def feedback_buttons_for(value: str) -> dict:
     }
 
 
+LANGUAGE_MODELS = ("language models", "Its threshold is now 0.47, up from 0.42.")
+
+
 def test_feedback_marks_the_choice():
     blocks = [feedback_buttons_for("v")]
-    once = feedback_marked(blocks, "paper_not_relevant", "v", "U7")
-    again = feedback_marked(once, "paper_relevant", "v", "U7")
-    assert len(again) == 2 and "marked this relevant" in texts(again)
+    once = feedback_marked(blocks, "paper_not_relevant", "v", "U7", *LANGUAGE_MODELS)
+    again = feedback_marked(once, "paper_relevant", "v", "U7", *LANGUAGE_MODELS)
+    assert len(again) == 2 and (
+        "<@U7> marked this relevant for *language models*. Its threshold is now 0.47, up from 0.42."
+    ) in texts(again)
     labels = [e["text"]["text"] for e in again[0]["elements"]]
     assert labels == ["✓ Relevant", "Not relevant"]
     assert "<@U7>" in texts(again)
-    assert "<@" not in texts(feedback_marked(blocks, "paper_relevant", "v", "<!channel>"))
+    hostile = feedback_marked(blocks, "paper_relevant", "v", "<!channel>", *LANGUAGE_MODELS)
+    assert "<@" not in texts(hostile)
 
 
 def test_feedback_marks_only_the_judged_paper_of_a_message_of_several():
     previews = [feedback_buttons_for(v) for v in ("a", "b", "c")]
-    first = feedback_marked(previews, "paper_relevant", "b", "U7")
-    both = feedback_marked(first, "paper_not_relevant", "c", "U7")
+    first = feedback_marked(previews, "paper_relevant", "b", "U7", *LANGUAGE_MODELS)
+    both = feedback_marked(first, "paper_not_relevant", "c", "U7", *LANGUAGE_MODELS)
     labels = [[e["text"]["text"] for e in b["elements"]] for b in both if b["type"] == "actions"]
     assert labels == [
         ["Relevant", "Not relevant"],

@@ -36,7 +36,7 @@ def test_relevant_is_stored_and_the_alert_shows_it(slack_app):
     message = post_alert(slack_app, paper, mine)
     slack_app.click("paper_relevant", value(paper, mine), channel="DU1", message=message)
     [update] = slack_app.wait_for_call("chat.update")
-    assert "marked this relevant" in response_text(update)
+    assert "marked this relevant for *language models*. Its threshold" in response_text(update)
     assert "✓ Relevant" in response_text(update)
     [row] = services.store.subscriptions.feedback_of("U1")
     assert (row["paper_id"], row["subscription_id"], row["value"]) == (paper.id, mine.id, 1)
