@@ -159,7 +159,12 @@ def threshold(command: Command, caller: Caller) -> None:
         caller.is_member,
         services.matcher,
     )
-    answer_changed(changed, "Threshold set.", caller)
+    answer_changed(
+        changed,
+        "Threshold set. Set by hand, it stays there: your judgments still teach it what you "
+        "like, but no longer move it.",
+        caller,
+    )
 
 
 def digest(command: Command, caller: Caller) -> None:

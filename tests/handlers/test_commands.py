@@ -233,7 +233,7 @@ def test_pause_resume_threshold_digest_unsubscribe(slack_app):
     slack_app.next_response()
     assert not store.subscriptions.get(mine.id).paused
     slack_app.command(f"threshold {mine.id} 0.6")
-    slack_app.next_response()
+    assert "Set by hand, it stays there" in response_text(slack_app.next_response())
     assert store.subscriptions.get(mine.id).threshold == 0.6
     slack_app.command(f"threshold {mine.id} stricter")
     slack_app.next_response()
