@@ -260,8 +260,13 @@ def reach_note(reach: Reach, personal: bool, set_threshold: Callable[[str], str]
     paper is stored."""
     if not reach.stored:
         return ""
-    count = f"{reach.alerts:,}" if reach.alerts else "none"
-    note = f"Of the {reach.stored:,} papers stored now, it would have alerted on {count}."
+    if not reach.alerts:
+        return (
+            f"Of the {reach.stored:,} papers stored now, it would have alerted on none: it "
+            "waits for papers closer to its topic. If papers like its previews are what you "
+            "want, judging them relevant makes it ask less."
+        )
+    note = f"Of the {reach.stored:,} papers stored now, it would have alerted on {reach.alerts:,}."
     if not reach.over_cap:
         return note
     who = "you" if personal else "the channel"

@@ -222,7 +222,11 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
         "At most 10 alerts a cycle, 15 a day, are posted to the channel; the rest are offered in "
         'one "N more matched today" message.'
     ) in texts(subscribed_message(new))
-    assert "it would have alerted on none." in shown(Reach(0, 5, 10, 10, None))
+    assert (
+        "Of the 5 papers stored now, it would have alerted on none: it waits for papers closer "
+        "to its topic. If papers like its previews are what you want, judging them relevant "
+        "makes it ask less."
+    ) in shown(Reach(0, 5, 10, 10, None))
     assert "papers stored now" not in shown(NOTHING_STORED)
 
 
