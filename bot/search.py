@@ -284,21 +284,28 @@ def respellings(store: Store, text: str) -> dict[str, str]:
             continue
         found = store.fulltext.text_frequencies(sorted(one_edit_away(word)))
         least = name_papers if word in named else RESPELL_PAPERS
-        likely = sorted((c for c in found if found[c] >= least), key=lambda c: (-found[c], c))
-        if meant := next(filter(None, (written_form(store, c) for c in likely)), None):
-            corrections[word] = meant
+        written = {c: written_form(store, c) for c in found if found[c] >= least}
+        # Candidates of one stem are found in as many papers ("retrieval", "retrieve" and
+        # "retriev" for "retrievl"): the one the papers write most often as it is wins.
+        likely = sorted(
+            (c for c, form in written.items() if form), key=lambda c: (-found[c], -written[c][1], c)
+        )
+        if likely:
+            corrections[word] = written[likely[0]][0]
     return corrections
 
 
-def written_form(store: Store, word: str) -> str | None:
+def written_form(store: Store, word: str) -> tuple[str, int] | None:
     """`word` as stored papers write it: itself, or else a word one edit away in the papers
     with its stem ("jailbreak" for "jailbreaks"); None when they write neither: "automous"
-    is no word, though its stem "autom" is that of "automated"."""
-    texts = store.fulltext.texts_with(word, WRITTEN_TEXTS)
-    seen = {w for text in texts for w in fulltext.words(text)}
+    is no word, though its stem "autom" is that of "automated". With it, how many of the
+    last WRITTEN_TEXTS papers with its stem write `word` itself."""
+    texts = [set(fulltext.words(text)) for text in store.fulltext.texts_with(word, WRITTEN_TEXTS)]
+    seen = set().union(*texts)
     if word in seen:
-        return word
-    return min(seen & one_edit_away(word), default=None)
+        return word, sum(word in words for words in texts)
+    form = min(seen & one_edit_away(word), default=None)
+    return (form, 0) if form else None
 
 
 def one_edit_away(word: str) -> set[str]:

@@ -445,6 +445,22 @@ def test_a_misspelt_word_is_read_as_the_word_one_edit_away_that_papers_write(spe
     assert respellings(spelling_store, "jailberaks") == {"jailberaks": "jailbreak"}
 
 
+def test_of_words_with_one_stem_a_misspelling_is_read_as_the_one_papers_write_most(
+    services, monkeypatch
+):
+    monkeypatch.setattr("bot.search.WORD_CHECK_PAPERS", 1)
+    # "retrievl" is one edit from "retrieval", "retrieve" and "retriev", all stemmed "retriev".
+    abstracts = ["Retrieval augmented generation."] * 3 + ["We retrieve passages."] * 2
+    services.store.papers.upsert(
+        [Paper(id=f"r.{i}", title="", abstract=text, url="") for i, text in enumerate(abstracts)]
+    )
+    assert respellings(services.store, "retrievl augmented generation") == {"retrievl": "retrieval"}
+    services.store.papers.upsert(
+        [Paper(id=f"v.{i}", title="", abstract="To retrieve is all.", url="") for i in range(2)]
+    )
+    assert respellings(services.store, "retrievl augmented generation") == {"retrievl": "retrieve"}
+
+
 @pytest.mark.parametrize("typed", ["wrld models", "autonmous2 driving", "Jailberaks"])
 def test_short_words_words_with_digits_and_names_of_rare_words_are_not_respelled(
     spelling_store, typed
