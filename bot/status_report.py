@@ -81,14 +81,14 @@ def feed_name(feed: dict) -> str:
 
 def your_alerts(store: Store, user: str) -> str:
     """How the caller's own subscriptions deliver; digests go out with their schedule."""
-    mine = [s for s in store.subscriptions.for_owner(owner=user) if not s.paused]
-    if not mine:
-        return "*Your subscriptions:* none active"
+    every = store.subscriptions.for_owner(owner=user)
     counts: dict[str, int] = {}
-    for subscription in mine:
-        counts[subscription.cadence] = counts.get(subscription.cadence, 0) + 1
-    parts = ", ".join(f"{n} {cadence}" for cadence, n in sorted(counts.items()))
-    return f"*Your subscriptions:* {parts}"
+    for subscription in every:
+        if not subscription.paused:
+            counts[subscription.cadence] = counts.get(subscription.cadence, 0) + 1
+    active = ", ".join(f"{n} {cadence}" for cadence, n in sorted(counts.items())) or "none"
+    paused = sum(s.paused for s in every)
+    return f"*Your subscriptions:* active: {active}" + (f"; paused: {paused}" if paused else "")
 
 
 def next_digests(store: Store, user: str, schedule: ScheduleSettings, now: datetime) -> list[str]:

@@ -101,11 +101,25 @@ def test_slash_status_shows_the_callers_next_digests(services):
 
     lines = status_lines(store, 60, "U1", schedule, now)
 
+    assert "*Your subscriptions:* active: 1 daily, 1 weekly" in lines
     digests = [line for line in lines if line.startswith("*Next")]
     assert digests == [
         "*Next weekly digest* in <#C9>: Mon 2026-08-24 08:00 (UTC)",
         "*Next daily digest* in your DM: Sat 2026-08-22 08:00 (Asia/Tokyo)",
     ]
+
+
+def test_slash_status_counts_the_callers_paused_subscriptions_apart(services):
+    store = services.store
+    mine = store.subscriptions.add(owner="U1", target="U1", topic="a", embedding=[1.0])
+    store.subscriptions.add(owner="U1", target="U1", topic="b", embedding=[1.0])
+    store.subscriptions.update(mine.id, paused=True)
+    now = datetime(2026, 8, 21, 12, 0, tzinfo=UTC)
+    lines = status_lines(store, 60, "U1", services.settings.schedule, now)
+    assert "*Your subscriptions:* active: 1 instant; paused: 1" in lines
+    store.subscriptions.update(mine.id + 1, paused=True)
+    lines = status_lines(store, 60, "U1", services.settings.schedule, now)
+    assert "*Your subscriptions:* active: none; paused: 2" in lines
 
 
 class SteppedTimer:
