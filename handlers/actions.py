@@ -178,7 +178,9 @@ def subscribe_to_paper(click: Click) -> None:
     paper_id, _ = known_paper(click)
     services = click.services
     paper = services.store.papers.get(paper_id)
-    subscription = subs.like(services.store, services.embedder, paper, owner=click.user)
+    subscription = subs.like(
+        services.store, services.embedder, services.matcher, paper, owner=click.user
+    )
     click.reply(views.subscribed_message(subs.introduce(services.matcher, subscription)))
     refresh_home(click.client, services, click.user)
 

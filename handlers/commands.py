@@ -189,7 +189,9 @@ def like(command: Command, caller: Caller) -> None:
         command.text,
     )
     services.pipeline.embed_missing()
-    subscription = subs.like(services.store, services.embedder, paper, owner=caller.user)
+    subscription = subs.like(
+        services.store, services.embedder, services.matcher, paper, owner=caller.user
+    )
     answer_subscribed(subscription, caller)
 
 

@@ -323,7 +323,7 @@ def test_feedback_says_a_threshold_set_by_hand_stays(run):
     result = run("feedback", str(subscription["id"]), paper_id, "not-relevant")
     assert result.exit_code == 0
     assert result.output.endswith(
-        "Its threshold stays at 0.30, as set by hand; judgments still teach it what you like.\n"
+        "Its threshold stays at 0.30, where it was set; judgments still teach it what you like.\n"
     )
 
 

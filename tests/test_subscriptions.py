@@ -204,7 +204,7 @@ def test_the_paper_a_subscription_is_like_is_neither_previewed_nor_alerted(servi
     services.store.papers.upsert(papers)
     services.pipeline.embed_missing()
     seed, *others = papers
-    liked = subs.like(services.store, services.embedder, seed, owner="U1")
+    liked = subs.like(services.store, services.embedder, services.matcher, seed, owner="U1")
 
     previews = subs.preview(services.store, liked, subs.stored_scores(services.matcher, liked))
     alerts = services.matcher.score([seed.id])
@@ -223,16 +223,32 @@ def test_the_same_words_in_another_order_or_form_are_refused_as_a_duplicate(serv
     assert subs.subscribe(services.store, services.embedder, topic="protein design", owner="U1")
 
 
+def test_a_subscription_to_papers_like_one_alerts_on_a_hundredth_of_the_stored_papers(stored):
+    every = stored.matcher.corpus().ids
+    liked = stored.store.papers.get(every[0])
+    mine = subs.like(stored.store, stored.embedder, stored.matcher, liked, owner="U1")
+    scored = subs.stored_scores(stored.matcher, mine)
+    wanted = max(1, round(subs.LIKE_SHARE * len(every)))
+    alerting = subs.alerting(stored.store, mine, scored)
+    assert mine.threshold is not None and len(alerting) == wanted
+    best = sorted(
+        (row for row in range(len(every)) if every[row] != liked.id), key=lambda r: -scored.raw[r]
+    )
+    assert set(alerting) == {every[row] for row in best[:wanted]}
+
+
 def test_liking_the_same_paper_twice_adds_one_subscription(services):
     paper = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[0]
     services.store.papers.upsert([paper])
-    first = subs.like(services.store, services.embedder, paper, owner="U1")
+    first = subs.like(services.store, services.embedder, services.matcher, paper, owner="U1")
     with pytest.raises(subs.SubscriptionError, match=f"#{first.id} already delivers this topic"):
-        subs.like(services.store, services.embedder, paper, owner="U1")
+        subs.like(services.store, services.embedder, services.matcher, paper, owner="U1")
     assert [s.id for s in services.store.subscriptions.all()] == [first.id]
     # Someone else, or a channel, may like it too.
-    assert subs.like(services.store, services.embedder, paper, owner="U2")
-    assert subs.like(services.store, services.embedder, paper, owner="U1", target="C1")
+    assert subs.like(services.store, services.embedder, services.matcher, paper, owner="U2")
+    assert subs.like(
+        services.store, services.embedder, services.matcher, paper, owner="U1", target="C1"
+    )
 
 
 def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server):
@@ -245,7 +261,7 @@ def test_like_fetches_an_unknown_paper_from_the_arxiv_api(services, feed_server)
     )
     assert paper.id == "astro-ph/0601001"
     assert services.store.papers.get("astro-ph/0601001") is not None
-    liked = subs.like(services.store, services.embedder, paper, owner="U1")
+    liked = subs.like(services.store, services.embedder, services.matcher, paper, owner="U1")
     assert liked.seed_papers == [paper.id] and liked.target == "U1"
 
 
@@ -262,7 +278,7 @@ def test_a_paper_fetched_for_like_is_never_alerted_as_new(services, feed_server)
     paper = subs.find_arxiv_paper(
         services.store, services.fetcher, feed_server.url + "query", "astro-ph/0601001"
     )
-    subs.like(services.store, services.embedder, paper, owner="U1")
+    subs.like(services.store, services.embedder, services.matcher, paper, owner="U1")
     # Someone else's subscription that the old paper matches as well as anything can.
     subs.subscribe(services.store, services.embedder, topic=paper.title, owner="U2")
 
