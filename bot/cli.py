@@ -460,11 +460,15 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
         )
     paper_id = paper.id
     value = 1 if verdict == "relevant" else -1
+    earlier = services.store.subscriptions.feedback(subscription_id).get(paper_id)
     learned = record_feedback(
         services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher
     )
+    changed = earlier is not None and earlier != value
+    replaced = f", in place of {'relevant' if value < 0 else 'not relevant'}" if changed else ""
     click.echo(
-        f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}. "
+        f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}"
+        f"{replaced}. "
         + threshold_after_judgment(services.matcher, sub, learned, paper_id, value > 0)
     )
 

@@ -325,6 +325,11 @@ def test_feedback_says_a_threshold_set_by_hand_stays(run):
     assert result.output.endswith(
         "Its threshold stays at 0.30, where it was set; judgments still teach it what you like.\n"
     )
+    again = run("feedback", str(subscription["id"]), paper_id, "relevant")
+    assert again.output.startswith(
+        f"Recorded {paper_id} as relevant for subscription {subscription['id']}, in place of "
+        "not relevant. "
+    )
 
 
 def test_feedback_on_unknown_subscription_or_paper_says_so(run):
