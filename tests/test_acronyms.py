@@ -273,7 +273,7 @@ def test_a_topic_is_embedded_again_once_papers_spell_out_its_acronym(services):
     assert sub.embedded_as == "RAG for code"
     store_papers(store, [*RAG_PAPERS, ANOTHER_RAG, SPELLED_OUT_ONLY, *OTHER_TOPICS])
     services.pipeline.embed_missing()
-    liked = like(store, embedder, store.papers.get("2608.00001"), owner="U2")
+    liked = like(store, embedder, services.matcher, store.papers.get("2608.00001"), owner="U2")
     assert respell_topics(store, embedder) == 2
     sub = store.subscriptions.get(sub.id)
     spelled = "retrieval augmented generation (RAG) for code"
