@@ -55,7 +55,9 @@ BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
 BY_MEANING = "similar in meaning (no word of the topic in its text)"
-BY_MEANING_COMMON_WORDS = "similar in meaning (it shares only common words with the topic)"
+BY_MEANING_COMMON_WORDS = (
+    "similar in meaning (the words it shares with the topic are common in the papers)"
+)
 # Corpus rows per step when summing the Gram matrix in float64 (bounds the memory it takes).
 GRAM_CHUNK = 8192
 # Matching works on matrices of at most about this many floats (subscriptions x papers),
