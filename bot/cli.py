@@ -366,6 +366,7 @@ def subscribe(
         matched_on,
         not_wanted_note,
         reach_note,
+        same_topic_note,
         unknown_words_note,
     )
     from bot.subscriptions import subscribe as add
@@ -418,6 +419,8 @@ def subscribe(
         click.echo(f"Papers are matched on {read_as!r}.")
     if left_out := not_wanted_note(sub.topic):
         click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
+    if same := same_topic_note(new.same_topic, "`paperbot unsubscribe {}`".format):
+        click.echo(same)
     resubscribe = f"`paperbot unsubscribe {sub.id}`, then subscribe again with --threshold {{}}"
     if reach := reach_note(new.reach, is_personal(sub), resubscribe.format):
         click.echo(reach)

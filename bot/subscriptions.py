@@ -216,14 +216,46 @@ def _check_keywords(topic: str, required: list[str], excluded: list[str]) -> Non
 
 
 def _compared(topic, threshold, cadence, strictness, *lists) -> tuple:
-    """What two subscriptions are compared on to find an exact duplicate: the parts of the
-    topic they are matched on (search.query_facets), in any order and each as the terms its
-    words are indexed as, in any order, so "papers about X" is a duplicate of "X",
-    "speech/audio" of "audio and speech", and "structure prediction of proteins" of "protein
-    structure prediction"; keywords, authors and categories are matched in any case."""
-    parts = sorted(tuple(sorted(fulltext.terms_of(part))) for part in query_facets(subject(topic)))
+    """What two subscriptions are compared on to find an exact duplicate: their topic's
+    parts (_topic_parts()); keywords, authors and categories in any case."""
     lists = (sorted(item.lower() for item in items) for items in lists)
-    return (parts, threshold, cadence, strictness, *lists)
+    return (_topic_parts(topic), threshold, cadence, strictness, *lists)
+
+
+def _topic_parts(topic: str) -> list[tuple[str, ...]]:
+    """The parts of the topic it is matched on (search.query_facets), in any order and each
+    as the terms its words are indexed as, in any order, so "papers about X" has the parts
+    of "X", "speech/audio" those of "audio and speech", and "structure prediction of
+    proteins" those of "protein structure prediction"."""
+    return sorted(tuple(sorted(fulltext.terms_of(part))) for part in query_facets(subject(topic)))
+
+
+def same_topic(store: Store, subscription: Subscription) -> list[Subscription]:
+    """The other subscriptions delivering the same topic (_topic_parts()) where this one
+    delivers, with other settings: subscribe() refuses one with the same settings."""
+    parts = _topic_parts(subscription.topic)
+    return [
+        e
+        for e in store.subscriptions.for_owner(
+            owner=subscription.owner, channel=subscription.target
+        )
+        if e.id != subscription.id
+        and e.target == subscription.target
+        and _topic_parts(e.topic) == parts
+    ]
+
+
+def same_topic_note(others: list[Subscription], unsubscribe: Callable[[int], str]) -> str:
+    """What to tell a new subscription of same_topic()'s; `unsubscribe(id)` says how to
+    remove one ("" for none)."""
+    if not others:
+        return ""
+    first = others[0]
+    return (
+        f"Subscription #{first.id} already delivers this topic here, typed there as "
+        f"{first.topic!r}, with other settings: if one is enough, {unsubscribe(first.id)} "
+        "removes it."
+    )
 
 
 def conditions(subscription: Subscription) -> list[str]:
@@ -486,6 +518,8 @@ class NewSubscription:
     respelled: dict[str, str]
     # How many of the stored papers it would have alerted on (reach()).
     reach: Reach
+    # Other subscriptions delivering its topic where it delivers (same_topic()).
+    same_topic: list[Subscription]
 
 
 @dataclass(frozen=True)
@@ -520,6 +554,7 @@ def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> 
         unknown_words=words_not_stored(matcher.store, subscription.topic),
         respelled={typo: word for typo, word in pairs if typo != word},
         reach=reach(matcher, subscription, scored),
+        same_topic=same_topic(matcher.store, subscription),
     )
 
 

@@ -25,6 +25,7 @@ from bot.subscriptions import (
     matched_on,
     not_wanted_note,
     reach_note,
+    same_topic_note,
     unknown_words_note,
 )
 
@@ -307,6 +308,9 @@ def subscribed_message(new: NewSubscription) -> dict:
         blocks.append(context(escape(left_out)))
     if new.respelled:
         blocks.append(context(escape(read_as_note(new.respelled))))
+    unsubscribe = "`/papers unsubscribe {}`".format
+    if same := same_topic_note(new.same_topic, unsubscribe):
+        blocks.append(context(escape(same)))
     if new.unknown_words:
         blocks.append(context(escape(unknown_words_note(new.unknown_words))))
     set_threshold = f"`/papers threshold {subscription.id} {{}}` sets it"

@@ -518,6 +518,10 @@ def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
         "--db", db, "subscribe", "sparse attention", "--user", "U1", "--channel", "C1", *daily
     )
     assert variant.exit_code == 0
+    assert (
+        "Subscription #1 already delivers this topic here, typed there as 'sparse attention', "
+        "with other settings: if one is enough, `paperbot unsubscribe 1` removes it."
+    ) in variant.output
     rows = paperbot("--db", db, "subscriptions").output.strip().splitlines()
     assert len(rows) == 2
 

@@ -237,6 +237,23 @@ def test_a_subscription_to_papers_like_one_alerts_on_a_hundredth_of_the_stored_p
     assert set(alerting) == {every[row] for row in best[:wanted]}
 
 
+def test_other_subscriptions_of_the_same_topic_where_one_delivers_are_named(services):
+    store, embedder = services.store, services.embedder
+    first = subs.subscribe(store, embedder, topic="protein structure prediction", owner="U1")
+    elsewhere = subs.subscribe(
+        store, embedder, topic="protein structure prediction", owner="U1", target="C1"
+    )
+    daily = subs.subscribe(
+        store, embedder, topic="prediction of protein structures", owner="U1", cadence="daily"
+    )
+    assert [s.id for s in subs.same_topic(store, daily)] == [first.id]
+    assert subs.same_topic(store, elsewhere) == []
+    assert (
+        subs.same_topic(store, subs.subscribe(store, embedder, topic="protein design", owner="U1"))
+        == []
+    )
+
+
 def test_liking_the_same_paper_twice_adds_one_subscription(services):
     paper = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers[0]
     services.store.papers.upsert([paper])

@@ -177,12 +177,12 @@ def test_a_noted_judgment_shows_the_title_escaped_once():
 
 def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     typo = Subscription(8, "U1", "U1", "reinforcment lerning", None, "instant", False, None, "")
-    new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, NOTHING_STORED)
+    new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, NOTHING_STORED, [])
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
         "for nothing until one does. If that is a misspelling, remove this subscription"
     ) in texts(subscribed_message(new))
-    spelt = NewSubscription(typo, 0.42, [], [], {}, NOTHING_STORED)
+    spelt = NewSubscription(typo, 0.42, [], [], {}, NOTHING_STORED, [])
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
 
 
@@ -191,7 +191,7 @@ def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
     above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
     below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
     previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
-    new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, None))
+    new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, None), [])
     shown = texts(subscribed_message(new))
     first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
     assert shown.index("It would alert on this one.") in range(first, second)
@@ -205,7 +205,7 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
     mine = Subscription(8, "U1", "U1", "LLM agents", None, "instant", False, None, "")
 
     def shown(reach: Reach) -> str:
-        return texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, reach)))
+        return texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, reach, [])))
 
     few = shown(Reach(6, 1098, 10, 10, None))
     assert "Of the 1,098 papers stored now, it would have alerted on 6." in few
@@ -217,7 +217,7 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
         "alerted on 9: `/papers threshold 8 0.89` sets it."
     ) in flood
     channel = replace(mine, target="C1")
-    new = NewSubscription(channel, 0.42, [], [], {}, Reach(40, 1098, 10, 15, None))
+    new = NewSubscription(channel, 0.42, [], [], {}, Reach(40, 1098, 10, 15, None), [])
     assert (
         "At most 10 alerts a cycle, 15 a day, are posted to the channel; the rest are offered in "
         'one "N more matched today" message.'
@@ -230,10 +230,21 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
     assert "papers stored now" not in shown(NOTHING_STORED)
 
 
+def test_a_new_subscription_names_another_delivering_its_topic_there():
+    mine = Subscription(9, "U1", "U1", "Language models", None, "daily", False, None, "")
+    other = Subscription(4, "U1", "U1", "language <models>", 0.73, "instant", False, None, "")
+    new = NewSubscription(mine, 0.42, [], [], {}, NOTHING_STORED, [other])
+    assert (
+        "Subscription #4 already delivers this topic here, typed there as "
+        "'language &lt;models&gt;', with other settings: if one is enough, "
+        "`/papers unsubscribe 4` removes it."
+    ) in texts(subscribed_message(new))
+
+
 def test_a_new_subscription_says_what_its_misspelt_words_were_read_as():
     spelt = Subscription(8, "U1", "U1", "reinforcement learning", None, "instant", False, None, "")
     respelled = {"reinforcment": "reinforcement", "lerning": "learning"}
-    new = NewSubscription(spelt, 0.42, [], [], respelled, NOTHING_STORED)
+    new = NewSubscription(spelt, 0.42, [], [], respelled, NOTHING_STORED, [])
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning': read as "
         "'reinforcement' and 'learning'."
