@@ -586,7 +586,7 @@ def threshold_after_judgment(
     was, now = (stored_score(matcher, judged, paper_id) for judged in (before, after))
     if was is None or now is None:
         return f"{stays}."
-    if (was >= threshold_of(matcher, before)) == relevant:
+    if (was >= earlier) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         return f"{stays}: it scores this paper {was:.2f}, so it {would}."
     if (now >= threshold) == relevant:
