@@ -446,8 +446,8 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
     PAPER_ID is a stored paper's id, as search and the subscribe previews show it, or an
     arXiv id or URL ("arXiv:2608.19199v2", "https://arxiv.org/abs/2608.19199").
     """
-    from bot.feedback import record_feedback
-    from bot.subscriptions import stored_paper, threshold_after_judgment
+    from bot.feedback import judge
+    from bot.subscriptions import stored_paper
 
     services = _services(ctx, existing=True)
     sub = services.store.subscriptions.get(subscription_id)
@@ -462,17 +462,14 @@ def feedback(ctx: click.Context, subscription_id: int, paper_id: str, verdict: s
             "subscribe previews show it, or an arXiv id or URL."
         )
     paper_id = paper.id
-    value = 1 if verdict == "relevant" else -1
+    relevant = verdict == "relevant"
     earlier = services.store.subscriptions.feedback(subscription_id).get(paper_id)
-    learned = record_feedback(
-        services.store, sub.owner, paper_id, subscription_id, value, matcher=services.matcher
-    )
-    changed = earlier is not None and earlier != value
-    replaced = f", in place of {'relevant' if value < 0 else 'not relevant'}" if changed else ""
+    _, threshold = judge(services.matcher, sub.owner, sub, paper_id, relevant)
+    changed = earlier is not None and (earlier > 0) != relevant
+    replaced = f", in place of {'not relevant' if relevant else 'relevant'}" if changed else ""
     click.echo(
         f"Recorded {paper_id} as {verdict.replace('-', ' ')} for subscription {subscription_id}"
-        f"{replaced}. "
-        + threshold_after_judgment(services.matcher, sub, learned, paper_id, value > 0)
+        f"{replaced}. {threshold}"
     )
 
 

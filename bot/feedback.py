@@ -44,7 +44,7 @@ from bot.match import (
 )
 from bot.relevance import logistic
 from bot.storage import Store, Subscription
-from bot.subscriptions import PREVIEW_SIZE
+from bot.subscriptions import PREVIEW_SIZE, stored_score, threshold_after_judgment
 
 # The figures below were measured before the relevance model had its breadth feature. With
 # it, five judged previews give 0.752 / 0.603 (dev_day) and 0.779 / 0.602 (second_day) at
@@ -92,6 +92,26 @@ def record_feedback(
         # Judged (as a preview, say) while its alert waited: posting it would show it twice.
         store.alerts.withdraw(subscription.target, subscription_id, JUDGED_REASON, paper_id)
     return relearn(matcher, subscription_id, value)
+
+
+def judge(
+    matcher: Matcher, user: str, before: Subscription, paper_id: str, relevant: bool
+) -> tuple[Subscription | None, str]:
+    """Record `user`'s verdict on a paper for the subscription (`before` the judgment), as
+    record_feedback() does, and say where it left the threshold
+    (subscriptions.threshold_after_judgment). The paper's score is taken before the verdict
+    is stored: what a judgment teaches about the topic's words counts wherever the
+    subscription is scored, its profile aside.
+
+    Returns the updated subscription and the sentence, or None and "" when the subscription
+    no longer exists.
+    """
+    was = stored_score(matcher, before, paper_id)
+    value = 1 if relevant else -1
+    learned = record_feedback(matcher.store, user, paper_id, before.id, value, matcher=matcher)
+    if learned is None:
+        return None, ""
+    return learned, threshold_after_judgment(matcher, before, learned, paper_id, relevant, was)
 
 
 def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription | None:

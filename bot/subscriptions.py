@@ -559,13 +559,19 @@ def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> 
 
 
 def threshold_after_judgment(
-    matcher: Matcher, before: Subscription, after: Subscription, paper_id: str, relevant: bool
+    matcher: Matcher,
+    before: Subscription,
+    after: Subscription,
+    paper_id: str,
+    relevant: bool,
+    was: float | None,
 ) -> str:
     """Where a judgment of `paper_id` left the subscription's threshold (`before` and `after`
     it), as a sentence: judgments move the threshold of a strictness level, never one set by
     hand or for papers like one paper (like()). When the threshold stays, it says why the
-    paper lands where the verdict puts it: its score before the judgment was on that side
-    already, or what the judgment taught (bot/feedback.py) moved it there."""
+    paper lands where the verdict puts it: its score before the judgment (`was`,
+    stored_score() taken before the judgment was stored) was on that side already, or what
+    the judgment taught (bot/feedback.py) moved it there."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -583,13 +589,13 @@ def threshold_after_judgment(
             f"say papers scored near it are relevant {often} often than it assumed."
         )
     stays = f"Its threshold stays at {threshold:.2f}"
-    was, now = (stored_score(matcher, judged, paper_id) for judged in (before, after))
-    if was is None or now is None:
+    if was is None:
         return f"{stays}."
     if (was >= earlier) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         return f"{stays}: it scores this paper {was:.2f}, so it {would}."
-    if (now >= threshold) == relevant:
+    now = stored_score(matcher, after, paper_id)
+    if now is not None and (now >= threshold) == relevant:
         would = "would now alert on it" if relevant else "would no longer alert on it"
         return (
             f"{stays}: what it learned from your judgment moves this paper from {was:.2f} "

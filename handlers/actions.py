@@ -18,7 +18,7 @@ from bot.blocks import SHOW_MORE_ACTION, bold
 from bot.commands import SearchQuery
 from bot.digest import offer_after_press, show_more
 from bot.discover import more_like_this, search_page
-from bot.feedback import record_feedback
+from bot.feedback import judge
 from bot.services import Services
 from handlers.common import Reply, apologising, refresh_home, threshold_getter
 
@@ -104,17 +104,15 @@ def feedback(click: Click) -> None:
         raise subs.SubscriptionError("This message came from no subscription, so I can't learn.")
     store = click.services.store
     before = subs.subscription_for(store, click.user, subscription_id, click.is_member)
-    value = 1 if click.action.get("action_id") == views.RELEVANT else -1
-    matcher = click.services.matcher
-    learned = record_feedback(store, click.user, paper_id, subscription_id, value, matcher=matcher)
+    relevant = click.action.get("action_id") == views.RELEVANT
+    learned, threshold = judge(click.services.matcher, click.user, before, paper_id, relevant)
     if learned is None:
         return
-    threshold = subs.threshold_after_judgment(matcher, before, learned, paper_id, value > 0)
     message = click.body.get("message")
     if not message:
         # An ephemeral message (a subscription's previews) has no message to mark.
         paper = store.papers.get(paper_id)
-        click.reply(views.feedback_noted(paper, value > 0, threshold))
+        click.reply(views.feedback_noted(paper, relevant, threshold))
     elif click.channel:
         action = click.action
         blocks = views.feedback_marked(

@@ -3,6 +3,7 @@
 import pytest
 
 from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
+from bot.feedback import judge as judge_and_answer
 from bot.match import Match, base_profile, evidence, logit, threshold_for, topic_features
 from bot.subscriptions import PREVIEW_SIZE, preview, stored_scores, subscribe
 
@@ -212,3 +213,20 @@ def test_the_band_where_relevant_votes_count_narrows_after_the_previews():
     first = calibration_margin(PREVIEW_SIZE)
     assert calibration_margin(1) == first
     assert first > calibration_margin(PREVIEW_SIZE + 1) > calibration_margin(4 * PREVIEW_SIZE) > 0
+
+
+def test_a_judgment_answer_gives_the_papers_score_from_before_the_judgment(services, corpus):
+    """What a verdict teaches about the topic's words moves the paper's own score: the
+    answer's "it scores this paper" is the score it had when the user judged it."""
+    sub = subscribe(services.store, services.embedder, topic="video captioning", owner="U1")
+    before = scores(services, sub.id)
+    far_above = max(before, key=before.get)
+
+    learned, said = judge_and_answer(services.matcher, "U1", sub, far_above, relevant=True)
+
+    assert learned.threshold_shift == 0
+    assert said == (
+        f"Its threshold stays at 0.42: it scores this paper {before[far_above]:.2f}, "
+        "so it would alert on it already."
+    )
+    assert f"{scores(services, sub.id)[far_above]:.2f}" != f"{before[far_above]:.2f}"

@@ -156,11 +156,11 @@ def test_a_judgment_answer_says_the_paper_moved_across_when_learning_moved_it(st
     paper_id = scored.ids[below]
     # What learning from a relevant judgment might do: a profile at the paper itself.
     learned = replace(before, profile=stored.matcher.corpus().matrix[below])
-    said = subs.threshold_after_judgment(stored.matcher, before, learned, paper_id, True)
-    was = f"{scored.score_of(paper_id):.2f}"
+    was = scored.score_of(paper_id)
+    said = subs.threshold_after_judgment(stored.matcher, before, learned, paper_id, True, was)
     assert said.startswith(
         f"Its threshold stays at 0.85: what it learned from your judgment moves this paper "
-        f"from {was} to "
+        f"from {was:.2f} to "
     )
     assert said.endswith(", so it would now alert on it.")
 
