@@ -410,7 +410,7 @@ def subscribe(
             "previews": previews,
             "respelled": new.respelled,
             "would_alert_on": new.reach.alerts,
-            "stored_papers": new.reach.stored,
+            "latest_day_papers": new.reach.papers,
         }
         _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return

@@ -292,19 +292,19 @@ def unknown_words_note(words: list[str]) -> str:
 
 
 def reach_note(reach: Reach, personal: bool, set_threshold: Callable[[str], str]) -> str:
-    """How many stored papers a new subscription would have alerted on, and when that is
-    more than its target is posted at once, what becomes of the rest and the threshold that
-    would have kept within it (`set_threshold(value)` says how to set it); "" before any
-    paper is stored."""
-    if not reach.stored:
+    """How many of the latest day's papers a new subscription would have alerted on, and when
+    that is more than its target is posted at once, what becomes of the rest and the
+    threshold that would have kept within it (`set_threshold(value)` says how to set it); ""
+    before any paper is stored."""
+    if not reach.papers:
         return ""
+    of = f"Of the {reach.papers:,} papers stored on the latest day, it would have alerted on"
     if not reach.alerts:
         return (
-            f"Of the {reach.stored:,} papers stored now, it would have alerted on none: it "
-            "waits for papers closer to its topic. If papers like its previews are what you "
-            "want, judging them relevant makes it ask less."
+            f"{of} none: it waits for papers closer to its topic. If papers like its previews "
+            "are what you want, judging them relevant makes it ask less."
         )
-    note = f"Of the {reach.stored:,} papers stored now, it would have alerted on {reach.alerts:,}."
+    note = f"{of} {reach.alerts:,}."
     if not reach.over_cap:
         return note
     who = "you" if personal else "the channel"
@@ -524,11 +524,12 @@ class NewSubscription:
 
 @dataclass(frozen=True)
 class Reach:
-    """How many of the stored papers a subscription would have alerted on, against how many
-    alerts its target is posted at most."""
+    """How many of the latest day's papers (store.papers.latest_day_ids) a subscription would
+    have alerted on, against how many alerts its target is posted at most: a day's feeds are
+    what one day's alerts come from, while a store of several weeks holds weeks of them."""
 
     alerts: int
-    stored: int
+    papers: int
     cycle_cap: int
     daily_cap: int
     # When that is more than one cycle posts to its target: the threshold, in hundredths,
@@ -665,10 +666,12 @@ def alerting(
 
 
 def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | None) -> Reach:
-    """How many stored papers the subscription would have alerted on, and, when that is more
-    than one cycle posts to its target, the lowest threshold in hundredths that would have
-    kept within it."""
-    scores = sorted(alerting(matcher.store, subscription, scored).values(), reverse=True)
+    """How many of the latest day's papers the subscription would have alerted on, and, when
+    that is more than one cycle posts to its target, the lowest threshold in hundredths that
+    would have kept within it."""
+    latest = matcher.store.papers.latest_day_ids() & set(scored.ids if scored else ())
+    found = alerting(matcher.store, subscription, scored)
+    scores = sorted((found[p] for p in latest & found.keys()), reverse=True)
     cycle_cap = matcher.config.cycle_cap
     cap = daily_cap(subscription.target, matcher.config)
     fits = min(cycle_cap, cap)
@@ -680,7 +683,7 @@ def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | N
             fewer = (threshold, sum(score >= threshold for score in scores))
     return Reach(
         alerts=len(scores),
-        stored=len(scored.ids) if scored else 0,
+        papers=len(latest),
         cycle_cap=cycle_cap,
         daily_cap=cap,
         fewer=fewer,

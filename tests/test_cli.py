@@ -209,10 +209,10 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     # Best first: those it would alert on come before those it would not.
     sides = [p["would_alert"] for p in previews]
     assert sides == sorted(sides, reverse=True)
-    assert added["stored_papers"] > added["would_alert_on"] >= sum(sides)
+    assert added["latest_day_papers"] > added["would_alert_on"] >= sum(sides)
     shown = run("subscribe", "speech recognition", "--user", "U2")
     assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
-    assert f"Of the {added['stored_papers']} papers stored now, it would have alerted on" in (
+    assert f"Of the {added['latest_day_papers']} papers stored on the latest day, it would" in (
         shown.output
     )
     broad = run("subscribe", "language models", "--user", "U3").output

@@ -114,6 +114,27 @@ def test_it_would_alert_on_the_stored_papers_at_or_above_its_threshold_its_filte
     assert set(by_author) == {*above, *(p.id for p in papers_by(stored, below.authors[0]))}
 
 
+def test_its_reach_counts_the_latest_day_s_papers_not_weeks_of_them(services, monkeypatch):
+    import bot.storage.papers
+
+    papers = parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers
+    earlier, latest = papers[: len(papers) // 2], papers[len(papers) // 2 :]
+    monkeypatch.setattr(bot.storage.papers, "now_iso", lambda: "2026-08-13T08:00:00+00:00")
+    services.store.papers.upsert(earlier)
+    monkeypatch.setattr(bot.storage.papers, "now_iso", lambda: "2026-08-21T08:00:00+00:00")
+    services.store.papers.upsert(latest)
+    services.pipeline.embed_missing()
+    mine = subs.subscribe(services.store, services.embedder, topic="language models", owner="U1")
+    scored = subs.stored_scores(services.matcher, mine)
+
+    reach = subs.reach(services.matcher, mine, scored)
+
+    alerting = subs.alerting(services.store, mine, scored)
+    on_the_latest_day = alerting.keys() & {p.id for p in latest}
+    assert reach.papers == len(latest) < len(scored.ids)
+    assert reach.alerts == len(on_the_latest_day) < len(alerting)
+
+
 def test_a_subscription_over_its_cap_is_told_the_threshold_that_would_keep_within_it(stored):
     mine = subs.subscribe(stored.store, stored.embedder, topic="language models", owner="U1")
     scored = subs.stored_scores(stored.matcher, mine)

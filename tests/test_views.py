@@ -208,7 +208,7 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
         return texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, reach, [])))
 
     few = shown(Reach(6, 1098, 10, 10, None))
-    assert "Of the 1,098 papers stored now, it would have alerted on 6." in few
+    assert "Of the 1,098 papers stored on the latest day, it would have alerted on 6." in few
     assert "more matched today" not in few
     flood = shown(Reach(102, 1098, 10, 10, (0.89, 9)))
     assert (
@@ -223,11 +223,11 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
         'one "N more matched today" message.'
     ) in texts(subscribed_message(new))
     assert (
-        "Of the 5 papers stored now, it would have alerted on none: it waits for papers closer "
-        "to its topic. If papers like its previews are what you want, judging them relevant "
-        "makes it ask less."
+        "Of the 5 papers stored on the latest day, it would have alerted on none: it waits for "
+        "papers closer to its topic. If papers like its previews are what you want, judging "
+        "them relevant makes it ask less."
     ) in shown(Reach(0, 5, 10, 10, None))
-    assert "papers stored now" not in shown(NOTHING_STORED)
+    assert "papers stored on" not in shown(NOTHING_STORED)
 
 
 def test_a_new_subscription_names_another_delivering_its_topic_there():

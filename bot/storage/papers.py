@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import text
@@ -243,6 +244,16 @@ class Papers:
         so search can skip even its count of embedded papers."""
         with self._db.reading() as conn:
             return self._db.dialect.change_marker(conn)
+
+    def latest_day_ids(self) -> set[str]:
+        """The papers first stored within a day of the newest: about one day's feeds, however
+        long the store has been filling, even when nothing came in lately."""
+        newest = self._db.scalar("select max(first_seen) from papers")
+        if newest is None:
+            return set()
+        since = (datetime.fromisoformat(newest) - timedelta(days=1)).isoformat(timespec="seconds")
+        rows = self._db.tuples("select id from papers where first_seen >= :since", since=since)
+        return {row[0] for row in rows}
 
     def unmatched_ids(self) -> list[str]:
         """Papers stored but not yet matched against subscriptions, oldest first."""

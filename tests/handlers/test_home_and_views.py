@@ -68,7 +68,7 @@ def test_modal_submission_subscribes_dms_papers_to_judge_and_refreshes_home(slac
         e["action_id"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert actions.count("paper_relevant") == 5 == actions.count("paper_not_relevant")
-    assert "papers stored now, it would have alerted on" in response_text(dm)
+    assert "papers stored on the latest day, it would have alerted on" in response_text(dm)
     [subscription] = slack_app.services.store.subscriptions.for_owner(owner="U1")
     assert (subscription.target, subscription.cadence, subscription.strictness) == (
         "U1",

@@ -132,3 +132,18 @@ def test_the_change_marker_moves_when_another_connection_writes(store, location)
     other.papers.upsert([make_paper()])
     other.close()
     assert store.papers.change_marker() != before
+
+
+def test_the_latest_day_is_the_papers_first_stored_within_a_day_of_the_newest(store, monkeypatch):
+    import bot.storage.papers
+
+    assert store.papers.latest_day_ids() == set()
+    for paper_id, stamp in [
+        ("2608.00001", "2026-08-10T09:00:00+00:00"),
+        ("2608.00002", "2026-08-20T07:58:00+00:00"),
+        ("2608.00003", "2026-08-20T08:00:00+00:00"),
+        ("2608.00004", "2026-08-21T08:00:00+00:00"),
+    ]:
+        monkeypatch.setattr(bot.storage.papers, "now_iso", lambda stamp=stamp: stamp)
+        store.papers.upsert([make_paper(paper_id)])
+    assert store.papers.latest_day_ids() == {"2608.00003", "2608.00004"}
