@@ -61,14 +61,19 @@ class Notices(PostQueue):
     # Replies about new versions, in the threads of sent alerts
 
     def queue_update_notices(self, paper_id: str, version: int) -> int:
-        """One pending reply per sent alert of this paper; a version is told once."""
+        """One pending reply per sent alert of this paper; a version is told once. Not under
+        an alert whose subscription was removed, nor one judged not relevant for it: whoever
+        did that wants no more of it."""
         stamp = now_iso()
         return self._db.write(
             "insert into update_notices (delivery_id, paper_id, version, slack_channel, "
             "thread_ts, status, attempts, created, updated) "
-            "select id, paper_id, :version, slack_channel, slack_ts, 'pending', 0, :now, :now "
-            "from deliveries where paper_id = :paper_id and status = 'sent' "
-            "and slack_ts is not null and slack_channel is not null "
+            "select d.id, d.paper_id, :version, d.slack_channel, d.slack_ts, 'pending', 0, "
+            ":now, :now from deliveries d where d.paper_id = :paper_id and d.status = 'sent' "
+            "and d.slack_ts is not null and d.slack_channel is not null "
+            "and exists (select 1 from subscriptions s where s.id = d.subscription_id) "
+            "and not exists (select 1 from feedback f where f.paper_id = d.paper_id "
+            "and f.subscription_id = d.subscription_id and f.value < 0) "
             "on conflict (delivery_id, version) do nothing",
             version=version,
             now=stamp,
