@@ -23,7 +23,7 @@ def test_user_file_overrides_and_replaces_feed_list(tmp_path):
     )
     settings = load_settings(path, env={})
     assert settings.matching.default_threshold == 0.5
-    assert settings.matching.max_alerts_per_cycle == 10
+    assert settings.matching.max_alerts_per_cycle == 15
     assert [f.url for f in settings.feeds] == ["https://rss.arxiv.org/rss/cs.CL"]
     assert settings.feeds[0].include_cross_lists is True
 
