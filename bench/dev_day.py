@@ -30,6 +30,11 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    after each part, precision and recall on the other half of the second half, which is
    never judged. Run twice, the two halves of the second half swapping roles, and the
    two runs averaged: one quarter of the day alone alerts about 120 times.
+5. A store of several days: the other judged days stored first, then this one, as a bot that
+   has run for a while holds them; the topics subscribed at the default strictness and the
+   alerts counted on this day's papers. The model's features are read against the whole
+   store (how rare a word is, how far a cosine stands out, the latest 2,000 papers), so a
+   store of several days must neither flood nor silence a subscription.
 
     .venv/bin/python bench/dev_day.py [--dev-day ../shared/eval/dev_day]
 """
@@ -62,6 +67,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" 
 SECOND_DAY = Path(__file__).resolve().parent / "second_day"
 # A third, judged after matching was settled on the other two (its README).
 THIRD_DAY = Path(__file__).resolve().parent / "third_day"
+JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY)
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")
@@ -90,6 +96,8 @@ REQUESTS = [
 ACRONYM_TOPICS = Path(__file__).resolve().parent / "acronym_topics.json"
 # Seeds of section 3's random splits (random.Random(seed).shuffle of the day's papers).
 SPLIT_SEEDS = (1, 2, 3, 4, 5, 6)
+# The columns of print_alert_rows().
+HEADER = f"{'':22} {'':7} {'precision':>9} {'recall':>6} {'per sub':>8} {'unjudged':>8}"
 
 
 def load_papers(day: Path) -> list:
@@ -272,11 +280,10 @@ def main() -> None:
 
 
 def report(day: Path, config: str | None = None) -> None:
-    """Print the four tables of the module docstring."""
+    """Print the five tables of the module docstring."""
     topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
     papers = load_papers(day)
     every = {p.id for p in papers}
-    header = f"{'':22} {'':7} {'precision':>9} {'recall':>6} {'per sub':>8} {'unjudged':>8}"
     with tempfile.TemporaryDirectory() as tmp:
         services = fresh_services(Path(tmp), "day", config)
         store(services, papers)
@@ -284,7 +291,7 @@ def report(day: Path, config: str | None = None) -> None:
         print("Search")
         search_table(services, topics)
         print("\nAlerts, no feedback, every paper new")
-        print(header)
+        print(HEADER)
         by_position = dict(enumerate(topics))
         for label, alerts in simple_alternatives(services, topics).items():
             print_alert_rows(label, alert_figures(by_position, alerts, every))
@@ -298,7 +305,7 @@ def report(day: Path, config: str | None = None) -> None:
 
         first, second = papers[0::2], papers[1::2]
         print("\nThe second half of the day, before and after five subscribe-time judgments")
-        print(header)
+        print(HEADER)
         services = fresh_services(Path(tmp), "halves", config)
         for label, rows in zip(FIVE_JUDGED, halves(services, topics, first, second), strict=True):
             print_alert_rows(label, rows)
@@ -328,10 +335,29 @@ def report(day: Path, config: str | None = None) -> None:
             )
             for k in (0, 1)
         ]
-    print(f"{'judged per sub':>14} {'precision':>9} {'recall':>6} {'per sub':>8}")
-    for step in zip(*runs, strict=True):
-        judged, precision, recall, per_sub = np.mean(step, axis=0)
-        print(f"{judged:14.1f} {precision:9.2f} {recall:6.2f} {per_sub:8.1f}")
+        print(f"{'judged per sub':>14} {'precision':>9} {'recall':>6} {'per sub':>8}")
+        for step in zip(*runs, strict=True):
+            judged, precision, recall, per_sub = np.mean(step, axis=0)
+            print(f"{judged:14.1f} {precision:9.2f} {recall:6.2f} {per_sub:8.1f}")
+
+        several_days(day, Path(tmp), config, topics, papers)
+
+
+def several_days(day: Path, tmp: Path, config: str | None, topics: list, papers: list) -> None:
+    """Section 5: alerts on the day's papers in a store that holds the other judged days
+    first."""
+    others = [other for other in JUDGED_DAYS if other.resolve() != day.resolve()]
+    services = fresh_services(tmp, "days", config)
+    for other in others:
+        store(services, load_papers(other))
+    store(services, papers)
+    names = ", ".join(other.name for other in others)
+    print(f"\nA store of several days: {names} first, {services.store.papers.count()} papers")
+    print(HEADER)
+    subscribed = subscribe_all(services, topics)
+    every = {paper.id for paper in papers}
+    print_alert_rows("normal", alert_figures(subscribed, alerts_of(services, sorted(every)), every))
+    services.store.close()
 
 
 def acronym_table(services: Services, topics: list[dict], every: set[str]) -> None:
