@@ -155,12 +155,16 @@ def _title_block(paper: Paper) -> dict:
 
 
 def _byline(paper: Paper) -> str:
-    """Authors · categories · date, escaped."""
+    """Authors · categories · date, escaped; a replacement's date says it is a revision
+    ("v3, revised 2026-07-14"): arXiv announces new versions of papers years old too."""
     categories = paper.categories or ([paper.primary_category] if paper.primary_category else [])
     date = paper.published or paper.updated or ""
     # ISO dates show as the day; other formats (RSS dates) are kept as they are.
     if re.match(r"\d{4}-\d{2}-\d{2}", date):
         date = date[:10]
+    if paper.is_update:
+        revised = f"v{paper.version}, revised" if paper.version else "revised"
+        date = f"{revised} {date}".strip()
     parts = [short_authors(paper.authors), ", ".join(categories), date]
     return fit(" · ".join(part for part in parts if part), MAX_CONTEXT_TEXT)
 
@@ -222,7 +226,10 @@ def _paper_block_id(paper_id: str) -> str:
 
 def _fallback_text(paper: Paper) -> str:
     """The notification and screen-reader text; also mrkdwn, so escaped."""
-    return fit("New paper: " + " ".join(paper.title.split()), MAX_FALLBACK)
+    kind = "New paper"
+    if paper.is_update:
+        kind = f"Revised paper (v{paper.version})" if paper.version else "Revised paper"
+    return fit(f"{kind}: " + " ".join(paper.title.split()), MAX_FALLBACK)
 
 
 def _section(text: str) -> dict:

@@ -328,3 +328,15 @@ def test_alert_is_accepted_by_slack_api():
         client.chat_postMessage(channel="C1", **message)
 
         assert fake.calls_to("chat.postMessage")[0]["blocks"] == message["blocks"]
+
+
+def test_a_revision_of_an_older_paper_says_so_not_new_paper():
+    revised = make_paper(announce_type="replace", version=3)
+
+    message = render_alert(revised, MATCHES, "")
+
+    assert message["text"] == "Revised paper (v3): Sparse Attention for Long Context"
+    assert any(text.endswith("cs.LG, cs.CL · v3, revised 2026-08-20") for text in texts(message))
+    new = render_alert(make_paper(announce_type="new", version=1), MATCHES, "")
+    assert new["text"].startswith("New paper: ")
+    assert not any("revised" in text for text in texts(new))
