@@ -341,15 +341,15 @@ def _digest_entry(entry: DigestEntry) -> dict:
     return _section("\n".join([first, *lines, *([summary] if summary else [])]))
 
 
-def render_more_matches(count: int, per_press: int, day: str) -> dict:
-    """ "N more matched today" with a button that posts `per_press` of them at a time
-    (action show_more_matches); with none left, that they are all on their way, and no
-    button."""
+def render_more_matches(count: int, per_press: int, day: str, when: str = "today") -> dict:
+    """ "N more matched today" (or `when`: "on 2026-12-05") with a button that posts
+    `per_press` of them at a time (action show_more_matches); with none left, that they are
+    all on their way, and no button."""
     if not count:
-        text = "Every paper held back today is on its way."
+        text = f"Every paper held back {when} is on its way."
         return {"text": text, "blocks": [_section(text)]}
     noun = "paper" if count == 1 else "papers"
-    text = f"{count} more {noun} matched your subscriptions today, over your daily limit."
+    text = f"{count} more {noun} matched your subscriptions {when}, over your daily limit."
     offer = _section(text)
     offer["accessory"] = {
         "type": "button",

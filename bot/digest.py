@@ -9,7 +9,7 @@ them and marks the rows with `Store.finish_delivery`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.blocks import DigestEntry, DigestGroup, render_digest, render_more_matches
 from bot.match import OVER_CAP_REASON, Match, day_start
@@ -83,9 +83,10 @@ def digest_of_run(store: Store, summarizer: Summarizer, run: DigestRun) -> Diges
 MORE_PER_PRESS = 10
 
 
-def held_over_cap(store: Store, target: str, now: datetime) -> list[Delivery]:
-    """Today's alerts for `target` that the daily cap held back, best first."""
-    return store.alerts.over_cap(target, day_start(now), OVER_CAP_REASON)
+def held_over_cap(store: Store, target: str, day: datetime) -> list[Delivery]:
+    """The alerts for `target` that the daily cap held back on `day` (UTC), best first."""
+    next_day = day_start(day + timedelta(days=1))
+    return store.alerts.over_cap(target, day_start(day), next_day, OVER_CAP_REASON)
 
 
 def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
@@ -96,17 +97,20 @@ def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
     return render_more_matches(len(held), MORE_PER_PRESS, now.date().isoformat())
 
 
-def offer_after_press(still_held: int, day: str) -> dict:
-    """The "N more matched today" message once "Show more" was pressed: what is still held
-    back, or, when nothing is, that it is all on its way (and no button)."""
-    return render_more_matches(still_held, MORE_PER_PRESS, day)
+def offer_after_press(still_held: int, day: datetime, now: datetime) -> dict:
+    """The "N more matched today" message of `day` once "Show more" was pressed: what is
+    still held back, or, when nothing is, that it is all on its way (and no button); an
+    offer of an earlier day names it."""
+    when = day.date().isoformat()
+    said = "today" if when == now.date().isoformat() else f"on {when}"
+    return render_more_matches(still_held, MORE_PER_PRESS, when, said)
 
 
 def show_more(
-    store: Store, target: str, now: datetime, limit: int = MORE_PER_PRESS
+    store: Store, target: str, day: datetime, limit: int = MORE_PER_PRESS
 ) -> tuple[int, int]:
-    """Queue up to `limit` of today's held-back alerts for posting (the button's action);
-    how many were queued, and how many are still held back."""
-    held = held_over_cap(store, target, now)
+    """Queue up to `limit` of the alerts held back on `day` for posting (the button's
+    action); how many were queued, and how many are still held back."""
+    held = held_over_cap(store, target, day)
     store.alerts.release([row.id for row in held[:limit]])
     return min(limit, len(held)), max(0, len(held) - limit)

@@ -242,7 +242,7 @@ def show_more_matches(click: Click) -> None:
     message = click.body.get("message")
     if message:
         # The offer counts what is left, and loses its button once nothing is.
-        offer = offer_after_press(still_held, day.date().isoformat())
+        offer = offer_after_press(still_held, day, datetime.now(UTC))
         click.client.chat_update(channel=click.channel, ts=message["ts"], **offer)
     if not queued:
         click.reply.text("Nothing more is held back; you have seen every match.")

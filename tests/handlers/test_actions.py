@@ -1,7 +1,7 @@
 """Buttons on alerts, search results and subscription lists, clicked over signed HTTP."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -242,6 +242,37 @@ def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app
     [done] = slack_app.fake.messages_in("DU1")
     assert done["text"] == "Every paper held back today is on its way."
     assert "accessory" not in done["blocks"][0]
+
+
+def test_an_earlier_days_show_more_posts_that_days_papers_only(slack_app, monkeypatch):
+    import bot.storage.outbox.alerts
+
+    today = datetime.now(UTC)
+    yesterday = today - timedelta(days=1)
+    monkeypatch.setattr(bot.storage.outbox.alerts, "now_iso", yesterday.isoformat)
+    earlier = held_over_the_cap(slack_app, "U1", 3)
+    monkeypatch.undo()
+    store = slack_app.services.store
+    later = store.papers.embeddings(slack_app.services.embedder.name)[0][3:5]
+    for paper_id in later:
+        store.alerts.enqueue(
+            target="U1",
+            paper_id=paper_id,
+            subscription_id=1,
+            score=0.9,
+            matches=[],
+            dropped_reason=OVER_CAP_REASON,
+        )
+    offer = more_matches_offer(store, "U1", yesterday)
+    posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
+
+    value = offer["blocks"][0]["accessory"]["value"]
+    slack_app.click("show_more_matches", value, channel="DU1", message=posted)
+
+    assert "3 more papers on the way" in response_text(slack_app.next_response())
+    assert sorted(d.paper_id for d in store.alerts.all("pending")) == sorted(earlier)
+    [done] = slack_app.fake.messages_in("DU1")
+    assert done["text"] == f"Every paper held back on {yesterday.date().isoformat()} is on its way."
 
 
 def test_show_more_in_a_channel_is_for_its_members_only(slack_app):

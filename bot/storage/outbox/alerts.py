@@ -178,13 +178,16 @@ class Alerts(PostQueue):
             since=since,
         )
 
-    def over_cap(self, target: str, since: str, reason: str) -> list[Delivery]:
-        """Rows held back from `target` since `since` for `reason`, best score first."""
+    def over_cap(self, target: str, since: str, until: str, reason: str) -> list[Delivery]:
+        """Rows held back from `target` from `since` to before `until` for `reason`, best
+        score first."""
         rows = self._db.rows(
             "select * from deliveries where target = :target and created >= :since "
-            "and status = 'dropped' and last_error = :reason order by score desc, id",
+            "and created < :until and status = 'dropped' and last_error = :reason "
+            "order by score desc, id",
             target=target,
             since=since,
+            until=until,
             reason=reason,
         )
         return [delivery_from_row(row) for row in rows]
