@@ -113,11 +113,19 @@ def stages_line(durations: dict) -> str:
     )
 
 
+def feeds_read(cycle: dict) -> str:
+    """`3 of 3 feeds read`, or that no feed was due: a cycle between two polls only
+    delivers (Show more, retries), and "0 of 0 feeds read" read as if the feeds were gone."""
+    if not cycle["feeds"]:
+        return "no feed due"
+    return f"{cycle.get('feeds_ok') or 0} of {cycle['feeds']} feeds read"
+
+
 def _cycle_line(cycle: dict | None) -> str:
     if not cycle:
         return "Last cycle: none yet."
     line = (
-        f"Last cycle: {cycle['started']}, {cycle['feeds_ok']} of {cycle['feeds']} feeds read, "
+        f"Last cycle: {cycle['started']}, {feeds_read(cycle)}, "
         f"{cycle['papers_new']} papers new, {cycle['matches']} matches, {cycle['sent']} sent, "
         f"{cycle['failed']} failed, {cycle['retrying']} to retry, in {cycle['seconds']:.1f}s"
     )

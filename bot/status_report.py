@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.blocks import fit
 from bot.scheduler import digest_zone, next_digest_time
 from bot.settings import ScheduleSettings
+from bot.status import feeds_read
 from bot.storage import Store
 
 
@@ -40,7 +41,7 @@ def cycle_line(cycle: dict) -> str:
     """`2026-08-21T04:00:00+00:00: 3 of 3 feeds read, 12 new papers, 4 alerts sent`."""
     parts = [cycle["started"]]
     if cycle.get("feeds") is not None:
-        parts.append(f"{cycle.get('feeds_ok') or 0} of {cycle['feeds']} feeds read")
+        parts.append(feeds_read(cycle))
     if cycle.get("papers_new") is not None:
         parts.append(f"{cycle['papers_new']} new papers")
     if cycle.get("sent") is not None:
