@@ -601,6 +601,7 @@ def _cycle_json(services, report) -> dict:
         "alerts": [alert_json(a) for a in report.alerts],
         "over_cap": [alert_json(a) for a in report.over_cap],
         "queued": report.queued,
+        "for_digest": report.for_digest,
         "sent": report.sent,
         "failed": report.failed,
         "retrying": report.retrying,

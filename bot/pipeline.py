@@ -51,6 +51,8 @@ class CycleReport:
     alerts: list[Alert] = field(default_factory=list)
     over_cap: list[Alert] = field(default_factory=list)
     queued: int = 0
+    # Of those queued, the alerts of daily and weekly subscriptions, held for their digests.
+    for_digest: int = 0
     sent: int = 0
     failed: int = 0
     retrying: int = 0
@@ -71,8 +73,10 @@ class CycleReport:
             f"{self.feeds_read} of {len(self.feeds)} feeds read, {self.papers_new} papers new, "
             f"{len(self.alerts) + len(self.over_cap)} matches among {self.papers_matched} papers "
             f"not matched before, {self.queued} alerts queued, "
-            f"{self.sent} sent"
         )
+        if self.for_digest:
+            line += f"{self.for_digest} of them for digests, "
+        line += f"{self.sent} sent"
         if self.failed or self.retrying:
             line += f", {self.failed} failed, {self.retrying} to retry"
         if self.over_cap:
@@ -282,7 +286,9 @@ class Pipeline:
         result = self.matcher.match(paper_ids, now=now)
         report.alerts, report.over_cap = result.alerts, result.over_cap
         if not dry_run:
-            report.queued = self._queue(result.alerts)
+            queued = self._queue(result.alerts)
+            report.queued = len(queued)
+            report.for_digest = sum(1 for alert in queued if alert.cadence != "instant")
             for alert in result.over_cap:
                 self._enqueue(alert, status_note=OVER_CAP_REASON)
             self.store.papers.mark_matched(paper_ids)
@@ -298,8 +304,9 @@ class Pipeline:
         )
         return report
 
-    def _queue(self, alerts: list[Alert]) -> int:
-        return sum(1 for alert in alerts if self._enqueue(alert))
+    def _queue(self, alerts: list[Alert]) -> list[Alert]:
+        """The alerts queued: those not already in the outbox for their target."""
+        return [alert for alert in alerts if self._enqueue(alert)]
 
     def _enqueue(self, alert: Alert, status_note: str | None = None) -> bool:
         return self.store.alerts.enqueue(

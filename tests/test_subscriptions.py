@@ -211,6 +211,20 @@ def test_unsubscribing_drops_the_alerts_not_posted_yet(services):
     assert {d.last_error for d in dropped} == {subs.REMOVED_REASON}
 
 
+def test_a_cycle_summary_says_how_many_of_its_alerts_wait_for_digests(services):
+    subs.subscribe(
+        services.store, services.embedder, topic="speech recognition", owner="U1", cadence="daily"
+    )
+    subs.subscribe(services.store, services.embedder, topic="language models", owner="U2")
+    services.store.papers.upsert(parse_feed(CS_CL.read_bytes(), str(CS_CL)).papers)
+
+    report = services.pipeline.run_cycle([])
+
+    held = len(services.store.alerts.all("digest"))
+    assert 0 < held < report.queued == held + len(services.store.alerts.all("pending"))
+    assert f"{report.queued} alerts queued, {held} of them for digests, " in report.summary_line()
+
+
 def test_previews_are_papers_the_subscriptions_filters_let_through(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="language models", owner="U1", required=["speech"]
