@@ -605,6 +605,7 @@ def _cycle_json(services, report) -> dict:
         "sent": report.sent,
         "failed": report.failed,
         "retrying": report.retrying,
+        "new_versions_told": report.new_versions_told,
     }
 
 

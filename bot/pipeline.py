@@ -56,6 +56,8 @@ class CycleReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    # Replies posted in sent alerts' threads that a new version is out ([ingest] notify_updates).
+    new_versions_told: int = 0
     seconds: float = 0.0
     # Where the cycle's time went: fetch (with parse and store), embed, match (with
     # queueing to the outbox) and deliver.
@@ -81,6 +83,9 @@ class CycleReport:
             line += f", {self.failed} failed, {self.retrying} to retry"
         if self.over_cap:
             line += f" ({len(self.over_cap)} over the per-target cap)"
+        if self.new_versions_told:
+            replies = "reply" if self.new_versions_told == 1 else "replies"
+            line += f", {self.new_versions_told} {replies} that a new version is out"
         return line
 
     def stages_line(self) -> str:
@@ -220,14 +225,13 @@ class Pipeline:
     def _queue_update_notices(
         self, papers: list[Paper], updated: list[str], known_versions: dict[str, int | None]
     ) -> None:
-        """Queue a thread reply under each alert of a paper whose version went up, and post."""
+        """Queue a thread reply under each alert of a paper whose version went up; the
+        cycle's delivery posts them."""
         versions = {p.id: p.version for p in papers}
         for paper_id in updated:
             # A paper first stored without a version (Hugging Face) gains one: not new.
             if known_versions.get(paper_id) is not None:
                 self.store.notices.queue_update_notices(paper_id, versions[paper_id])
-        if self.deliverer is not None:
-            post_update_notices(self.store, self.deliverer.client)
 
     def embed_missing(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Embed every stored paper that has no embedding from the current model;
@@ -297,6 +301,7 @@ class Pipeline:
             delivered = self.deliverer.deliver_pending()
             report.sent, report.failed = delivered.sent, delivered.failed
             report.retrying = delivered.retrying
+            report.new_versions_told = post_update_notices(self.store, self.deliverer.client)
         report.deliver_seconds, mark = lap(self.timer, mark)
         report.seconds = round(mark - started, 3)
         log.info(

@@ -384,6 +384,8 @@ def test_notify_updates_replies_in_the_original_alerts_thread(settings, embedder
 
     posted = slack.calls_to("chat.postMessage")
     assert second.sent == third.sent == 0
+    assert (second.new_versions_told, third.new_versions_told) == (1, 0)
+    assert second.summary_line().endswith(", 0 sent, 1 reply that a new version is out")
     assert len(posted) == 2
     reply = posted[1]
     assert reply["channel"] == alert["channel"] == "C1"
