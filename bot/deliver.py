@@ -372,26 +372,45 @@ class Deliverer:
         return self._find_message(channel, since, DIGEST_EVENT_TYPE, payload, thread_ts)
 
     def _offer_more_matches(self) -> None:
-        """One "N more matched today" message per target and day when the cap held some back.
-
-        The offer is recorded before it is posted, so two cycles never both make it; a post
-        that fails gives the record back for the next cycle.
-        """
+        """One "N more matched today" message per target and day when the cap held some back,
+        edited when a later cycle of the day holds more back (arXiv's listings can come in
+        over two cycles)."""
         now = self.clock()
         day = day_start(now)[:10]
         for target in self.store.alerts.over_cap_targets(day_start(now), OVER_CAP_REASON):
-            if target in self._paused_targets or not self.store.alerts.claim_more_offer(
-                target, day
-            ):
+            if target in self._paused_targets:
                 continue
-            offer = more_matches_offer(self.store, target, now)
+            held, offer = more_matches_offer(self.store, target, now)
             if offer is None:
                 continue
             try:
-                self._post(self._channel_for(target), **offer)
+                if self.store.alerts.claim_more_offer(target, day):
+                    self._post_offer(target, day, held, offer)
+                else:
+                    self._update_offer(target, day, held, offer)
             except (SlackApiError, SlackClientError, OSError) as error:
                 log.warning("could not offer %s the alerts over its cap: %s", target, error)
-                self.store.alerts.release_more_offer(target, day)
+
+    def _post_offer(self, target: str, day: str, held: int, offer: dict) -> None:
+        """Post the day's offer, claimed before it is posted so that two cycles never both
+        make it; a post that fails gives the claim back for the next cycle."""
+        try:
+            channel = self._channel_for(target)
+            posted = self._post(channel, **offer)
+        except (SlackApiError, SlackClientError, OSError):
+            self.store.alerts.release_more_offer(target, day)
+            raise
+        self.store.alerts.record_more_offer(target, day, channel, posted["ts"], held)
+
+    def _update_offer(self, target: str, day: str, held: int, offer: dict) -> None:
+        """Edit the day's offer when more are held back than it says (one made before its
+        message was recorded, by an older version, is left as it is)."""
+        made = self.store.alerts.more_offer(target, day)
+        if not made or not made["slack_ts"] or made["held"] == held:
+            return
+        channel, ts = made["slack_channel"], made["slack_ts"]
+        self.client.chat_update(channel=channel, ts=ts, **offer)
+        self.store.alerts.record_more_offer(target, day, channel, ts, held)
 
     def _deliver(self, delivery: Delivery) -> str:
         """Post one claimed row and record what happened: sent, retrying or failed."""

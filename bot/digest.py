@@ -89,12 +89,13 @@ def held_over_cap(store: Store, target: str, day: datetime) -> list[Delivery]:
     return store.alerts.over_cap(target, day_start(day), next_day, OVER_CAP_REASON)
 
 
-def more_matches_offer(store: Store, target: str, now: datetime) -> dict | None:
-    """The "N more matched today" message for `target`, or None when nothing was held."""
-    held = held_over_cap(store, target, now)
+def more_matches_offer(store: Store, target: str, now: datetime) -> tuple[int, dict | None]:
+    """How many of today's alerts for `target` the daily cap held back, and the "N more
+    matched today" message saying so (None when none was)."""
+    held = len(held_over_cap(store, target, now))
     if not held:
-        return None
-    return render_more_matches(len(held), MORE_PER_PRESS, now.date().isoformat())
+        return 0, None
+    return held, render_more_matches(held, MORE_PER_PRESS, now.date().isoformat())
 
 
 def offer_after_press(still_held: int, day: datetime, now: datetime) -> dict:

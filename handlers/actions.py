@@ -244,6 +244,9 @@ def show_more_matches(click: Click) -> None:
         # The offer counts what is left, and loses its button once nothing is.
         offer = offer_after_press(still_held, day, datetime.now(UTC))
         click.client.chat_update(channel=click.channel, ts=message["ts"], **offer)
+        click.services.store.alerts.record_more_offer(
+            target, day.date().isoformat(), click.channel, message["ts"], still_held
+        )
     if not queued:
         click.reply.text("Nothing more is held back; you have seen every match.")
         return

@@ -220,6 +220,30 @@ def test_more_matched_today_is_offered_once_a_day(services, slack, clock):
     assert len(slack.messages_in("DU1")) == 1
 
 
+def test_the_offer_counts_what_a_later_cycle_of_the_day_held_back(services, slack, clock):
+    store = services.store
+    over_cap(store, "U1", 4)
+    worker = deliverer(services, slack, clock)
+    worker.deliver_pending()
+    [subscription] = store.subscriptions.all()
+    for number in (5, 6):
+        store.alerts.enqueue(
+            target="U1",
+            paper_id=add_paper(store, number),
+            subscription_id=subscription.id,
+            score=0.5,
+            matches=[{"subscription_id": subscription.id, "topic": "speech", "score": 0.5}],
+            dropped_reason=OVER_CAP_REASON,
+        )
+
+    worker.deliver_pending()
+    worker.deliver_pending()
+
+    [offer] = slack.messages_in("DU1")
+    assert offer["text"].startswith("6 more papers matched")
+    assert len(slack.calls_to("chat.update")) == 1
+
+
 def test_offer_that_could_not_be_posted_is_made_next_cycle(services, slack, clock):
     over_cap(services.store, "C1", 2)
     slack.fail_next("chat.postMessage", status=500)

@@ -223,7 +223,7 @@ def test_daily_cap_holds_back_the_rest_and_offers_them(services, corpus):
     assert [a.margin for a in report.alerts] >= sorted(a.margin for a in report.over_cap)[-1:] * 2
     dropped = services.store.alerts.all("dropped")
     assert {d.last_error for d in dropped} == {OVER_CAP_REASON}
-    offer = more_matches_offer(services.store, "U1", NOW)
+    _, offer = more_matches_offer(services.store, "U1", NOW)
     assert f"{len(report.over_cap)} more papers matched" in offer["text"]
     assert offer["blocks"][0]["accessory"]["action_id"] == "show_more_matches"
     queued = min(3, len(report.over_cap))

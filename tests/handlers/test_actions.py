@@ -226,7 +226,7 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
 
 def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app):
     held_over_the_cap(slack_app, "U1", 12)
-    offer = more_matches_offer(slack_app.services.store, "U1", datetime.now(UTC))
+    _, offer = more_matches_offer(slack_app.services.store, "U1", datetime.now(UTC))
     assert offer["blocks"][0]["accessory"]["text"]["text"] == "Show 10 more"
     posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
     value = offer["blocks"][0]["accessory"]["value"]
@@ -263,7 +263,7 @@ def test_an_earlier_days_show_more_posts_that_days_papers_only(slack_app, monkey
             matches=[],
             dropped_reason=OVER_CAP_REASON,
         )
-    offer = more_matches_offer(store, "U1", yesterday)
+    _, offer = more_matches_offer(store, "U1", yesterday)
     posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
 
     value = offer["blocks"][0]["accessory"]["value"]

@@ -228,6 +228,28 @@ class Alerts(PostQueue):
             > 0
         )
 
+    def record_more_offer(self, target: str, day: str, channel: str, ts: str, held: int) -> None:
+        """Where `target`'s offer for `day` was posted, and how many held papers it shows."""
+        self._db.write(
+            "update more_offers set slack_channel = :channel, slack_ts = :ts, held = :held "
+            "where target = :target and day = :day",
+            channel=channel,
+            ts=ts,
+            held=held,
+            target=target,
+            day=day,
+        )
+
+    def more_offer(self, target: str, day: str) -> dict | None:
+        """`target`'s offer for `day` (slack_channel, slack_ts, held), or None if none was made."""
+        rows = self._db.rows(
+            "select slack_channel, slack_ts, held from more_offers "
+            "where target = :target and day = :day",
+            target=target,
+            day=day,
+        )
+        return rows[0] if rows else None
+
     def release_more_offer(self, target: str, day: str) -> None:
         """The offer could not be posted: let a later cycle make it."""
         self._db.write(
