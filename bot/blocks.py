@@ -341,8 +341,8 @@ def _digest_entry(entry: DigestEntry) -> dict:
     return _section("\n".join([first, *lines, *([summary] if summary else [])]))
 
 
-def render_more_matches(count: int, per_press: int, day: str, when: str = "today") -> dict:
-    """ "N more matched today" (or `when`: "on 2026-12-05") with a button that posts
+def render_more_matches(count: int, per_press: int, day: str, when: str) -> dict:
+    """ "N more matched `when`" ("today", or "on 2026-12-05") with a button that posts
     `per_press` of them at a time (action show_more_matches); with none left, that they are
     all on their way, and no button."""
     if not count:

@@ -51,7 +51,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.blocks import render_alert
-from bot.digest import digest_of_run, more_matches_offer
+from bot.digest import digest_of_run, more_matches_message
 from bot.match import OVER_CAP_REASON, Match, day_start
 from bot.settings import DeliverySettings
 from bot.storage import Delivery, DigestRun, Notice, Store, Subscription
@@ -377,12 +377,11 @@ class Deliverer:
         over two cycles)."""
         now = self.clock()
         day = day_start(now)[:10]
-        for target in self.store.alerts.over_cap_targets(day_start(now), OVER_CAP_REASON):
+        held_back = self.store.alerts.over_cap_counts(day_start(now), OVER_CAP_REASON)
+        for target, held in held_back.items():
             if target in self._paused_targets:
                 continue
-            held, offer = more_matches_offer(self.store, target, now)
-            if offer is None:
-                continue
+            offer = more_matches_message(held, now, now)
             try:
                 if self.store.alerts.claim_more_offer(target, day):
                     self._post_offer(target, day, held, offer)

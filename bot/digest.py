@@ -89,22 +89,13 @@ def held_over_cap(store: Store, target: str, day: datetime) -> list[Delivery]:
     return store.alerts.over_cap(target, day_start(day), next_day, OVER_CAP_REASON)
 
 
-def more_matches_offer(store: Store, target: str, now: datetime) -> tuple[int, dict | None]:
-    """How many of today's alerts for `target` the daily cap held back, and the "N more
-    matched today" message saying so (None when none was)."""
-    held = len(held_over_cap(store, target, now))
-    if not held:
-        return 0, None
-    return held, render_more_matches(held, MORE_PER_PRESS, now.date().isoformat())
-
-
-def offer_after_press(still_held: int, day: datetime, now: datetime) -> dict:
-    """The "N more matched today" message of `day` once "Show more" was pressed: what is
-    still held back, or, when nothing is, that it is all on its way (and no button); an
-    offer of an earlier day names it."""
+def more_matches_message(held: int, day: datetime, now: datetime) -> dict:
+    """The "N more matched today" message of `day` for the `held` papers the cap still holds
+    back, with a button that posts MORE_PER_PRESS of them, or, when none is held, that they
+    are all on their way (and no button); an offer of an earlier day names it."""
     when = day.date().isoformat()
     said = "today" if when == now.date().isoformat() else f"on {when}"
-    return render_more_matches(still_held, MORE_PER_PRESS, when, said)
+    return render_more_matches(held, MORE_PER_PRESS, when, said)
 
 
 def show_more(

@@ -16,7 +16,7 @@ from bot import subscriptions as subs
 from bot import views
 from bot.blocks import SHOW_MORE_ACTION, bold
 from bot.commands import SearchQuery
-from bot.digest import offer_after_press, show_more
+from bot.digest import more_matches_message, show_more
 from bot.discover import more_like_this, search_page
 from bot.feedback import judge
 from bot.services import Services
@@ -242,7 +242,7 @@ def show_more_matches(click: Click) -> None:
     message = click.body.get("message")
     if message:
         # The offer counts what is left, and loses its button once nothing is.
-        offer = offer_after_press(still_held, day, datetime.now(UTC))
+        offer = more_matches_message(still_held, day, datetime.now(UTC))
         click.client.chat_update(channel=click.channel, ts=message["ts"], **offer)
         click.services.store.alerts.record_more_offer(
             target, day.date().isoformat(), click.channel, message["ts"], still_held

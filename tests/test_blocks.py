@@ -231,12 +231,12 @@ def test_long_digest_is_split_within_slack_limits():
 
 
 def test_more_matches_offer_has_a_button_that_says_what_one_press_shows():
-    message = render_more_matches(4, 10, "2026-11-26")
+    message = render_more_matches(4, 10, "2026-11-26", "today")
     assert message["text"].startswith("4 more papers matched")
     button = message["blocks"][0]["accessory"]
     assert (button["action_id"], button["text"]["text"]) == ("show_more_matches", "Show 4 more")
     assert json.loads(button["value"]) == {"day": "2026-11-26"}
-    many = render_more_matches(50, 10, "2026-11-26")
+    many = render_more_matches(50, 10, "2026-11-26", "today")
     assert many["text"].startswith("50 more papers matched")
     assert many["blocks"][0]["accessory"]["text"]["text"] == "Show 10 more"
 

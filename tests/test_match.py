@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.digest import build_digest, more_matches_offer, show_more
+from bot.digest import build_digest, held_over_cap, more_matches_message, show_more
 from bot.feedback import record_feedback
 from bot.match import (
     BY_MEANING,
@@ -223,7 +223,7 @@ def test_daily_cap_holds_back_the_rest_and_offers_them(services, corpus):
     assert [a.margin for a in report.alerts] >= sorted(a.margin for a in report.over_cap)[-1:] * 2
     dropped = services.store.alerts.all("dropped")
     assert {d.last_error for d in dropped} == {OVER_CAP_REASON}
-    _, offer = more_matches_offer(services.store, "U1", NOW)
+    offer = more_matches_message(len(held_over_cap(services.store, "U1", NOW)), NOW, NOW)
     assert f"{len(report.over_cap)} more papers matched" in offer["text"]
     assert offer["blocks"][0]["accessory"]["action_id"] == "show_more_matches"
     queued = min(3, len(report.over_cap))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.blocks import render_alert
-from bot.digest import more_matches_offer
+from bot.digest import held_over_cap, more_matches_message
 from bot.match import OVER_CAP_REASON, Match
 from bot.subscriptions import subscribe
 from tests.handlers.conftest import response_text
@@ -226,7 +226,8 @@ def test_show_more_queues_the_alerts_held_over_the_cap(slack_app):
 
 def test_show_more_shows_ten_a_press_and_the_offer_counts_what_is_left(slack_app):
     held_over_the_cap(slack_app, "U1", 12)
-    _, offer = more_matches_offer(slack_app.services.store, "U1", datetime.now(UTC))
+    now = datetime.now(UTC)
+    offer = more_matches_message(len(held_over_cap(slack_app.services.store, "U1", now)), now, now)
     assert offer["blocks"][0]["accessory"]["text"]["text"] == "Show 10 more"
     posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
     value = offer["blocks"][0]["accessory"]["value"]
@@ -263,7 +264,7 @@ def test_an_earlier_days_show_more_posts_that_days_papers_only(slack_app, monkey
             matches=[],
             dropped_reason=OVER_CAP_REASON,
         )
-    _, offer = more_matches_offer(store, "U1", yesterday)
+    offer = more_matches_message(len(held_over_cap(store, "U1", yesterday)), yesterday, yesterday)
     posted = slack_app.services.slack.chat_postMessage(channel="DU1", **offer)["message"]
 
     value = offer["blocks"][0]["accessory"]["value"]

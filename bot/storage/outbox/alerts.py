@@ -192,15 +192,15 @@ class Alerts(PostQueue):
         )
         return [delivery_from_row(row) for row in rows]
 
-    def over_cap_targets(self, since: str, reason: str) -> list[str]:
-        """Targets with alerts held back over the daily cap since `since`."""
+    def over_cap_counts(self, since: str, reason: str) -> dict[str, int]:
+        """Targets with alerts held back since `since` for `reason`, with how many."""
         rows = self._db.tuples(
-            "select distinct target from deliveries where created >= :since "
-            "and status = 'dropped' and last_error = :reason order by target",
+            "select target, count(*) from deliveries where created >= :since "
+            "and status = 'dropped' and last_error = :reason group by target order by target",
             since=since,
             reason=reason,
         )
-        return [row[0] for row in rows]
+        return {target: count for target, count in rows}
 
     def release(self, delivery_ids: list[int]) -> None:
         """Queue held or dropped rows for posting after all (the "show more" button)."""

@@ -58,7 +58,7 @@ def test_the_daily_cap_holds_rows_back_and_show_more_releases_them(store):
     held = store.alerts.over_cap("C1", "2000-01-01", "9999-01-01", "cap")
     assert [d.paper_id for d in held] == ["p3", "p2"]
     assert store.alerts.over_cap("C1", "2000-01-01", "2000-01-02", "cap") == []
-    assert store.alerts.over_cap_targets("2000-01-01", "cap") == ["C1"]
+    assert store.alerts.over_cap_counts("2000-01-01", "cap") == {"C1": 2}
     assert store.alerts.claim_more_offer("C1", "2026-08-21")
     assert not store.alerts.claim_more_offer("C1", "2026-08-21")
     store.alerts.release_more_offer("C1", "2026-08-21")
