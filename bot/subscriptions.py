@@ -642,21 +642,22 @@ def stored_scores(matcher: Matcher, subscription: Subscription) -> StoredScores 
 
 
 def alerting(
-    store: Store, subscription: Subscription, scored: StoredScores | None
+    store: Store, subscription: Subscription, scored: StoredScores | None, among: set[str]
 ) -> dict[str, float]:
-    """The stored papers the subscription would alert on, with their scores, as matching
-    decides: those that score at least its threshold and that its keyword and category
-    filters let through, and those by an author it follows (scored 1: they alert whatever
-    their score), its seed papers aside."""
+    """The papers `among` the stored ones that the subscription would alert on, with their
+    scores, as matching decides: those that score at least its threshold and that its
+    keyword and category filters let through, and those by an author it follows (scored 1:
+    they alert whatever their score), its seed papers aside."""
     if scored is None:
         return {}
-    found = {scored.ids[row]: row for row in np.flatnonzero(scored.raw >= scored.line)}
+    above = np.flatnonzero(scored.raw >= scored.line)
+    found = {scored.ids[row]: row for row in above if scored.ids[row] in among}
     if has_filters(subscription):
         papers = store.papers.get_many(list(found))
         found = {p: found[p] for p, paper in papers.items() if passes_filters(paper, subscription)}
     scores = {p: float(logistic(scored.raw[row])) for p, row in found.items()}
     if subscription.authors:
-        papers = store.papers.get_many(scored.ids)
+        papers = store.papers.get_many(sorted(among & scored.index.keys()))
         scores |= {
             p: 1.0 for p, paper in papers.items() if followed_author(paper, subscription.authors)
         }
@@ -670,8 +671,7 @@ def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | N
     that is more than one cycle posts to its target, the lowest threshold in hundredths that
     would have kept within it."""
     latest = matcher.store.papers.latest_day_ids() & set(scored.ids if scored else ())
-    found = alerting(matcher.store, subscription, scored)
-    scores = sorted((found[p] for p in latest & found.keys()), reverse=True)
+    scores = sorted(alerting(matcher.store, subscription, scored, latest).values(), reverse=True)
     cycle_cap = matcher.config.cycle_cap
     cap = daily_cap(subscription.target, matcher.config)
     fits = min(cycle_cap, cap)

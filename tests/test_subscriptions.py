@@ -92,7 +92,8 @@ def test_it_would_alert_on_the_stored_papers_at_or_above_its_threshold_its_filte
     mine = subs.subscribe(stored.store, stored.embedder, topic="language models", owner="U1")
     scored = subs.stored_scores(stored.matcher, mine)
     above = [scored.ids[row] for row in range(len(scored.ids)) if scored.raw[row] >= scored.line]
-    assert 0 < len(subs.alerting(stored.store, mine, scored)) == len(above) < len(scored.ids)
+    every = set(scored.ids)
+    assert 0 < len(subs.alerting(stored.store, mine, scored, every)) == len(above) < len(every)
 
     speech = subs.subscribe(
         stored.store, stored.embedder, topic="language models", owner="U2", required=["speech"]
@@ -100,7 +101,8 @@ def test_it_would_alert_on_the_stored_papers_at_or_above_its_threshold_its_filte
     papers = stored.store.papers.get_many(above)
     spoken = [p for p in papers.values() if "speech" in f"{p.title} {p.abstract}".lower()]
     speech_scores = subs.stored_scores(stored.matcher, speech)
-    assert len(subs.alerting(stored.store, speech, speech_scores)) == len(spoken) < len(above)
+    spoken_to = subs.alerting(stored.store, speech, speech_scores, every)
+    assert len(spoken_to) == len(spoken) < len(above)
 
     below = next(p for p in papers_below(stored, scored) if p.authors)
     followed = subs.subscribe(
@@ -110,7 +112,8 @@ def test_it_would_alert_on_the_stored_papers_at_or_above_its_threshold_its_filte
         owner="U3",
         authors=[below.authors[0].upper()],
     )
-    by_author = subs.alerting(stored.store, followed, subs.stored_scores(stored.matcher, followed))
+    followed_scores = subs.stored_scores(stored.matcher, followed)
+    by_author = subs.alerting(stored.store, followed, followed_scores, every)
     assert set(by_author) == {*above, *(p.id for p in papers_by(stored, below.authors[0]))}
 
 
@@ -129,7 +132,7 @@ def test_its_reach_counts_the_latest_day_s_papers_not_weeks_of_them(services, mo
 
     reach = subs.reach(services.matcher, mine, scored)
 
-    alerting = subs.alerting(services.store, mine, scored)
+    alerting = subs.alerting(services.store, mine, scored, set(scored.ids))
     on_the_latest_day = alerting.keys() & {p.id for p in latest}
     assert reach.papers == len(latest) < len(scored.ids)
     assert reach.alerts == len(on_the_latest_day) < len(alerting)
@@ -264,7 +267,7 @@ def test_a_subscription_to_papers_like_one_alerts_on_a_hundredth_of_the_stored_p
     mine = subs.like(stored.store, stored.embedder, stored.matcher, liked, owner="U1")
     scored = subs.stored_scores(stored.matcher, mine)
     wanted = max(1, round(subs.LIKE_SHARE * len(every)))
-    alerting = subs.alerting(stored.store, mine, scored)
+    alerting = subs.alerting(stored.store, mine, scored, set(scored.ids))
     assert mine.threshold is not None and len(alerting) == wanted
     best = sorted(
         (row for row in range(len(every)) if every[row] != liked.id), key=lambda r: -scored.raw[r]
