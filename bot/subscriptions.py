@@ -175,12 +175,19 @@ def _refuse_duplicate(
     store: Store, owner: str, target: str, same: Callable[[Subscription], bool]
 ) -> None:
     """Raise when `target` already has a subscription of `owner` that is the `same`."""
-    for e in store.subscriptions.for_owner(owner=owner, channel=target):
-        if e.target == target and same(e):
+    for e in _delivering_to(store, owner, target):
+        if same(e):
             raise SubscriptionError(
                 f"Subscription #{e.id} already delivers this topic, typed there as "
                 f"{e.topic!r}, with these settings; nothing was added."
             )
+
+
+def _delivering_to(store: Store, owner: str, target: str) -> list[Subscription]:
+    """The subscriptions of `owner` that deliver to `target`."""
+    return [
+        e for e in store.subscriptions.for_owner(owner=owner, channel=target) if e.target == target
+    ]
 
 
 def _compared_of(e: Subscription) -> tuple:
@@ -236,12 +243,8 @@ def same_topic(store: Store, subscription: Subscription) -> list[Subscription]:
     parts = _topic_parts(subscription.topic)
     return [
         e
-        for e in store.subscriptions.for_owner(
-            owner=subscription.owner, channel=subscription.target
-        )
-        if e.id != subscription.id
-        and e.target == subscription.target
-        and _topic_parts(e.topic) == parts
+        for e in _delivering_to(store, subscription.owner, subscription.target)
+        if e.id != subscription.id and _topic_parts(e.topic) == parts
     ]
 
 
