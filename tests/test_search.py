@@ -207,6 +207,9 @@ def test_versus_joins_the_words_of_a_topic():
 
 def test_quotes_inside_a_topic_are_no_part_of_its_subject():
     assert subject('"world models" for robotics') == "world models for robotics"
+    assert subject("'world models' and 'robot learning'") == "world models and robot learning"
+    assert subject("\u2018world models\u2019 for robotics") == "world models for robotics"
+    assert subject("Alzheimer's disease and LLMs") == "Alzheimer's disease and LLMs"
 
 
 def test_a_word_joined_to_a_request_word_by_a_dash_is_the_subject_s():
