@@ -535,6 +535,8 @@ class Reach:
     papers: int
     cycle_cap: int
     daily_cap: int
+    # Whether its alerts count against those caps: instant ones do, a digest carries them all.
+    capped: bool
     # When that is more than one cycle posts to its target: the threshold, in hundredths,
     # that would have kept within it, and how many it would then have alerted on (None when
     # within, or when no threshold would do: the papers of authors it follows alert anyway).
@@ -542,7 +544,7 @@ class Reach:
 
     @property
     def over_cap(self) -> bool:
-        return self.alerts > min(self.cycle_cap, self.daily_cap)
+        return self.capped and self.alerts > min(self.cycle_cap, self.daily_cap)
 
 
 def introduce(matcher: Matcher, subscription: Subscription, typed: str = "") -> NewSubscription:
@@ -671,15 +673,16 @@ def alerting(
 
 def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | None) -> Reach:
     """How many of the latest day's papers the subscription would have alerted on, and, when
-    that is more than one cycle posts to its target, the lowest threshold in hundredths that
-    would have kept within it."""
+    that is more instant alerts than one cycle posts to its target, the lowest threshold in
+    hundredths that would have kept within it."""
     latest = matcher.store.papers.latest_day_ids() & set(scored.ids if scored else ())
     scores = sorted(alerting(matcher.store, subscription, scored, latest).values(), reverse=True)
     cycle_cap = matcher.config.cycle_cap
     cap = daily_cap(subscription.target, matcher.config)
     fits = min(cycle_cap, cap)
+    capped = subscription.cadence == "instant"
     fewer = None
-    if len(scores) > fits:
+    if capped and len(scores) > fits:
         # The lowest hundredth above the score of the first paper that would not fit.
         threshold = math.floor(scores[fits] * 100 + 1) / 100
         if threshold <= 1:
@@ -689,6 +692,7 @@ def reach(matcher: Matcher, subscription: Subscription, scored: StoredScores | N
         papers=len(latest),
         cycle_cap=cycle_cap,
         daily_cap=cap,
+        capped=capped,
         fewer=fewer,
     )
 

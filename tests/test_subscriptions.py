@@ -156,6 +156,21 @@ def test_a_subscription_over_its_cap_is_told_the_threshold_that_would_keep_withi
     assert subs.reach(stored.matcher, wider, subs.stored_scores(stored.matcher, wider)).over_cap
 
 
+def test_a_digest_subscription_is_not_told_of_the_cap_on_instant_alerts(stored):
+    daily = subs.subscribe(
+        stored.store, stored.embedder, topic="language models", owner="U1", cadence="daily"
+    )
+    reach = subs.reach(stored.matcher, daily, subs.stored_scores(stored.matcher, daily))
+    assert reach.alerts > stored.matcher.config.daily_cap_dm
+
+    note = subs.reach_note(reach, True, lambda value: f"`/papers threshold {value}`")
+
+    assert note == (
+        f"Of the {reach.papers:,} papers stored on the latest day, it would have alerted on "
+        f"{reach.alerts:,}."
+    )
+
+
 def papers_below(stored, scored) -> list:
     ids = [scored.ids[row] for row in range(len(scored.ids)) if scored.raw[row] < scored.line]
     return list(stored.store.papers.get_many(ids).values())

@@ -191,14 +191,14 @@ def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
     above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
     below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
     previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
-    new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, None), [])
+    new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, True, None), [])
     shown = texts(subscribed_message(new))
     first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
     assert shown.index("It would alert on this one.") in range(first, second)
     assert shown.index("It would not alert on this one.") > second
 
 
-NOTHING_STORED = Reach(0, 0, 10, 10, None)
+NOTHING_STORED = Reach(0, 0, 10, 10, True, None)
 
 
 def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on():
@@ -207,17 +207,17 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
     def shown(reach: Reach) -> str:
         return texts(subscribed_message(NewSubscription(mine, 0.42, [], [], {}, reach, [])))
 
-    few = shown(Reach(6, 1098, 10, 10, None))
+    few = shown(Reach(6, 1098, 10, 10, True, None))
     assert "Of the 1,098 papers stored on the latest day, it would have alerted on 6." in few
     assert "more matched today" not in few
-    flood = shown(Reach(102, 1098, 10, 10, (0.89, 9)))
+    flood = shown(Reach(102, 1098, 10, 10, True, (0.89, 9)))
     assert (
         "it would have alerted on 102. At most 10 alerts a day are posted to you; the rest are "
         'offered in one "N more matched today" message. With a threshold of 0.89 it would have '
         "alerted on 9: `/papers threshold 8 0.89` sets it."
     ) in flood
     channel = replace(mine, target="C1")
-    new = NewSubscription(channel, 0.42, [], [], {}, Reach(40, 1098, 10, 15, None), [])
+    new = NewSubscription(channel, 0.42, [], [], {}, Reach(40, 1098, 10, 15, True, None), [])
     assert (
         "At most 10 alerts a cycle, 15 a day, are posted to the channel; the rest are offered in "
         'one "N more matched today" message.'
@@ -226,7 +226,7 @@ def test_a_new_subscription_says_how_many_stored_papers_it_would_have_alerted_on
         "Of the 5 papers stored on the latest day, it would have alerted on none: it waits for "
         "papers closer to its topic. If papers like its previews are what you want, judging "
         "them relevant makes it ask less."
-    ) in shown(Reach(0, 5, 10, 10, None))
+    ) in shown(Reach(0, 5, 10, 10, True, None))
     assert "papers stored on" not in shown(NOTHING_STORED)
 
 
