@@ -594,20 +594,32 @@ def threshold_after_judgment(
             f"Its threshold is now {threshold:.2f}, {moved} from {earlier:.2f}: your judgments "
             f"say papers scored near it are relevant {often} often than it assumed."
         )
-    stays = f"Its threshold stays at {threshold:.2f}"
     if was is None:
-        return f"{stays}."
+        return f"Its threshold stays at {threshold:.2f}."
     if (was >= earlier) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
-        return f"{stays}: it scores this paper {was:.2f}, so it {would}."
+        line, score = apart(threshold, was)
+        return f"Its threshold stays at {line}: it scores this paper {score}, so it {would}."
     now = stored_score(matcher, after, paper_id)
     if now is not None and (now >= threshold) == relevant:
         would = "would now alert on it" if relevant else "would no longer alert on it"
+        line, score, learned = apart(threshold, was, now)
         return (
-            f"{stays}: what it learned from your judgment moves this paper from {was:.2f} "
-            f"to {now:.2f}, so it {would}."
+            f"Its threshold stays at {line}: what it learned from your judgment moves this paper "
+            f"from {score} to {learned}, so it {would}."
         )
-    return f"{stays}."
+    return f"Its threshold stays at {threshold:.2f}."
+
+
+def apart(threshold: float, *scores: float) -> list[str]:
+    """The threshold and scores as shown, with two decimals, or more where a score would
+    print as the threshold from the other side of it ("stays at 0.44: it scores this paper
+    0.44, so it would not alert on it" reads as a mistake)."""
+    for places in (2, 3, 4):
+        shown = [f"{value:.{places}f}" for value in (threshold, *scores)]
+        if shown[0] not in shown[1:]:
+            break
+    return shown
 
 
 def stored_score(matcher: Matcher, subscription: Subscription, paper_id: str) -> float | None:

@@ -204,6 +204,12 @@ def test_a_judgment_answer_says_the_paper_moved_across_when_learning_moved_it(st
     assert said.endswith(", so it would now alert on it.")
 
 
+def test_a_score_on_the_other_side_of_the_threshold_never_prints_as_the_threshold():
+    assert subs.apart(0.44, 0.4362) == ["0.440", "0.436"]
+    assert subs.apart(0.44, 0.4362, 0.4449) == ["0.440", "0.436", "0.445"]
+    assert subs.apart(0.44, 0.30) == ["0.44", "0.30"]
+
+
 def test_previews_above_no_paper_s_score_are_marked_as_ones_it_would_not_alert_on(stored):
     mine = subs.subscribe(
         stored.store, stored.embedder, topic="large language models", owner="U1", threshold=0.999
