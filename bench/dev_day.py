@@ -36,7 +36,7 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
    store (how rare a word is, how far a cosine stands out, the latest 2,000 papers), so a
    store of several days must neither flood nor silence a subscription.
 
-    .venv/bin/python bench/dev_day.py [--dev-day ../shared/eval/dev_day]
+    .venv/bin/python bench/dev_day.py [--dev-day ../shared/eval/dev_day] [--judgments FILE]
 """
 
 from __future__ import annotations
@@ -274,14 +274,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dev-day", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--config", help="A paperbot TOML file laid over the defaults.")
+    parser.add_argument(
+        "--judgments",
+        default="judgments.json",
+        help="The judged subscriptions, a file in the day's folder "
+        "(bench/third_day/unseen_topics.json: ten more, judged by one reader).",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    report(args.dev_day, args.config)
+    report(args.dev_day, args.config, args.judgments)
 
 
-def report(day: Path, config: str | None = None) -> None:
+def report(day: Path, config: str | None = None, judgments: str = "judgments.json") -> None:
     """Print the five tables of the module docstring."""
-    topics = json.loads((day / "judgments.json").read_text())["subscriptions"]
+    topics = json.loads((day / judgments).read_text())["subscriptions"]
     papers = load_papers(day)
     every = {p.id for p in papers}
     with tempfile.TemporaryDirectory() as tmp:
