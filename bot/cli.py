@@ -404,26 +404,36 @@ def subscribe(
         )
     if new.unknown_words:
         click.echo(unknown_words_note(new.unknown_words), err=True)
+    read_as = matched_on(sub)
+    left_out = not_wanted_note(sub.topic)
+    resubscribe = f"`paperbot unsubscribe {sub.id}`, then subscribe again with --threshold {{}}"
+    notes = [
+        note
+        for note in (
+            read_as and f"Papers are matched on {read_as!r}.",
+            left_out and f"{left_out} To hold them back, subscribe with --exclude WORD.",
+            same_topic_note(new.same_topic, "`paperbot unsubscribe {}`".format),
+            reach_note(new.reach, is_personal(sub), resubscribe.format),
+        )
+        if note
+    ]
     if as_json:
-        previews = [{**_paper_json(p.paper), "would_alert": p.would_alert} for p in new.previews]
+        previews = [
+            {**_paper_json(p.paper), "would_alert": p.would_alert, "score": round(p.score, 4)}
+            for p in new.previews
+        ]
         shown = {
             "previews": previews,
             "respelled": new.respelled,
             "would_alert_on": new.reach.alerts,
             "latest_day_papers": new.reach.papers,
+            "notes": notes,
         }
         _print_json({**_subscription_json(sub, new.threshold, 0), **shown})
         return
     click.echo(f"Subscription {sub.id}: {sub.topic!r} to {sub.target}")
-    if read_as := matched_on(sub):
-        click.echo(f"Papers are matched on {read_as!r}.")
-    if left_out := not_wanted_note(sub.topic):
-        click.echo(f"{left_out} To hold them back, subscribe with --exclude WORD.")
-    if same := same_topic_note(new.same_topic, "`paperbot unsubscribe {}`".format):
-        click.echo(same)
-    resubscribe = f"`paperbot unsubscribe {sub.id}`, then subscribe again with --threshold {{}}"
-    if reach := reach_note(new.reach, is_personal(sub), resubscribe.format):
-        click.echo(reach)
+    for note in notes:
+        click.echo(note)
     if new.previews:
         click.echo(
             "Are these relevant? They are stored papers near its threshold, each marked as one "

@@ -501,10 +501,12 @@ def threshold_of(matcher: Matcher, subscription: Subscription) -> float:
 
 @dataclass(frozen=True)
 class Preview:
-    """A stored paper shown to a new subscription to judge, and whether it would alert on it."""
+    """A stored paper shown to a new subscription to judge, whether it would alert on it, and
+    its score (the probability matching gives it)."""
 
     paper: Paper
     would_alert: bool
+    score: float
 
 
 @dataclass
@@ -738,7 +740,11 @@ def preview(
     # Only papers it could alert on: its keyword and category filters hold for them.
     chosen = [r for r in nearest if passes_filters(papers[scored.ids[r]], subscription)][:limit]
     return [
-        Preview(papers[scored.ids[row]], would_alert=bool(raw[row] >= line))
+        Preview(
+            papers[scored.ids[row]],
+            would_alert=bool(raw[row] >= line),
+            score=float(logistic(raw[row])),
+        )
         for row in sorted(chosen, key=lambda row: -raw[row])
     ]
 

@@ -210,6 +210,13 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     sides = [p["would_alert"] for p in previews]
     assert sides == sorted(sides, reverse=True)
     assert added["latest_day_papers"] > added["would_alert_on"] >= sum(sides)
+    # Scored as matching scores them: those it would alert on at its threshold or above.
+    assert all((p["score"] >= added["effective_threshold"]) == p["would_alert"] for p in previews)
+    [reach] = added["notes"]
+    assert reach.startswith(
+        f"Of the {added['latest_day_papers']} papers stored on the latest day, it would have "
+        "alerted on "
+    )
     shown = run("subscribe", "speech recognition", "--user", "U2")
     assert "Are these relevant?" in shown.output and "paperbot feedback" in shown.output
     assert f"Of the {added['latest_day_papers']} papers stored on the latest day, it would" in (

@@ -190,7 +190,7 @@ def test_a_new_subscription_says_which_of_its_previews_it_would_alert_on():
     mine = Subscription(8, "U1", "U1", "speech recognition", None, "instant", False, None, "")
     above = Paper(id="2608.00003", title="Streaming speech recognition", abstract="", url="")
     below = Paper(id="2608.00004", title="Speaker diarisation", abstract="", url="")
-    previews = [Preview(above, would_alert=True), Preview(below, would_alert=False)]
+    previews = [Preview(above, True, 0.61), Preview(below, False, 0.3)]
     new = NewSubscription(mine, 0.42, previews, [], {}, Reach(1, 2, 10, 10, True, None), [])
     shown = texts(subscribed_message(new))
     first, second = shown.index("Streaming speech"), shown.index("Speaker diarisation")
