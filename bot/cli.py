@@ -170,7 +170,8 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
             detail = f": {report.error}" if report.error else ""
             click.echo(
                 f"{report.url}: {report.status}, {report.items} items, "
-                f"{report.new} new, {report.updated} updated{detail}"
+                f"{report.new} new, {report.updated} updated{detail}",
+                err=report.status not in READ_STATUSES,
             )
     if any(r.status not in READ_STATUSES for r in reports):
         sys.exit(1)

@@ -127,7 +127,8 @@ def test_ingest_reports_a_broken_file_and_keeps_going(run, tmp_path):
     good = FIXTURES / "feeds" / "arxiv_rss2" / "arxiv_rss2_cs.CL_2026-08-21.xml"
     result = run("ingest", str(broken), str(good))
     assert result.exit_code == 1
-    assert "parse_error" in result.output and "109 items, 109 new" in result.output
+    assert "parse_error" in result.stderr and "parse_error" not in result.stdout
+    assert "109 items, 109 new" in result.stdout
 
 
 def test_ingest_reads_a_gzipped_capture(run, tmp_path):
