@@ -261,7 +261,7 @@ def split_authors(creator: str | None) -> list[str]:
     are dropped from the names. "A, B and C" and "A, B, and C" give three names. TeX accents
     stay as written (the arXiv sources decode them: tex_decoded); HTML entities are decoded
     once. "Kukla, D., Crampton, A." (surname, initials, as bioRxiv writes them) keeps each
-    surname with its initials.
+    surname with its initials. A piece with no letter (":") is no name.
     """
     if not creator:
         return []
@@ -270,7 +270,9 @@ def split_authors(creator: str | None) -> list[str]:
         # Affiliations go first: "(School of Information and Communication ...)" has an "and".
         for piece in re.split(r"(?:^|\s)and\s", _drop_parenthesised(part)):
             name = piece.strip()
-            if not name:
+            # A piece with no letter is punctuation: arXiv lists "Vilya Research,  :, Pascal
+            # Sturmfels" for a team and its members.
+            if not any(char.isalpha() for char in name):
                 continue
             if names and (_INITIALS.match(name) or name.lower() in _SUFFIXES):
                 names[-1] = f"{names[-1]}, {name}"

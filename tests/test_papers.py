@@ -117,6 +117,12 @@ def test_split_authors_plain_list():
     ]
 
 
+def test_split_authors_drops_a_piece_with_no_letter():
+    # As arXiv listed 2607.09998: a team, a colon, its members.
+    creator = "Vilya Research,  :, Pascal Sturmfels, Milad Salem"
+    assert split_authors(creator) == ["Vilya Research", "Pascal Sturmfels", "Milad Salem"]
+
+
 def test_split_authors_drops_affiliations_with_commas_and_ands_inside():
     # arxiv_rss2/arxiv_rss2_cs.LG_2024-05-15_oldstyle_id_crosslist.xml, 2405.08034
     creator = (
