@@ -560,7 +560,9 @@ def cycle(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
                 "cycle posts to Slack: export SLACK_BOT_TOKEN=xoxb-..., or add --dry-run."
             )
         slack = make_slack_client(settings.slack.bot_token, settings.slack.api_base_url)
-    services = _services(ctx, slack=slack)
+    # A dry run matches the stored subscriptions: on a database not made yet, a mistyped --db,
+    # it would make one and report that nothing matched.
+    services = _services(ctx, slack=slack, existing=dry_run)
     feeds = active_feeds(settings, services.store)
     lock = None if dry_run else take_over(settings.database.path, services.pipeline.deliverer)
     started = datetime.now(UTC)

@@ -108,6 +108,7 @@ READING_COMMANDS = [
     ("subscriptions",),
     ("feeds",),
     ("feedback", "1", "2401.00001", "relevant"),
+    ("cycle", "--dry-run"),
 ]
 WRITING_COMMANDS = [
     ("subscribe", "attention", "--user", "U1"),
