@@ -29,6 +29,14 @@ class PaperbotGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as error:
+            option = error.option_name
+            if option in ("--db", "--config"):
+                error.message = (
+                    f"{option} goes before the command: paperbot {option} PATH "
+                    f"{ctx.invoked_subcommand} ..."
+                )
+            raise
         except (SettingsError, StoreError, ModelError) as error:
             raise click.ClickException(str(error)) from None
         except OperationalError as error:

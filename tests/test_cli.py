@@ -446,3 +446,9 @@ def test_subscribe_says_how_it_reads_the_acronyms_of_a_topic(run):
     # Typed in lower case too, as the demo's papers never write "rag" otherwise.
     result = run("subscribe", "rag for code", "--user", "U2")
     assert "Papers are matched on 'retrieval augmented generation (rag) for code'." in result.output
+
+
+def test_a_global_option_after_the_command_is_told_where_it_goes():
+    result = CliRunner().invoke(cli, ["search", "attention", "--db", "papers.db"])
+    assert result.exit_code == 2
+    assert "Error: --db goes before the command: paperbot --db PATH search ..." in result.stderr
