@@ -267,7 +267,19 @@ def search(
     )
     if spelling := spelling_note(store, text):
         click.echo(spelling, err=True)
+    empty = []
+    if not hits:
+        # Imported only then: bot.subscriptions takes most of a second to import.
+        from bot.subscriptions import categories_not_stored
+
+        empty = [
+            f"No stored paper is in the category {category!r}."
+            for category in categories_not_stored(store, list(categories))
+        ]
     if as_json:
+        # stdout holds the JSON alone.
+        for line in empty:
+            click.echo(line, err=True)
         _print_json(
             [
                 {
@@ -281,11 +293,9 @@ def search(
         )
         return
     if not hits:
-        from bot.subscriptions import categories_not_stored
-
         click.echo("No stored paper matches that query.")
-        for category in categories_not_stored(store, list(categories)):
-            click.echo(f"No stored paper is in the category {category!r}.")
+    for line in empty:
+        click.echo(line)
     for rank, hit in enumerate(hits, start=1):
         # The 0-1 score of "How matching works" in the README, as alerts are scored.
         click.echo(f"{rank}. {hit.paper.title}\n   {hit.paper.url}  (score {hit.score:.2f})")

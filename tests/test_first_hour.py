@@ -485,6 +485,9 @@ def test_search_says_a_category_or_author_is_empty_or_has_no_papers(db):
         "No stored paper matches that query.",
         "No stored paper is in the category 'cs.CLL'.",
     ]
+    as_json = paperbot("--db", db, "search", "speech", "--category", "cs.CLL", "--json")
+    assert json.loads(as_json.stdout) == []
+    assert as_json.stderr.splitlines() == ["No stored paper is in the category 'cs.CLL'."]
 
 
 def test_search_category_is_case_insensitive(db):
