@@ -217,9 +217,17 @@ def parse_subscribe(rest: str, today: datetime) -> Command:
         return Command(
             "subscribe",
             channel=channel,
-            error=f"That topic is {len(topic)} characters; keep it under {MAX_TOPIC}.",
+            error=topic_too_long(topic),
         )
     return Command("subscribe", text=topic, channel=channel)
+
+
+def topic_too_long(topic: str) -> str:
+    """Why a topic over MAX_TOPIC characters is refused, in the slash command and the CLI."""
+    return (
+        f"That topic is {len(topic):,} characters; keep it to {MAX_TOPIC} or fewer: a phrase "
+        "or a sentence works best."
+    )
 
 
 def parse_id(word: str) -> int | None:

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import acronyms
-from bot.commands import MAX_TOPIC
+from bot.commands import MAX_TOPIC, topic_too_long
 from bot.embed import Embedder
 from bot.fetch import Fetcher
 from bot.match import (
@@ -124,10 +124,7 @@ def subscribe(
             else "A subscription needs a topic, e.g. 'diffusion models for video'."
         )
     if len(topic) > MAX_TOPIC:
-        raise SubscriptionError(
-            f"That topic is {len(topic):,} characters; keep it under {MAX_TOPIC}: a phrase "
-            "or a sentence works best."
-        )
+        raise SubscriptionError(topic_too_long(topic))
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise SubscriptionError(f"The threshold must be between 0 and 1, not {threshold}.")
     if cadence not in CADENCES:

@@ -47,7 +47,8 @@ def register(app: App, services: Services, work: Executor) -> None:
             )
             return
         if len(topic) > MAX_TOPIC:
-            ack(response_action="errors", errors={"topic": f"Keep it under {MAX_TOPIC}."})
+            too_long = f"Keep it to {MAX_TOPIC} characters or fewer."
+            ack(response_action="errors", errors={"topic": too_long})
             return
         ack()
         user = (body.get("user") or {}).get("id", "")

@@ -504,7 +504,7 @@ def test_subscribe_refuses_a_topic_that_names_no_subject(db, topic):
 
 def test_subscribe_refuses_a_topic_of_5000_characters(db):
     line = one_error_line(paperbot("--db", db, "subscribe", "word " * 1000, "--user", "U1"))
-    assert "That topic is 4,999 characters; keep it under 500" in line
+    assert "That topic is 4,999 characters; keep it to 500 or fewer" in line
 
 
 def test_subscribe_refuses_an_exact_duplicate_but_not_a_variant(db):
