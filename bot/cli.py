@@ -350,7 +350,11 @@ def _slack_id(*prefixes: str):
     callback=_slack_id("C", "G"),
     help="Deliver to this channel id (C...) instead of the owner's DM.",
 )
-@click.option("--threshold", type=float, help="Match score needed (0-1); overrides strictness.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    help="Match score needed (0-1); overrides strictness.",
+)
 @click.option("--strictness", type=click.Choice(["strict", "normal", "broad"]), default="normal")
 @click.option("--cadence", type=click.Choice(["instant", "daily", "weekly"]), default="instant")
 @click.option("--like", "seed_papers", multiple=True, help="A stored paper id it is like.")

@@ -739,3 +739,10 @@ def test_search_on_a_terminal_shows_a_spinner_while_the_model_loads(db):
     assert "Loading the embedding model" in result.stderr
     quiet = paperbot("--db", db, "search", "attention", "--json", TTY_COMPATIBLE="1")
     assert quiet.stderr == "" and json.loads(quiet.stdout) == []
+
+
+def test_subscribe_threshold_out_of_range_is_a_wrong_option(db):
+    line = usage_error(
+        paperbot("--db", db, "subscribe", "speech", "--user", "U1", "--threshold", "1.5")
+    )
+    assert "Invalid value for '--threshold': 1.5 is not in the range 0<=x<=1." in line
