@@ -39,15 +39,17 @@ from bot.search import (
     PRIOR_STD,
     PRIOR_WEIGHT,
     Corpus,
+    index_terms,
     load_corpus,
     moments,
     query_facets,
     relevance_features,
     subject,
+    word_pairs,
     zscore,
 )
 from bot.settings import MatchingSettings
-from bot.storage import Store, Subscription
+from bot.storage import Store, Subscription, fulltext
 
 STRICTNESS_LEVELS = ("strict", "normal", "broad")
 # How far above its threshold a score must be for each band; the rest is "borderline".
@@ -438,8 +440,9 @@ def reasons_for(
     closest_seed: str | None,
     shares_words: bool,
 ) -> list[str]:
-    """The evidence an alert shows: topic, closest seed paper, the topic's distinctive words
-    the paper contains (relevance.Coverage.distinctive_words), required keywords.
+    """The evidence an alert shows: topic, closest seed paper, `keywords` (the topic's phrases
+    the paper writes side by side, relevance.Coverage.phrases_in, then its distinctive words
+    the paper contains, Coverage.distinctive_words), required keywords.
 
     With no distinctive word in common, the match is by meaning alone, and it says so, and
     whether the paper has the topic's common words (`shares_words`: "LLM" in a day of LLM
@@ -458,6 +461,15 @@ def reasons_for(
         if required:
             reasons.append("required: " + ", ".join(required))
     return reasons
+
+
+def as_written(topic: str, words: list[str]) -> str:
+    """A part of the topic (its `words`, lower case) as the topic writes it, hyphens and the
+    small words between them included: "test-time adaptation", "hallucination in
+    vision-language models"."""
+    between = r"\W+(?:\w+\W+){0,2}?"
+    found = re.search(between.join(re.escape(word) for word in words), topic, re.IGNORECASE)
+    return found.group() if found else " ".join(words)
 
 
 def sooner_cadence(cadences: list[str]) -> str:
@@ -875,6 +887,7 @@ class AlertBuilder:
         # Python lists: reading one element of a list is much cheaper than of an array.
         self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
         self.scores = decisions.pair_scores.tolist()
+        self._word_pairs: dict[str, set[tuple[str, str]]] = {}
         self.margins, self.thresholds = (
             decisions.pair_margins.tolist(),
             decisions.thresholds.tolist(),
@@ -916,7 +929,19 @@ class AlertBuilder:
         seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
         closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
         coverage = self.decisions.coverage
-        keywords = coverage.distinctive_words(i, column)
+        phrases = coverage.phrases_in(i, self.word_pairs_of(paper))
+        in_phrases = {word for phrase in phrases for word in phrase}
+        keywords = [as_written(subject(subscription.topic), phrase) for phrase in phrases] + [
+            word for word in coverage.distinctive_words(i, column) if word not in in_phrases
+        ]
         return reasons_for(
             paper, subscription, keywords, closest, coverage.shares_a_word(i, column)
         )
+
+    def word_pairs_of(self, paper: Paper) -> set[tuple[str, str]]:
+        """The paper's neighbouring words as index terms (search.word_pairs), cached."""
+        if paper.id not in self._word_pairs:
+            title, abstract = fulltext.words(paper.title), fulltext.words(paper.abstract)
+            terms = index_terms(title + abstract)
+            self._word_pairs[paper.id] = word_pairs(title, terms) | word_pairs(abstract, terms)
+        return self._word_pairs[paper.id]

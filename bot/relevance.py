@@ -139,12 +139,13 @@ sentences are read for the few topics it could alert, not for every stored paper
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import sparse
 
-from bot.storage import Store
+from bot.storage import Store, fulltext
 
 if TYPE_CHECKING:
     from bot.search import Corpus
@@ -626,6 +627,9 @@ class Coverage:
             )
 
         facets_of = [specific_parts(facets, common) for facets in facets_of]
+        self.parts_of, self._common = facets_of, common
+        # Each topic's phrases and their pairs of index terms, worked out when first asked for.
+        self._phrases: dict[int, list[tuple[list[str], set[tuple[str, str]]]]] = {}
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
         in_title = np.zeros_like(anywhere)
         counts = np.zeros(len(words))
@@ -781,6 +785,21 @@ class Coverage:
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""
         return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])
+
+    def phrases_in(self, topic: int, pairs: set[tuple[str, str]]) -> list[list[str]]:
+        """The topic's parts of two words or more, not generic (found whole in more than
+        GENERIC_SHARE of the papers), each pair of whose neighbouring words a paper holds
+        side by side: `pairs`, as search.word_pairs() reads the paper. Each as the topic's
+        words (an acronym as typed). "test-time adaptation" is no distinctive word, but a
+        phrase."""
+        if topic not in self._phrases:
+            self._phrases[topic] = [
+                (typed, set(pairwise(fulltext.terms_of(typed))))
+                for part in self.parts_of[topic]
+                if len(part) > 1 and not self._common(part)
+                for typed in [[self.typed_as.get(word, (word,))[0] for word in part]]
+            ]
+        return [typed for typed, phrase in self._phrases[topic] if phrase <= pairs]
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,

@@ -616,6 +616,28 @@ def test_a_match_on_generic_words_alone_says_it_is_by_meaning(services, corpus):
     assert not any(r.startswith("keywords:") for m in found.values() for r in m.reasons)
 
 
+def test_a_phrase_of_common_words_is_cited_where_a_paper_holds_it_side_by_side(services, corpus):
+    # "report" and "generation" are each in more than a tenth of the papers, so neither is a
+    # distinctive word; together, side by side, they say what the paper is about.
+    sub = subscribe(
+        services.store, services.embedder, topic="Report Generation", owner="U1", strictness="broad"
+    )
+    found = alerted(services, corpus, sub)
+    papers = services.store.papers.get_many(list(found))
+    side_by_side = {
+        paper_id
+        for paper_id, paper in papers.items()
+        if re.search(r"\breports?\W+generat", f"{paper.title} {paper.abstract}", re.IGNORECASE)
+    }
+    assert side_by_side and set(found) - side_by_side
+    for paper_id, match in found.items():
+        cited = cited_keywords(match)
+        assert ("Report Generation" in cited) == (paper_id in side_by_side)
+        assert "report" not in cited and "generation" not in cited
+        if paper_id not in side_by_side:
+            assert BY_MEANING_COMMON_WORDS in match.reasons
+
+
 def test_a_subscriptions_own_threshold_decides(services, corpus):
     store, embedder = services.store, services.embedder
     everything = subscribe(store, embedder, topic="video understanding", owner="U1", threshold=0.0)
