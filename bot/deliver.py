@@ -374,41 +374,42 @@ class Deliverer:
     def _offer_more_matches(self) -> None:
         """One "N more matched today" message per target and day when the cap held some back,
         edited when a later cycle of the day holds more back (arXiv's listings can come in
-        over two cycles)."""
+        over two cycles). The day's offers are read once: a tick claims, renders and posts
+        only for the targets whose offer is missing or counts another number."""
         now = self.clock()
         day = day_start(now)[:10]
         held_back = self.store.alerts.over_cap_counts(day_start(now), OVER_CAP_REASON)
+        made = self.store.alerts.more_offers(day) if held_back else {}
         for target, held in held_back.items():
             if target in self._paused_targets:
                 continue
-            offer = more_matches_message(held, now, now)
+            offer = made.get(target)
             try:
-                if self.store.alerts.claim_more_offer(target, day):
-                    self._post_offer(target, day, held, offer)
-                else:
-                    self._update_offer(target, day, held, offer)
+                if offer is None:
+                    if self.store.alerts.claim_more_offer(target, day):
+                        self._post_offer(target, day, held, now)
+                # One made before its message was recorded, by an older version, has no ts:
+                # it is left as it is.
+                elif offer["slack_ts"] and offer["held"] != held:
+                    self._update_offer(target, day, held, offer, now)
             except (SlackApiError, SlackClientError, OSError) as error:
                 log.warning("could not offer %s the alerts over its cap: %s", target, error)
 
-    def _post_offer(self, target: str, day: str, held: int, offer: dict) -> None:
+    def _post_offer(self, target: str, day: str, held: int, now: datetime) -> None:
         """Post the day's offer, claimed before it is posted so that two cycles never both
         make it; a post that fails gives the claim back for the next cycle."""
         try:
             channel = self._channel_for(target)
-            posted = self._post(channel, **offer)
+            posted = self._post(channel, **more_matches_message(held, now, now))
         except (SlackApiError, SlackClientError, OSError):
             self.store.alerts.release_more_offer(target, day)
             raise
         self.store.alerts.record_more_offer(target, day, channel, posted["ts"], held)
 
-    def _update_offer(self, target: str, day: str, held: int, offer: dict) -> None:
-        """Edit the day's offer when more are held back than it says (one made before its
-        message was recorded, by an older version, is left as it is)."""
-        made = self.store.alerts.more_offer(target, day)
-        if not made or not made["slack_ts"] or made["held"] == held:
-            return
+    def _update_offer(self, target: str, day: str, held: int, made: dict, now: datetime) -> None:
+        """Edit the day's offer (`made`: where it was posted) to count the `held` papers."""
         channel, ts = made["slack_channel"], made["slack_ts"]
-        self.client.chat_update(channel=channel, ts=ts, **offer)
+        self.client.chat_update(channel=channel, ts=ts, **more_matches_message(held, now, now))
         self.store.alerts.record_more_offer(target, day, channel, ts, held)
 
     def _deliver(self, delivery: Delivery) -> str:

@@ -240,15 +240,13 @@ class Alerts(PostQueue):
             day=day,
         )
 
-    def more_offer(self, target: str, day: str) -> dict | None:
-        """`target`'s offer for `day` (slack_channel, slack_ts, held), or None if none was made."""
+    def more_offers(self, day: str) -> dict[str, dict]:
+        """The offers made for `day`, by target: each its slack_channel, slack_ts and held."""
         rows = self._db.rows(
-            "select slack_channel, slack_ts, held from more_offers "
-            "where target = :target and day = :day",
-            target=target,
+            "select target, slack_channel, slack_ts, held from more_offers where day = :day",
             day=day,
         )
-        return rows[0] if rows else None
+        return {row.pop("target"): row for row in rows}
 
     def release_more_offer(self, target: str, day: str) -> None:
         """The offer could not be posted: let a later cycle make it."""

@@ -63,6 +63,14 @@ def test_the_daily_cap_holds_rows_back_and_show_more_releases_them(store):
     assert not store.alerts.claim_more_offer("C1", "2026-08-21")
     store.alerts.release_more_offer("C1", "2026-08-21")
     assert store.alerts.claim_more_offer("C1", "2026-08-21")
+    assert store.alerts.more_offers("2026-08-21") == {
+        "C1": {"slack_channel": None, "slack_ts": None, "held": None}
+    }
+    store.alerts.record_more_offer("C1", "2026-08-21", "C1", "1700.01", 2)
+    assert store.alerts.more_offers("2026-08-21") == {
+        "C1": {"slack_channel": "C1", "slack_ts": "1700.01", "held": 2}
+    }
+    assert store.alerts.more_offers("2026-08-22") == {}
     store.alerts.release([held[0].id])
     assert [d.paper_id for d in store.alerts.all("pending")] == ["p1", "p3"]
 
