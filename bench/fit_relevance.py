@@ -14,15 +14,15 @@ which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py me
 search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)
 is fitted to them, and its weights are printed beside the shipped ones with precision /
 recall at the default threshold and precision at recall 0.60 (the ranking, whatever the
-threshold), on the day itself and on the held-out second and third days (bench/second_day,
-bench/third_day).
+threshold), on the day itself and on the held-out second, third and fourth days
+(bench/second_day, bench/third_day, bench/fourth_day).
 
 Two more tables say where the alerts' errors come from. Leave one day out: weights fitted on
-every other pair of days, and on all three, scored on each day, so whether more judged days
-would make a better model shows on the day each fit did not see. In hindsight: each topic
-cut at the score that serves it best (F0.7, precision weighed over recall, as
-../shared/eval/FINDINGS.md chooses), with the shipped weights: what a perfect choice of
-each subscription's threshold would reach with the same scores.
+three of the days, each day left out in turn, and on all four, scored on each day, so whether
+more judged days would make a better model shows on the day each fit did not see. In
+hindsight: each topic cut at the score that serves it best (F0.7, precision weighed over
+recall, as ../shared/eval/FINDINGS.md chooses), with the shipped weights: what a perfect
+choice of each subscription's threshold would reach with the same scores.
 
     .venv/bin/python bench/fit_relevance.py
 """
@@ -36,7 +36,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from dev_day import DEFAULT_DIR, SECOND_DAY, THIRD_DAY, fresh_services, load_papers, store
+from dev_day import (
+    DEFAULT_DIR,
+    FOURTH_DAY,
+    SECOND_DAY,
+    THIRD_DAY,
+    fresh_services,
+    load_papers,
+    store,
+)
 from scipy.optimize import minimize
 
 from bot import relevance
@@ -149,7 +157,12 @@ def measured(weights: relevance.Weights, features: np.ndarray, labels: np.ndarra
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    days = {"dev_day": DEFAULT_DIR, "second day": SECOND_DAY, "third day": THIRD_DAY}
+    days = {
+        "dev_day": DEFAULT_DIR,
+        "second day": SECOND_DAY,
+        "third day": THIRD_DAY,
+        "fourth day": FOURTH_DAY,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         data = {name: judged_features(day, Path(tmp)) for name, day in days.items()}
     print("judged pairs:", ", ".join(f"{name} {len(d.labels)}" for name, d in data.items()))
