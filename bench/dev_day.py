@@ -2,7 +2,7 @@
 
 The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow;
 `--dev-day bench/second_day`, `bench/third_day` and `bench/fourth_day` read the held-out days
-laid out the same way (762 papers and 24 subscriptions; 1,098 and 24; 843 and 24).
+laid out the same way (762 papers and 24 subscriptions; 1,098 and 24; 843 and 21).
 Grade >= 1 counts as relevant; a paper never judged for a subscription is unknown, so
 precision is over judged alerts and the alerts on unjudged papers are counted apart.
 
@@ -67,7 +67,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" 
 SECOND_DAY = Path(__file__).resolve().parent / "second_day"
 # A third, judged after matching was settled on the other two (its README).
 THIRD_DAY = Path(__file__).resolve().parent / "third_day"
-# A fourth, judged on topics chosen and pooled without the model in view (its README).
+# A fourth, on topics chosen by someone who saw none of the model's results (its README).
 FOURTH_DAY = Path(__file__).resolve().parent / "fourth_day"
 JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY, FOURTH_DAY)
 SPECIFICITIES = ("broad", "medium", "narrow")
