@@ -593,8 +593,9 @@ def threshold_after_judgment(
             f"Its threshold is now {threshold:.2f}, {moved} from {earlier:.2f}: your judgments "
             f"say papers scored near it are relevant {often} often than it assumed."
         )
+    stays = f"Its threshold stays at {threshold:.2f}."
     if was is None:
-        return f"Its threshold stays at {threshold:.2f}."
+        return stays
     if (was >= earlier) == relevant:
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         line, score = apart(threshold, was)
@@ -607,7 +608,7 @@ def threshold_after_judgment(
             f"Its threshold stays at {line}: what it learned from your judgment moves this paper "
             f"from {score} to {learned}, so it {would}."
         )
-    return f"Its threshold stays at {threshold:.2f}."
+    return stays
 
 
 def apart(threshold: float, *scores: float) -> list[str]:
