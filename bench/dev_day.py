@@ -11,6 +11,10 @@ precision is over judged alerts and the alerts on unjudged papers are counted ap
 2. Alerts with no feedback: the 30 topics subscribed at each strictness, every paper new
    (`Matcher.score`, before the daily caps): precision, recall, alerts per subscription;
    beside two simple global cutoffs (cosine, and cosine + 0.3 x BM25 share of the best).
+   The default strictness once more as the issue's checker would judge it: its days are
+   pooled as dev_day is (its README), from BM25, cosine and their fusion alone, so only those
+   judgments count, and an alert on a paper only paperbot ranked high is unknown. The held-out
+   days' pools hold paperbot's own alerts too, every one judged.
 3. Calibrated at subscribe time: the day split in two halves of its papers. The first
    half is stored, the topics are subscribed and each judges the five papers its reply
    shows (`subscriptions.preview`), from the grades (unjudged counts as not relevant),
@@ -73,6 +77,9 @@ JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY, FOURTH_DAY)
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")
+# How deep dev_day's judgments go in each pooled method's ranking (its README), by specificity.
+POOL_DEPTH = {"broad": 50, "medium": 35, "narrow": 25}
+POOLED_METHODS = ("bm25", "cosine", "rrf")
 # Ways people ask for papers on a topic, each of which once cost dev_day's topics most of
 # their recall (they are matched on the topic alone now: search.subject).
 REQUESTS = [
@@ -223,6 +230,22 @@ def simple_alternatives(services: Services, topics: list[dict]) -> dict[str, dic
     }
 
 
+def in_checkers_pool(services: Services, subscribed: dict) -> dict:
+    """`subscribed` with each topic's judgments of the papers that POOLED_METHODS rank in
+    its top POOL_DEPTH alone: the pool of the days the issue is checked on."""
+    pooled = {}
+    for subscription_id, topic in subscribed.items():
+        depth = POOL_DEPTH[topic["specificity"]]
+        pool = {
+            hit.paper.id
+            for method in POOLED_METHODS
+            for hit in services.search.search(topic["query"], depth, method=method)
+        }
+        judged = {p: grade for p, grade in topic["judged"].items() if p in pool}
+        pooled[subscription_id] = {**topic, "judged": judged}
+    return pooled
+
+
 def ndcg5(ranked: list[str], judged: dict[str, int]) -> float:
     gain = sum(judged.get(p, 0) / math.log2(i + 2) for i, p in enumerate(ranked[:5]))
     ideal = sorted(judged.values(), reverse=True)[:5]
@@ -307,6 +330,9 @@ def report(day: Path, config: str | None = None, judgments: str = "judgments.jso
             subscribed = subscribe_all(services, topics, strictness)
             alerts = alerts_of(services, sorted(every))
             print_alert_rows(strictness, alert_figures(subscribed, alerts, every))
+            if strictness == "normal":
+                pooled = alert_figures(in_checkers_pool(services, subscribed), alerts, every)
+        print_alert_rows("normal, checker's pool", pooled)
         acronym_table(services, topics, every)
         request_table(services, topics, every)
         services.store.close()
