@@ -1,8 +1,9 @@
 """Matching quality on one real arXiv day (../shared/eval/dev_day), through paperbot's own code.
 
 The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow;
-`--dev-day bench/second_day`, `bench/third_day` and `bench/fourth_day` read the held-out days
-laid out the same way (762 papers and 24 subscriptions; 1,098 and 24; 843 and 21).
+`--dev-day bench/second_day`, `bench/third_day`, `bench/fourth_day` and `bench/fifth_day` read
+the held-out days laid out the same way (762 papers and 24 subscriptions; 1,098 and 24; 843 and
+21; 681 and 21).
 Grade >= 1 counts as relevant; a paper never judged for a subscription is unknown, so
 precision is over judged alerts and the alerts on unjudged papers are counted apart.
 
@@ -73,7 +74,9 @@ SECOND_DAY = Path(__file__).resolve().parent / "second_day"
 THIRD_DAY = Path(__file__).resolve().parent / "third_day"
 # A fourth, on topics chosen by someone who saw none of the model's results (its README).
 FOURTH_DAY = Path(__file__).resolve().parent / "fourth_day"
-JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY, FOURTH_DAY)
+# A fifth, chosen the same way, judged after the fourth had been measured (its README).
+FIFTH_DAY = Path(__file__).resolve().parent / "fifth_day"
+JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY)
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")

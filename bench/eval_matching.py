@@ -6,7 +6,7 @@ MRR. Then subscribes to each topic query at each strictness, treats all papers a
 and prints the precision and recall of "would alert" (grade >= 1 is relevant), as
 `Matcher.score` decides it before daily caps. Then the dev_day section (bench/dev_day.py),
 when ../shared/eval/dev_day is there, and the same on the held-out bench/second_day,
-bench/third_day and bench/fourth_day.
+bench/third_day, bench/fourth_day and bench/fifth_day.
 
     .venv/bin/python bench/eval_matching.py [--eval-dir ../shared/eval] [--sweep]
 """
@@ -19,7 +19,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from dev_day import FOURTH_DAY, SECOND_DAY, THIRD_DAY, report
+from dev_day import FIFTH_DAY, FOURTH_DAY, SECOND_DAY, THIRD_DAY, report
 from evalset import DEFAULT_EVAL_DIR, EvalSet, load_eval, ndcg_at, recall_at, reciprocal_rank
 
 from bot.match import STRICTNESS_LEVELS, threshold_for
@@ -140,7 +140,7 @@ def main() -> None:
     if (dev_day / "judgments.json").exists():
         print()
         report(dev_day, args.config)
-    for held_out in (SECOND_DAY, THIRD_DAY, FOURTH_DAY):
+    for held_out in (SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY):
         print()
         report(held_out, args.config)
 
