@@ -63,6 +63,13 @@ ROCCHIO_NEGATIVE = 0.25
 # recall on new papers of 0.763 / 0.608 (dev_day) and 0.749 / 0.600 (bench/second_day) at
 # 0.6, 0.773 / 0.609 and 0.754 / 0.616 at 0.7 (bench/dev_day.py, mean of seven splits).
 CALIBRATION_PRIOR_SD = 0.7
+# The prior spread while every judgment so far says not relevant: a subscriber who rejects all
+# the previews is telling us the threshold is too low, whatever their scores. Five judged
+# previews, three splits of each day, went from 0.773 / 0.682 to 0.814 / 0.619 (dev_day), 0.755
+# / 0.624 to 0.772 / 0.609, 0.712 / 0.557 to 0.722 / 0.544, 0.598 / 0.580 to 0.648 / 0.523 (the
+# second to fourth days), and on the fifth, judged after this was chosen, 0.584 / 0.434 to 0.705
+# / 0.416 (scratch asym.py, sessions 34 and 35).
+REJECTED_PRIOR_SD = 2.0
 # How far above the strictness level (log-odds) a relevant vote still counts while a
 # subscription has its first PREVIEW_SIZE judgments; the band narrows as
 # (PREVIEW_SIZE / judgments)^2 after them. Five judged previews, mean of seven splits of
@@ -156,8 +163,10 @@ def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[s
     The judgments calibrate the subscription: the shift d that best explains them, as
     the probabilities logistic(score's log-odds - d) with d's prior a normal distribution
     around 0 (CALIBRATION_PRIOR_SD), so the first votes move it part of the way and many
-    votes the whole way. Not relevant votes on papers scored above the threshold raise it;
-    relevant votes on papers scored below lower it, but never below the "broad" level.
+    votes the whole way; while every vote says not relevant, the prior is wider
+    (REJECTED_PRIOR_SD) and they move it further. Not relevant votes on papers scored above
+    the threshold raise it; relevant votes on papers scored below lower it, but never below
+    the "broad" level.
 
     Relevant votes on papers scored more than calibration_margin() above the strictness
     level are left out. The first judgments are of the previews, chosen around the
@@ -179,12 +188,14 @@ def threshold_shift(matcher: Matcher, subscription: Subscription, judged: dict[s
         return 0.0
     scores = np.array([score for score, _ in pairs])
     relevant = np.array([verdict for _, verdict in pairs], dtype=float)
+    rejected = all(vote < 0 for vote in judged.values())
+    spread = REJECTED_PRIOR_SD if rejected else CALIBRATION_PRIOR_SD
     shift = 0.0
     # Newton's method on the log-posterior, which is concave: a few steps converge.
     for _ in range(NEWTON_STEPS):
         probability = logistic(scores - shift)
-        gradient = (probability - relevant).sum() - shift / CALIBRATION_PRIOR_SD**2
-        curvature = (probability * (1 - probability)).sum() + 1 / CALIBRATION_PRIOR_SD**2
+        gradient = (probability - relevant).sum() - shift / spread**2
+        curvature = (probability * (1 - probability)).sum() + 1 / spread**2
         shift += gradient / curvature
     lowest = logit(config.thresholds["broad"]) - level
     return round(max(shift, min(0.0, lowest)), 6)

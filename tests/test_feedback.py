@@ -186,6 +186,19 @@ def test_a_relevant_vote_never_raises_the_threshold_nor_a_not_relevant_one_lower
             shift = updated.threshold_shift
 
 
+def test_rejecting_every_preview_puts_the_threshold_above_all_of_them(services, corpus):
+    """A subscriber who judges all five previews not relevant is telling us the threshold is
+    too low: it moves above the best scored of them, not part of the way."""
+    for n, topic in enumerate(("multimodal reasoning", "image segmentation")):
+        sub = subscribe(services.store, services.embedder, topic=topic, owner=f"U{n}")
+        before = scores(services, sub.id)
+        shown = preview(services.store, sub, stored_scores(services.matcher, sub))
+        for paper in shown:
+            updated = judge(services, sub, paper.paper.id, -1, user=f"U{n}")
+        best_rejected = max(before[paper.paper.id] for paper in shown)
+        assert threshold_for(updated, services.matcher.config) > best_rejected, topic
+
+
 def test_relevant_votes_on_alerts_leave_the_threshold_where_it_was(services, corpus):
     sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
     before = scores(services, sub.id)
