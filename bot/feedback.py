@@ -65,9 +65,10 @@ ROCCHIO_NEGATIVE = 0.25
 CALIBRATION_PRIOR_SD = 0.7
 # The prior spread while every judgment so far says not relevant: a subscriber who rejects all
 # the previews is telling us the threshold is too low, whatever their scores. Five judged
-# previews, mean of six splits (bench/dev_day.py), went from 0.771 / 0.677 to 0.806 / 0.628 on
-# dev_day, 0.609 / 0.580 to 0.659 / 0.529 on the fourth judged day and 0.563 / 0.412 to 0.668 /
-# 0.387 on the fifth, which was judged after this was chosen (at 0.7 throughout).
+# previews, mean of six splits (bench/dev_day.py), went from 0.771 / 0.677 with
+# CALIBRATION_PRIOR_SD throughout to 0.806 / 0.628 on dev_day, 0.609 / 0.580 to 0.659 / 0.529 on
+# the fourth judged day and 0.563 / 0.412 to 0.668 / 0.387 on the fifth, which was judged after
+# this was chosen.
 REJECTED_PRIOR_SD = 2.0
 # How far above the strictness level (log-odds) a relevant vote still counts while a
 # subscription has its first PREVIEW_SIZE judgments; the band narrows as
