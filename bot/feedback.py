@@ -71,8 +71,8 @@ CALIBRATION_PRIOR_SD = 0.7
 # this was chosen. The cost: the first relevant alert brings the narrower prior back, so on
 # dev_day's feedback stream precision falls from 0.84 after the previews to 0.80 or 0.81. Keeping
 # the wide prior longer (for any shift upwards, while relevant votes all score above the rest,
-# or while no counted vote is relevant) cost recall after the previews (0.60 to 0.47 to 0.50 on
-# dev_day) and made the fourth day's curve fall instead.
+# or while no counted vote is relevant) cut recall after the previews on dev_day from 0.60 to
+# between 0.47 and 0.50, and made the fourth day's curve fall instead.
 REJECTED_PRIOR_SD = 2.0
 # How far above the strictness level (log-odds) a relevant vote still counts while a
 # subscription has its first PREVIEW_SIZE judgments; the band narrows as
