@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import os
 import tomllib
 import typing
@@ -216,7 +217,25 @@ def load_settings(
     if db_path:
         data["database"]["path"] = db_path
     settings = _build(Settings, data, source, prefix="")
+    _check_strictness_order(settings.matching, source)
     return dataclasses.replace(settings, slack=SlackSettings.from_env(env))
+
+
+def _check_strictness_order(matching: MatchingSettings, source: str) -> None:
+    """Refuse thresholds that make a strictness level do the opposite of its name: strict
+    must ask at least as much as the default, and the default at least as much as broad."""
+    levels = [
+        ("strict_threshold", matching.strict_threshold),
+        ("default_threshold", matching.default_threshold),
+        ("broad_threshold", matching.broad_threshold),
+    ]
+    for (higher, high), (lower, low) in itertools.pairwise(levels):
+        if high < low:
+            raise SettingsError(
+                f"With the settings of {source}, 'matching.{higher}' ({_shown(high)}) is "
+                f"below 'matching.{lower}' ({_shown(low)}): keep strict_threshold >= "
+                "default_threshold >= broad_threshold, so that a stricter level never sends more."
+            )
 
 
 def _read_toml(path: Path) -> dict:

@@ -575,6 +575,11 @@ def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db
             "'matching.default_threshold' in {file} must be from 0 to 1",
         ),
         (
+            "[matching]\nbroad_threshold = 0.6",
+            "With the settings of {file}, 'matching.default_threshold' (0.42) is below "
+            "'matching.broad_threshold' (0.6): keep strict_threshold >= default_threshold",
+        ),
+        (
             "[matching]\ndaily_cap_dm = -1",
             "'matching.daily_cap_dm' in {file} must be from 1 to 1000, like daily_cap_dm = 10",
         ),

@@ -53,6 +53,20 @@ def test_wrong_type_says_what_to_write(tmp_path):
         load_settings(path, env={})
 
 
+@pytest.mark.parametrize(
+    "toml, names",
+    [
+        ("strict_threshold = 0.3", "{file}, 'matching.strict_threshold' (0.3) is below"),
+        ("broad_threshold = 0.5", "{file}, 'matching.default_threshold' (0.42) is below"),
+    ],
+)
+def test_strictness_levels_out_of_order_are_refused(tmp_path, toml, names):
+    path = write(tmp_path, f"[matching]\n{toml}\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path, env={})
+    assert names.format(file=path) in str(raised.value)
+
+
 def test_unknown_feed_key(tmp_path):
     path = write(tmp_path, '[[feeds]]\nurl = "x"\nnmae = "y"\n')
     with pytest.raises(SettingsError, match=r"feeds\[0\].nmae.*did you mean 'feeds\[0\].name'"):
