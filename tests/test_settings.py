@@ -54,17 +54,22 @@ def test_wrong_type_says_what_to_write(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "toml, names",
+    "toml, says",
     [
         ("strict_threshold = 0.3", "{file}, 'matching.strict_threshold' (0.3) is below"),
         ("broad_threshold = 0.5", "{file}, 'matching.default_threshold' (0.42) is below"),
     ],
 )
-def test_strictness_levels_out_of_order_are_refused(tmp_path, toml, names):
+def test_strictness_levels_out_of_order_are_refused(tmp_path, toml, says):
     path = write(tmp_path, f"[matching]\n{toml}\n")
     with pytest.raises(SettingsError) as raised:
         load_settings(path, env={})
-    assert names.format(file=path) in str(raised.value)
+    assert says.format(file=path) in str(raised.value)
+
+
+def test_strictness_levels_may_be_equal(tmp_path):
+    path = write(tmp_path, "[matching]\nstrict_threshold = 0.5\ndefault_threshold = 0.5\n")
+    assert load_settings(path, env={}).matching.strict_threshold == 0.5
 
 
 def test_unknown_feed_key(tmp_path):
