@@ -76,7 +76,8 @@ THIRD_DAY = Path(__file__).resolve().parent / "third_day"
 FOURTH_DAY = Path(__file__).resolve().parent / "fourth_day"
 # A fifth, chosen the same way, judged after the fourth had been measured (its README).
 FIFTH_DAY = Path(__file__).resolve().parent / "fifth_day"
-JUDGED_DAYS = (DEFAULT_DIR, SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY)
+HELD_OUT_DAYS = (SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY)
+JUDGED_DAYS = (DEFAULT_DIR, *HELD_OUT_DAYS)
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4
 FIVE_JUDGED = ("no feedback", "five judged previews")

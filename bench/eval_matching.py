@@ -19,7 +19,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from dev_day import FIFTH_DAY, FOURTH_DAY, SECOND_DAY, THIRD_DAY, report
+from dev_day import HELD_OUT_DAYS, report
 from evalset import DEFAULT_EVAL_DIR, EvalSet, load_eval, ndcg_at, recall_at, reciprocal_rank
 
 from bot.match import STRICTNESS_LEVELS, threshold_for
@@ -140,7 +140,7 @@ def main() -> None:
     if (dev_day / "judgments.json").exists():
         print()
         report(dev_day, args.config)
-    for held_out in (SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY):
+    for held_out in HELD_OUT_DAYS:
         print()
         report(held_out, args.config)
 

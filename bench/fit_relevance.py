@@ -38,10 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from dev_day import (
     DEFAULT_DIR,
-    FIFTH_DAY,
-    FOURTH_DAY,
-    SECOND_DAY,
-    THIRD_DAY,
+    HELD_OUT_DAYS,
     fresh_services,
     load_papers,
     store,
@@ -158,13 +155,8 @@ def measured(weights: relevance.Weights, features: np.ndarray, labels: np.ndarra
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    days = {
-        "dev_day": DEFAULT_DIR,
-        "second day": SECOND_DAY,
-        "third day": THIRD_DAY,
-        "fourth day": FOURTH_DAY,
-        "fifth day": FIFTH_DAY,
-    }
+    # "second day" and so on, as the tables name them.
+    days = {"dev_day": DEFAULT_DIR} | {d.name.replace("_", " "): d for d in HELD_OUT_DAYS}
     with tempfile.TemporaryDirectory() as tmp:
         data = {name: judged_features(day, Path(tmp)) for name, day in days.items()}
     print("judged pairs:", ", ".join(f"{name} {len(d.labels)}" for name, d in data.items()))
