@@ -199,10 +199,10 @@ SEARCH = Weights(
 # cut, it drops 5 of the five judged days' 6,087 broad alerts (1 relevant, 3 judged not) and
 # alerts the same pairs at normal. Measured when broad was 0.15, on the three judged days,
 # against looking up the closest sentence of every pair: it alerted the same pairs at strict
-# and normal and dropped 1 of 3,248 broad alerts (a relevant one). At
-# -2.5 it dropped 37 (3 relevant, 14 judged not, 20 unjudged), at -3.5 none. Matching 2,000
-# papers x 10,000 subscriptions (bench/run_all.py's row, two runs of each) took 4.25 and
-# 4.37 s, against 3.75 and 5.53 s at -2.5 and 4.92 and 4.86 s at -3.5.
+# and normal and dropped 1 of 3,248 broad alerts (a relevant one). At -2.5 it dropped 37 (3
+# relevant, 14 judged not, 20 unjudged), at -3.5 none. Matching 2,000 papers x 10,000
+# subscriptions (bench/run_all.py's row, two runs of each) took 4.25 and 4.37 s, against 3.75
+# and 5.53 s at -2.5 and 4.92 and 4.86 s at -3.5.
 CANDIDATE_LOG_ODDS = -3.0
 # Anchors (towards_anchors): a subscription's ANCHORS best-scored papers among the latest
 # ANCHOR_WINDOW stored (an arXiv day of cs.AI, cs.CL, cs.CV and cs.LG is about 1,100). Over
