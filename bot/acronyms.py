@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 from bot.relevance import GENERIC_SHARE
 from bot.storage import Store
-from bot.storage.fulltext import JOINING, is_acronym, terms_of, words
+from bot.storage.fulltext import JOINING, hyphenated, is_acronym, terms_of, words
 
 # A long form one paper gives may be its own coinage, or a misreading of its text.
 MIN_PAPERS = 2
@@ -147,7 +147,11 @@ def forms_in(
     shortened() of it or of many topics: an acronym it is typed with as its long form
     (of_topic), and a word of a long form it spells out as that form's acronym
     (short_forms)."""
-    return {**short_forms(shortened_forms, text), **of_topic(defined_forms, text)}
+    return {
+        **short_forms(shortened_forms, text),
+        **compound_forms(shortened_forms, text),
+        **of_topic(defined_forms, text),
+    }
 
 
 def shortened(store: Store, text: str) -> dict[str, str]:
@@ -181,6 +185,20 @@ def short_forms(shortened_forms: dict[str, str], text: str) -> dict[str, list[st
         for word in form.split():
             if word not in JOINING:
                 found.setdefault(word, [shortened_forms[form]])
+    return found
+
+
+def compound_forms(shortened_forms: dict[str, str], text: str) -> dict[str, list[str]]:
+    """Each hyphenated compound of `text` (fulltext.hyphenated) within a long form among
+    `shortened_forms` that `text` spells out, with that form's acronym (the longest form's):
+    the papers writing "VLMs" write "vision-language" too, for "vision-language models"."""
+    forms = sorted(spans(text) & shortened_forms.keys(), key=lambda f: -len(f.split()))
+    found: dict[str, list[str]] = {}
+    for compound in hyphenated(text):
+        within = f" {compound.replace('-', ' ')} "
+        for form in forms:
+            if within in f" {form} ":
+                found.setdefault(compound, [shortened_forms[form]])
     return found
 
 

@@ -217,7 +217,7 @@ def topic_features(
     judged = judged_rowids(store.subscriptions.feedback(subscription.id), corpus)
     return relevance_features(
         store,
-        query_facets(text),
+        query_facets(text, compounds=True),
         corpus,
         cosine,
         acronyms.word_forms(store, text),
@@ -451,6 +451,8 @@ def reasons_for(
     reasons = ["topic"]
     if closest_seed:
         reasons.append("like: " + closest_seed)
+    keywords = list(dict.fromkeys(keywords))
+    keywords = [k for k in keywords if not any(holds_keyword(other, k) for other in keywords)]
     if keywords:
         reasons.append("keywords: " + ", ".join(keywords[:MAX_KEYWORD_REASONS]))
     elif not closest_seed:
@@ -461,6 +463,13 @@ def reasons_for(
         if required:
             reasons.append("required: " + ", ".join(required))
     return reasons
+
+
+def holds_keyword(longer: str, keyword: str) -> bool:
+    """Whether `longer` is another keyword holding `keyword` as whole words: "vision" and
+    "vision-language" are cited once, in "vision-language models"."""
+    found = re.search(rf"(?<![^\W_]){re.escape(keyword)}(?![^\W_])", longer, re.IGNORECASE)
+    return longer != keyword and found is not None
 
 
 def as_written(topic: str, words: list[str]) -> str:
@@ -718,7 +727,7 @@ class Matcher:
         # Each topic read as topic_features() reads it (acronyms.word_forms), the acronyms
         # looked up once for all.
         subjects = [subject(s.topic) for s in subscriptions]
-        facets_of = [query_facets(text) for text in subjects]
+        facets_of = [query_facets(text, compounds=True) for text in subjects]
         every_subject = "\n".join(subjects)
         defined = acronyms.defined(self.store, every_subject)
         shortened = acronyms.shortened(self.store, every_subject)

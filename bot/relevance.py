@@ -472,6 +472,22 @@ def form_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, n
     return anywhere, np.isin(anywhere, in_title)
 
 
+def compound_hits(store: Store, compound: str) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated): the papers
+    that write it closed up or hyphenated (the index's closed-up term) or spaced, "in
+    context learning" for "in-context"."""
+    words = compound.split("-")
+    holding_all = papers_with_all([store.fulltext.term_hits(word)[0] for word in words])
+    return either(
+        store.fulltext.term_hits("".join(words)), store.fulltext.written_apart(words, holding_all)
+    )
+
+
+def word_hits(store: Store, word: str) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for a topic's word or hyphenated compound (compound_hits)."""
+    return compound_hits(store, word) if "-" in word else store.fulltext.term_hits(word)
+
+
 def closeness_factors(
     corpus: Corpus,
     holding: list[np.ndarray],
@@ -607,17 +623,21 @@ class Coverage:
         ]
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
-        plain = [w for w in words if w not in self.typed_as]
+        looked_up = [w for w in words if w not in self.typed_as]
+        plain = [w for w in looked_up if "-" not in w]
         terms = dict(zip(plain, store.fulltext.terms_of(plain), strict=True))
         first_word: dict[str, str] = {}
         for word, term in terms.items():
             first_word.setdefault(term, word)
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
+        # A hyphenated compound (query_facets) is a word of its own, its own term.
+        for compound in (w for w in looked_up if "-" in w):
+            terms[compound] = compound
+            hits[compound] = compound_hits(store, compound)
         for key, (word, form) in self.typed_as.items():
             terms[key] = key
-            typed = store.fulltext.term_hits(word)
-            hits[key] = either(typed, form_hits(store, form, papers))
+            hits[key] = either(word_hits(store, word), form_hits(store, form, papers))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 
@@ -795,12 +815,13 @@ class Coverage:
         words (an acronym as typed). "test-time adaptation" is no distinctive word, but a
         phrase."""
         if topic not in self._phrases:
-            self._phrases[topic] = [
-                (typed, set(pairwise(fulltext.terms_of(typed))))
-                for part in self.parts_of[topic]
-                if len(part) > 1 and not self._common(part)
-                for typed in [[self.typed_as.get(word, (word,))[0] for word in part]]
-            ]
+            self._phrases[topic] = []
+            for part in self.parts_of[topic]:
+                # A compound's words are in its part on their own too (query_facets).
+                typed = [self.typed_as.get(word, (word,))[0] for word in part]
+                typed = [word for word in typed if "-" not in word]
+                if len(typed) > 1 and not self._common(part):
+                    self._phrases[topic].append((typed, set(pairwise(fulltext.terms_of(typed)))))
         return [typed for typed, phrase in self._phrases[topic] if phrase <= pairs]
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:

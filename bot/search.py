@@ -378,7 +378,7 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))
 
 
-def query_facets(text: str) -> list[list[str]]:
+def query_facets(text: str, *, compounds: bool = False) -> list[list[str]]:
     """The parts of a topic that "and", "or", commas and semicolons join (PART_SEPARATOR),
     each as its query terms: "retrieval-augmented generation and agentic search" is about
     either part.
@@ -387,10 +387,19 @@ def query_facets(text: str) -> list[list[str]]:
     MRI)" is one part, not a second one about any MRI paper. The parts' words together are
     the topic's query terms; a topic of one part is one facet, and so is one whose parts
     would leave some of its terms out (or that has none).
+
+    With `compounds`, as matching reads a topic, a part's hyphenated compounds
+    (fulltext.hyphenated: "in-context") are words of it too, besides their own words.
     """
+
+    def words_of(part: str) -> list[str]:
+        return fulltext.words(part) + (fulltext.hyphenated(part) if compounds else [])
+
     terms = query_terms(text)
+    if compounds:
+        terms = list(dict.fromkeys(terms + fulltext.hyphenated(text)))
     parts = PART_SEPARATOR.split(text.lower())
-    facets = [[w for w in dict.fromkeys(fulltext.words(part)) if w in terms] for part in parts]
+    facets = [[w for w in dict.fromkeys(words_of(part)) if w in terms] for part in parts]
     facets = [facet for facet in facets if facet]
     if not facets or {w for facet in facets for w in facet} != set(terms):
         return [terms]

@@ -5,6 +5,7 @@ import pytest
 
 from bot.acronyms import (
     LongForm,
+    compound_forms,
     defined,
     of_topic,
     short_forms,
@@ -217,6 +218,14 @@ def test_a_long_form_a_topic_spells_out_reads_as_its_acronym_too(store):
     forms = shortened(store, "retrieval augmented generation\nretrieval of augmented data")
     assert forms == {"retrieval augmented generation": "rag"}
     assert short_forms(forms, "retrieval of augmented data") == {}
+
+
+def test_a_compound_within_a_long_form_a_topic_spells_out_reads_as_its_acronym_too():
+    forms = {"vision language models": "vlm", "vision language action": "vla"}
+    assert compound_forms(forms, "hallucination in vision-language models") == {
+        "vision-language": ["vlm"]
+    }
+    assert compound_forms(forms, "vision-language navigation") == {}
 
 
 def test_a_paper_that_writes_the_acronym_holds_the_long_form_a_topic_spells_out(services):

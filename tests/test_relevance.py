@@ -6,7 +6,7 @@ import pytest
 from bot.relevance import Coverage, companion_shares
 from bot.search import query_facets
 from bot.storage import Store
-from tests.stand_in import DIMENSION, stand_in_corpus, store_papers
+from tests.stand_in import DIMENSION, no_closeness, stand_in_corpus, store_papers
 
 INTERPRETABILITY = [
     "Interpretability of transformer circuits.",
@@ -160,6 +160,22 @@ def test_the_same_paper_cites_the_other_words_first_for_a_topic_meaning_the_othe
     on_both = len(INTERPRETABILITY) + len(NEURAL_NETWORKS)
     cited = coverage_for(store, unit(1)).distinctive_words(0, on_both)
     assert cited[:2] == ["neural", "networks"] and cited[2] == "interpretability"
+
+
+def test_a_topic_s_compound_is_found_however_the_papers_write_it_and_nowhere_else(store):
+    """ "in-context learning" is not about long context: the papers on it write
+    "in-context", "incontext" or "in context"."""
+    written = ["In-context learning.", "In context learning.", "Long-context learning."]
+    ids = store_papers(store, [*written, *OTHERS])
+    corpus = stand_in_corpus(store, ids)
+    hyphenated, apart, long_context = (corpus.index[paper_id] for paper_id in ids[:3])
+    for compounds in (False, True):
+        facets = [query_facets("in-context learning", compounds=compounds)]
+        words = Coverage(store, facets, corpus, np.arange(len(ids)), topics=no_closeness(1))
+        coverage = words.coverage()[0]
+        assert coverage[hyphenated] == coverage[apart] == pytest.approx(1.0)
+        # Read as "context" and "learning" alone, the topic is all in the long-context paper.
+        assert coverage[long_context] == pytest.approx(1.0 if not compounds else 0.64, abs=0.01)
 
 
 def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all():

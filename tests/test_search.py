@@ -36,6 +36,15 @@ def test_query_facets_split_a_topic_at_and_or_and_commas():
     assert query_facets('"') == [[]]
 
 
+def test_as_matching_reads_them_a_topic_s_parts_hold_their_hyphenated_compounds():
+    topic = "in-context learning and vision-language models"
+    assert query_facets(topic, compounds=True) == [
+        ["context", "learning", "in-context"],
+        ["vision", "language", "models", "vision-language"],
+    ]
+    assert query_facets(topic) == [["context", "learning"], ["vision", "language", "models"]]
+
+
 @pytest.mark.parametrize(
     "joined",
     [

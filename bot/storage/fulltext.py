@@ -92,6 +92,11 @@ SELECT_TEXTS_WITH = text(
     "and (paper_terms.title > 0 or paper_terms.abstract > 0) "
     "order by paper_terms.paper desc limit :limit"
 )
+SELECT_TEXTS_OF = sql_with_lists(
+    "select rowid, coalesce(title, ''), coalesce(abstract, '') from papers "
+    "where rowid in :papers order by rowid",
+    "papers",
+)
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
 SELECT_TEXT_FREQUENCIES = sql_with_lists(
     "select term, count(*) from paper_terms where term in :terms "
@@ -119,8 +124,14 @@ def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
 def compounds(text: str) -> list[str]:
     """The hyphenated compounds of `text` closed up, as words() reads them: "Pre-training"
     is "pretraining"."""
-    closed_up = ["".join(words(compound)) for compound in COMPOUND.findall(text)]
-    return [word for word in closed_up if len(word) <= MAX_WORD_CHARS]
+    return [compound.replace("-", "") for compound in hyphenated(text)]
+
+
+def hyphenated(text: str) -> list[str]:
+    """The hyphenated compounds of `text`, each as its words() joined by "-": "In-Context"
+    is "in-context". A word() never holds a hyphen, so these are told apart from words."""
+    joined = ["-".join(words(compound)) for compound in COMPOUND.findall(text)]
+    return [word for word in joined if len(word) - word.count("-") <= MAX_WORD_CHARS]
 
 
 def term_counts(
@@ -328,6 +339,23 @@ class FullText:
         rowids = np.array([row[0] for row in rows], dtype=np.int64)
         return rowids, np.array([row[1] > 0 for row in rows], dtype=bool)
 
+    def written_apart(self, words: list[str], rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Among the papers `rowids`, those whose title or abstract writes `words` in a row
+        apart, by spaces or hyphens ("in context", "in-context"), as term_hits() gives them:
+        the index holds no word positions, so their texts are read."""
+        apart = re.compile(r"\b" + r"[\s\-]+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
+        found = [
+            (rowid, bool(apart.search(title)))
+            for rowid, title, abstract in self._tuples_in_chunks(
+                SELECT_TEXTS_OF, "papers", [int(rowid) for rowid in rowids]
+            )
+            if apart.search(f"{title} {abstract}")
+        ]
+        return (
+            np.array([rowid for rowid, _ in found], dtype=np.int64),
+            np.array([title for _, title in found], dtype=bool),
+        )
+
     def texts_with(self, word: str, limit: int) -> list[str]:
         """The title and abstract, as one text, of each of the last `limit` papers stored
         whose title or abstract contains `word`."""
@@ -362,7 +390,7 @@ class FullText:
         ("llm", "large language models")."""
         return sorted(self._tuples_in_chunks(SELECT_ACRONYMS_OF_FORMS, "forms", long_forms))
 
-    def _tuples_in_chunks(self, query: TextClause, name: str, values: list[str]) -> list[tuple]:
+    def _tuples_in_chunks(self, query: TextClause, name: str, values: list) -> list[tuple]:
         """The rows of `query` for all of `values`, its list parameter `name` given
         TERMS_PER_QUERY of them at a time."""
         rows = []
