@@ -1,9 +1,9 @@
 """Matching quality on one real arXiv day (../shared/eval/dev_day), through paperbot's own code.
 
 The day's four arXiv listings (1,132 papers) and 30 judged subscriptions, broad to narrow;
-`--dev-day bench/second_day`, `bench/third_day`, `bench/fourth_day` and `bench/fifth_day` read
-the held-out days laid out the same way (762 papers and 24 subscriptions; 1,098 and 24; 843 and
-21; 681 and 21).
+`--dev-day bench/second_day`, `bench/third_day`, `bench/fourth_day`, `bench/fifth_day` and
+`bench/sixth_day` read the held-out days laid out the same way (762 papers and 24
+subscriptions; 1,098 and 24; 843 and 21; 681 and 21; 1,205 and 22).
 Grade >= 1 counts as relevant; a paper never judged for a subscription is unknown, so
 precision is over judged alerts and the alerts on unjudged papers are counted apart.
 
@@ -76,7 +76,8 @@ THIRD_DAY = Path(__file__).resolve().parent / "third_day"
 FOURTH_DAY = Path(__file__).resolve().parent / "fourth_day"
 # A fifth, chosen the same way, judged after the fourth had been measured (its README).
 FIFTH_DAY = Path(__file__).resolve().parent / "fifth_day"
-HELD_OUT_DAYS = (SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY)
+SIXTH_DAY = Path(__file__).resolve().parent / "sixth_day"
+HELD_OUT_DAYS = (SECOND_DAY, THIRD_DAY, FOURTH_DAY, FIFTH_DAY, SIXTH_DAY)
 JUDGED_DAYS = (DEFAULT_DIR, *HELD_OUT_DAYS)
 SPECIFICITIES = ("broad", "medium", "narrow")
 STREAM_PARTS = 4

@@ -6,7 +6,7 @@ MRR. Then subscribes to each topic query at each strictness, treats all papers a
 and prints the precision and recall of "would alert" (grade >= 1 is relevant), as
 `Matcher.score` decides it before daily caps. Then the dev_day section (bench/dev_day.py),
 when ../shared/eval/dev_day is there, and the same on the held-out bench/second_day,
-bench/third_day, bench/fourth_day and bench/fifth_day.
+bench/third_day, bench/fourth_day, bench/fifth_day and bench/sixth_day.
 
     .venv/bin/python bench/eval_matching.py [--eval-dir ../shared/eval] [--sweep]
 """

@@ -14,8 +14,8 @@ which search's are not, so the SEARCH rows are a guide only; bench/dev_day.py me
 search. An L2-penalised logistic regression (penalty 0.01 on the weights, none on the bias)
 is fitted to them, and its weights are printed beside the shipped ones with precision /
 recall at the default threshold and precision at recall 0.60 (the ranking, whatever the
-threshold), on the day itself and on the held-out second, third, fourth and fifth days
-(bench/second_day, bench/third_day, bench/fourth_day, bench/fifth_day).
+threshold), on the day itself and on the held-out second to sixth days (bench/second_day,
+bench/third_day, bench/fourth_day, bench/fifth_day, bench/sixth_day).
 
 Two more tables say where the alerts' errors come from. Leave one day out: weights fitted on
 four of the days, each day left out in turn, and on all five, scored on each day, so whether

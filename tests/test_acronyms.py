@@ -213,6 +213,7 @@ def test_a_long_form_a_topic_spells_out_reads_as_its_acronym_too(store):
         "retrieval": rag,
         "augmented": rag,
         "generation": rag,
+        "retrieval-augmented": rag,
     }
     # Looked up for many topics at once, each topic is read as typed.
     forms = shortened(store, "retrieval augmented generation\nretrieval of augmented data")

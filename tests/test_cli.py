@@ -257,7 +257,7 @@ def test_subscribe_shows_five_stored_papers_to_judge_and_feedback_sets_the_thres
     # The feedback reply rounds it to two decimals.
     assert f"{mine['effective_threshold']:.2f}" == f"{threshold:.2f}"
     assert mine["judgments"] == 5
-    assert added["effective_threshold"] == 0.42 and added["judgments"] == 0
+    assert added["effective_threshold"] == 0.41 and added["judgments"] == 0
     row = run("subscriptions").output.splitlines()[0]
     assert f"\tthreshold {mine['effective_threshold']:.2f}\tmachine translation" in row
 
@@ -312,13 +312,13 @@ def test_feedback_says_when_the_threshold_did_not_move(run):
     # The best match scores far above the threshold: a relevant vote on it moves nothing.
     result = run("feedback", str(added["id"]), best["id"], "relevant")
     said = re.search(
-        r"Its threshold stays at 0.42: it scores this paper ([\d.]+), so it (.*)\n$", result.output
+        r"Its threshold stays at 0.41: it scores this paper ([\d.]+), so it (.*)\n$", result.output
     )
-    assert said and float(said[1]) > 0.42 and said[2] == "would alert on it already."
+    assert said and float(said[1]) > 0.41 and said[2] == "would alert on it already."
     [far] = json.loads(run("search", "sentiment analysis", "--limit", "1", "--json").output)
     result = run("feedback", str(added["id"]), far["id"], "not-relevant")
     said = re.search(r"it scores this paper ([\d.]+), so it (.*)\n$", result.output)
-    assert said and float(said[1]) < 0.42 and said[2] == "would not alert on it anyway."
+    assert said and float(said[1]) < 0.41 and said[2] == "would not alert on it anyway."
 
 
 def test_feedback_says_a_threshold_set_by_hand_stays(run):

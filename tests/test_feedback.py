@@ -239,7 +239,7 @@ def test_a_judgment_answer_gives_the_papers_score_from_before_the_judgment(servi
 
     assert learned.threshold_shift == 0
     assert said == (
-        f"Its threshold stays at 0.42: it scores this paper {before[far_above]:.2f}, "
+        f"Its threshold stays at 0.41: it scores this paper {before[far_above]:.2f}, "
         "so it would alert on it already."
     )
     assert f"{scores(services, sub.id)[far_above]:.2f}" != f"{before[far_above]:.2f}"

@@ -576,7 +576,7 @@ def test_subscribe_refuses_a_request_for_papers_on_a_topic_already_subscribed(db
         ),
         (
             "[matching]\nbroad_threshold = 0.6",
-            "With the settings of {file}, 'matching.default_threshold' (0.42) is below "
+            "With the settings of {file}, 'matching.default_threshold' (0.41) is below "
             "'matching.broad_threshold' (0.6): keep strict_threshold >= default_threshold",
         ),
         (

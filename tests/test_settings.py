@@ -57,7 +57,7 @@ def test_wrong_type_says_what_to_write(tmp_path):
     "toml, says",
     [
         ("strict_threshold = 0.3", "{file}, 'matching.strict_threshold' (0.3) is below"),
-        ("broad_threshold = 0.5", "{file}, 'matching.default_threshold' (0.42) is below"),
+        ("broad_threshold = 0.5", "{file}, 'matching.default_threshold' (0.41) is below"),
     ],
 )
 def test_strictness_levels_out_of_order_are_refused(tmp_path, toml, says):
