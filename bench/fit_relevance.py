@@ -47,10 +47,11 @@ from scipy.optimize import minimize
 
 from bot import relevance
 from bot.match import base_profile, evidence_features, sentences_by_row
+from bot.settings import load_settings
 from bot.subscriptions import subscribe
 
 PENALTY = 0.01
-DEFAULT_THRESHOLD = 0.42
+DEFAULT_THRESHOLD = load_settings(env={}).matching.default_threshold
 RECALL = 0.6
 # F-beta with beta 0.7: the hindsight cutoff weighs precision a little over recall.
 BETA = 0.7
