@@ -477,7 +477,11 @@ def compound_hits(store: Store, compound: str) -> tuple[np.ndarray, np.ndarray]:
     that write it closed up or hyphenated (the index's closed-up term) or spaced, "in
     context learning" for "in-context"."""
     words = compound.split("-")
-    holding_all = papers_with_all([store.fulltext.term_hits(word)[0] for word in words])
+    # Only papers holding all its words can write it spaced; "in" is in almost every paper,
+    # and looking up its papers took longer than reading the texts.
+    papers = store.fulltext.paper_count()
+    rare = [word for word in words if 2 * store.fulltext.papers_with(word) < papers] or words
+    holding_all = papers_with_all([store.fulltext.term_hits(word)[0] for word in rare])
     return either(
         store.fulltext.term_hits("".join(words)), store.fulltext.written_apart(words, holding_all)
     )

@@ -134,6 +134,25 @@ def hyphenated(text: str) -> list[str]:
     return [word for word in joined if len(word) - word.count("-") <= MAX_WORD_CHARS]
 
 
+def writes(pattern: re.Pattern, text: str) -> bool:
+    """Whether `text`, case-folded, holds `pattern` as whole words. The pattern starts with
+    letters, not a word boundary, so that the regex engine looks for them first: with "\\b"
+    first, finding "in context" in 16,000 abstracts took 0.8 s instead of 0.08 s."""
+    folded = text.casefold()
+    for found in pattern.finditer(folded):
+        start, end = found.span()
+        if not (start and is_word_character(folded[start - 1])) and not (
+            end < len(folded) and is_word_character(folded[end])
+        ):
+            return True
+    return False
+
+
+def is_word_character(character: str) -> bool:
+    """What a regex's \\w matches."""
+    return character.isalnum() or character == "_"
+
+
 def term_counts(
     fields: list[str | None], stemmer: Stemmer.Stemmer
 ) -> tuple[dict[str, list[int]], int]:
@@ -343,13 +362,13 @@ class FullText:
         """Among the papers `rowids`, those whose title or abstract writes `words` in a row
         apart, by spaces or hyphens ("in context", "in-context"), as term_hits() gives them:
         the index holds no word positions, so their texts are read."""
-        apart = re.compile(r"\b" + r"[\s\-]+".join(map(re.escape, words)) + r"\b", re.IGNORECASE)
+        apart = re.compile(r"[\s\-]+".join(map(re.escape, words)))
         found = [
-            (rowid, bool(apart.search(title)))
+            (rowid, writes(apart, title))
             for rowid, title, abstract in self._tuples_in_chunks(
                 SELECT_TEXTS_OF, "papers", [int(rowid) for rowid in rowids]
             )
-            if apart.search(f"{title} {abstract}")
+            if writes(apart, title) or writes(apart, abstract)
         ]
         return (
             np.array([rowid for rowid, _ in found], dtype=np.int64),

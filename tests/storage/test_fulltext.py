@@ -75,12 +75,12 @@ def test_a_compound_written_apart_is_found_by_reading_the_papers_given(store):
         [
             make_paper("2608.00001", title="In-context learning", abstract="Demonstrations."),
             make_paper("2608.00002", title="Prompts", abstract="In context learning emerges."),
-            make_paper("2608.00003", title="Long context", abstract="Memory in long context."),
+            make_paper("2608.00003", title="Long context", abstract="We begin context-free."),
             make_paper("2608.00004", title="Context", abstract="Learning in context windows."),
         ]
     )
     rowids, in_title = store.fulltext.written_apart(["in", "context"], [1, 2, 3])
-    # Paper 3 writes "in long context"; paper 4 writes it, but is not among those given.
+    # Paper 3 writes "begin context"; paper 4 writes it, but is not among those given.
     assert rowids.tolist() == [1, 2] and in_title.tolist() == [True, False]
     rowids, _ = store.fulltext.written_apart(["in", "context", "learning"], [1, 2, 3, 4])
     assert rowids.tolist() == [1, 2]
