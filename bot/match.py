@@ -451,8 +451,7 @@ def reasons_for(
     reasons = ["topic"]
     if closest_seed:
         reasons.append("like: " + closest_seed)
-    keywords = list(dict.fromkeys(keywords))
-    keywords = [k for k in keywords if not any(holds_keyword(other, k) for other in keywords)]
+    keywords = cited_once(keywords)
     if keywords:
         reasons.append("keywords: " + ", ".join(keywords[:MAX_KEYWORD_REASONS]))
     elif not closest_seed:
@@ -465,11 +464,21 @@ def reasons_for(
     return reasons
 
 
+def cited_once(keywords: list[str]) -> list[str]:
+    """`keywords` without repeats, whatever their case, nor those another one holds
+    (holds_keyword), in their order."""
+    distinct: dict[str, str] = {}
+    for keyword in keywords:
+        distinct.setdefault(keyword.casefold(), keyword)
+    kept = list(distinct.values())
+    return [k for k in kept if not any(holds_keyword(other, k) for other in kept)]
+
+
 def holds_keyword(longer: str, keyword: str) -> bool:
     """Whether `longer` is another keyword holding `keyword` as whole words: "vision" and
     "vision-language" are cited once, in "vision-language models"."""
     found = re.search(rf"(?<![^\W_]){re.escape(keyword)}(?![^\W_])", longer, re.IGNORECASE)
-    return longer != keyword and found is not None
+    return longer.casefold() != keyword.casefold() and found is not None
 
 
 def as_written(topic: str, words: list[str]) -> str:

@@ -86,6 +86,12 @@ def test_a_compound_written_apart_is_found_by_reading_the_papers_given(store):
     assert rowids.tolist() == [1, 2]
 
 
+def test_a_compound_is_found_after_a_match_inside_a_longer_word(store):
+    store.papers.upsert([make_paper(title="Mapping", abstract="Someone to one to one maps.")])
+    rowids, _ = store.fulltext.written_apart(["one", "to", "one"], [1])
+    assert rowids.tolist() == [1]
+
+
 def test_an_abstract_of_one_endless_word_is_indexed(store):
     # Read as a hyphenated compound from each of its letters, it took minutes to index, and
     # PostgreSQL refused its word as a term, failing the batch.
