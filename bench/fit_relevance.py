@@ -18,7 +18,7 @@ threshold), on the day itself and on the held-out second to sixth days (bench/se
 bench/third_day, bench/fourth_day, bench/fifth_day, bench/sixth_day).
 
 Two more tables say where the alerts' errors come from. Leave one day out: weights fitted on
-four of the days, each day left out in turn, and on all five, scored on each day, so whether
+all the days but one, each day left out in turn, and on all of them, scored on each day, so whether
 more judged days would make a better model shows on the day each fit did not see. In
 hindsight: each topic cut at the score that serves it best (F0.7, precision weighed over
 recall, as ../shared/eval/FINDINGS.md chooses), with the shipped weights: what a perfect

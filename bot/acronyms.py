@@ -145,8 +145,9 @@ def forms_in(
 ) -> dict[str, list[str]]:
     """How stored papers may write words of `text` otherwise, given defined() and
     shortened() of it or of many topics: an acronym it is typed with as its long form
-    (of_topic), and a word of a long form it spells out as that form's acronym
-    (short_forms)."""
+    (of_topic), a word of a long form it spells out as that form's acronym (short_forms), and
+    a hyphenated compound within such a form as its acronym too (compound_forms; only
+    matching reads a topic's compounds as words, search.query_facets)."""
     return {
         **short_forms(shortened_forms, text),
         **compound_forms(shortened_forms, text),
