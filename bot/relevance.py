@@ -447,9 +447,13 @@ def with_shared_words(parts: list[list[str]]) -> list[list[str]]:
 
 def with_words_before(before: list[str], part: list[str]) -> list[str]:
     """`part` after the words of the part `before` it that English lets it share, all but
-    that part's last word (its head): "generation" after "image understanding" is image
-    generation."""
-    return list(dict.fromkeys(before[:-1] + part))
+    that part's last word (its head) and the compounds holding it: "generation" after "image
+    understanding" is image generation, "reasoning" after "in-context learning" in-context
+    reasoning (query_facets puts a part's compounds after its words)."""
+    words = [word for word in before if "-" not in word]
+    head = words[-1] if words else None
+    shared = [word for word in before if word != head and head not in word.split("-")]
+    return list(dict.fromkeys(shared + part))
 
 
 def either(

@@ -585,6 +585,7 @@ def test_specific_parts():
 
 def test_with_shared_words():
     from bot.relevance import with_shared_words
+    from bot.search import query_facets
 
     assert with_shared_words([["sign", "language", "recognition"], ["translation"]]) == [
         ["sign", "language", "recognition"],
@@ -598,6 +599,9 @@ def test_with_shared_words():
     first = [["lora"], ["parameter", "efficient", "tuning"]]
     assert with_shared_words(first) == first
     assert with_shared_words([["segmentation"], ["detection"]]) == [["segmentation"], ["detection"]]
+    # A compound is no head: "in-context learning and reasoning" is about in-context reasoning.
+    in_context = query_facets("in-context learning and reasoning", compounds=True)
+    assert with_shared_words(in_context)[1] == ["context", "in-context", "reasoning"]
 
 
 def cited_keywords(match) -> list[str]:
