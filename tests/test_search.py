@@ -43,6 +43,11 @@ def test_as_matching_reads_them_a_topic_s_parts_hold_their_hyphenated_compounds(
         ["vision", "language", "models", "vision-language"],
     ]
     assert query_facets(topic) == [["context", "learning"], ["vision", "language", "models"]]
+    # The "and" inside a compound joins no parts.
+    assert query_facets("vision-and-language navigation and pick-and-place") == [
+        ["vision", "language", "navigation"],
+        ["pick", "place"],
+    ]
 
 
 @pytest.mark.parametrize(
