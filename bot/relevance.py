@@ -476,24 +476,24 @@ def form_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, n
     return anywhere, np.isin(anywhere, in_title)
 
 
-def compound_hits(store: Store, compound: str) -> tuple[np.ndarray, np.ndarray]:
-    """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated): the papers
-    that write it closed up or hyphenated (the index's closed-up term) or spaced, "in
-    context learning" for "in-context"."""
+def compound_hits(store: Store, compound: str, papers: int) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated), of `papers`
+    stored: the papers that write it closed up or hyphenated (the index's closed-up term) or
+    spaced, "in context learning" for "in-context"."""
     words = compound.split("-")
-    # Only papers holding all its words can write it spaced; "in" is in almost every paper,
-    # and looking up its papers took longer than reading the texts.
-    papers = store.fulltext.paper_count()
-    rare = [word for word in words if 2 * store.fulltext.papers_with(word) < papers] or words
-    holding_all = papers_with_all([store.fulltext.term_hits(word)[0] for word in rare])
+    # Only the papers holding all its words (form_hits: "in", in almost every paper, aside, as
+    # looking up its papers took longer than reading the texts) can write it spaced.
+    holding_all, _ = form_hits(store, words, papers)
     return either(
         store.fulltext.term_hits("".join(words)), store.fulltext.written_apart(words, holding_all)
     )
 
 
-def word_hits(store: Store, word: str) -> tuple[np.ndarray, np.ndarray]:
+def word_hits(store: Store, word: str, papers: int) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for a topic's word or hyphenated compound (compound_hits)."""
-    return compound_hits(store, word) if "-" in word else store.fulltext.term_hits(word)
+    if "-" in word:
+        return compound_hits(store, word, papers)
+    return store.fulltext.term_hits(word)
 
 
 def closeness_factors(
@@ -642,10 +642,10 @@ class Coverage:
         # A hyphenated compound (query_facets) is a word of its own, its own term.
         for compound in (w for w in looked_up if "-" in w):
             terms[compound] = compound
-            hits[compound] = compound_hits(store, compound)
+            hits[compound] = compound_hits(store, compound, papers)
         for key, (word, form) in self.typed_as.items():
             terms[key] = key
-            hits[key] = either(word_hits(store, word), form_hits(store, form, papers))
+            hits[key] = either(word_hits(store, word, papers), form_hits(store, form, papers))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 
