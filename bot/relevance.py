@@ -450,9 +450,9 @@ def with_words_before(before: list[str], part: list[str]) -> list[str]:
     that part's last word (its head) and the compounds holding it: "generation" after "image
     understanding" is image generation, "reasoning" after "in-context learning" in-context
     reasoning (query_facets puts a part's compounds after its words)."""
-    words = [word for word in before if "-" not in word]
+    words = [word for word in before if not fulltext.compound_words(word)]
     head = words[-1] if words else None
-    shared = [word for word in before if word != head and head not in word.split("-")]
+    shared = [word for word in before if word != head and head not in fulltext.compound_words(word)]
     return list(dict.fromkeys(shared + part))
 
 
@@ -480,7 +480,7 @@ def compound_hits(store: Store, compound: str, papers: int) -> tuple[np.ndarray,
     """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated), of `papers`
     stored: the papers that write it closed up or hyphenated (the index's closed-up term) or
     spaced, "in context learning" for "in-context"."""
-    words = compound.split("-")
+    words = fulltext.compound_words(compound)
     # Only the papers holding all its words (form_hits: "in", in almost every paper, aside, as
     # looking up its papers took longer than reading the texts) can write it spaced.
     holding_all, _ = form_hits(store, words, papers)
@@ -491,7 +491,7 @@ def compound_hits(store: Store, compound: str, papers: int) -> tuple[np.ndarray,
 
 def word_hits(store: Store, word: str, papers: int) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for a topic's word or hyphenated compound (compound_hits)."""
-    if "-" in word:
+    if fulltext.compound_words(word):
         return compound_hits(store, word, papers)
     return store.fulltext.term_hits(word)
 
@@ -632,7 +632,7 @@ class Coverage:
         words_of = [list(dict.fromkeys(w for part in facets for w in part)) for facets in facets_of]
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
         looked_up = [w for w in words if w not in self.typed_as]
-        plain = [w for w in looked_up if "-" not in w]
+        plain = [w for w in looked_up if not fulltext.compound_words(w)]
         terms = dict(zip(plain, store.fulltext.terms_of(plain), strict=True))
         first_word: dict[str, str] = {}
         for word, term in terms.items():
@@ -640,7 +640,7 @@ class Coverage:
         hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
         papers = store.fulltext.paper_count()
         # A hyphenated compound (query_facets) is a word of its own, its own term.
-        for compound in (w for w in looked_up if "-" in w):
+        for compound in (w for w in looked_up if fulltext.compound_words(w)):
             terms[compound] = compound
             hits[compound] = compound_hits(store, compound, papers)
         for key, (word, form) in self.typed_as.items():
@@ -827,7 +827,7 @@ class Coverage:
             for part in self.parts_of[topic]:
                 # A compound's words are in its part on their own too (query_facets).
                 typed = [self.typed_as.get(word, (word,))[0] for word in part]
-                typed = [word for word in typed if "-" not in word]
+                typed = [word for word in typed if not fulltext.compound_words(word)]
                 if len(typed) > 1 and not self._common(part):
                     self._phrases[topic].append((typed, set(pairwise(fulltext.terms_of(typed)))))
         return [typed for typed, phrase in self._phrases[topic] if phrase <= pairs]

@@ -134,6 +134,12 @@ def hyphenated(text: str) -> list[str]:
     return [word for word in joined if len(word) - word.count("-") <= MAX_WORD_CHARS]
 
 
+def compound_words(word: str) -> list[str]:
+    """The words() of a hyphenated() compound, or [] for a word that is none: "in-context"
+    is "in" and "context"."""
+    return word.split("-") if "-" in word else []
+
+
 def writes(pattern: re.Pattern, text: str) -> bool:
     """Whether `text`, case-folded, holds `pattern` as whole words. The pattern starts with
     letters, not a word boundary, so that the regex engine looks for them first: with "\\b"

@@ -66,6 +66,16 @@ def test_a_hyphenated_compound_is_found_closed_up_too(store):
     }
 
 
+def test_a_hyphenated_compound_is_told_apart_from_a_word_by_its_words():
+    [compound] = fulltext.hyphenated("In-Context learning")
+    assert fulltext.compound_words(compound) == ["in", "context"]
+    assert [fulltext.compound_words(w) for w in fulltext.words("In-Context learning")] == [
+        [],
+        [],
+        [],
+    ]
+
+
 def test_a_compound_written_apart_is_found_by_reading_the_papers_given(store):
     assert fulltext.hyphenated("In-Context learning with vision\u2010language models") == [
         "in-context",
