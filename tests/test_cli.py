@@ -370,7 +370,7 @@ def test_copy_to_postgresql_prints_the_rows_of_each_table_and_hides_the_password
     assert ["papers", "12", "rows"] in [line.split() for line in lines]
     masked = url.replace("sekret", "***")
     assert lines[-1] == (
-        f"Copied 12 papers, 3 subscriptions and 1,817 other rows into {masked}. "
+        f"Copied 12 papers, 3 subscriptions and 1,819 other rows into {masked}. "
         f"Set PAPERBOT_DB={masked} (with the password in place of ***) to use it."
     )
     assert "sekret" not in copied.output

@@ -40,6 +40,35 @@ def test_words_with_the_same_term_find_the_same_papers(store):
         assert values.tolist() == scores[0][1].tolist()
 
 
+def test_a_word_of_the_ize_family_is_not_the_word_it_is_made_from(store):
+    store.papers.upsert(
+        [
+            make_paper("2608.00001", title="A tokenizer for code", abstract="Tokenization."),
+            make_paper("2608.00002", title="Fewer tokens", abstract="In general, shorter."),
+            make_paper("2608.00003", title="Domain generalisation", abstract="It generalizes."),
+        ]
+    )
+    words = ["tokenizers", "tokenization", "tokens", "generalization", "general", "precise"]
+    assert store.fulltext.terms_of(words) == [
+        "tokeniz",
+        "tokeniz",
+        "token",
+        "generaliz",
+        "gener",
+        "precis",
+    ]
+    found = {
+        word: sorted(pid for pid, _ in store.fulltext.search([word], 5))
+        for word in ("tokenizers", "token", "generalization", "general")
+    }
+    assert found == {
+        "tokenizers": ["2608.00001"],
+        "token": ["2608.00002"],
+        "generalization": ["2608.00003"],
+        "general": ["2608.00002"],
+    }
+
+
 def test_a_hyphenated_compound_is_found_closed_up_too(store):
     store.papers.upsert(
         [
@@ -161,6 +190,18 @@ def test_a_database_indexed_with_web_addresses_is_indexed_again_when_opened(tmp_
     )
     assert store.fulltext.papers_with("code") == 0
     assert store.fulltext.papers_with("context") == 1
+    store.close()
+
+
+def test_a_database_indexed_before_the_ize_family_is_indexed_again_when_opened(tmp_path):
+    store = indexed_before(
+        tmp_path,
+        make_paper(title="Tokenization"),
+        "update paper_terms set term = 'token' where term = 'tokeniz'",
+        "index_ize_family",
+    )
+    assert store.fulltext.papers_with("token") == 0
+    assert store.fulltext.papers_with("tokenizer") == 1
     store.close()
 
 
