@@ -7,6 +7,11 @@ from bot.storage import Store, fulltext
 from tests.storage.conftest import make_paper
 
 
+def found_by_each(store, words: tuple[str, ...]) -> dict[str, list[str]]:
+    """The ids of the papers a search for each of `words` alone finds, by word."""
+    return {word: sorted(pid for pid, _ in store.fulltext.search([word], 5)) for word in words}
+
+
 def test_finds_by_title_abstract_and_author(store):
     store.papers.upsert([make_paper(title="Sparse attention", abstract="Long context.")])
     for word in ("sparse", "context", "turing"):
@@ -57,11 +62,7 @@ def test_a_word_of_the_ize_family_is_not_the_word_it_is_made_from(store):
         "gener",
         "precis",
     ]
-    found = {
-        word: sorted(pid for pid, _ in store.fulltext.search([word], 5))
-        for word in ("tokenizers", "token", "generalization", "general")
-    }
-    assert found == {
+    assert found_by_each(store, ("tokenizers", "token", "generalization", "general")) == {
         "tokenizers": ["2608.00001"],
         "token": ["2608.00002"],
         "generalization": ["2608.00003"],
@@ -83,11 +84,7 @@ def test_a_hyphenated_compound_is_found_closed_up_too(store):
         "multimodal",
         "finetuning",
     ]
-    found = {
-        word: sorted(pid for pid, _ in store.fulltext.search([word], 5))
-        for word in ("pretraining", "pre", "multimodal", "finetuned")
-    }
-    assert found == {
+    assert found_by_each(store, ("pretraining", "pre", "multimodal", "finetuned")) == {
         "pretraining": ["2608.00001", "2608.00002"],
         "pre": ["2608.00001"],
         "multimodal": ["2608.00001"],
