@@ -221,8 +221,9 @@ def halves(services: Services, topics: list[dict], first: list, second: list):
 
     The previews are judged before `second` is stored: judged after it, as an earlier version
     of this function did, they set thresholds from scores on the whole day, which the product
-    does not have then (dev_day's canonical split gave 0.834 / 0.608 that way, 0.828 / 0.583
-    this way and through the command line, bench/previews_cli.py)."""
+    does not have then (before the -ize family was indexed apart, dev_day's canonical split gave
+    0.834 / 0.608 that way, 0.828 / 0.583 this way and through the command line,
+    bench/previews_cli.py)."""
     second_ids = {p.id for p in second}
     store(services, first)
     judged = subscribe_all(services, topics)

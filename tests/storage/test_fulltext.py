@@ -62,6 +62,8 @@ def test_a_word_of_the_ize_family_is_not_the_word_it_is_made_from(store):
         "gener",
         "precis",
     ]
+    british = ["tokenisation", "tokenised", "tokeniser", "advertisers", "advertise"]
+    assert store.fulltext.terms_of(british) == ["tokenis"] * 3 + ["advertis"] * 2
     assert found_by_each(store, ("tokenizers", "token", "generalization", "general")) == {
         "tokenizers": ["2608.00001"],
         "token": ["2608.00002"],
