@@ -128,14 +128,15 @@ def stem(words: list[str], stemmer: Stemmer.Stemmer) -> list[str]:
     """Each word's term: a word of the -ize family (IZE_FAMILY) its stem and "iz", any other
     word as the stemmer gives it. A stemmer is not safe to share between threads: the
     caller's own."""
-    ized = [IZE_FAMILY.fullmatch(word) for word in words]
-    stemmed = [
-        w for w, found in zip(words, ized, strict=True) if not found and len(w) > UNSTEMMED_LENGTH
-    ]
-    stems = iter(stemmer.stemWords(stemmed))
+    # "iz" is looked for first: few words hold it, and the test costs far less than the regex
+    # (the terms of 146,000 words took 58 ms so, 76 ms with the regex on every word, 41 ms
+    # before the -ize family).
+    ized = {w: found[1] + "iz" for w in words if "iz" in w and (found := IZE_FAMILY.fullmatch(w))}
+    stems = iter(
+        stemmer.stemWords([w for w in words if w not in ized and len(w) > UNSTEMMED_LENGTH])
+    )
     return [
-        found.group(1) + "iz" if found else w if len(w) <= UNSTEMMED_LENGTH else next(stems)
-        for w, found in zip(words, ized, strict=True)
+        ized[w] if w in ized else w if len(w) <= UNSTEMMED_LENGTH else next(stems) for w in words
     ]
 
 
