@@ -243,3 +243,31 @@ def test_a_judgment_answer_gives_the_papers_score_from_before_the_judgment(servi
         "so it would alert on it already."
     )
     assert f"{scores(services, sub.id)[far_above]:.2f}" != f"{before[far_above]:.2f}"
+
+
+def test_after_the_previews_votes_only_make_a_subscription_stricter(services, corpus):
+    """Past the five judged previews, a relevant vote on an alert leaves the threshold and the
+    profile where they were (it was right to be sent), and a not relevant one may raise the
+    threshold but leaves the profile too."""
+    sub = subscribe(services.store, services.embedder, topic="video generation", owner="U1")
+    for k, shown in enumerate(preview(services.store, sub, stored_scores(services.matcher, sub))):
+        calibrated = judge(services, sub, shown.paper.id, 1 if k % 2 else -1)
+    before = scores(services, sub.id)
+    sent = sorted(
+        over_threshold(services, calibrated) - set(services.store.subscriptions.feedback(sub.id)),
+        key=lambda p: -before[p],
+    )
+    assert len(sent) >= 3
+    liked = judge(services, sub, sent[-1], 1)
+    assert liked.threshold_shift == calibrated.threshold_shift
+    assert (liked.profile == calibrated.profile).all()
+    disliked = judge(services, sub, sent[-2], -1)
+    assert disliked.threshold_shift >= calibrated.threshold_shift
+    assert (disliked.profile == calibrated.profile).all()
+    far_below = min(before, key=before.get)
+    _, said = judge_and_answer(services.matcher, "U1", disliked, far_below, relevant=True)
+    threshold = threshold_for(disliked, services.matcher.config)
+    assert said == (
+        f"Its threshold stays at {threshold:.2f}: after its first 5 judgments, a relevant one "
+        "does not lower it."
+    )
