@@ -1,7 +1,7 @@
 """Learning from the relevant / not relevant buttons.
 
-Every judgment re-learns its subscription from all of its judgments (changing a vote is
-the same as casting it), and moves the threshold only the way the vote points:
+Every judgment re-learns its subscription from its judgments (changing a vote is the same
+as casting it), and moves the threshold only the way the vote points:
 
 - Rocchio: the profile vector becomes topic (and seed papers) + 1.0 x the mean of the
   relevant papers - 0.25 x the mean of the not relevant ones, normalised, over the first
@@ -14,15 +14,16 @@ the same as casting it), and moves the threshold only the way the vote points:
   is scored): for "GUI agents", agent papers judged not relevant make "agents" count less.
 - Threshold: the judged papers are re-scored with what was learned, and the threshold
   moves by the shift that best explains the verdicts (threshold_shift): not relevant
-  votes on papers above it raise it, relevant votes on papers below it lower it (never
-  below the "broad" level). The five papers a new subscription shows
-  (subscriptions.preview) are chosen near the threshold, where a verdict says most about
-  where it belongs, so a relevant vote on one just above it counts too. Later judgments
-  are mostly of alerts, which got through as they should: a relevant vote on an alert
-  says little about letting more through, so the band above the threshold where such
-  votes count narrows as judgments accumulate. The shift has a prior around 0, so one
-  vote moves it part of the way. A relevant vote never raises the threshold, nor a not
-  relevant one lowers it: the profile a vote moves re-scores the earlier judgments, and
+  votes on papers above it raise it, relevant votes among the first PREVIEW_SIZE on papers
+  below it lower it (never below the "broad" level). The five papers a new subscription
+  shows (subscriptions.preview) are chosen near the threshold, where a verdict says most
+  about where it belongs, so a relevant vote on one just above it counts too. Later
+  judgments are mostly of alerts, which got through as they should: a relevant vote on an
+  alert says little about letting more through, so the band above the threshold where such
+  votes count (holding back how far not relevant ones raise it) narrows as judgments
+  accumulate. The shift has a prior around 0, so one vote moves it part of the way. A
+  relevant vote never raises the threshold, nor a not relevant one lowers it: the profile
+  a vote moves re-scores the earlier judgments, and
   after a not relevant vote, a relevant one on a paper like it made the subscription
   stricter (on dev_day's feedback stream, precision / recall after nine judgments were
   0.82 / 0.55 and 0.75 / 0.60 on bench/second_day without this rule, 0.82 / 0.56 and
@@ -133,8 +134,9 @@ def judge(
 
 
 def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription | None:
-    """Recompute a subscription's profile and threshold shift from all its judgments, after
-    a `vote` (+1 relevant, -1 not), which never moves the threshold against itself.
+    """Recompute a subscription's profile (from its first PREVIEW_SIZE judgments) and
+    threshold shift (from all of them), after a `vote` (+1 relevant, -1 not), which never
+    moves the threshold against itself.
 
     There is no model per subscription: on dev_day's feedback stream (bench/dev_day.py), a
     logistic model fitted once a subscription had 5 relevant and 3 not relevant judgments
@@ -158,14 +160,15 @@ def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription |
         return None
     corpus = matcher.corpus()
     judged = store.subscriptions.feedback(subscription_id)
-    index = corpus.index
-    # The profile is learned from the first judgments alone, the calibrating ones.
-    first = dict(list(judged.items())[:PREVIEW_SIZE])
-    positive = [index[p] for p, v in first.items() if v > 0 and p in index]
-    negative = [index[p] for p, v in first.items() if v < 0 and p in index]
-    if not positive and not negative:
+    if not judged:
         store.subscriptions.set_learning(subscription_id, None)
         return store.subscriptions.get(subscription_id)
+    index = corpus.index
+    # The profile is learned from the calibrating judgments alone, the first ones cast.
+    order = store.subscriptions.judged_in_order(subscription_id)
+    first = [p for p in order[:PREVIEW_SIZE] if p in judged and p in index]
+    positive = [index[p] for p in first if judged[p] > 0]
+    negative = [index[p] for p in first if judged[p] < 0]
     profile = base_profile(subscription, corpus)
     if positive:
         profile = profile + ROCCHIO_POSITIVE * corpus.matrix[positive].mean(axis=0)
@@ -174,12 +177,12 @@ def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription |
     profile = unit(profile).astype(np.float32)
     shift = threshold_shift(matcher, replace(subscription, profile=profile), judged)
     # A relevant vote never makes the subscription stricter, nor a not relevant one looser,
-    # though the profile it moves re-scores the earlier judgments.
+    # though the profile the first votes move re-scores the earlier judgments.
     before = subscription.threshold_shift or 0.0
     if vote < 0:
         shift = max(shift, before)
     else:
-        shift = min(shift, before) if len(judged) <= PREVIEW_SIZE else before
+        shift = min(shift, before) if len(order) <= PREVIEW_SIZE else before
     store.subscriptions.set_learning(subscription_id, profile, shift)
     return store.subscriptions.get(subscription_id)
 

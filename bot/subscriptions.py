@@ -608,7 +608,7 @@ def threshold_after_judgment(
             f"Its threshold stays at {line}: what it learned from your judgment moves this paper "
             f"from {score} to {learned}, so it {would}."
         )
-    if relevant and len(matcher.store.subscriptions.feedback(after.id)) > PREVIEW_SIZE:
+    if relevant and len(matcher.store.subscriptions.judged_in_order(after.id)) > PREVIEW_SIZE:
         # bot/feedback.py: past the calibrating judgments, votes only make it stricter.
         return (
             f"Its threshold stays at {threshold:.2f}: after its first {PREVIEW_SIZE} "

@@ -1,5 +1,7 @@
 """Learning from relevant / not relevant, on the real model and a real database."""
 
+from dataclasses import replace
+
 import pytest
 
 from bot.feedback import JUDGED_REASON, calibration_margin, record_feedback, threshold_shift
@@ -156,9 +158,14 @@ def test_relevant_votes_below_the_threshold_lower_it_but_never_below_broad(servi
     assert updated.threshold_shift < 0
     assert threshold_for(updated, config) < config.thresholds["normal"]
     assert over_threshold(services, updated) & set(missed[:3])
-    for paper_id in missed[3:30]:
-        updated = judge(services, sub, paper_id, 1)
-    assert threshold_for(updated, config) >= config.thresholds["broad"] - 1e-6
+    # Past the first five judgments relevant votes no longer lower it, so the floor is the fit's.
+    many = replace(
+        updated,
+        threshold_shift=threshold_shift(
+            services.matcher, updated, {paper_id: 1 for paper_id in missed[:30]}
+        ),
+    )
+    assert threshold_for(many, config) >= config.thresholds["broad"] - 1e-6
 
 
 def test_one_not_relevant_vote_moves_the_threshold_only_part_way(services, corpus):
@@ -258,11 +265,12 @@ def test_after_the_previews_votes_only_make_a_subscription_stricter(services, co
         key=lambda p: -before[p],
     )
     assert len(sent) >= 3
+    config = services.matcher.config
     liked = judge(services, sub, sent[-1], 1)
-    assert liked.threshold_shift == calibrated.threshold_shift
+    assert threshold_for(liked, config) == threshold_for(calibrated, config)
     assert (liked.profile == calibrated.profile).all()
     disliked = judge(services, sub, sent[-2], -1)
-    assert disliked.threshold_shift >= calibrated.threshold_shift
+    assert threshold_for(disliked, config) > threshold_for(calibrated, config)
     assert (disliked.profile == calibrated.profile).all()
     far_below = min(before, key=before.get)
     _, said = judge_and_answer(services.matcher, "U1", disliked, far_below, relevant=True)
@@ -271,3 +279,23 @@ def test_after_the_previews_votes_only_make_a_subscription_stricter(services, co
         f"Its threshold stays at {threshold:.2f}: after its first 5 judgments, a relevant one "
         "does not lower it."
     )
+
+
+def test_votes_that_cancel_out_still_count_among_the_first_five(services, corpus):
+    """Two members of a channel who judge a preview both ways leave it with no verdict, but it
+    was still one of the first five judgments: the sixth paper judged does not teach the
+    profile, and a relevant vote on it does not lower the threshold."""
+    sub = subscribe(services.store, services.embedder, topic="video generation", owner="U1")
+    shown = [p.paper.id for p in preview(services.store, sub, stored_scores(services.matcher, sub))]
+    for paper_id in shown:
+        calibrated = judge(services, sub, paper_id, -1)
+    calibrated = judge(services, sub, shown[0], 1, user="U2")
+    assert shown[0] not in services.store.subscriptions.feedback(sub.id)
+    before = scores(services, sub.id)
+    below = max(
+        (p for p in before if p not in shown),
+        key=lambda p: (before[p] < threshold_for(calibrated, services.matcher.config), before[p]),
+    )
+    later = judge(services, sub, below, 1)
+    assert later.threshold_shift == calibrated.threshold_shift
+    assert (later.profile == calibrated.profile).all()

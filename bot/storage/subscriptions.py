@@ -227,6 +227,16 @@ class Subscriptions:
         )
         return {paper_id: (1 if total > 0 else -1) for paper_id, total in rows if total}
 
+    def judged_in_order(self, subscription_id: int) -> list[str]:
+        """Every paper ever judged for a subscription, in the order first judged: those whose
+        votes cancel out (feedback() leaves them out) included."""
+        rows = self._db.tuples(
+            "select paper_id from feedback where subscription_id = :id "
+            "group by paper_id order by min(rowid)",
+            id=subscription_id,
+        )
+        return [paper_id for (paper_id,) in rows]
+
 
 def subscription_from_row(row: dict) -> Subscription:
     return Subscription(
