@@ -220,22 +220,25 @@ class Subscriptions:
 
     def feedback(self, subscription_id: int) -> dict[str, int]:
         """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
-        rows = self._db.tuples(
-            "select paper_id, sum(value) from feedback where subscription_id = :id "
-            "group by paper_id order by min(rowid)",
-            id=subscription_id,
-        )
-        return {paper_id: (1 if total > 0 else -1) for paper_id, total in rows if total}
+        return {
+            paper_id: (1 if total > 0 else -1)
+            for paper_id, total in self._summed_votes(subscription_id)
+            if total
+        }
 
     def judged_in_order(self, subscription_id: int) -> list[str]:
         """Every paper ever judged for a subscription, in the order first judged: those whose
         votes cancel out (feedback() leaves them out) included."""
-        rows = self._db.tuples(
-            "select paper_id from feedback where subscription_id = :id "
+        return [paper_id for paper_id, _ in self._summed_votes(subscription_id)]
+
+    def _summed_votes(self, subscription_id: int) -> list[tuple[str, int]]:
+        """(paper id, sum of its votes) for each paper judged for a subscription, in the order
+        first judged."""
+        return self._db.tuples(
+            "select paper_id, sum(value) from feedback where subscription_id = :id "
             "group by paper_id order by min(rowid)",
             id=subscription_id,
         )
-        return [paper_id for (paper_id,) in rows]
 
 
 def subscription_from_row(row: dict) -> Subscription:
