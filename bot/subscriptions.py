@@ -576,7 +576,9 @@ def threshold_after_judgment(
     hand or for papers like one paper (like()). When the threshold stays, it says why the
     paper lands where the verdict puts it: its score before the judgment (`was`,
     stored_score() taken before the judgment was stored) was on that side already, or what
-    the judgment taught (bot/feedback.py) moved it there."""
+    the judgment taught (bot/feedback.py) moved it there, or why it does not: the votes of a
+    channel's members on it cancel out, or a relevant vote cannot lower the threshold (past
+    the first PREVIEW_SIZE judgments, or at the "broad" level)."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -600,6 +602,11 @@ def threshold_after_judgment(
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         line, score = apart(threshold, was)
         return f"Its threshold stays at {line}: it scores this paper {score}, so it {would}."
+    if votes_cancel_out(matcher.store, after.id, paper_id):
+        return (
+            f"Its threshold stays at {threshold:.2f}: the votes on this paper cancel out, "
+            "so it counts neither way."
+        )
     now = stored_score(matcher, after, paper_id)
     if now is not None and (now >= threshold) == relevant:
         would = "would now alert on it" if relevant else "would no longer alert on it"
@@ -614,7 +621,21 @@ def threshold_after_judgment(
             f"Its threshold stays at {threshold:.2f}: after its first {PREVIEW_SIZE} "
             "judgments, a relevant one does not lower it."
         )
+    if relevant and f"{threshold:.2f}" == f"{matcher.config.thresholds['broad']:.2f}":
+        return (
+            f"Its threshold stays at {threshold:.2f}: judgments never lower it below the "
+            '"broad" level.'
+        )
     return stays
+
+
+def votes_cancel_out(store: Store, subscription_id: int, paper_id: str) -> bool:
+    """Whether the paper was judged for the subscription, but its votes (from a channel's
+    members) add up to no verdict."""
+    judged = store.subscriptions
+    return paper_id in judged.judged_in_order(subscription_id) and paper_id not in judged.feedback(
+        subscription_id
+    )
 
 
 def apart(threshold: float, *scores: float) -> list[str]:

@@ -299,3 +299,38 @@ def test_votes_that_cancel_out_still_count_among_the_first_five(services, corpus
     later = judge(services, sub, below, 1)
     assert later.threshold_shift == calibrated.threshold_shift
     assert (later.profile == calibrated.profile).all()
+
+
+def test_a_vote_that_cancels_another_members_says_it_counts_neither_way(services, corpus):
+    sub = subscribe(services.store, services.embedder, topic="video generation", owner="C1")
+    before = scores(services, sub.id)
+    below = min(before, key=before.get)
+    rejected = judge(services, sub, below, -1, user="U1")
+    _, said = judge_and_answer(services.matcher, "U2", rejected, below, relevant=True)
+    threshold = threshold_for(rejected, services.matcher.config)
+    assert said == (
+        f"Its threshold stays at {threshold:.2f}: the votes on this paper cancel out, so it "
+        "counts neither way."
+    )
+
+
+def test_a_relevant_vote_at_the_broad_level_says_it_cannot_go_lower(services, corpus):
+    """A relevant vote on a paper that stays below a "broad" subscription's threshold, even
+    after what the vote taught, says why the threshold does not come down to it."""
+    broad = services.matcher.config.thresholds["broad"]
+    topic = "video generation"
+    first = subscribe(services.store, services.embedder, topic=topic, owner="U0")
+    before = scores(services, first.id)
+    still_below = 0
+    for k, paper_id in enumerate(sorted(before, key=before.get)[:5], start=1):
+        sub = subscribe(
+            services.store, services.embedder, topic=topic, owner=f"U{k}", strictness="broad"
+        )
+        _, said = judge_and_answer(services.matcher, f"U{k}", sub, paper_id, relevant=True)
+        if scores(services, sub.id)[paper_id] < broad:
+            still_below += 1
+            assert said == (
+                f"Its threshold stays at {broad:.2f}: judgments never lower it below the "
+                '"broad" level.'
+            )
+    assert still_below
