@@ -26,6 +26,12 @@ def judge(services, sub, paper_id, value, user="U1"):
     return record_feedback(services.store, user, paper_id, sub.id, value, matcher=services.matcher)
 
 
+def stays(services, subscription, because):
+    """The answer to a judgment that left the subscription's threshold where it was."""
+    threshold = threshold_for(subscription, services.matcher.config)
+    return f"Its threshold stays at {threshold:.2f}: {because}"
+
+
 def test_not_relevant_lowers_the_paper_and_relevant_raises_it(services, corpus):
     sub = subscribe(services.store, services.embedder, topic="multimodal reasoning", owner="U1")
     before = scores(services, sub.id)
@@ -274,10 +280,8 @@ def test_after_the_previews_votes_only_make_a_subscription_stricter(services, co
     assert (disliked.profile == calibrated.profile).all()
     far_below = min(before, key=before.get)
     _, said = judge_and_answer(services.matcher, "U1", disliked, far_below, relevant=True)
-    threshold = threshold_for(disliked, services.matcher.config)
-    assert said == (
-        f"Its threshold stays at {threshold:.2f}: after its first 5 judgments, a relevant one "
-        "does not lower it."
+    assert said == stays(
+        services, disliked, "after its first 5 judgments, a relevant one does not lower it."
     )
 
 
@@ -307,10 +311,8 @@ def test_a_vote_that_cancels_another_members_says_it_counts_neither_way(services
     below = min(before, key=before.get)
     rejected = judge(services, sub, below, -1, user="U1")
     _, said = judge_and_answer(services.matcher, "U2", rejected, below, relevant=True)
-    threshold = threshold_for(rejected, services.matcher.config)
-    assert said == (
-        f"Its threshold stays at {threshold:.2f}: the votes on this paper cancel out, so it "
-        "counts neither way."
+    assert said == stays(
+        services, rejected, "the votes on this paper cancel out, so it counts neither way."
     )
 
 
@@ -329,8 +331,5 @@ def test_a_relevant_vote_at_the_broad_level_says_it_cannot_go_lower(services, co
         _, said = judge_and_answer(services.matcher, f"U{k}", sub, paper_id, relevant=True)
         if scores(services, sub.id)[paper_id] < broad:
             still_below += 1
-            assert said == (
-                f"Its threshold stays at {broad:.2f}: judgments never lower it below the "
-                '"broad" level.'
-            )
+            assert said == stays(services, sub, 'judgments never lower it below the "broad" level.')
     assert still_below
