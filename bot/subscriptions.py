@@ -604,8 +604,8 @@ def threshold_after_judgment(
         return f"Its threshold stays at {line}: it scores this paper {score}, so it {would}."
     if votes_cancel_out(matcher.store, after.id, paper_id):
         return (
-            f"Its threshold stays at {threshold:.2f}: the votes on this paper cancel out, "
-            "so it counts neither way."
+            f"Its threshold stays at {threshold:.2f}: this paper now has as many relevant votes "
+            "as not relevant ones, so the paper counts neither way."
         )
     now = stored_score(matcher, after, paper_id)
     if now is not None and (now >= threshold) == relevant:
@@ -621,17 +621,17 @@ def threshold_after_judgment(
             f"Its threshold stays at {threshold:.2f}: after its first {PREVIEW_SIZE} "
             "judgments, a relevant one does not lower it."
         )
-    if relevant and f"{threshold:.2f}" == f"{matcher.config.thresholds['broad']:.2f}":
+    if relevant and math.isclose(threshold, matcher.config.thresholds["broad"], abs_tol=1e-4):
         return (
             f"Its threshold stays at {threshold:.2f}: judgments never lower it below the "
-            '"broad" level.'
+            '"broad" level, though one set by hand can be lower.'
         )
     return stays
 
 
 def votes_cancel_out(store: Store, subscription_id: int, paper_id: str) -> bool:
-    """Whether the paper was judged for the subscription, but its votes (from a channel's
-    members) add up to no verdict."""
+    """Whether the paper was judged for the subscription, but its votes (a channel's members'
+    are added up) come to as many relevant as not relevant."""
     judged = store.subscriptions
     return paper_id in judged.judged_in_order(subscription_id) and paper_id not in judged.feedback(
         subscription_id

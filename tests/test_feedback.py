@@ -306,14 +306,18 @@ def test_votes_that_cancel_out_still_count_among_the_first_five(services, corpus
 
 
 def test_a_vote_that_cancels_another_members_says_it_counts_neither_way(services, corpus):
+    """Votes on a paper are added up: a relevant vote against a not relevant one, or the other
+    way round on a paper the subscription alerts on, leaves it with no verdict, and the answer
+    says so."""
     sub = subscribe(services.store, services.embedder, topic="video generation", owner="C1")
     before = scores(services, sub.id)
-    below = min(before, key=before.get)
-    rejected = judge(services, sub, below, -1, user="U1")
-    _, said = judge_and_answer(services.matcher, "U2", rejected, below, relevant=True)
-    assert said == stays(
-        services, rejected, "the votes on this paper cancel out, so it counts neither way."
-    )
+    ranked = sorted(before, key=before.get)
+    neither_way = "this paper now has as many relevant votes as not relevant ones, so the paper "
+    for paper_id, first, answer in ((ranked[0], -1, True), (ranked[-1], 1, False)):
+        judged = judge(services, sub, paper_id, first, user="U1")
+        after, said = judge_and_answer(services.matcher, "U2", judged, paper_id, relevant=answer)
+        assert paper_id not in services.store.subscriptions.feedback(sub.id)
+        assert said == stays(services, after, neither_way + "counts neither way.")
 
 
 def test_a_relevant_vote_at_the_broad_level_says_it_cannot_go_lower(services, corpus):
@@ -331,5 +335,10 @@ def test_a_relevant_vote_at_the_broad_level_says_it_cannot_go_lower(services, co
         _, said = judge_and_answer(services.matcher, f"U{k}", sub, paper_id, relevant=True)
         if scores(services, sub.id)[paper_id] < broad:
             still_below += 1
-            assert said == stays(services, sub, 'judgments never lower it below the "broad" level.')
-    assert still_below
+            assert said == stays(
+                services,
+                sub,
+                'judgments never lower it below the "broad" level, though one set by hand can '
+                "be lower.",
+            )
+    assert still_below, "every paper tried rose above the broad threshold after its vote"

@@ -204,6 +204,30 @@ def test_a_judgment_answer_says_the_paper_moved_across_when_learning_moved_it(st
     assert said.endswith(", so it would now alert on it.")
 
 
+def test_a_judgment_answer_names_the_broad_level_only_at_it(stored):
+    """A threshold that prints as the "broad" level's figure but is above it is not held there
+    by the broad level."""
+    from dataclasses import replace
+
+    from bot.match import logit
+
+    thresholds = stored.matcher.config.thresholds
+    sub = subs.subscribe(stored.store, stored.embedder, topic="speech recognition", owner="U1")
+    scored = subs.stored_scores(stored.matcher, sub)
+    lowest = scored.ids[int(scored.raw.argmin())]
+    was = scored.score_of(lowest)
+    answers = []
+    for threshold in (thresholds["broad"], thresholds["broad"] + 0.004):
+        at = replace(sub, threshold_shift=logit(threshold) - logit(thresholds["normal"]))
+        answers.append(subs.threshold_after_judgment(stored.matcher, at, at, lowest, True, was))
+    shown = f"{thresholds['broad']:.2f}"
+    assert answers == [
+        f'Its threshold stays at {shown}: judgments never lower it below the "broad" level, '
+        "though one set by hand can be lower.",
+        f"Its threshold stays at {shown}.",
+    ]
+
+
 def test_a_score_on_the_other_side_of_the_threshold_never_prints_as_the_threshold():
     assert subs.apart(0.44, 0.4362) == ["0.440", "0.436"]
     assert subs.apart(0.44, 0.4362, 0.4449) == ["0.440", "0.436", "0.445"]
