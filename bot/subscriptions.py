@@ -576,9 +576,9 @@ def threshold_after_judgment(
     hand or for papers like one paper (like()). When the threshold stays, it says why the
     paper lands where the verdict puts it: its score before the judgment (`was`,
     stored_score() taken before the judgment was stored) was on that side already, or what
-    the judgment taught (bot/feedback.py) moved it there, or why it does not: the votes of a
-    channel's members on it cancel out, or a relevant vote cannot lower the threshold (past
-    the first PREVIEW_SIZE judgments, or at the "broad" level)."""
+    the judgment taught (bot/feedback.py) moved it there, or why it does not: a channel's
+    members' votes on it now tie (votes_cancel_out), or a relevant vote cannot lower the
+    threshold (past the first PREVIEW_SIZE judgments, or at the "broad" level)."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -632,10 +632,9 @@ def threshold_after_judgment(
 def votes_cancel_out(store: Store, subscription_id: int, paper_id: str) -> bool:
     """Whether the paper was judged for the subscription, but its votes (a channel's members'
     are added up) come to as many relevant as not relevant."""
-    judged = store.subscriptions
-    return paper_id in judged.judged_in_order(subscription_id) and paper_id not in judged.feedback(
-        subscription_id
-    )
+    subscriptions = store.subscriptions
+    ever_judged = paper_id in subscriptions.judged_in_order(subscription_id)
+    return ever_judged and paper_id not in subscriptions.feedback(subscription_id)
 
 
 def apart(threshold: float, *scores: float) -> list[str]:
