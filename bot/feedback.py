@@ -49,7 +49,13 @@ from bot.match import (
 )
 from bot.relevance import logistic
 from bot.storage import Store, Subscription
-from bot.subscriptions import PREVIEW_SIZE, stored_score, threshold_after_judgment
+from bot.storage.subscriptions import verdicts_of
+from bot.subscriptions import (
+    PREVIEW_SIZE,
+    past_calibration,
+    stored_score,
+    threshold_after_judgment,
+)
 
 # The figures below were measured before the relevance model had its breadth feature. With
 # it, five judged previews give 0.752 / 0.603 (dev_day) and 0.779 / 0.602 (second_day) at
@@ -166,14 +172,14 @@ def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription |
     if subscription is None or subscription.embedding is None:
         return None
     corpus = matcher.corpus()
-    judged = store.subscriptions.feedback(subscription_id)
+    votes = store.subscriptions.votes(subscription_id)
+    judged = verdicts_of(votes)
     if not judged:
         store.subscriptions.set_learning(subscription_id, None)
         return store.subscriptions.get(subscription_id)
     index = corpus.index
     # The profile is learned from the calibrating judgments alone, the first ones cast.
-    order = store.subscriptions.judged_in_order(subscription_id)
-    first = [p for p in order[:PREVIEW_SIZE] if p in judged and p in index]
+    first = [p for p in list(votes)[:PREVIEW_SIZE] if p in judged and p in index]
     positive = [index[p] for p in first if judged[p] > 0]
     negative = [index[p] for p in first if judged[p] < 0]
     profile = base_profile(subscription, corpus)
@@ -189,7 +195,7 @@ def relearn(matcher: Matcher, subscription_id: int, vote: int) -> Subscription |
     if vote < 0:
         shift = max(shift, before)
     else:
-        shift = min(shift, before) if len(order) <= PREVIEW_SIZE else before
+        shift = before if past_calibration(votes) else min(shift, before)
     store.subscriptions.set_learning(subscription_id, profile, shift)
     return store.subscriptions.get(subscription_id)
 

@@ -577,8 +577,8 @@ def threshold_after_judgment(
     paper lands where the verdict puts it: its score before the judgment (`was`,
     stored_score() taken before the judgment was stored) was on that side already, or what
     the judgment taught (bot/feedback.py) moved it there, or why it does not: a channel's
-    members' votes on it now tie (votes_cancel_out), or a relevant vote cannot lower the
-    threshold (past the first PREVIEW_SIZE judgments, or at the "broad" level)."""
+    members' votes on it now tie, or a relevant vote cannot lower the threshold (past the
+    first PREVIEW_SIZE judgments, or at the "broad" level)."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -602,7 +602,8 @@ def threshold_after_judgment(
         would = "would alert on it already" if relevant else "would not alert on it anyway"
         line, score = apart(threshold, was)
         return f"Its threshold stays at {line}: it scores this paper {score}, so it {would}."
-    if votes_cancel_out(matcher.store, after.id, paper_id):
+    votes = matcher.store.subscriptions.votes(after.id)
+    if votes.get(paper_id) == 0:
         return (
             f"Its threshold stays at {threshold:.2f}: this paper now has as many relevant votes "
             "as not relevant ones, so the paper counts neither way."
@@ -615,8 +616,7 @@ def threshold_after_judgment(
             f"Its threshold stays at {line}: what it learned from your judgment moves this paper "
             f"from {score} to {learned}, so it {would}."
         )
-    if relevant and len(matcher.store.subscriptions.judged_in_order(after.id)) > PREVIEW_SIZE:
-        # bot/feedback.py: past the calibrating judgments, votes only make it stricter.
+    if relevant and past_calibration(votes):
         return (
             f"Its threshold stays at {threshold:.2f}: after its first {PREVIEW_SIZE} "
             "judgments, a relevant one does not lower it."
@@ -629,12 +629,10 @@ def threshold_after_judgment(
     return stays
 
 
-def votes_cancel_out(store: Store, subscription_id: int, paper_id: str) -> bool:
-    """Whether the paper was judged for the subscription, but its votes (a channel's members'
-    are added up) come to as many relevant as not relevant."""
-    subscriptions = store.subscriptions
-    ever_judged = paper_id in subscriptions.judged_in_order(subscription_id)
-    return ever_judged and paper_id not in subscriptions.feedback(subscription_id)
+def past_calibration(votes: dict[str, int]) -> bool:
+    """Whether a subscription's judgments (store.subscriptions.votes) go past the first
+    PREVIEW_SIZE, which calibrate it: after them, votes only make it stricter (bot/feedback.py)."""
+    return len(votes) > PREVIEW_SIZE
 
 
 def apart(threshold: float, *scores: float) -> list[str]:

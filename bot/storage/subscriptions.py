@@ -209,36 +209,37 @@ class Subscriptions:
     def verdicts(self) -> dict[int, dict[str, int]]:
         """Subscription id -> feedback() of that subscription, for every subscription with a
         verdict on some paper."""
-        found: dict[int, dict[str, int]] = {}
+        votes: dict[int, dict[str, int]] = {}
         for subscription_id, paper_id, total in self._db.tuples(
             "select subscription_id, paper_id, sum(value) from feedback "
             "group by subscription_id, paper_id"
         ):
-            if total:
-                found.setdefault(subscription_id, {})[paper_id] = 1 if total > 0 else -1
-        return found
+            votes.setdefault(subscription_id, {})[paper_id] = total
+        return {
+            subscription_id: found
+            for subscription_id, summed in votes.items()
+            if (found := verdicts_of(summed))
+        }
 
     def feedback(self, subscription_id: int) -> dict[str, int]:
         """Each judged paper of a subscription and its verdict (+1 / -1; votes are summed)."""
-        return {
-            paper_id: (1 if total > 0 else -1)
-            for paper_id, total in self._summed_votes(subscription_id)
-            if total
-        }
+        return verdicts_of(self.votes(subscription_id))
 
-    def judged_in_order(self, subscription_id: int) -> list[str]:
-        """Every paper ever judged for a subscription, in the order first judged: those whose
-        votes cancel out (feedback() leaves them out) included."""
-        return [paper_id for paper_id, _ in self._summed_votes(subscription_id)]
-
-    def _summed_votes(self, subscription_id: int) -> list[tuple[str, int]]:
-        """(paper id, sum of its votes) for each paper judged for a subscription, in the order
-        first judged."""
-        return self._db.tuples(
-            "select paper_id, sum(value) from feedback where subscription_id = :id "
-            "group by paper_id order by min(rowid)",
-            id=subscription_id,
+    def votes(self, subscription_id: int) -> dict[str, int]:
+        """Every paper ever judged for a subscription and the sum of its votes, 0 where they
+        tie (feedback() leaves those out), in the order first judged."""
+        return dict(
+            self._db.tuples(
+                "select paper_id, sum(value) from feedback where subscription_id = :id "
+                "group by paper_id order by min(rowid)",
+                id=subscription_id,
+            )
         )
+
+
+def verdicts_of(votes: dict[str, int]) -> dict[str, int]:
+    """The verdict (+1 relevant, -1 not) of each paper whose summed votes do not tie."""
+    return {paper_id: (1 if total > 0 else -1) for paper_id, total in votes.items() if total}
 
 
 def subscription_from_row(row: dict) -> Subscription:

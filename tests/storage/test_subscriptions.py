@@ -82,6 +82,17 @@ def test_verdicts_of_every_subscription_as_feedback_gives_each(store):
     assert unjudged.id not in verdicts
 
 
+def test_votes_give_every_judged_paper_in_the_order_first_judged_ties_included(store):
+    made = add(store)
+    store.subscriptions.set_feedback("U1", "p2", made.id, -1)
+    store.subscriptions.set_feedback("U1", "p1", made.id, 1)
+    store.subscriptions.set_feedback("U2", "p2", made.id, 1)
+    store.subscriptions.set_feedback("U1", "p3", made.id, 1)
+    store.subscriptions.set_feedback("U2", "p3", made.id, 1)
+    assert list(store.subscriptions.votes(made.id).items()) == [("p2", 0), ("p1", 1), ("p3", 2)]
+    assert store.subscriptions.feedback(made.id) == {"p1": 1, "p3": 1}
+
+
 def test_a_removed_subscriptions_id_is_never_given_again(store):
     """Old messages' buttons carry the id: they must not reach a newer subscription."""
     kept, newest = add(store), add(store, topic="video")
