@@ -439,14 +439,16 @@ def reasons_for(
     keywords: list[str],
     closest_seed: str | None,
     shares_words: bool,
+    compound_parts: list[str],
 ) -> list[str]:
     """The evidence an alert shows: topic, closest seed paper, `keywords` (the topic's phrases
     the paper writes side by side, relevance.Coverage.phrases_in, then its distinctive words
     the paper contains, Coverage.distinctive_words), required keywords.
 
     With no distinctive word in common, the match is by meaning alone, and it says so, and
-    whether the paper has the topic's common words (`shares_words`: "LLM" in a day of LLM
-    papers) or none of its words at all.
+    whether the paper has words the topic writes only inside its hyphenated compounds
+    (`compound_parts`: "speech" of "text-to-speech"), the topic's common words
+    (`shares_words`: "LLM" in a day of LLM papers) or none of its words at all.
     """
     reasons = ["topic"]
     if closest_seed:
@@ -454,6 +456,8 @@ def reasons_for(
     keywords = cited_once(keywords)
     if keywords:
         reasons.append("keywords: " + ", ".join(keywords[:MAX_KEYWORD_REASONS]))
+    elif compound_parts and not closest_seed:
+        reasons.append(by_meaning_with_parts(subject(subscription.topic), compound_parts))
     elif not closest_seed:
         reasons.append(BY_MEANING_COMMON_WORDS if shares_words else BY_MEANING)
     if subscription.required:
@@ -462,6 +466,23 @@ def reasons_for(
         if required:
             reasons.append("required: " + ", ".join(required))
     return reasons
+
+
+def by_meaning_with_parts(topic: str, parts: list[str]) -> str:
+    """The reason of a match by meaning whose paper holds `parts`, words the topic writes only
+    inside its compounds, and not the compounds: 'similar in meaning (it has "speech", not
+    "text-to-speech")'."""
+    compounds = [
+        as_written(topic, fulltext.compound_words(compound))
+        for compound in dict.fromkeys(fulltext.hyphenated(topic))
+        if set(fulltext.compound_words(compound)) & set(parts)
+    ]
+    return f"similar in meaning (it has {quoted(parts)}, not {quoted(compounds)})"
+
+
+def quoted(words: list[str]) -> str:
+    """`words` in double quotes, separated by commas."""
+    return ", ".join(f'"{word}"' for word in words)
 
 
 def cited_once(keywords: list[str]) -> list[str]:
@@ -486,7 +507,11 @@ def as_written(topic: str, words: list[str]) -> str:
     small words between them included: "test-time adaptation", "hallucination in
     vision-language models"."""
     between = r"\W+(?:\w+\W+){0,2}?"
-    found = re.search(between.join(re.escape(word) for word in words), topic, re.IGNORECASE)
+    # A phrase that starts or ends inside a compound is cited with all of it: "in-context
+    # learning", not "context learning".
+    starts, ends = r"(?<![^\W_])(?:[^\W_]+[-\u2010\u2011])*", r"(?:[-\u2010\u2011][^\W_]+)*"
+    phrase = between.join(re.escape(word) for word in words)
+    found = re.search(starts + phrase + ends, topic, re.IGNORECASE)
     return found.group() if found else " ".join(words)
 
 
@@ -947,13 +972,22 @@ class AlertBuilder:
         seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
         closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
         coverage = self.decisions.coverage
+        topic = subject(subscription.topic)
         phrases = coverage.phrases_in(i, self.word_pairs_of(paper))
         in_phrases = {word for phrase in phrases for word in phrase}
-        keywords = [as_written(subject(subscription.topic), phrase) for phrase in phrases] + [
-            word for word in coverage.distinctive_words(i, column) if word not in in_phrases
+        # "long" alone does not say a paper is on "long-context" inference: its compound does.
+        in_compounds = fulltext.only_in_compounds(topic) - in_phrases
+        words = [word for word in coverage.distinctive_words(i, column) if word not in in_phrases]
+        keywords = [as_written(topic, phrase) for phrase in phrases] + [
+            word for word in words if word not in in_compounds
         ]
         return reasons_for(
-            paper, subscription, keywords, closest, coverage.shares_a_word(i, column)
+            paper,
+            subscription,
+            keywords,
+            closest,
+            coverage.shares_a_word(i, column),
+            [word for word in words if word in in_compounds],
         )
 
     def word_pairs_of(self, paper: Paper) -> set[tuple[str, str]]:

@@ -466,6 +466,26 @@ def test_an_explanation_cites_a_compound_once_not_again_as_its_phrase(services, 
     ]
 
 
+def test_an_explanation_never_cites_a_word_of_a_compound_alone(services, corpus):
+    """VALLR, on lip reading, writes "speech" but not "text-to-speech": "speech" alone does
+    not say why it matched, and the alert says what it has and lacks instead."""
+    sub = subscribe(
+        services.store, services.embedder, topic="Text-to-Speech", owner="U1", strictness="broad"
+    )
+    found = alerted(services, corpus, sub)
+    vallr = found[by_title(corpus, "VALLR")]
+    assert cited_keywords(vallr) == []
+    assert 'similar in meaning (it has "speech", not "Text-to-Speech")' in vallr.reasons
+    assert cited_keywords(found[by_title(corpus, "TeleAntiFraud-28k")]) == ["Text-to-Speech"]
+
+
+def test_a_phrase_that_starts_inside_a_compound_is_cited_with_all_of_it(services, corpus):
+    topic = "In-Context learning"
+    sub = subscribe(services.store, services.embedder, topic=topic, owner="U1", strictness="broad")
+    vl_gpt = alerted(services, corpus, sub)[by_title(corpus, "VL-GPT")]
+    assert cited_keywords(vl_gpt) == ["In-Context learning"]
+
+
 def word_features(services, topics: list[str]):
     """relevance.Coverage of `topics` over every stored paper, and the corpus it reads."""
     from bot.relevance import Coverage

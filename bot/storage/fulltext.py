@@ -153,6 +153,14 @@ def hyphenated(text: str) -> list[str]:
     return [word for word in joined if len(word) - word.count("-") <= MAX_WORD_CHARS]
 
 
+def only_in_compounds(text: str) -> set[str]:
+    """The words() that `text` writes only inside its hyphenated() compounds: "long" and
+    "context" of "KV cache for long-context inference", but not "long" of "long videos and
+    long-context models"."""
+    inside = {word for compound in hyphenated(text) for word in compound_words(compound)}
+    return inside - set(words(COMPOUND.sub(" ", text)))
+
+
 def compound_words(word: str) -> list[str]:
     """The words() of a hyphenated() compound, or [] for a word that is none: "in-context"
     is "in" and "context"."""

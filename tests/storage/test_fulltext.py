@@ -104,6 +104,13 @@ def test_a_hyphenated_compound_is_told_apart_from_a_word_by_its_words():
     ]
 
 
+def test_the_words_a_text_writes_only_inside_its_compounds():
+    assert fulltext.only_in_compounds("KV cache for Long-Context inference") == {"long", "context"}
+    assert fulltext.only_in_compounds("long videos and long-context models") == {"context"}
+    assert fulltext.only_in_compounds("text\u2010to\u2010speech") == {"text", "to", "speech"}
+    assert fulltext.only_in_compounds("speech recognition") == set()
+
+
 def test_a_compound_written_apart_is_found_by_reading_the_papers_given(store):
     assert fulltext.hyphenated("In-Context learning with vision\u2010language models") == [
         "in-context",
