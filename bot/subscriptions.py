@@ -42,6 +42,7 @@ from bot.search import (
 )
 from bot.sources import parse_feed
 from bot.storage import Store, Subscription, fulltext
+from bot.storage.subscriptions import verdicts_of
 
 log = logging.getLogger(__name__)
 
@@ -577,8 +578,9 @@ def threshold_after_judgment(
     paper lands where the verdict puts it: its score before the judgment (`was`,
     stored_score() taken before the judgment was stored) was on that side already, or what
     the judgment taught (bot/feedback.py) moved it there, or why it does not: a channel's
-    members' votes on it now tie, or a relevant vote cannot lower the threshold (past the
-    first PREVIEW_SIZE judgments, or at the "broad" level)."""
+    members' votes on it now tie or still count the other way, a relevant vote cannot lower
+    the threshold (past the first PREVIEW_SIZE judgments, or at the "broad" level), or one
+    judgment weighed with the others is not enough to move it."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -603,10 +605,17 @@ def threshold_after_judgment(
         line, score = apart(threshold, was)
         return f"Its threshold stays at {line}: it scores this paper {score}, so it {would}."
     votes = matcher.store.subscriptions.votes(after.id)
-    if votes.get(paper_id) == 0:
+    summed = votes.get(paper_id)
+    if summed == 0:
         return (
             f"Its threshold stays at {threshold:.2f}: this paper now has as many relevant votes "
             "as not relevant ones, so the paper counts neither way."
+        )
+    if summed is not None and (summed > 0) != relevant:
+        more, fewer = ("relevant", "not relevant") if summed > 0 else ("not relevant", "relevant")
+        return (
+            f"Its threshold stays at {threshold:.2f}: this paper still has more {more} votes "
+            f"than {fewer} ones, so it counts as {more}."
         )
     now = stored_score(matcher, after, paper_id)
     if now is not None and (now >= threshold) == relevant:
@@ -625,6 +634,13 @@ def threshold_after_judgment(
         return (
             f"Its threshold stays at {threshold:.2f}: judgments never lower it below the "
             '"broad" level, though one set by hand can be lower.'
+        )
+    if now is not None and len(verdicts_of(votes)) > 1:
+        would = "still would not alert on it" if relevant else "would still alert on it"
+        line, score = apart(threshold, now)
+        return (
+            f"Its threshold stays at {line}: weighed with the judgments before it, this one is "
+            f"not enough to move it. It scores this paper {score}, so it {would}."
         )
     return stays
 

@@ -320,6 +320,28 @@ def test_a_vote_that_cancels_another_members_says_it_counts_neither_way(services
         assert said == stays(services, after, neither_way + "counts neither way.")
 
 
+def test_a_vote_outnumbered_by_other_members_says_how_the_paper_still_counts(services, corpus):
+    """Two members' votes against one: the paper counts as the two said, and the answer to the
+    third says so."""
+    sub = subscribe(services.store, services.embedder, topic="video generation", owner="C1")
+    before = scores(services, sub.id)
+    ranked = sorted(before, key=before.get)
+    for paper_id, first, answer, counts in (
+        (
+            ranked[0],
+            -1,
+            True,
+            "not relevant votes than relevant ones, so it counts as not relevant.",
+        ),
+        (ranked[-1], 1, False, "relevant votes than not relevant ones, so it counts as relevant."),
+    ):
+        judge(services, sub, paper_id, first, user="U1")
+        judged = judge(services, sub, paper_id, first, user="U2")
+        after, said = judge_and_answer(services.matcher, "U3", judged, paper_id, relevant=answer)
+        assert services.store.subscriptions.feedback(sub.id)[paper_id] == first
+        assert said == stays(services, after, "this paper still has more " + counts)
+
+
 def test_a_relevant_vote_at_the_broad_level_says_it_cannot_go_lower(services, corpus):
     """A relevant vote on a paper that stays below a "broad" subscription's threshold, even
     after what the vote taught, says why the threshold does not come down to it."""

@@ -228,6 +228,25 @@ def test_a_judgment_answer_names_the_broad_level_only_at_it(stored):
     ]
 
 
+def test_a_judgment_answer_says_when_the_others_hold_the_threshold(stored):
+    """A relevant judgment that leaves the threshold, and the paper below it, where they were,
+    with other judgments stored, says that this one was not enough to move it."""
+    sub = subs.subscribe(stored.store, stored.embedder, topic="speech recognition", owner="U1")
+    scored = subs.stored_scores(stored.matcher, sub)
+    below = [
+        paper_id for paper_id in scored.ids if scored.raw[scored.index[paper_id]] < scored.line
+    ]
+    judged, other = below[:2]
+    for paper_id in (judged, other):
+        stored.store.subscriptions.set_feedback("U1", paper_id, sub.id, 1)
+    was = scored.score_of(judged)
+    said = subs.threshold_after_judgment(stored.matcher, sub, sub, judged, True, was)
+    assert said == (
+        "Its threshold stays at 0.41: weighed with the judgments before it, this one is not "
+        f"enough to move it. It scores this paper {was:.2f}, so it still would not alert on it."
+    )
+
+
 def test_a_score_on_the_other_side_of_the_threshold_never_prints_as_the_threshold():
     assert subs.apart(0.44, 0.4362) == ["0.440", "0.436"]
     assert subs.apart(0.44, 0.4362, 0.4449) == ["0.440", "0.436", "0.445"]
