@@ -288,7 +288,7 @@ def unknown_words_note(words: list[str]) -> str:
     pronoun = "it counts" if len(words) == 1 else "they count"
     return (
         f"{no_paper_contains(words)} yet, so {pronoun} for nothing until one does. "
-        "If that is a misspelling, remove this subscription and subscribe again."
+        "If that is a misspelling, or not English, remove this subscription and subscribe again."
     )
 
 

@@ -180,7 +180,8 @@ def test_a_new_subscription_names_its_words_no_stored_paper_contains():
     new = NewSubscription(typo, 0.42, [], ["reinforcment", "lerning"], {}, NOTHING_STORED, [])
     assert (
         "No stored paper contains the words 'reinforcment' and 'lerning' yet, so they count "
-        "for nothing until one does. If that is a misspelling, remove this subscription"
+        "for nothing until one does. If that is a misspelling, or not English, remove this "
+        "subscription"
     ) in texts(subscribed_message(new))
     spelt = NewSubscription(typo, 0.42, [], [], {}, NOTHING_STORED, [])
     assert "No stored paper contains" not in texts(subscribed_message(spelt))
