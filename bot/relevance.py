@@ -658,8 +658,9 @@ class Coverage:
 
         facets_of = [specific_parts(facets, common) for facets in facets_of]
         self.parts_of, self._common = facets_of, common
-        # Each topic's phrases and their pairs of index terms, worked out when first asked for.
-        self._phrases: dict[int, list[tuple[list[str], set[tuple[str, str]]]]] = {}
+        # Worked out when first asked for (phrases_in).
+        self._runs: dict[int, list[tuple[list[str], list[str], list[tuple[str, str]]]]] = {}
+        self._common_runs: dict[tuple[str, ...], bool] = {}
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
         in_title = np.zeros_like(anywhere)
         counts = np.zeros(len(words))
@@ -817,20 +818,66 @@ class Coverage:
         return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])
 
     def phrases_in(self, topic: int, pairs: set[tuple[str, str]]) -> list[list[str]]:
-        """The topic's parts of two words or more, not generic (found whole in more than
-        GENERIC_SHARE of the papers), each pair of whose neighbouring words a paper holds
-        side by side: `pairs`, as search.word_pairs() reads the paper. Each as the topic's
-        words (an acronym as typed). "test-time adaptation" is no distinctive word, but a
-        phrase."""
-        if topic not in self._phrases:
-            self._phrases[topic] = []
-            for part in self.parts_of[topic]:
-                # A compound's words are in its part on their own too (query_facets).
-                typed = [self.typed_as.get(word, (word,))[0] for word in part]
-                typed = [word for word in typed if not fulltext.compound_words(word)]
-                if len(typed) > 1 and not self._common(part):
-                    self._phrases[topic].append((typed, set(pairwise(fulltext.terms_of(typed)))))
-        return [typed for typed, phrase in self._phrases[topic] if phrase <= pairs]
+        """The longest runs of two words or more of the topic's parts that a paper holds side
+        by side (`pairs`, as search.word_pairs() reads the paper), less (short of a whole
+        part) the words at their ends that weigh nothing, but those whose words are all
+        together in more than GENERIC_SHARE of the papers; none that another holds. Each as
+        the topic's words (an acronym as typed). "test-time adaptation" is no distinctive
+        word, but a phrase, and so is "KV cache" of "KV cache for long-context inference" in
+        a paper on reusing the KV cache."""
+        found: list[tuple[list[str], set[tuple[str, str]]]] = []
+        for keys, typed, joins in self._runs_of(topic):
+            start = 0
+            for end in range(len(typed)):
+                if end < len(joins) and joins[end] in pairs:
+                    continue
+                whole = start == 0 and end == len(typed) - 1
+                first, last = (start, end) if whole else self._weighed_ends(keys, start, end)
+                if last > first and not self._common_run(tuple(keys[first : last + 1])):
+                    found.append((typed[first : last + 1], set(joins[first:last])))
+                start = end + 1
+        # "point clouds" is cited once, in "3D point cloud", of "3D point cloud understanding
+        # and point clouds".
+        return [
+            typed
+            for k, (typed, joined) in enumerate(found)
+            if not any(
+                joined < other or (joined == other and j < k) for j, (_, other) in enumerate(found)
+            )
+        ]
+
+    def _weighed_ends(self, keys: list[str], first: int, last: int) -> tuple[int, int]:
+        """The run of `keys` from `first` to `last` without the words at its ends that weigh
+        nothing (idf(): in half the papers or more), such as "that" of "LLM agents that use
+        tools" in a paper on "LLM agents that play chess"."""
+        while first < last and self.weight[self.column[keys[first]]] == 0:
+            first += 1
+        while last > first and self.weight[self.column[keys[last]]] == 0:
+            last -= 1
+        return first, last
+
+    def _runs_of(self, topic: int) -> list[tuple[list[str], list[str], list[tuple[str, str]]]]:
+        """Each of the topic's parts as its words (their keys, as typed, and each neighbouring
+        pair's index terms), the compounds aside: a compound's words are in its part on
+        their own too (query_facets)."""
+        if topic not in self._runs:
+            parts = [
+                [word for word in part if not fulltext.compound_words(word)]
+                for part in self.parts_of[topic]
+            ]
+            typed_parts = [[self.typed_as.get(word, (word,))[0] for word in part] for part in parts]
+            self._runs[topic] = [
+                (part, typed, list(pairwise(fulltext.terms_of(typed))))
+                for part, typed in zip(parts, typed_parts, strict=True)
+            ]
+        return self._runs[topic]
+
+    def _common_run(self, keys: tuple[str, ...]) -> bool:
+        """Whether the words of `keys` are all together in more than GENERIC_SHARE of the
+        papers, asked once for each run."""
+        if keys not in self._common_runs:
+            self._common_runs[keys] = self._common(list(keys))
+        return self._common_runs[keys]
 
     def distinctive_words(self, topic: int, row: int) -> list[str]:
         """The topic's words found in the paper at position `row` that are not generic,
