@@ -473,16 +473,19 @@ def by_meaning_with_parts(topic: str, parts: list[str]) -> str:
     inside its compounds, and not the compounds: 'similar in meaning (it has "speech", not
     "text-to-speech")'."""
     compounds = [
-        as_written(topic, fulltext.compound_words(compound))
-        for compound in dict.fromkeys(fulltext.hyphenated(topic))
-        if set(fulltext.compound_words(compound)) & set(parts)
+        compound
+        for compound in dict.fromkeys(fulltext.COMPOUND.findall(topic))
+        if set(fulltext.words(compound)) & set(parts)
     ]
-    return f"similar in meaning (it has {quoted(parts)}, not {quoted(compounds)})"
+    return f"similar in meaning (it has {quoted(parts, 'and')}, not {quoted(compounds, 'or')})"
 
 
-def quoted(words: list[str]) -> str:
-    """`words` in double quotes, separated by commas."""
-    return ", ".join(f'"{word}"' for word in words)
+def quoted(words: list[str], conjunction: str) -> str:
+    """`words` in double quotes, the last two joined by `conjunction`: '"a", "b" and "c"'."""
+    quotes = [f'"{word}"' for word in words]
+    if len(quotes) == 1:
+        return quotes[0]
+    return f"{', '.join(quotes[:-1])} {conjunction} {quotes[-1]}"
 
 
 def cited_once(keywords: list[str]) -> list[str]:
@@ -503,16 +506,20 @@ def holds_keyword(longer: str, keyword: str) -> bool:
 
 
 def as_written(topic: str, words: list[str]) -> str:
-    """A part of the topic (its `words`, lower case) as the topic writes it, hyphens and the
-    small words between them included: "test-time adaptation", "hallucination in
-    vision-language models"."""
-    between = r"\W+(?:\w+\W+){0,2}?"
-    # A phrase that starts or ends inside a compound is cited with all of it: "in-context
-    # learning", not "context learning".
+    """A run of the topic's `words` (lower case) as the topic writes it, hyphens, small words
+    between them and the rest of a compound it starts or ends in included: "test-time
+    adaptation", "hallucination in vision-language models", "in-context learning"."""
+    # The words a phrase leaves out of a compound at its ends are stopwords (phrases hold a
+    # compound whole, Coverage.phrases_in): "in-context learning", not "context learning".
     starts, ends = r"(?<![^\W_])(?:[^\W_]+[-\u2010\u2011])*", r"(?:[-\u2010\u2011][^\W_]+)*"
-    phrase = between.join(re.escape(word) for word in words)
-    found = re.search(starts + phrase + ends, topic, re.IGNORECASE)
-    return found.group() if found else " ".join(words)
+    # Fewest words between first: "speech recognition" of "text-to-speech and speech
+    # recognition", not "speech and speech recognition".
+    for between in (r"\W+", r"\W+(?:\w+\W+)?", r"\W+(?:\w+\W+){0,2}?"):
+        phrase = between.join(re.escape(word) for word in words)
+        found = re.search(starts + phrase + ends, topic, re.IGNORECASE)
+        if found:
+            return found.group()
+    return " ".join(words)
 
 
 def sooner_cadence(cadences: list[str]) -> str:
@@ -976,10 +983,15 @@ class AlertBuilder:
         phrases = coverage.phrases_in(i, self.word_pairs_of(paper))
         in_phrases = {word for phrase in phrases for word in phrase}
         # "long" alone does not say a paper is on "long-context" inference: its compound does.
-        in_compounds = fulltext.only_in_compounds(topic) - in_phrases
-        words = [word for word in coverage.distinctive_words(i, column) if word not in in_phrases]
+        # "LLM" of "LLM-based agents" does, the rest of its compound being generic.
+        not_alone = {
+            word
+            for word, mates in fulltext.only_in_compounds(topic).items()
+            if not all(coverage.is_generic(mate) for mate in mates)
+        }
+        distinctive = [w for w in coverage.distinctive_words(i, column) if w not in in_phrases]
         keywords = [as_written(topic, phrase) for phrase in phrases] + [
-            word for word in words if word not in in_compounds
+            word for word in distinctive if word not in not_alone
         ]
         return reasons_for(
             paper,
@@ -987,7 +999,7 @@ class AlertBuilder:
             keywords,
             closest,
             coverage.shares_a_word(i, column),
-            [word for word in words if word in in_compounds],
+            [word for word in distinctive if word in not_alone],
         )
 
     def word_pairs_of(self, paper: Paper) -> set[tuple[str, str]]:

@@ -592,6 +592,18 @@ def spread_out(rows: np.ndarray, most: int = CLOSENESS_SAMPLE) -> np.ndarray:
     return rows[np.linspace(0, len(rows) - 1, most).astype(np.intp)]
 
 
+class PartWords(NamedTuple):
+    """A part of a topic as Coverage.phrases_in reads it: its words, the compounds aside
+    (`keys`, and `typed` as the topic writes them), the index terms of each neighbouring
+    pair (`joins`), and for each word the first and last positions of the words of its
+    compound (`compounds`; its own position twice for a word of none)."""
+
+    keys: list[str]
+    typed: list[str]
+    joins: list[tuple[str, str]]
+    compounds: list[tuple[int, int]]
+
+
 class Coverage:
     """The coverage, title, facet and breadth features of many topics for chosen corpus rows.
 
@@ -659,7 +671,7 @@ class Coverage:
         facets_of = [specific_parts(facets, common) for facets in facets_of]
         self.parts_of, self._common = facets_of, common
         # Worked out when first asked for (phrases_in).
-        self._runs: dict[int, list[tuple[list[str], list[str], list[tuple[str, str]]]]] = {}
+        self._phrase_parts: dict[int, list[PartWords]] = {}
         self._common_runs: dict[tuple[str, ...], bool] = {}
         anywhere = np.zeros((len(words), len(rows)), dtype=np.float32)
         in_title = np.zeros_like(anywhere)
@@ -813,26 +825,36 @@ class Coverage:
             self.rarity(block),
         )
 
+    def is_generic(self, word: str) -> bool:
+        """Whether `word`, a word of a topic, is in more than GENERIC_SHARE of the papers."""
+        return word in self.column and bool(self.generic[self.column[word]])
+
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""
         return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])
 
     def phrases_in(self, topic: int, pairs: set[tuple[str, str]]) -> list[list[str]]:
         """The longest runs of two words or more of the topic's parts that a paper holds side
-        by side (`pairs`, as search.word_pairs() reads the paper), less (short of a whole
-        part) the words at their ends that weigh nothing, but those whose words are all
-        together in more than GENERIC_SHARE of the papers; none that another holds. Each as
-        the topic's words (an acronym as typed). "test-time adaptation" is no distinctive
-        word, but a phrase, and so is "KV cache" of "KV cache for long-context inference" in
-        a paper on reusing the KV cache."""
+        by side (`pairs`, as search.word_pairs() reads the paper), each without the words at
+        its ends that weigh nothing (short of a whole part) and holding a compound whole or
+        not at all; none whose words are all together in more than GENERIC_SHARE of the
+        papers, nor one that another holds. Each as the topic's words (an acronym as typed).
+        "test-time adaptation" is no distinctive word, but a phrase, and so is "KV cache" of
+        "KV cache for long-context inference" in a paper on reusing the KV cache."""
         found: list[tuple[list[str], set[tuple[str, str]]]] = []
-        for keys, typed, joins in self._runs_of(topic):
+        for keys, typed, joins, compounds in self._parts_for_phrases(topic):
             start = 0
             for end in range(len(typed)):
                 if end < len(joins) and joins[end] in pairs:
                     continue
                 whole = start == 0 and end == len(typed) - 1
                 first, last = (start, end) if whole else self._weighed_ends(keys, start, end)
+                # A phrase holds a compound whole or not at all: "reinforcement learning", not
+                # "agent reinforcement learning", of "multi-agent reinforcement learning".
+                if compounds[first][0] < first:
+                    first = compounds[first][1] + 1
+                if compounds[last][1] > last:
+                    last = compounds[last][0] - 1
                 if last > first and not self._common_run(tuple(keys[first : last + 1])):
                     found.append((typed[first : last + 1], set(joins[first:last])))
                 start = end + 1
@@ -847,30 +869,31 @@ class Coverage:
         ]
 
     def _weighed_ends(self, keys: list[str], first: int, last: int) -> tuple[int, int]:
-        """The run of `keys` from `first` to `last` without the words at its ends that weigh
-        nothing (idf(): in half the papers or more), such as "that" of "LLM agents that use
-        tools" in a paper on "LLM agents that play chess"."""
+        """The first and last positions of the run of `keys` from `first` to `last` less the
+        words at its ends that weigh nothing (idf(): in half the papers or more), such as
+        "that" of "LLM agents that use tools" in a paper on "LLM agents that play chess"."""
         while first < last and self.weight[self.column[keys[first]]] == 0:
             first += 1
         while last > first and self.weight[self.column[keys[last]]] == 0:
             last -= 1
         return first, last
 
-    def _runs_of(self, topic: int) -> list[tuple[list[str], list[str], list[tuple[str, str]]]]:
-        """Each of the topic's parts as its words (their keys, as typed, and each neighbouring
-        pair's index terms), the compounds aside: a compound's words are in its part on
-        their own too (query_facets)."""
-        if topic not in self._runs:
-            parts = [
-                [word for word in part if not fulltext.compound_words(word)]
-                for part in self.parts_of[topic]
-            ]
-            typed_parts = [[self.typed_as.get(word, (word,))[0] for word in part] for part in parts]
-            self._runs[topic] = [
-                (part, typed, list(pairwise(fulltext.terms_of(typed))))
-                for part, typed in zip(parts, typed_parts, strict=True)
-            ]
-        return self._runs[topic]
+    def _parts_for_phrases(self, topic: int) -> list[PartWords]:
+        """The topic's parts as phrases_in reads them. A compound's words are in its part on
+        their own too (query_facets), where the phrases are found."""
+        if topic not in self._phrase_parts:
+            self._phrase_parts[topic] = []
+            for part in self.parts_of[topic]:
+                keys = [word for word in part if not fulltext.compound_words(word)]
+                typed = [self.typed_as.get(word, (word,))[0] for word in keys]
+                compounds = [(k, k) for k in range(len(keys))]
+                for compound in filter(fulltext.compound_words, part):
+                    at = [keys.index(w) for w in fulltext.compound_words(compound) if w in keys]
+                    for k in at:
+                        compounds[k] = (min(at), max(at))
+                joins = list(pairwise(fulltext.terms_of(typed)))
+                self._phrase_parts[topic].append(PartWords(keys, typed, joins, compounds))
+        return self._phrase_parts[topic]
 
     def _common_run(self, keys: tuple[str, ...]) -> bool:
         """Whether the words of `keys` are all together in more than GENERIC_SHARE of the

@@ -288,7 +288,8 @@ def unknown_words_note(words: list[str]) -> str:
     pronoun = "it counts" if len(words) == 1 else "they count"
     return (
         f"{no_paper_contains(words)} yet, so {pronoun} for nothing until one does. "
-        "If that is a misspelling, or not English, remove this subscription and subscribe again."
+        "If that is a misspelling, or not English, remove this subscription and subscribe again "
+        "with the words the papers use."
     )
 
 
@@ -579,8 +580,8 @@ def threshold_after_judgment(
     stored_score() taken before the judgment was stored) was on that side already, or what
     the judgment taught (bot/feedback.py) moved it there, or why it does not: a channel's
     members' votes on it now tie or still count the other way, a relevant vote cannot lower
-    the threshold (past the first PREVIEW_SIZE judgments, or at the "broad" level), or one
-    judgment weighed with the others is not enough to move it."""
+    the threshold (past the first PREVIEW_SIZE judgments, or at the "broad" level), or the
+    judgments before it hold the threshold where it was."""
     threshold = threshold_of(matcher, after)
     if after.threshold is not None:
         return (
@@ -639,8 +640,8 @@ def threshold_after_judgment(
         would = "still would not alert on it" if relevant else "would still alert on it"
         line, score = apart(threshold, now)
         return (
-            f"Its threshold stays at {line}: weighed with the judgments before it, this one is "
-            f"not enough to move it. It scores this paper {score}, so it {would}."
+            f"Its threshold stays at {line}: the judgments before this one hold it there. It "
+            f"scores this paper {score}, so it {would}."
         )
     return stays
 

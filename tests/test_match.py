@@ -487,6 +487,15 @@ def test_an_explanation_never_cites_a_word_of_a_compound_alone(services, corpus)
     assert cited_keywords(found[by_title(corpus, "TeleAntiFraud-28k")]) == ["Text-to-Speech"]
 
 
+def test_a_word_of_a_compound_whose_other_words_are_generic_is_cited_alone(services, corpus):
+    """ "based" is in more than a tenth of these papers: "diffusion" says what "diffusion-based"
+    does."""
+    topic = "diffusion-based image generation"
+    sub = subscribe(services.store, services.embedder, topic=topic, owner="U1", strictness="broad")
+    blip3 = alerted(services, corpus, sub)[by_title(corpus, "BLIP3-o")]
+    assert cited_keywords(blip3) == ["diffusion"]
+
+
 def test_a_phrase_that_starts_inside_a_compound_is_cited_with_all_of_it(services, corpus):
     topic = "In-Context learning"
     sub = subscribe(services.store, services.embedder, topic=topic, owner="U1", strictness="broad")
@@ -501,6 +510,17 @@ def test_an_explanation_cites_the_words_of_a_topic_a_paper_writes_together(servi
     sub = subscribe(services.store, services.embedder, topic=topic, owner="U1", strictness="broad")
     vallr = alerted(services, corpus, sub)[by_title(corpus, "VALLR")]
     assert cited_keywords(vallr) == ["speech recognition"]
+
+
+def test_a_phrase_is_cited_as_the_topic_writes_it_with_the_fewest_words_between():
+    from bot.match import as_written
+
+    assert as_written("Text-to-Speech and speech recognition", ["speech", "recognition"]) == (
+        "speech recognition"
+    )
+    assert as_written("hallucination in Vision-Language models", ["hallucination", "vision"]) == (
+        "hallucination in Vision-Language"
+    )
 
 
 def word_features(services, topics: list[str]):

@@ -193,6 +193,22 @@ def test_a_phrase_cited_from_part_of_a_topic_does_not_end_in_a_word_that_weighs_
     assert words.phrases_in(0, word_pairs(written, index_terms(written))) == [["llm", "agents"]]
 
 
+def test_a_phrase_cited_from_part_of_a_topic_holds_a_compound_whole_or_not_at_all(store):
+    """A paper on single-agent reinforcement learning writes "agent reinforcement learning"
+    side by side, but not "multi-agent"."""
+    from bot.search import index_terms, word_pairs
+    from bot.storage import fulltext
+
+    single = "Single-agent reinforcement learning for games."
+    ids = store_papers(store, [single, *OTHERS])
+    corpus = stand_in_corpus(store, ids)
+    facets = [query_facets("multi-agent reinforcement learning", compounds=True)]
+    words = Coverage(store, facets, corpus, np.arange(len(ids)), topics=no_closeness(1))
+    written = fulltext.words(single)
+    pairs = word_pairs(written, index_terms(written))
+    assert words.phrases_in(0, pairs) == [["reinforcement", "learning"]]
+
+
 def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all():
     from bot.relevance import CLOSENESS_SAMPLE, spread_out
 

@@ -230,7 +230,7 @@ def test_a_judgment_answer_names_the_broad_level_only_at_it(stored):
 
 def test_a_judgment_answer_says_when_the_others_hold_the_threshold(stored):
     """A relevant judgment that leaves the threshold, and the paper below it, where they were,
-    with other judgments stored, says that this one was not enough to move it."""
+    with other judgments stored, says that those hold it there."""
     sub = subs.subscribe(stored.store, stored.embedder, topic="speech recognition", owner="U1")
     scored = subs.stored_scores(stored.matcher, sub)
     below = [
@@ -242,8 +242,8 @@ def test_a_judgment_answer_says_when_the_others_hold_the_threshold(stored):
     was = scored.score_of(judged)
     said = subs.threshold_after_judgment(stored.matcher, sub, sub, judged, True, was)
     assert said == (
-        "Its threshold stays at 0.41: weighed with the judgments before it, this one is not "
-        f"enough to move it. It scores this paper {was:.2f}, so it still would not alert on it."
+        "Its threshold stays at 0.41: the judgments before this one hold it there. It scores "
+        f"this paper {was:.2f}, so it still would not alert on it."
     )
 
 
