@@ -938,6 +938,10 @@ class AlertBuilder:
         self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
         self.scores = decisions.pair_scores.tolist()
         self._word_pairs: dict[str, set[tuple[str, str]]] = {}
+        # Per subscription (by row) and phrase, worked out once for all its alerts.
+        self._topics: dict[int, str] = {}
+        self._not_alone: dict[int, set[str]] = {}
+        self._written: dict[tuple, str] = {}
         self.margins, self.thresholds = (
             decisions.pair_margins.tolist(),
             decisions.thresholds.tolist(),
@@ -979,18 +983,11 @@ class AlertBuilder:
         seeds = {p: self.seeds[p] for p in subscription.seed_papers if p in self.seeds}
         closest = closest_seed(self.corpus, self.corpus.index[paper.id], seeds) if seeds else None
         coverage = self.decisions.coverage
-        topic = subject(subscription.topic)
         phrases = coverage.phrases_in(i, self.word_pairs_of(paper))
         in_phrases = {word for phrase in phrases for word in phrase}
-        # "long" alone does not say a paper is on "long-context" inference: its compound does.
-        # "LLM" of "LLM-based agents" does, the rest of its compound being generic.
-        not_alone = {
-            word
-            for word, mates in fulltext.only_in_compounds(topic).items()
-            if not all(coverage.is_generic(mate) for mate in mates)
-        }
+        not_alone = self.not_alone(i)
         distinctive = [w for w in coverage.distinctive_words(i, column) if w not in in_phrases]
-        keywords = [as_written(topic, phrase) for phrase in phrases] + [
+        keywords = [self.written(i, phrase) for phrase in phrases] + [
             word for word in distinctive if word not in not_alone
         ]
         return reasons_for(
@@ -1001,6 +998,32 @@ class AlertBuilder:
             coverage.shares_a_word(i, column),
             [word for word in distinctive if word in not_alone],
         )
+
+    def not_alone(self, i: int) -> set[str]:
+        """The words of subscription i's topic never cited on their own, cached: "long"
+        alone does not say a paper is on "long-context" inference, its compound does, but
+        "LLM" of "LLM-based agents" does, the rest of its compound being generic."""
+        if i not in self._not_alone:
+            coverage = self.decisions.coverage
+            self._not_alone[i] = {
+                word
+                for word, mates in fulltext.only_in_compounds(self.topic(i)).items()
+                if not all(coverage.is_generic(mate) for mate in mates)
+            }
+        return self._not_alone[i]
+
+    def written(self, i: int, phrase: list[str]) -> str:
+        """as_written() the phrase of subscription i's topic, cached."""
+        key = (i, *phrase)
+        if key not in self._written:
+            self._written[key] = as_written(self.topic(i), phrase)
+        return self._written[key]
+
+    def topic(self, i: int) -> str:
+        """Subscription i's topic as matched (search.subject), cached."""
+        if i not in self._topics:
+            self._topics[i] = subject(self.decisions.subscriptions[i].topic)
+        return self._topics[i]
 
     def word_pairs_of(self, paper: Paper) -> set[tuple[str, str]]:
         """The paper's neighbouring words as index terms (search.word_pairs), cached."""
