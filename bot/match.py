@@ -1001,15 +1001,9 @@ class AlertBuilder:
 
     def not_alone(self, i: int) -> set[str]:
         """The words of subscription i's topic never cited on their own, cached: "long"
-        alone does not say a paper is on "long-context" inference, its compound does, but
-        "LLM" of "LLM-based agents" does, the rest of its compound being generic."""
+        alone does not say a paper is on "long-context" inference, its compound does."""
         if i not in self._not_alone:
-            coverage = self.decisions.coverage
-            self._not_alone[i] = {
-                word
-                for word, mates in fulltext.only_in_compounds(self.topic(i)).items()
-                if not all(coverage.is_generic(mate) for mate in mates)
-            }
+            self._not_alone[i] = fulltext.only_in_compounds(self.topic(i))
         return self._not_alone[i]
 
     def written(self, i: int, phrase: list[str]) -> str:

@@ -825,10 +825,6 @@ class Coverage:
             self.rarity(block),
         )
 
-    def is_generic(self, word: str) -> bool:
-        """Whether `word`, a word of a topic, is in more than GENERIC_SHARE of the papers."""
-        return word in self.column and bool(self.generic[self.column[word]])
-
     def shares_a_word(self, topic: int, row: int) -> bool:
         """Whether the paper at position `row` holds any of the topic's words, generic or not."""
         return any(self.anywhere[self.column[word], row] for word in self.words_of[topic])

@@ -153,20 +153,16 @@ def hyphenated(text: str) -> list[str]:
     return [word for word in joined if len(word) - word.count("-") <= MAX_WORD_CHARS]
 
 
-def only_in_compounds(text: str) -> dict[str, set[str]]:
+def only_in_compounds(text: str) -> set[str]:
     """The words() that `text` writes only inside its hyphenated() compounds, none of the
-    same term on its own, each with the other words of its compounds: "long" (with
-    "context") and "context" (with "long") of "KV cache for long-context inference", but not
-    "long" of "long videos and long-context models", nor "agent" of "multi-agent systems and
-    agents"."""
+    same term on its own: "long" and "context" of "KV cache for long-context inference", but
+    not "long" of "long videos and long-context models", nor "agent" of "multi-agent systems
+    and agents"."""
     alone = set(terms_of(words(COMPOUND.sub(" ", text))))
-    mates: dict[str, set[str]] = {}
-    for compound in hyphenated(text):
-        inside = compound_words(compound)
-        for word, term in zip(inside, terms_of(inside), strict=True):
-            if term not in alone:
-                mates.setdefault(word, set()).update(w for w in inside if w != word)
-    return mates
+    inside = list(
+        dict.fromkeys(w for compound in hyphenated(text) for w in compound_words(compound))
+    )
+    return {word for word, term in zip(inside, terms_of(inside), strict=True) if term not in alone}
 
 
 def compound_words(word: str) -> list[str]:
