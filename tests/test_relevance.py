@@ -178,35 +178,35 @@ def test_a_topic_s_compound_is_found_however_the_papers_write_it_and_nowhere_els
         assert coverage[long_context] == pytest.approx(1.0 if not compounds else 0.64, abs=0.01)
 
 
-def test_a_phrase_cited_from_part_of_a_topic_does_not_end_in_a_word_that_weighs_nothing(store):
-    """ "that" is in every paper: "LLM agents that play chess" holds "LLM agents" of "LLM
-    agents that use tools", not "LLM agents that"."""
+def phrases_cited(store, topic: str, text: str, others: list[str]) -> list[list[str]]:
+    """Coverage.phrases_in() for `topic` and the paper of `text`, stored among `others`."""
     from bot.search import index_terms, word_pairs
     from bot.storage import fulltext
 
-    chess = "LLM agents that play chess."
-    ids = store_papers(store, [chess, *(f"A study that runs suite {n}." for n in range(40))])
+    ids = store_papers(store, [text, *others])
     corpus = stand_in_corpus(store, ids)
-    facets = [query_facets("LLM agents that use tools", compounds=True)]
+    facets = [query_facets(topic, compounds=True)]
     words = Coverage(store, facets, corpus, np.arange(len(ids)), topics=no_closeness(1))
-    written = fulltext.words(chess)
-    assert words.phrases_in(0, word_pairs(written, index_terms(written))) == [["llm", "agents"]]
+    written = fulltext.words(text)
+    return words.phrases_in(0, word_pairs(written, index_terms(written)))
+
+
+def test_a_phrase_cited_from_part_of_a_topic_does_not_end_in_a_word_that_weighs_nothing(store):
+    """ "that" is in every paper: "LLM agents that play chess" holds "LLM agents" of "LLM
+    agents that use tools", not "LLM agents that"."""
+    others = [f"A study that runs suite {n}." for n in range(40)]
+    assert phrases_cited(
+        store, "LLM agents that use tools", "LLM agents that play chess.", others
+    ) == [["llm", "agents"]]
 
 
 def test_a_phrase_cited_from_part_of_a_topic_holds_a_compound_whole_or_not_at_all(store):
     """A paper on single-agent reinforcement learning writes "agent reinforcement learning"
     side by side, but not "multi-agent"."""
-    from bot.search import index_terms, word_pairs
-    from bot.storage import fulltext
-
     single = "Single-agent reinforcement learning for games."
-    ids = store_papers(store, [single, *OTHERS])
-    corpus = stand_in_corpus(store, ids)
-    facets = [query_facets("multi-agent reinforcement learning", compounds=True)]
-    words = Coverage(store, facets, corpus, np.arange(len(ids)), topics=no_closeness(1))
-    written = fulltext.words(single)
-    pairs = word_pairs(written, index_terms(written))
-    assert words.phrases_in(0, pairs) == [["reinforcement", "learning"]]
+    assert phrases_cited(store, "multi-agent reinforcement learning", single, OTHERS) == [
+        ["reinforcement", "learning"]
+    ]
 
 
 def test_a_word_in_many_papers_is_placed_by_a_thousand_of_them_spread_over_all():
