@@ -501,8 +501,11 @@ def cited_once(keywords: list[str]) -> list[str]:
 def holds_keyword(longer: str, keyword: str) -> bool:
     """Whether `longer` is another keyword holding `keyword` as whole words: "vision" and
     "vision-language" are cited once, in "vision-language models"."""
+    # Most pairs share no letters in a row: the test saves compiling a pattern for each.
+    if longer.casefold() == keyword.casefold() or keyword.casefold() not in longer.casefold():
+        return False
     found = re.search(rf"(?<![^\W_]){re.escape(keyword)}(?![^\W_])", longer, re.IGNORECASE)
-    return longer.casefold() != keyword.casefold() and found is not None
+    return found is not None
 
 
 def as_written(topic: str, words: list[str]) -> str:
@@ -938,7 +941,8 @@ class AlertBuilder:
         self.rows, self.cols = decisions.rows.tolist(), decisions.cols.tolist()
         self.scores = decisions.pair_scores.tolist()
         self._word_pairs: dict[str, set[tuple[str, str]]] = {}
-        # Per subscription (by row) and phrase, worked out once for all its alerts.
+        # Per subscription (by row), worked out once for all its alerts; phrases as written
+        # per topic, which many subscriptions share.
         self._topics: dict[int, str] = {}
         self._not_alone: dict[int, set[str]] = {}
         self._written: dict[tuple, str] = {}
@@ -1007,10 +1011,11 @@ class AlertBuilder:
         return self._not_alone[i]
 
     def written(self, i: int, phrase: list[str]) -> str:
-        """as_written() the phrase of subscription i's topic, cached."""
-        key = (i, *phrase)
+        """as_written() the phrase of subscription i's topic, cached by topic."""
+        topic = self.topic(i)
+        key = (topic, *phrase)
         if key not in self._written:
-            self._written[key] = as_written(self.topic(i), phrase)
+            self._written[key] = as_written(topic, phrase)
         return self._written[key]
 
     def topic(self, i: int) -> str:

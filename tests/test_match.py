@@ -16,6 +16,7 @@ from bot.match import (
     BY_MEANING,
     BY_MEANING_COMMON_WORDS,
     OVER_CAP_REASON,
+    cited_once,
     followed_author,
     logit,
 )
@@ -668,6 +669,12 @@ def cited_keywords(match) -> list[str]:
         if reason.startswith("keywords: "):
             return reason.removeprefix("keywords: ").split(", ")
     return []
+
+
+def test_a_keyword_is_cited_once_and_not_beside_one_holding_it_as_whole_words():
+    cited = ["Vision", "vision-language models", "vision", "language", "lang", "models"]
+    assert cited_once(cited) == ["vision-language models", "lang"]
+    assert cited_once(["KV cache", "kv", "cache", "caches"]) == ["KV cache", "caches"]
 
 
 def test_a_match_on_generic_words_alone_says_it_is_by_meaning(services, corpus):
