@@ -521,8 +521,19 @@ def as_written(topic: str, words: list[str]) -> str:
         phrase = between.join(re.escape(word) for word in words)
         found = re.search(starts + phrase + ends, topic, re.IGNORECASE)
         if found:
-            return found.group()
+            # "Mixture of Experts (MoE)", not "Mixture of Experts (MoE".
+            closes = found.group().count("(") > found.group().count(")")
+            return found.group() + (")" if closes and topic[found.end() :].startswith(")") else "")
     return " ".join(words)
+
+
+def as_typed(topic: str, word: str) -> str:
+    """The topic's `word` (lower case) in the case the topic writes it on its own, outside a
+    compound: "LoRA", "ECG"; as given when the topic has it only inside one."""
+    found = re.search(
+        rf"(?<![\w\-\u2010\u2011]){re.escape(word)}(?![\w\-\u2010\u2011])", topic, re.I
+    )
+    return found.group() if found else word
 
 
 def sooner_cadence(cadences: list[str]) -> str:
@@ -992,7 +1003,7 @@ class AlertBuilder:
         not_alone = self.not_alone(i)
         distinctive = [w for w in coverage.distinctive_words(i, column) if w not in in_phrases]
         keywords = [self.written(i, phrase) for phrase in phrases] + [
-            word for word in distinctive if word not in not_alone
+            self.written(i, [word]) for word in distinctive if word not in not_alone
         ]
         return reasons_for(
             paper,
@@ -1011,11 +1022,14 @@ class AlertBuilder:
         return self._not_alone[i]
 
     def written(self, i: int, phrase: list[str]) -> str:
-        """as_written() the phrase of subscription i's topic, cached by topic."""
+        """A phrase of subscription i's topic as the topic writes it (as_written(), or
+        as_typed() for a word alone), cached by topic."""
         topic = self.topic(i)
         key = (topic, *phrase)
         if key not in self._written:
-            self._written[key] = as_written(topic, phrase)
+            self._written[key] = (
+                as_typed(topic, phrase[0]) if len(phrase) == 1 else as_written(topic, phrase)
+            )
         return self._written[key]
 
     def topic(self, i: int) -> str:

@@ -524,6 +524,26 @@ def test_a_phrase_is_cited_as_the_topic_writes_it_with_the_fewest_words_between(
     assert as_written("hallucination in Vision-Language models", ["hallucination", "vision"]) == (
         "hallucination in Vision-Language"
     )
+    assert as_written("Mixture of Experts (MoE)", ["mixture", "experts", "moe"]) == (
+        "Mixture of Experts (MoE)"
+    )
+
+
+def test_a_word_is_cited_as_the_topic_types_it_on_its_own():
+    from bot.match import as_typed
+
+    assert as_typed("LoRA fine-tuning", "lora") == "LoRA"
+    assert as_typed("Multi-agent systems and Agents", "agents") == "Agents"
+    assert as_typed("multi-Agent systems", "agent") == "agent"
+
+
+def test_an_alert_cites_an_acronym_in_the_topics_capitals(services, corpus):
+    sub = subscribe(
+        services.store, services.embedder, topic="LoRA fine-tuning", owner="U1", strictness="broad"
+    )
+    cited = [cited_keywords(match) for match in alerted(services, corpus, sub).values()]
+    assert any("LoRA" in keywords for keywords in cited)
+    assert not any("lora" in keywords for keywords in cited)
 
 
 def word_features(services, topics: list[str]):
