@@ -56,6 +56,8 @@ STRICTNESS_LEVELS = ("strict", "normal", "broad")
 BAND_MARGINS = (("strong", 1.5), ("good", 0.5))
 OVER_CAP_REASON = "over the daily cap"
 MAX_KEYWORD_REASONS = 3
+# The brackets a phrase cited from a topic keeps balanced, closing to opening.
+CLOSING = {")": "(", "]": "["}
 BY_MEANING = "similar in meaning (no word of the topic in its text)"
 BY_MEANING_COMMON_WORDS = (
     "similar in meaning (the words it shares with the topic are common in the papers)"
@@ -501,8 +503,11 @@ def cited_once(keywords: list[str]) -> list[str]:
 def holds_keyword(longer: str, keyword: str) -> bool:
     """Whether `longer` is another keyword holding `keyword` as whole words: "vision" and
     "vision-language" are cited once, in "vision-language models"."""
-    # Most pairs share no letters in a row: the test saves compiling a pattern for each.
-    if longer.casefold() == keyword.casefold() or keyword.casefold() not in longer.casefold():
+    if longer.casefold() == keyword.casefold():
+        return False
+    # Most pairs share no letters in a row: the test saves compiling a pattern for each. Only
+    # in ASCII, where lower() is what IGNORECASE compares (outside it, "İ" matches "i").
+    if longer.isascii() and keyword.isascii() and keyword.lower() not in longer.lower():
         return False
     found = re.search(rf"(?<![^\W_]){re.escape(keyword)}(?![^\W_])", longer, re.IGNORECASE)
     return found is not None
@@ -521,10 +526,25 @@ def as_written(topic: str, words: list[str]) -> str:
         phrase = between.join(re.escape(word) for word in words)
         found = re.search(starts + phrase + ends, topic, re.IGNORECASE)
         if found:
-            # "Mixture of Experts (MoE)", not "Mixture of Experts (MoE".
-            closes = found.group().count("(") > found.group().count(")")
-            return found.group() + (")" if closes and topic[found.end() :].startswith(")") else "")
+            return balanced(found.group())
     return " ".join(words)
+
+
+def balanced(text: str) -> str:
+    """`text` without the closing brackets it does not open, and with those it opens closed:
+    a phrase of "speech recognition (ASR) for low-resource languages" reads "ASR for
+    low-resource languages", one of "Mixture of Experts (MoE)" ends with its bracket."""
+    kept, opened = [], []
+    for char in text:
+        if char in CLOSING:
+            if not opened or opened[-1] != CLOSING[char]:
+                continue
+            opened.pop()
+        elif char in CLOSING.values():
+            opened.append(char)
+        kept.append(char)
+    closers = {opening: closing for closing, opening in CLOSING.items()}
+    return "".join(kept) + "".join(closers[char] for char in reversed(opened))
 
 
 def as_typed(topic: str, word: str) -> str:

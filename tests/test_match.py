@@ -527,6 +527,11 @@ def test_a_phrase_is_cited_as_the_topic_writes_it_with_the_fewest_words_between(
     assert as_written("Mixture of Experts (MoE)", ["mixture", "experts", "moe"]) == (
         "Mixture of Experts (MoE)"
     )
+    topic = "Speech recognition (ASR) for low-resource languages"
+    assert as_written(topic, ["asr", "low", "resource", "languages"]) == (
+        "ASR for low-resource languages"
+    )
+    assert as_written("Mixture of Experts [MoE] layers", ["experts", "moe"]) == "Experts [MoE]"
 
 
 def test_a_word_is_cited_as_the_topic_types_it_on_its_own():
