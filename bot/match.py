@@ -549,10 +549,10 @@ def balanced(text: str) -> str:
 
 def as_typed(topic: str, word: str) -> str:
     """The topic's `word` (lower case) in the case the topic writes it on its own, outside a
-    compound: "LoRA", "ECG"; as given when the topic has it only inside one."""
-    found = re.search(
-        rf"(?<![\w\-\u2010\u2011]){re.escape(word)}(?![\w\-\u2010\u2011])", topic, re.I
-    )
+    compound (as fulltext.only_in_compounds reads them): "LoRA", "ECG"; as given when the
+    topic has it only inside one."""
+    alone = fulltext.COMPOUND.sub(" ", topic)
+    found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", alone, re.IGNORECASE)
     return found.group() if found else word
 
 
