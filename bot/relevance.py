@@ -465,35 +465,67 @@ def either(
     return rowids, np.isin(rowids, in_title)
 
 
-def form_hits(store: Store, form: list[str], papers: int) -> tuple[np.ndarray, np.ndarray]:
+class IndexedWords:
+    """What the full-text index says of words (term_hits() and papers_with()), kept once
+    asked, and asked for many words together: Coverage looks up every word of thousands of
+    topics, and on PostgreSQL one query per word took more than the scoring they serve."""
+
+    def __init__(self, index: fulltext.FullText):
+        self.index = index
+        self.papers = index.paper_count()
+        self._hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._counts: dict[str, int] = {}
+
+    def prefetch(self, words: list[str], forms: list[list[str]]) -> None:
+        """Look up together what word_hits() of `words` and form_hits() of `forms` will."""
+        compounds = [parts for w in words if (parts := fulltext.compound_words(w))]
+        forms = forms + compounds
+        self._counts.update(self.index.document_frequencies([w for form in forms for w in form]))
+        wanted = [w for w in words if not fulltext.compound_words(w)]
+        wanted += ["".join(parts) for parts in compounds]
+        wanted += [w for form in forms for w in self.weighed(form)]
+        self._hits.update(self.index.hits_of([w for w in wanted if w not in self._hits]))
+
+    def hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        if word not in self._hits:
+            self._hits[word] = self.index.term_hits(word)
+        return self._hits[word]
+
+    def weighed(self, form: list[str]) -> list[str]:
+        """The words of `form` found in fewer than half the papers, or all if none is (such
+        as "of": looking up its papers costs much and tells little)."""
+        for word in form:
+            if word not in self._counts:
+                self._counts[word] = self.index.papers_with(word)
+        return [w for w in form if 2 * self._counts[w] < self.papers] or form
+
+
+def form_hits(words: IndexedWords, form: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for another way to write a word, an acronym's long form or a long form's
-    acronym: the papers holding all its words (those in half the papers or more aside, such
-    as "of"), and which hold them all in the title."""
-    kept = [w for w in form if 2 * store.fulltext.papers_with(w) < papers] or form
-    hits = [store.fulltext.term_hits(w) for w in kept]
+    acronym: the papers holding all its words (IndexedWords.weighed), and which hold them all
+    in the title."""
+    hits = [words.hits(w) for w in words.weighed(form)]
     anywhere = papers_with_all([rowids for rowids, _ in hits])
     in_title = papers_with_all([rowids[title] for rowids, title in hits])
     return anywhere, np.isin(anywhere, in_title)
 
 
-def compound_hits(store: Store, compound: str, papers: int) -> tuple[np.ndarray, np.ndarray]:
-    """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated), of `papers`
-    stored: the papers that write it closed up or hyphenated (the index's closed-up term) or
-    spaced, "in context learning" for "in-context"."""
-    words = fulltext.compound_words(compound)
+def compound_hits(words: IndexedWords, compound: str) -> tuple[np.ndarray, np.ndarray]:
+    """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated): the papers
+    that write it closed up or hyphenated (the index's closed-up term) or spaced, "in context
+    learning" for "in-context"."""
+    parts = fulltext.compound_words(compound)
     # Only the papers holding all its words (form_hits: "in", in almost every paper, aside, as
     # looking up its papers took longer than reading the texts) can write it spaced.
-    holding_all, _ = form_hits(store, words, papers)
-    return either(
-        store.fulltext.term_hits("".join(words)), store.fulltext.written_apart(words, holding_all)
-    )
+    holding_all, _ = form_hits(words, parts)
+    return either(words.hits("".join(parts)), words.index.written_apart(parts, holding_all))
 
 
-def word_hits(store: Store, word: str, papers: int) -> tuple[np.ndarray, np.ndarray]:
+def word_hits(words: IndexedWords, word: str) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for a topic's word or hyphenated compound (compound_hits)."""
     if fulltext.compound_words(word):
-        return compound_hits(store, word, papers)
-    return store.fulltext.term_hits(word)
+        return compound_hits(words, word)
+    return words.hits(word)
 
 
 def closeness_factors(
@@ -645,19 +677,20 @@ class Coverage:
         words = list(dict.fromkeys(w for ws in words_of for w in ws))
         looked_up = [w for w in words if w not in self.typed_as]
         plain = [w for w in looked_up if not fulltext.compound_words(w)]
+        compounds = [w for w in looked_up if fulltext.compound_words(w)]
+        indexed = IndexedWords(store.fulltext)
+        typed = list(self.typed_as.values())
+        indexed.prefetch(looked_up + [word for word, _ in typed], [form for _, form in typed])
         terms = dict(zip(plain, store.fulltext.terms_of(plain), strict=True))
-        first_word: dict[str, str] = {}
-        for word, term in terms.items():
-            first_word.setdefault(term, word)
-        hits = {term: store.fulltext.term_hits(word) for term, word in first_word.items()}
-        papers = store.fulltext.paper_count()
+        hits = {term: indexed.hits(word) for word, term in terms.items()}
+        papers = indexed.papers
         # A hyphenated compound (query_facets) is a word of its own, its own term.
-        for compound in (w for w in looked_up if fulltext.compound_words(w)):
+        for compound in compounds:
             terms[compound] = compound
-            hits[compound] = compound_hits(store, compound, papers)
+            hits[compound] = compound_hits(indexed, compound)
         for key, (word, form) in self.typed_as.items():
             terms[key] = key
-            hits[key] = either(word_hits(store, word, papers), form_hits(store, form, papers))
+            hits[key] = either(word_hits(indexed, word), form_hits(indexed, form))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 

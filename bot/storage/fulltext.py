@@ -22,6 +22,7 @@ and a database made before this index is indexed once when the store opens (catc
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -105,6 +106,14 @@ SELECT_TEXTS_OF = sql_with_lists(
     "select rowid, coalesce(title, ''), coalesce(abstract, '') from papers "
     "where rowid in :papers order by rowid",
     "papers",
+)
+SELECT_HITS = sql_with_lists(
+    "select term, paper, title from paper_terms where term in :terms "
+    "and (title > 0 or abstract > 0) order by term, paper",
+    "terms",
+)
+SELECT_DOCUMENT_FREQUENCIES = sql_with_lists(
+    "select term, count(*) from paper_terms where term in :terms group by term", "terms"
 )
 SET_LENGTH = text("update papers set terms_length = :length where rowid = :paper")
 SELECT_TEXT_FREQUENCIES = sql_with_lists(
@@ -364,8 +373,14 @@ class FullText:
 
     def papers_with(self, word: str) -> int:
         """How many papers contain `word` anywhere: its document frequency."""
-        [term] = terms_of([word])
-        return self._db.scalar("select count(*) from paper_terms where term = :term", term=term)
+        return self.document_frequencies([word])[word]
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int]:
+        """papers_with() of each of `words`, asked for TERMS_PER_QUERY terms at a time."""
+        terms = dict(zip(words, terms_of(words), strict=True))
+        distinct = list(dict.fromkeys(terms.values()))
+        counts = dict(self._tuples_in_chunks(SELECT_DOCUMENT_FREQUENCIES, "terms", distinct))
+        return {word: counts.get(term, 0) for word, term in terms.items()}
 
     def in_any_text(self, word: str) -> bool:
         """Whether any paper's title or abstract contains `word` (term_hits() would list
@@ -390,14 +405,22 @@ class FullText:
     def term_hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Rowids of the papers whose title or abstract contains `word`, and which of them
         have it in the title."""
-        [term] = terms_of([word])
-        rows = self._db.bulk_rows(
-            "select paper, title from paper_terms where term = :term "
-            "and (title > 0 or abstract > 0) order by paper",
-            term=term,
-        )
-        rowids = np.array([row[0] for row in rows], dtype=np.int64)
-        return rowids, np.array([row[1] > 0 for row in rows], dtype=bool)
+        return self.hits_of([word])[word]
+
+    def hits_of(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """term_hits() of each of `words`, asked for TERMS_PER_QUERY terms at a time."""
+        terms = dict(zip(words, terms_of(words), strict=True))
+        rows = self._tuples_in_chunks(SELECT_HITS, "terms", list(dict.fromkeys(terms.values())))
+        papers = np.array([row[1] for row in rows], dtype=np.int64)
+        in_title = np.array([row[2] > 0 for row in rows], dtype=bool)
+        found = {}
+        start = 0
+        for term, run in itertools.groupby(row[0] for row in rows):
+            end = start + sum(1 for _ in run)
+            found[term] = papers[start:end], in_title[start:end]
+            start = end
+        nowhere = papers[:0], in_title[:0]
+        return {word: found.get(term, nowhere) for word, term in terms.items()}
 
     def written_apart(self, words: list[str], rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Among the papers `rowids`, those whose title or abstract writes `words` in a row
@@ -454,7 +477,7 @@ class FullText:
         TERMS_PER_QUERY of them at a time."""
         rows = []
         for start in range(0, len(values), TERMS_PER_QUERY):
-            rows += self._db.tuples(query, **{name: values[start : start + TERMS_PER_QUERY]})
+            rows += self._db.bulk_rows(query, **{name: values[start : start + TERMS_PER_QUERY]})
         return rows
 
     def scores(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -233,6 +233,38 @@ def test_counts_for_bm25(store):
     assert not store.fulltext.in_any_text("zyxwv")
 
 
+def test_many_words_are_looked_up_in_a_few_queries_as_each_alone(store, monkeypatch):
+    store.papers.upsert(
+        [
+            make_paper("2608.00001", title="Speculative decoding", abstract="Faster."),
+            make_paper("2608.00002", title="Decoding", abstract="Speculative sampling."),
+            make_paper("2608.00003", title="Other", abstract="Nothing here."),
+        ]
+    )
+    monkeypatch.setattr(fulltext, "TERMS_PER_QUERY", 2)
+    words = ["speculative", "decoding", "decode", "lovelace", "zyxwv", "sampling"]
+    hits = {
+        word: dict(zip(rowids.tolist(), in_title.tolist(), strict=True))
+        for word, (rowids, in_title) in store.fulltext.hits_of(words).items()
+    }
+    assert hits == {
+        "speculative": {1: True, 2: False},
+        "decoding": {1: True, 2: True},
+        "decode": {1: True, 2: True},
+        "lovelace": {},
+        "zyxwv": {},
+        "sampling": {2: False},
+    }
+    assert store.fulltext.document_frequencies(words) == {
+        "speculative": 2,
+        "decoding": 2,
+        "decode": 2,
+        "lovelace": 3,
+        "zyxwv": 0,
+        "sampling": 1,
+    }
+
+
 TEXTS = [
     ("Retrieval-augmented generation", "Retrieval helps generation; retrieval is cheap."),
     ("Agentic search", "Agents search the web and call tools."),
