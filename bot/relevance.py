@@ -468,7 +468,8 @@ def either(
 class IndexedWords:
     """What the full-text index says of words (term_hits() and papers_with()), kept once
     asked, and asked for many words together: Coverage looks up every word of thousands of
-    topics, and on PostgreSQL one query per word took more than the scoring they serve."""
+    topics: for bench/run_all.py's 10,000 subscriptions, scoring on PostgreSQL took 11.2 s
+    with a query per word (about 5,100 of them), 6.9 s with the words asked together."""
 
     def __init__(self, index: fulltext.FullText):
         self.index = index
@@ -648,8 +649,8 @@ class Coverage:
     (judged_word_factor). With `discount_companions`, as for alerts, a word counts less the
     more surely a rarer word of its topic comes with it (companion_shares). Each distinct
     word of all the topics is looked up in the full-text index once (words the index reads
-    as the same terms, like "model" and "models", once between them), so a thousand
-    subscriptions sharing words cost a few hundred lookups.
+    as the same terms, like "model" and "models", once between them), all of them together
+    (IndexedWords.prefetch).
     """
 
     def __init__(
