@@ -468,11 +468,12 @@ def either(
 class IndexedWords:
     """What the full-text index says of words (term_hits() and papers_with()), kept once
     asked, and asked for many words together: Coverage looks up every word of thousands of
-    topics: for bench/run_all.py's 10,000 subscriptions, scoring on PostgreSQL took 11.2 s
-    with a query per word (about 5,100 of them), 6.9 s with the words asked together."""
+    topics. For bench/run_all.py's 10,000 subscriptions, scoring on PostgreSQL took 11.2 s
+    with a query per word (about 5,100 of them), 6.9 s with the words asked together. The
+    arrays it gives are shared between callers: read them, never change them in place."""
 
     def __init__(self, index: fulltext.FullText):
-        self.index = index
+        self.fulltext = index
         self.papers = index.paper_count()
         self._hits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._counts: dict[str, int] = {}
@@ -481,52 +482,54 @@ class IndexedWords:
         """Look up together what word_hits() of `words` and form_hits() of `forms` will."""
         compounds = [parts for w in words if (parts := fulltext.compound_words(w))]
         forms = forms + compounds
-        self._counts.update(self.index.document_frequencies([w for form in forms for w in form]))
+        self._counts.update(self.fulltext.document_frequencies([w for form in forms for w in form]))
         wanted = [w for w in words if not fulltext.compound_words(w)]
         wanted += ["".join(parts) for parts in compounds]
-        wanted += [w for form in forms for w in self.weighed(form)]
-        self._hits.update(self.index.hits_of([w for w in wanted if w not in self._hits]))
+        wanted += [w for form in forms for w in self.kept(form)]
+        self._hits.update(self.fulltext.hits_of([w for w in wanted if w not in self._hits]))
 
     def hits(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         if word not in self._hits:
-            self._hits[word] = self.index.term_hits(word)
+            self._hits[word] = self.fulltext.term_hits(word)
         return self._hits[word]
 
-    def weighed(self, form: list[str]) -> list[str]:
-        """The words of `form` found in fewer than half the papers, or all if none is (such
-        as "of": looking up its papers costs much and tells little)."""
+    def kept(self, form: list[str]) -> list[str]:
+        """The words of `form` that form_hits() looks up: those found in fewer than half the
+        papers, or all of them if none is. A word such as "of", in almost every paper, costs
+        much to look up and tells little."""
         for word in form:
             if word not in self._counts:
-                self._counts[word] = self.index.papers_with(word)
+                self._counts[word] = self.fulltext.papers_with(word)
         return [w for w in form if 2 * self._counts[w] < self.papers] or form
 
 
-def form_hits(words: IndexedWords, form: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def form_hits(lookups: IndexedWords, form: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for another way to write a word, an acronym's long form or a long form's
-    acronym: the papers holding all its words (IndexedWords.weighed), and which hold them all
+    acronym: the papers holding all its words (IndexedWords.kept), and which hold them all
     in the title."""
-    hits = [words.hits(w) for w in words.weighed(form)]
+    hits = [lookups.hits(w) for w in lookups.kept(form)]
     anywhere = papers_with_all([rowids for rowids, _ in hits])
     in_title = papers_with_all([rowids[title] for rowids, title in hits])
     return anywhere, np.isin(anywhere, in_title)
 
 
-def compound_hits(words: IndexedWords, compound: str) -> tuple[np.ndarray, np.ndarray]:
+def compound_hits(lookups: IndexedWords, compound: str) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for a hyphenated compound of a topic (fulltext.hyphenated): the papers
     that write it closed up or hyphenated (the index's closed-up term) or spaced, "in context
     learning" for "in-context"."""
     parts = fulltext.compound_words(compound)
     # Only the papers holding all its words (form_hits: "in", in almost every paper, aside, as
     # looking up its papers took longer than reading the texts) can write it spaced.
-    holding_all, _ = form_hits(words, parts)
-    return either(words.hits("".join(parts)), words.index.written_apart(parts, holding_all))
+    holding_all, _ = form_hits(lookups, parts)
+    written_apart = lookups.fulltext.written_apart(parts, holding_all)
+    return either(lookups.hits("".join(parts)), written_apart)
 
 
-def word_hits(words: IndexedWords, word: str) -> tuple[np.ndarray, np.ndarray]:
+def word_hits(lookups: IndexedWords, word: str) -> tuple[np.ndarray, np.ndarray]:
     """term_hits() for a topic's word or hyphenated compound (compound_hits)."""
     if fulltext.compound_words(word):
-        return compound_hits(words, word)
-    return words.hits(word)
+        return compound_hits(lookups, word)
+    return lookups.hits(word)
 
 
 def closeness_factors(
@@ -679,19 +682,19 @@ class Coverage:
         looked_up = [w for w in words if w not in self.typed_as]
         plain = [w for w in looked_up if not fulltext.compound_words(w)]
         compounds = [w for w in looked_up if fulltext.compound_words(w)]
-        indexed = IndexedWords(store.fulltext)
+        lookups = IndexedWords(store.fulltext)
         typed = list(self.typed_as.values())
-        indexed.prefetch(looked_up + [word for word, _ in typed], [form for _, form in typed])
+        lookups.prefetch(looked_up + [word for word, _ in typed], [form for _, form in typed])
         terms = dict(zip(plain, store.fulltext.terms_of(plain), strict=True))
-        hits = {term: indexed.hits(word) for word, term in terms.items()}
-        papers = indexed.papers
+        hits = {term: lookups.hits(word) for word, term in terms.items()}
+        papers = lookups.papers
         # A hyphenated compound (query_facets) is a word of its own, its own term.
         for compound in compounds:
             terms[compound] = compound
-            hits[compound] = compound_hits(indexed, compound)
+            hits[compound] = compound_hits(lookups, compound)
         for key, (word, form) in self.typed_as.items():
             terms[key] = key
-            hits[key] = either(word_hits(indexed, word), form_hits(indexed, form))
+            hits[key] = either(word_hits(lookups, word), form_hits(lookups, form))
         # Found in more papers than this, a word (or a part of a topic) is generic.
         generic_count = GENERIC_SHARE * papers
 
