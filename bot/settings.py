@@ -18,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.sources import KINDS
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
 # The values [model] precision accepts.
@@ -40,9 +42,10 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class FeedSettings:
-    url: str
+    url: str = dataclasses.field(metadata={"feed_address": True})
     name: str = ""
-    kind: str = ""
+    # Left out (""), the kind is detected from what the feed answers.
+    kind: str = dataclasses.field(default="", metadata={"choices": (*KINDS, "")})
     include_cross_lists: bool = True
     # Minutes between polls of this feed; 0 means [schedule] poll_minutes.
     poll_minutes: int = dataclasses.field(default=0, metadata={"range": (0, 10080)})
@@ -253,6 +256,11 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"Settings file {path} cannot be read: {error.strerror}.") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path} is not valid TOML: {error}.") from None
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{path} is not UTF-8 text, which TOML must be: save it as UTF-8 (a settings file "
+            "written by Windows PowerShell may be UTF-16)."
+        ) from None
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -316,6 +324,11 @@ def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -
                 f"Setting '{key}' in {source} must be from {low} to {high}, "
                 f"like {name} = {example}; got {value}."
             )
+    if field.metadata.get("feed_address") and not is_feed_address(value):
+        raise SettingsError(
+            f"Setting '{key}' in {source} must be a web address (http or https) or a file "
+            f'path, like {name} = "https://rss.arxiv.org/rss/cs.CL"; got {_shown(value)}.'
+        )
     if field.metadata.get("timezone"):
         try:
             ZoneInfo(value)
@@ -324,6 +337,13 @@ def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -
                 f"Setting '{key}' in {source} must be an IANA timezone name, "
                 f'like {name} = "Europe/Berlin"; got {_shown(value)}.'
             ) from None
+
+
+def is_feed_address(url: str) -> bool:
+    """Whether paperbot can read a feed at `url`: an http(s) or file:// address, or a path (a
+    one-letter scheme is a Windows drive, "C:\\feeds\\x.xml")."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return bool(url.strip()) and (scheme in ("http", "https", "file") or len(scheme) < 2)
 
 
 def _shown(value: typing.Any) -> str:

@@ -85,6 +85,37 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_settings(tmp_path / "nope.toml", env={})
 
 
+def test_a_settings_file_that_is_not_utf8_gets_a_sentence(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_bytes("[matching]\n".encode("utf-16"))
+    with pytest.raises(SettingsError, match="mine.toml is not UTF-8 text"):
+        load_settings(path, env={})
+
+
+@pytest.mark.parametrize(
+    "feed, says",
+    [
+        ('url = "ftp://example.org/feed"', "'feeds[0].url' in {file} must be a web address"),
+        ('url = ""', "'feeds[0].url' in {file} must be a web address"),
+        (
+            'url = "https://example.org/feed"\nkind = "weird"',
+            "'feeds[0].kind' in {file} must be one of 'arxiv_listing'",
+        ),
+    ],
+)
+def test_a_feed_paperbot_cannot_read_is_refused_at_start(tmp_path, feed, says):
+    path = write(tmp_path, f"[[feeds]]\n{feed}\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path, env={})
+    assert says.format(file=path) in str(error.value)
+
+
+def test_feeds_at_web_addresses_and_paths_are_accepted(tmp_path):
+    feeds = ["https://rss.arxiv.org/rss/cs.CL", "file:///srv/x.xml", "feeds/x.xml", "C:\\f.xml"]
+    path = write(tmp_path, "".join(f"[[feeds]]\nurl = '{url}'\n" for url in feeds))
+    assert [feed.url for feed in load_settings(path, env={}).feeds] == feeds
+
+
 def test_missing_tokens_name_the_variable():
     with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN is not set"):
         SlackSettings().require_for_run()
