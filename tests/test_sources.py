@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sources import KINDS, FeedResult, detect_kind, parse_feed
+from bot.sources import KINDS, MAX_TITLE_CHARS, FeedResult, detect_kind, parse_feed
 from tests.test_feeds import item, listing
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -983,3 +983,19 @@ def test_detect_kind_falls_back_to_the_url():
     )
     assert detect_kind(bare_atom, "https://journal.example/feed") == "rss"
     assert detect_kind(HTML_PAGE) == "rss"
+
+
+def test_a_title_longer_than_any_real_one_is_cut_and_says_so():
+    hostile = listing(item("2608.00001", title="A" * 200_000), item("2608.00002", title="Short"))
+    generic = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Journal</title><item>'
+        + b"<title>"
+        + b"B" * 200_000
+        + b"</title><link>https://journal.example/1</link>"
+        + b"<description>An abstract.</description></item></channel></rss>"
+    )
+    for content in (hostile, generic):
+        first = parse_feed(content, url="https://feeds.example/t").papers[0]
+        assert len(first.title) == MAX_TITLE_CHARS
+        assert first.title.endswith("…")
+    assert parse_feed(hostile).papers[1].title == "Short"

@@ -10,9 +10,11 @@ Kinds: "arxiv_listing" (rss.arxiv.org RSS 2.0 / Atom, and the pre-2024 RDF listi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import urllib.parse
 
+from bot.papers import Paper
 from bot.sources import arxiv_api, arxiv_listing, hf_daily, rss
 from bot.sources.base import FeedResult, parse_error
 
@@ -31,6 +33,9 @@ log = logging.getLogger(__name__)
 # API's OpenSearch elements come before the first item, so the head is enough.
 _HEAD_BYTES = 8192
 _LISTING_MARKS = (b"updates on arXiv.org", b"<arxiv:announce_type>", b"Announce Type:")
+# Longer than this, a title is no title (a hostile feed's filler): it is cut, ending in "…".
+# arXiv's longest run to about 300 characters.
+MAX_TITLE_CHARS = 500
 
 
 def _kind_from_url(url: str) -> str | None:
@@ -77,8 +82,17 @@ def parse_feed(content: bytes, url: str = "", kind: str | None = None) -> FeedRe
     if kind not in _ADAPTERS:
         return parse_error(kind, f"unknown feed kind {kind!r}; known: {', '.join(KINDS)}")
     try:
-        return _ADAPTERS[kind](content, url)
+        result = _ADAPTERS[kind](content, url)
     except Exception as exc:
         # One odd feed must not stop a polling cycle; the traceback goes to the log.
         log.exception("feed %s: %s adapter failed", url or "(no url)", kind)
         return parse_error(kind, f"could not read the feed: {type(exc).__name__}: {exc}")
+    result.papers = [with_title_cut(paper) for paper in result.papers]
+    return result
+
+
+def with_title_cut(paper: Paper) -> Paper:
+    """`paper` with its title cut to MAX_TITLE_CHARS, if longer."""
+    if len(paper.title) <= MAX_TITLE_CHARS:
+        return paper
+    return dataclasses.replace(paper, title=paper.title[: MAX_TITLE_CHARS - 1].rstrip() + "…")
