@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import link
-from bot.fetch import Fetcher, private_address
+from bot.fetch import Fetcher, local_path, private_address
 from bot.papers import Paper
 from bot.settings import FeedSettings, Settings
 from bot.sources import parse_feed
@@ -101,6 +101,9 @@ def add_feed(
     on a loopback, link-local or private address is refused unless the settings allow it.
     """
     url = url.strip()
+    # A file is polled from wherever paperbot runs next, so it is kept by its full path.
+    if (path := local_path(url)) is not None:
+        url = str(path.expanduser().resolve())
     if url in {feed.url for feed in active_feeds(settings, store)}:
         raise FeedError(f"{url} is already polled; `paperbot feeds` lists the feeds.")
     host = urllib.parse.urlsplit(url).hostname

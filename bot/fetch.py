@@ -156,7 +156,7 @@ class Fetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """Fetch url (http, https, file:// or a plain path); conditional when given validators."""
-        path = _local_path(url)
+        path = local_path(url)
         if path is not None:
             return self._read_file(url, path)
         deadline = self._clock() + self.total_timeout
@@ -417,7 +417,7 @@ def gunzipped(content: bytes, limit: int) -> bytes | None:
     return inflated if len(inflated) <= limit else None
 
 
-def _local_path(url: str) -> Path | None:
+def local_path(url: str) -> Path | None:
     """Return the file a file:// URL or plain path names, or None for anything else."""
     parts = urlsplit(url)
     if parts.scheme == "file":

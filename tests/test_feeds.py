@@ -532,6 +532,28 @@ def test_feeds_add_says_when_only_part_of_the_feed_could_be_read(tmp_path):
     assert f"its {kept} readable papers come with the next cycle" in added.output
 
 
+def test_a_feed_file_added_by_a_relative_path_is_kept_by_its_full_path(tmp_path, monkeypatch):
+    (tmp_path / "feeds").mkdir()
+    good = FIXTURES / "arxiv_rss2" / "arxiv_rss2_cs.AI_empty_weekend_2024-03-09.xml"
+    (tmp_path / "feeds" / "ai.xml").write_bytes(good.read_bytes())
+    (tmp_path / "elsewhere").mkdir()
+    base = ["--db", str(tmp_path / "p.db")]
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path / "feeds")
+
+    added = runner.invoke(cli, [*base, "feeds", "add", "ai.xml"])
+    again = runner.invoke(cli, [*base, "feeds", "add", "../feeds/./ai.xml"])
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    listed = runner.invoke(cli, [*base, "feeds", "--json"])
+
+    assert added.exit_code == 0, added.output
+    assert again.exit_code == 1
+    assert "is already polled" in again.output
+    assert [f["url"] for f in json.loads(listed.output)] == [
+        str((tmp_path / "feeds" / "ai.xml").resolve())
+    ]
+
+
 def test_feed_columns_are_added_to_an_existing_database(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
