@@ -162,6 +162,9 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], kind: str | None, as_js
     """Add papers from feed URLs or files."""
     from bot.feeds import READ_STATUSES
 
+    if not all(source.strip() for source in sources):
+        raise click.BadParameter("a source is empty: give a feed URL or file path.")
+
     # Each feed's problem is in its result line: the pipeline's warning would repeat it.
     _said_here(ctx, "bot.pipeline")
     services = _services(ctx)

@@ -131,6 +131,21 @@ def test_ingest_reports_a_broken_file_and_keeps_going(run, tmp_path):
     assert "109 items, 109 new" in result.stdout
 
 
+def test_ingest_refuses_an_empty_source(run):
+    result = run("ingest", " ")
+    assert result.exit_code == 2
+    assert "a source is empty: give a feed URL or file path." in result.stderr
+
+
+def test_a_folder_given_as_the_database_is_told_plainly(tmp_path):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path), "subscriptions"])
+    assert result.exit_code == 1
+    assert (
+        f"Error: {tmp_path} is a folder: give --db (or PAPERBOT_DB) a file in it, such as "
+        f"{tmp_path / 'paperbot.db'}." in result.stderr
+    )
+
+
 def test_ingest_reads_a_gzipped_capture(run, tmp_path):
     import gzip
 

@@ -33,6 +33,11 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if not is_postgresql(self.path) and Path(self.path).is_dir():
+            raise StoreError(
+                f"{self.path} is a folder: give --db (or PAPERBOT_DB) a file in it, such as "
+                f"{Path(self.path) / 'paperbot.db'}."
+            )
         try:
             self.database = Database(self.path)
             # Writes at once (the schema, in a write transaction), so a file that cannot be
