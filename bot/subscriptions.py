@@ -126,6 +126,11 @@ def subscribe(
         )
     if len(topic) > MAX_TOPIC:
         raise SubscriptionError(topic_too_long(topic))
+    if " " not in topic and (found := arxiv_id(topic)):
+        raise SubscriptionError(
+            f"That topic is a paper, {found[0]}, not the words of a topic: for papers like it, "
+            f"use `/papers like {found[0]}` (from the shell, give a topic and --like {found[0]})."
+        )
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise SubscriptionError(f"The threshold must be between 0 and 1, not {threshold}.")
     if cadence not in CADENCES:

@@ -502,6 +502,15 @@ def test_subscribe_refuses_a_topic_that_names_no_subject(db, topic):
     assert "That topic names no subject to find papers on" in line
 
 
+@pytest.mark.parametrize("topic", ["https://arxiv.org/abs/2608.19942v2", "arXiv:2608.19942"])
+def test_subscribe_to_a_paper_instead_of_a_topic_is_shown_like(db, topic):
+    line = one_error_line(paperbot("--db", db, "subscribe", topic, "--user", "U1"))
+    assert line == (
+        "Error: That topic is a paper, 2608.19942, not the words of a topic: for papers like "
+        "it, use `/papers like 2608.19942` (from the shell, give a topic and --like 2608.19942)."
+    )
+
+
 def test_subscribe_refuses_a_topic_of_5000_characters(db):
     line = one_error_line(paperbot("--db", db, "subscribe", "word " * 1000, "--user", "U1"))
     assert "That topic is 4,999 characters; keep it to 500 or fewer" in line
