@@ -9,6 +9,15 @@ def write(tmp_path, text):
     return path
 
 
+def refusal(tmp_path, text):
+    """The message load_settings refuses a settings file holding `text` with, its path
+    written {file}."""
+    path = write(tmp_path, text)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(path, env={})
+    return str(raised.value).replace(str(path), "{file}")
+
+
 def test_defaults_load_with_every_key():
     settings = load_settings(env={})
     assert settings.model.path == "bundled"
@@ -61,10 +70,7 @@ def test_wrong_type_says_what_to_write(tmp_path):
     ],
 )
 def test_strictness_levels_out_of_order_are_refused(tmp_path, toml, says):
-    path = write(tmp_path, f"[matching]\n{toml}\n")
-    with pytest.raises(SettingsError) as raised:
-        load_settings(path, env={})
-    assert says.format(file=path) in str(raised.value)
+    assert says in refusal(tmp_path, f"[matching]\n{toml}\n")
 
 
 def test_strictness_levels_may_be_equal(tmp_path):
@@ -104,10 +110,7 @@ def test_a_settings_file_that_is_not_utf8_gets_a_sentence(tmp_path):
     ],
 )
 def test_a_feed_paperbot_cannot_read_is_refused_at_start(tmp_path, feed, says):
-    path = write(tmp_path, f"[[feeds]]\n{feed}\n")
-    with pytest.raises(SettingsError) as error:
-        load_settings(path, env={})
-    assert says.format(file=path) in str(error.value)
+    assert says in refusal(tmp_path, f"[[feeds]]\n{feed}\n")
 
 
 def test_feeds_at_web_addresses_and_paths_are_accepted(tmp_path):
