@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -100,11 +101,8 @@ def add_feed(
     An empty feed is accepted (an arXiv listing on a Saturday is empty and fine). A host
     on a loopback, link-local or private address is refused unless the settings allow it.
     """
-    url = url.strip()
-    # A file is polled from wherever paperbot runs next, so it is kept by its full path.
-    if (path := local_path(url)) is not None:
-        url = str(path.expanduser().resolve())
-    if url in {feed.url for feed in active_feeds(settings, store)}:
+    url = feed_address(url)
+    if url in {feed_address(feed.url) for feed in active_feeds(settings, store)}:
         raise FeedError(f"{url} is already polled; `paperbot feeds` lists the feeds.")
     host = urllib.parse.urlsplit(url).hostname
     address = private_address(host) if host else None
@@ -140,11 +138,21 @@ def _ended(reason: str) -> str:
 def remove_feed(settings: Settings, store: Store, url: str) -> FeedSettings:
     """Stop polling `url`; the papers it brought stay. FeedError when it is not polled."""
     url = url.strip()
-    feed = next((f for f in active_feeds(settings, store) if f.url == url), None)
+    address = feed_address(url)
+    feed = next((f for f in active_feeds(settings, store) if feed_address(f.url) == address), None)
     if feed is None:
         raise FeedError(f"{url} is not polled; `paperbot feeds` lists the feeds.")
-    store.feeds.remove(url)
+    store.feeds.remove(feed.url)
     return feed
+
+
+def feed_address(url: str) -> str:
+    """`url` as a feed is kept: a file by its full path, since paperbot may run next from
+    another folder (a link to it stays a link, so a "latest.xml" that moves on is followed)."""
+    url = url.strip()
+    if (path := local_path(url)) is not None:
+        return os.path.abspath(path.expanduser())
+    return url
 
 
 # -- health ----------------------------------------------------------------------------

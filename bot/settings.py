@@ -310,8 +310,11 @@ def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -
     name = key.rsplit(".", 1)[-1]
     choices = field.metadata.get("choices")
     if choices and value not in choices:
+        # An empty choice is the setting left out (a feed's kind, then detected).
+        named = ", ".join(repr(choice) for choice in choices if choice)
+        left_out = " (or left out)" if "" in choices else ""
         raise SettingsError(
-            f"Setting '{key}' in {source} must be one of {', '.join(map(repr, choices))}, "
+            f"Setting '{key}' in {source} must be one of {named}{left_out}, "
             f"like {name} = {choices[0]!r}; got {_shown(value)}."
         )
     if "range" in field.metadata:
@@ -340,8 +343,8 @@ def _check(field: dataclasses.Field, value: typing.Any, source: str, key: str) -
 
 
 def is_feed_address(url: str) -> bool:
-    """Whether paperbot can read a feed at `url`: an http(s) or file:// address, or a path (a
-    one-letter scheme is a Windows drive, "C:\\feeds\\x.xml")."""
+    """Whether `url` is of a kind paperbot reads feeds from: an http(s) or file:// address,
+    or a path (a one-letter scheme is a Windows drive, "C:\\feeds\\x.xml")."""
     scheme = urlsplit(url.strip()).scheme.lower()
     return bool(url.strip()) and (scheme in ("http", "https", "file") or len(scheme) < 2)
 

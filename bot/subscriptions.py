@@ -126,10 +126,10 @@ def subscribe(
         )
     if len(topic) > MAX_TOPIC:
         raise SubscriptionError(topic_too_long(topic))
-    if " " not in topic and (found := arxiv_id(topic)):
+    if paper := paper_named(topic):
         raise SubscriptionError(
-            f"That topic is a paper, {found[0]}, not the words of a topic: for papers like it, "
-            f"use `/papers like {found[0]}` (from the shell, give a topic and --like {found[0]})."
+            f"That topic is a paper, {paper}, not the words of a topic: subscribe with the "
+            f"words of its subject (in Slack, `/papers like {paper}` follows papers like it)."
         )
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise SubscriptionError(f"The threshold must be between 0 and 1, not {threshold}.")
@@ -172,6 +172,17 @@ def subscribe(
         authors=authors,
         categories=categories,
     )
+
+
+def paper_named(topic: str) -> str | None:
+    """The arXiv id of a topic that is only a paper's arXiv id or link ("2608.19942v2",
+    "arXiv:2608.19942", "https://arxiv.org/abs/2608.19942"); None for any other topic, one
+    with such an id inside a word or another address among them."""
+    token = topic.strip("<>").split("|")[0]
+    if " " in token or (found := arxiv_id(token)) is None:
+        return None
+    bare = token.lower().removeprefix("arxiv:")
+    return found[0] if "arxiv.org/" in bare or bare.startswith(found[0].lower()) else None
 
 
 def _refuse_duplicate(

@@ -545,13 +545,14 @@ def test_a_feed_file_added_by_a_relative_path_is_kept_by_its_full_path(tmp_path,
     again = runner.invoke(cli, [*base, "feeds", "add", "../feeds/./ai.xml"])
     monkeypatch.chdir(tmp_path / "elsewhere")
     listed = runner.invoke(cli, [*base, "feeds", "--json"])
+    removed = runner.invoke(cli, [*base, "feeds", "remove", "../feeds/ai.xml"])
 
     assert added.exit_code == 0, added.output
     assert again.exit_code == 1
     assert "is already polled" in again.output
-    assert [f["url"] for f in json.loads(listed.output)] == [
-        str((tmp_path / "feeds" / "ai.xml").resolve())
-    ]
+    full_path = str((tmp_path / "feeds" / "ai.xml").resolve())
+    assert [f["url"] for f in json.loads(listed.output)] == [full_path]
+    assert removed.exit_code == 0, removed.output
 
 
 def test_feed_columns_are_added_to_an_existing_database(tmp_path):

@@ -506,9 +506,15 @@ def test_subscribe_refuses_a_topic_that_names_no_subject(db, topic):
 def test_subscribe_to_a_paper_instead_of_a_topic_is_shown_like(db, topic):
     line = one_error_line(paperbot("--db", db, "subscribe", topic, "--user", "U1"))
     assert line == (
-        "Error: That topic is a paper, 2608.19942, not the words of a topic: for papers like "
-        "it, use `/papers like 2608.19942` (from the shell, give a topic and --like 2608.19942)."
+        "Error: That topic is a paper, 2608.19942, not the words of a topic: subscribe with the "
+        "words of its subject (in Slack, `/papers like 2608.19942` follows papers like it)."
     )
+
+
+@pytest.mark.parametrize("topic", ["GPT-4", "Llama-3.1", "1.58-bit", "10.1000/2301.00001"])
+def test_a_one_word_topic_with_digits_is_not_taken_for_a_paper(db, topic):
+    result = paperbot("--db", db, "subscribe", topic, "--user", "U1")
+    assert result.exit_code == 0, result.output
 
 
 def test_subscribe_refuses_a_topic_of_5000_characters(db):
