@@ -21,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -86,6 +88,10 @@ class AddedFeed:
     damage: str | None
 
 
+# A path that starts like a web address without its scheme ("rss.arxiv.org/rss/cs.CL").
+HOST_FIRST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/", re.IGNORECASE)
+
+
 def add_feed(
     settings: Settings,
     store: Store,
@@ -101,7 +107,11 @@ def add_feed(
     An empty feed is accepted (an arXiv listing on a Saturday is empty and fine). A host
     on a loopback, link-local or private address is refused unless the settings allow it.
     """
-    url = feed_address(url)
+    typed, url = url.strip(), feed_address(url)
+    if url != typed and not Path(url).exists() and HOST_FIRST.match(typed):
+        raise FeedError(
+            f"There is no file {typed}; for a web address, give its scheme: https://{typed}"
+        )
     if url in {feed_address(feed.url) for feed in active_feeds(settings, store)}:
         raise FeedError(f"{url} is already polled; `paperbot feeds` lists the feeds.")
     host = urllib.parse.urlsplit(url).hostname

@@ -555,6 +555,18 @@ def test_a_feed_file_added_by_a_relative_path_is_kept_by_its_full_path(tmp_path,
     assert removed.exit_code == 0, removed.output
 
 
+def test_a_web_address_without_its_scheme_is_told_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    added = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "p.db"), "feeds", "add", "rss.arxiv.org/rss/cs.CL"]
+    )
+    assert added.exit_code == 1
+    assert (
+        "There is no file rss.arxiv.org/rss/cs.CL; for a web address, give its scheme: "
+        "https://rss.arxiv.org/rss/cs.CL" in added.output
+    )
+
+
 def test_feed_columns_are_added_to_an_existing_database(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
