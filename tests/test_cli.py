@@ -433,6 +433,20 @@ def test_copy_to_needs_a_postgresql_url_and_an_existing_file(tmp_path, monkeypat
     assert result.exit_code == 1 and "is not a PostgreSQL URL" in result.output
 
 
+def test_copy_to_an_unreachable_server_names_no_option_to_change(tmp_path, monkeypatch):
+    from bot.storage import Store
+
+    monkeypatch.delenv("PAPERBOT_CONFIG", raising=False)
+    Store(tmp_path / "one.db").close()
+    target = "postgresql://nobody@127.0.0.1:1/paperbot"
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "one.db"), "copy-to", target])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: paperbot cannot use the database {target}: ")
+    assert result.output.endswith(
+        "Check that the server runs and the URL (user, password, host, database) is right.\n"
+    )
+
+
 def test_copy_to_waits_for_a_running_paperbot_to_stop(tmp_path, monkeypatch):
     from bot.instance import InstanceLock
     from bot.storage import Store

@@ -214,6 +214,8 @@ def advice(error: Exception) -> str:
     reason = " ".join(line if line.endswith((".", "?", "!")) else line + "." for line in lines)
     reason = reason or type(error).__name__ + "."
     return (
+        # The URL may be --db's or copy-to's target: naming the one to change would be wrong
+        # for the other.
         f"{reason} Check that the server runs and the URL (user, password, host, database) "
-        "is right, or choose another database with --db (or PAPERBOT_DB)."
+        "is right."
     )
