@@ -509,8 +509,7 @@ def holds_keyword(longer: str, keyword: str) -> bool:
     # in ASCII, where lower() is what IGNORECASE compares (outside it, "İ" matches "i").
     if longer.isascii() and keyword.isascii() and keyword.lower() not in longer.lower():
         return False
-    found = re.search(rf"(?<![^\W_]){re.escape(keyword)}(?![^\W_])", longer, re.IGNORECASE)
-    return found is not None
+    return fulltext.whole_word(keyword).search(longer) is not None
 
 
 def as_written(topic: str, words: list[str]) -> str:
@@ -552,7 +551,7 @@ def as_typed(topic: str, word: str) -> str:
     compound (as fulltext.only_in_compounds reads them): "LoRA", "ECG"; as given when the
     topic has it only inside one."""
     alone = fulltext.COMPOUND.sub(" ", topic)
-    found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", alone, re.IGNORECASE)
+    found = fulltext.whole_word(word).search(alone)
     return found.group() if found else word
 
 

@@ -330,11 +330,8 @@ def respelled(text: str, corrections: dict[str, str]) -> str:
     """`text` with each misspelt word (respellings()) replaced by its correction, in the
     case it was typed in ("Difusion" is "Diffusion")."""
     for typed, meant in corrections.items():
-        text = re.sub(
-            rf"(?<![^\W_]){re.escape(typed)}(?![^\W_])",
-            lambda m, meant=meant: in_case_of(m.group(), meant),
-            text,
-            flags=re.IGNORECASE,
+        text = fulltext.whole_word(typed).sub(
+            lambda m, meant=meant: in_case_of(m.group(), meant), text
         )
     return text
 

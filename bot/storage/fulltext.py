@@ -174,6 +174,12 @@ def only_in_compounds(text: str) -> set[str]:
     return {word for word, term in zip(inside, terms_of(inside), strict=True) if term not in alone}
 
 
+def whole_word(word: str) -> re.Pattern:
+    """A pattern finding `word` as it is typed, in any case, as whole words: not "lang" in
+    "language", nor "ECG" in "ECGs"."""
+    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
+
+
 def compound_words(word: str) -> list[str]:
     """The words() of a hyphenated() compound, or [] for a word that is none: "in-context"
     is "in" and "context"."""
